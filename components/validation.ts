@@ -1,0 +1,110 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Collects every problem with a component's plain inputs so that it can fail once, before any
+ * child resource is registered, with a message that names each input, the value received and the fix.
+ */
+export class Problems {
+    private readonly items: pulumi.InputPropertyErrorDetails[] = [];
+
+    /** Records a problem: `path` is the input's property path, `reason` says what is wrong and how to fix it. */
+    add(path: string, reason: string): void {
+        this.items.push({ propertyPath: path, reason });
+    }
+
+    /** Records a problem when `condition` is false. Returns `condition` so checks can be chained. */
+    check(condition: boolean, path: string, reason: string): boolean {
+        if (!condition) {
+            this.add(path, reason);
+        }
+        return condition;
+    }
+
+    get count(): number {
+        return this.items.length;
+    }
+
+    get list(): readonly pulumi.InputPropertyErrorDetails[] {
+        return this.items;
+    }
+
+    /**
+     * Throws one `pulumi.InputPropertiesError` listing every problem, if there are any.
+     * `what` names the component, e.g. `Database "app-db"`.
+     */
+    throwIfAny(what: string): void {
+        if (this.items.length === 0) {
+            return;
+        }
+        const lines = this.items.map((p) => `  - ${p.propertyPath}: ${p.reason}`);
+        throw new pulumi.InputPropertiesError({
+            message: `Invalid arguments for ${what} (${this.items.length} problem${this.items.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+            errors: [...this.items],
+        });
+    }
+}
+
+/** Renders a received value for an error message. */
+export function show(value: unknown): string {
+    if (value === undefined) {
+        return "undefined";
+    }
+    if (typeof value === "string") {
+        return JSON.stringify(value);
+    }
+    try {
+        return JSON.stringify(value);
+    } catch {
+        return String(value);
+    }
+}
+
+/** A DNS label (RFC 1123): lower-case letters, digits and '-', 1-63 characters, alphanumeric at both ends. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A fully qualified DNS name without the trailing dot, e.g. `api.example.com`. */
+export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** An EC2 instance type such as `m7i.large`, `c6gn.16xlarge`, `u-6tb1.metal`. */
+export const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[0-9]+xl)?)$/;
+
+/** Kubernetes resource quantity (`250m`, `1`, `0.5`, `128Mi`, `1G`, `1e3`). */
+export const K8S_QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+
+/**
+ * Parses a Kubernetes CPU quantity into millicores (`"250m"` -> 250, `"2"` -> 2000).
+ * Returns `undefined` when the string is not a CPU quantity.
+ */
+export function cpuMillicores(q: string): number | undefined {
+    const m = /^([0-9]+(?:\.[0-9]+)?)(m?)$/.exec(q.trim());
+    if (!m) {
+        return undefined;
+    }
+    const n = Number(m[1]);
+    return m[2] === "m" ? n : n * 1000;
+}
+
+const MEMORY_UNITS: Readonly<Record<string, number>> = {
+    "": 1,
+    k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15,
+    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5,
+};
+
+/**
+ * Parses a Kubernetes memory quantity into bytes (`"128Mi"` -> 134217728, `"1G"` -> 1e9).
+ * Returns `undefined` when the string is not a memory quantity.
+ */
+export function memoryBytes(q: string): number | undefined {
+    const m = /^([0-9]+(?:\.[0-9]+)?)(k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(q.trim());
+    if (!m) {
+        return undefined;
+    }
+    return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
+}
+
+/**
+ * A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`.
+ * Lower-case repository path, tag of at most 128 characters.
+ */
+export const IMAGE_REFERENCE =
+    /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;

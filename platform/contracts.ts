@@ -1,0 +1,56 @@
+/**
+ * What each area of the reference program hands to the next. Areas are wired in `platform/program.ts`
+ * in this order per region: network -> compute -> images -> data -> edge -> workloads -> observability,
+ * then DNS across regions. Each `platform/<area>.ts` exports one `wire<Area>()` function that returns
+ * the interface below; consumers depend only on these interfaces.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** platform/compute.ts: EKS cluster, node pools and add-ons of one region. */
+export interface ComputeRegion {
+    readonly clusterName: pulumi.Output<string>;
+    /** Kubernetes provider for the region's cluster; every workload object uses it. */
+    readonly k8sProvider: k8s.Provider;
+    /** Security group attached to every node; data stores and the ALB open ports to it. */
+    readonly nodeSecurityGroupId: pulumi.Output<string>;
+    /** ASGs of the on-demand pool(s) the load balancer targets (api/ws run there). */
+    readonly targetAutoScalingGroupNames: pulumi.Output<string>[];
+    /** ASG names per node pool, e.g. `{ general: ..., workers: ... }` (alarms use them). */
+    readonly autoScalingGroupNames: Readonly<Record<string, pulumi.Output<string>>>;
+    readonly oidcProviderArn: pulumi.Output<string>;
+    readonly oidcIssuerUrl: pulumi.Output<string>;
+}
+
+/** platform/images.ts: the image each service runs, per region (region-local, pinned when built). */
+export interface ImageSupply {
+    imageFor(service: string, region: string): pulumi.Output<string>;
+}
+
+/** platform/data.ts: data-store endpoints one region's workloads use. */
+export interface DataRegion {
+    /** Host:port workloads write to (the pooler in front of the primary). */
+    readonly writerEndpoint: pulumi.Output<string>;
+    /** Host:port for reads in this region (its replicas; the writer when it has none). */
+    readonly readerEndpoint: pulumi.Output<string>;
+    readonly databaseName: string;
+    readonly databaseUser: string;
+    /** Secret: the database password. */
+    readonly databasePassword: pulumi.Output<string>;
+    /** Secret URLs per cache purpose (`rediss://:token@host:port`), e.g. `{ cache, queue, sessions }`. */
+    readonly cacheUrls: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Identifiers for alarms. */
+    readonly databaseInstanceIds: readonly pulumi.Output<string>[];
+    readonly replicaInstanceIds: readonly pulumi.Output<string>[];
+    readonly cacheReplicationGroupIds: Readonly<Record<string, pulumi.Output<string>>>;
+    readonly maxConnections: number;
+}
+
+/** platform/edge.ts: one region's load balancer. */
+export interface EdgeRegion {
+    readonly loadBalancerArnSuffix: pulumi.Output<string>;
+    readonly dnsName: pulumi.Output<string>;
+    readonly zoneId: pulumi.Output<string>;
+    /** Target group ARN suffixes keyed `api` / `ws` (alarms use them). */
+    readonly targetGroupArnSuffixes: Readonly<Record<string, pulumi.Output<string>>>;
+}

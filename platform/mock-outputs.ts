@@ -1,0 +1,133 @@
+/**
+ * What the offline mock runtime answers for resources and invokes: the inputs echoed back plus the
+ * computed attributes a real provider would fill in (ids, ARNs, endpoints, DNS names), all derived
+ * deterministically from the resource's name and region so reports and tests are stable.
+ *
+ * Add a type here when a component reads a computed output of it.
+ */
+
+export interface MockContext {
+    readonly region: string;
+    readonly accountId: string;
+    readonly id?: string;
+}
+
+type StateFn = (name: string, inputs: Record<string, any>, ctx: MockContext) => Record<string, any>;
+
+/** `aws:rds/instance:Instance` -> `rds`, used to build ARNs. */
+function serviceOf(type: string): string {
+    const m = /^aws:([a-zA-Z0-9]+)\//.exec(type);
+    return m ? m[1].toLowerCase() : "unknown";
+}
+
+const arnFor = (type: string, name: string, ctx: MockContext): string =>
+    `arn:aws:${serviceOf(type)}:${ctx.region}:${ctx.accountId}:${type.split(":").pop()!.toLowerCase()}/${name}`;
+
+/** Computed attributes per resource type (merged over the echoed inputs). */
+export const MOCK_STATE: Record<string, StateFn> = {
+    "aws:ec2/vpc:Vpc": (name) => ({ defaultSecurityGroupId: `sg-${name}-default`, mainRouteTableId: `rtb-${name}-main` }),
+    "aws:ec2/securityGroup:SecurityGroup": (name) => ({ id: `sg-${name}` }),
+    "aws:kms/key:Key": (name, _i, ctx) => ({ keyId: `${name}-key-id`, arn: `arn:aws:kms:${ctx.region}:${ctx.accountId}:key/${name}` }),
+    "aws:iam/role:Role": (name, _i, ctx) => ({ arn: `arn:aws:iam::${ctx.accountId}:role/${name}`, name: _i.name ?? name }),
+    "aws:iam/policy:Policy": (name, _i, ctx) => ({ arn: `arn:aws:iam::${ctx.accountId}:policy/${name}` }),
+    "aws:iam/instanceProfile:InstanceProfile": (name, _i, ctx) => ({ arn: `arn:aws:iam::${ctx.accountId}:instance-profile/${name}`, name: _i.name ?? name }),
+    "aws:eks/cluster:Cluster": (name, inputs, ctx) => ({
+        name: inputs.name ?? name,
+        endpoint: `https://${name}.gr7.${ctx.region}.eks.amazonaws.com`,
+        certificateAuthority: { data: Buffer.from(`mock-ca-${name}`).toString("base64") },
+        identities: [{ oidcs: [{ issuer: `https://oidc.eks.${ctx.region}.amazonaws.com/id/${name.toUpperCase()}` }] }],
+        vpcConfig: { ...(inputs.vpcConfig ?? {}), clusterSecurityGroupId: `sg-${name}-cluster` },
+        version: inputs.version ?? "1.33",
+    }),
+    "aws:lb/loadBalancer:LoadBalancer": (name, _i, ctx) => ({
+        dnsName: `${name}-123456.${ctx.region}.elb.amazonaws.com`,
+        zoneId: ctx.region === "us-west-2" ? "Z1H1FL5HABSF5" : "Z35SXDOTRQ7X7K",
+        arnSuffix: `app/${name}/0123456789abcdef`,
+    }),
+    "aws:lb/targetGroup:TargetGroup": (name) => ({ arnSuffix: `targetgroup/${name}/0123456789abcdef` }),
+    "aws:rds/instance:Instance": (name, inputs, ctx) => ({
+        address: `${name}.abcdefghij.${ctx.region}.rds.amazonaws.com`,
+        endpoint: `${name}.abcdefghij.${ctx.region}.rds.amazonaws.com:5432`,
+        port: inputs.port ?? 5432,
+        identifier: inputs.identifier ?? name,
+        arn: `arn:aws:rds:${ctx.region}:${ctx.accountId}:db:${inputs.identifier ?? name}`,
+        resourceId: `db-${name.toUpperCase()}`,
+    }),
+    "aws:rds/proxy:Proxy": (name, _i, ctx) => ({ endpoint: `${name}.proxy-abcdefghij.${ctx.region}.rds.amazonaws.com` }),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (name, inputs, ctx) => ({
+        configurationEndpointAddress: `clustercfg.${name}.abcdef.${ctx.region.replace(/-/g, "")}.cache.amazonaws.com`,
+        primaryEndpointAddress: `master.${name}.abcdef.${ctx.region.replace(/-/g, "")}.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${name}.abcdef.${ctx.region.replace(/-/g, "")}.cache.amazonaws.com`,
+        port: inputs.port ?? 6379,
+    }),
+    "aws:route53/healthCheck:HealthCheck": (name) => ({ id: `hc-${name}` }),
+    "aws:route53/zone:Zone": (name) => ({ zoneId: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 20)}` }),
+    "aws:acm/certificate:Certificate": (name, inputs) => ({
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map((d: string) => ({
+            domainName: d,
+            resourceRecordName: `_acme.${d}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_validate.${name}.acm-validations.aws.`,
+        })),
+    }),
+    "aws:s3/bucketV2:BucketV2": (name, inputs) => ({ bucket: inputs.bucket ?? `${name}-bucket`, bucketRegionalDomainName: `${name}.s3.amazonaws.com` }),
+    "aws:s3/bucket:Bucket": (name, inputs) => ({ bucket: inputs.bucket ?? `${name}-bucket`, bucketRegionalDomainName: `${name}.s3.amazonaws.com` }),
+    "aws:sqs/queue:Queue": (name, _i, ctx) => ({ url: `https://sqs.${ctx.region}.amazonaws.com/${ctx.accountId}/${name}`, arn: `arn:aws:sqs:${ctx.region}:${ctx.accountId}:${name}` }),
+    "aws:sns/topic:Topic": (name, _i, ctx) => ({ arn: `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}` }),
+    "aws:ecr/repository:Repository": (name, inputs, ctx) => ({
+        repositoryUrl: `${ctx.accountId}.dkr.ecr.${ctx.region}.amazonaws.com/${inputs.name ?? name}`,
+        registryId: ctx.accountId,
+    }),
+    "aws:autoscaling/group:Group": (name, inputs, ctx) => ({ name: inputs.name ?? name, arn: `arn:aws:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:${name}` }),
+    "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
+    "aws:eks/nodeGroup:NodeGroup": (name) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] }),
+    "random:index/randomPassword:RandomPassword": (name) => ({ result: `mock-password-${name}` }),
+    "docker:index/image:Image": (name, inputs) => ({ repoDigest: `${inputs.imageName}@sha256:${"ab".repeat(32)}`, imageName: inputs.imageName ?? name }),
+};
+
+/** The state a mock registration returns: echoed inputs, a generic ARN, then type-specific attributes. */
+export function mockResourceState(type: string, name: string, inputs: Record<string, any>, ctx: MockContext): Record<string, any> {
+    const specific = MOCK_STATE[type];
+    return {
+        ...inputs,
+        ...(type.startsWith("aws:") ? { arn: arnFor(type, name, ctx) } : {}),
+        ...(specific ? specific(name, inputs, ctx) : {}),
+    };
+}
+
+/** Answers for the invokes the program makes. Unknown tokens fail loudly so a new invoke gets an answer here. */
+export const MOCK_CALLS: Record<string, (inputs: Record<string, any>, ctx: MockContext) => Record<string, any>> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": (_i, ctx) => ({
+        accountId: ctx.accountId,
+        arn: `arn:aws:iam::${ctx.accountId}:user/offline`,
+        userId: "AIDAOFFLINE",
+        id: ctx.accountId,
+    }),
+    "aws:index/getRegion:getRegion": (_i, ctx) => ({ name: ctx.region, region: ctx.region, id: ctx.region, description: ctx.region }),
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, ctx) => ({
+        names: ["a", "b", "c", "d"].map((l) => `${ctx.region}${l}`),
+        zoneIds: [1, 2, 3, 4].map((n) => `${ctx.region.slice(0, 2)}az${n}`),
+        id: ctx.region,
+    }),
+    "aws:route53/getZone:getZone": (inputs) => ({
+        zoneId: `Z${String(inputs.name ?? "zone").replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 20)}`,
+        name: inputs.name,
+        id: `Z${String(inputs.name ?? "zone").replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 20)}`,
+    }),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": (_i, ctx) => ({
+        userName: "AWS",
+        password: "mock-ecr-token",
+        proxyEndpoint: `https://${ctx.accountId}.dkr.ecr.${ctx.region}.amazonaws.com`,
+        authorizationToken: Buffer.from("AWS:mock-ecr-token").toString("base64"),
+        id: ctx.region,
+    }),
+};
+
+export function mockCall(token: string, inputs: Record<string, any>, ctx: MockContext): Record<string, any> {
+    const answer = MOCK_CALLS[token];
+    if (!answer) {
+        throw new Error(`offline mock has no answer for invoke ${token}; add one to platform/mock-outputs.ts`);
+    }
+    return answer(inputs, ctx);
+}

@@ -1,0 +1,66 @@
+/**
+ * The reference program: everything one stack provisions, built from the components. `index.ts` runs
+ * it under the Pulumi CLI; `platform/offline.ts` runs the same function under the mock runtime.
+ *
+ * Per region (primary first): an explicit aws.Provider, then the network and everything that sits in it.
+ * Each area wires itself in its own module (platform/<area>.ts) and is called from here in dependency order.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Network } from "../components/network";
+import { PlatformConfig, RegionConfig, loadConfig } from "./config";
+
+/** What every area gets for one region. */
+export interface RegionContext {
+    readonly config: PlatformConfig;
+    readonly region: RegionConfig;
+    /** Prefix of every resource name in this region, e.g. `prod-use1`. */
+    readonly prefix: string;
+    readonly provider: aws.Provider;
+    readonly network: Network;
+}
+
+/** Short region code for names: us-east-1 -> use1, eu-central-2 -> euc2. */
+export function regionCode(region: string): string {
+    const [geo, dir, n] = region.split("-");
+    const short = dir.replace(/north/g, "n").replace(/south/g, "s").replace(/east/g, "e").replace(/west/g, "w").replace(/central/g, "c");
+    return `${geo}${short}${n}`;
+}
+
+export interface PlatformOutputs {
+    readonly environment: string;
+    readonly tier: string;
+    readonly regions: Record<string, { weight: number; role: string; vpcId: pulumi.Output<string> }>;
+}
+
+/** Builds the whole platform for an already validated config. */
+export function createPlatform(config: PlatformConfig): PlatformOutputs {
+    const regions: RegionContext[] = config.regions.map((region) => {
+        const prefix = `${config.environment}-${regionCode(region.name)}`;
+        const provider = new aws.Provider(`aws-${region.name}`, {
+            region: region.name as aws.Region,
+            defaultTags: { tags: { ...config.tags, region: region.name } },
+        });
+        const network = new Network(`${prefix}-net`, {
+            cidrBlock: region.cidr,
+            availabilityZones: region.availabilityZones,
+            natGateways: config.network.natGateways,
+            flowLogs: config.network.flowLogs,
+            flowLogRetentionDays: config.network.flowLogRetentionDays,
+            clusterNames: [`${prefix}-eks`],
+            tags: config.tags,
+        }, { provider });
+        return { config, region, prefix, provider, network };
+    });
+
+    return {
+        environment: config.environment,
+        tier: config.tier,
+        regions: Object.fromEntries(regions.map((r) => [r.region.name, { weight: r.region.weight, role: r.region.role, vpcId: r.network.vpcId }])),
+    };
+}
+
+/** Reads and validates the stack's config, then builds the platform. The CLI entry point. */
+export function platformProgram(): PlatformOutputs {
+    return createPlatform(loadConfig());
+}
