@@ -33,25 +33,39 @@ export interface PlatformOutputs {
     readonly regions: Record<string, { weight: number; role: string; vpcId: pulumi.Output<string> }>;
 }
 
-/** Builds the whole platform for an already validated config. */
-export function createPlatform(config: PlatformConfig): PlatformOutputs {
-    const regions: RegionContext[] = config.regions.map((region) => {
-        const prefix = `${config.environment}-${regionCode(region.name)}`;
-        const provider = new aws.Provider(`aws-${region.name}`, {
-            region: region.name as aws.Region,
-            defaultTags: { tags: { ...config.tags, region: region.name } },
-        });
-        const network = new Network(`${prefix}-net`, {
-            cidrBlock: region.cidr,
-            availabilityZones: region.availabilityZones,
-            natGateways: config.network.natGateways,
-            flowLogs: config.network.flowLogs,
-            flowLogRetentionDays: config.network.flowLogRetentionDays,
-            clusterNames: [`${prefix}-eks`],
-            tags: config.tags,
-        }, { provider });
-        return { config, region, prefix, provider, network };
+/** Creates the region's provider and network: the context every other area builds on. */
+function regionContext(config: PlatformConfig, region: RegionConfig): RegionContext {
+    const prefix = `${config.environment}-${regionCode(region.name)}`;
+    const provider = new aws.Provider(`aws-${region.name}`, {
+        region: region.name as aws.Region,
+        defaultTags: { tags: { ...config.tags, region: region.name } },
     });
+    const network = new Network(`${prefix}-net`, {
+        cidrBlock: region.cidr,
+        availabilityZones: region.availabilityZones,
+        natGateways: config.network.natGateways,
+        flowLogs: config.network.flowLogs,
+        flowLogRetentionDays: config.network.flowLogRetentionDays,
+        clusterNames: [`${prefix}-eks`],
+        tags: config.tags,
+    }, { provider });
+    return { config, region, prefix, provider, network };
+}
+
+/**
+ * Builds the whole platform for an already validated config. Stages run in dependency order; each
+ * stage's wire function lives in platform/<area>.ts and returns the interface in platform/contracts.ts.
+ */
+export function createPlatform(config: PlatformConfig): PlatformOutputs {
+    const regions: RegionContext[] = config.regions.map((region) => regionContext(config, region));
+
+    // Stage compute (platform/compute.ts): EKS cluster, node pools, add-ons per region.
+    // Stage images (platform/images.ts): ECR repositories, replication, optional builds.
+    // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
+    // Stage edge (platform/edge.ts): ALB per region.
+    // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
+    // Stage dns (platform/edge.ts): weighted records + health checks across regions.
+    // Stage observability (platform/observability.ts): alarms, dashboards, SNS per region.
 
     return {
         environment: config.environment,
