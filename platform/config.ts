@@ -1,3 +1,6 @@
+// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
+// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
+// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * The stack's configuration: one schema for everything in `Pulumi.<stack>.yaml`, read once and
  * validated before any resource is created. A bad file fails with a single `ConfigError` listing
@@ -172,7 +175,7 @@ export const rawConfigSchema = z.object({
         rateLimitPerSecond: positive.default(10),
         healthCheckPath: z.string().startsWith("/").default("/health"),
         /** Route53 health check interval: 10 or 30 seconds. */
-        healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)], { message: "must be 10 or 30" }).default(10),
+        healthCheckIntervalSeconds: z.number().refine((v) => v === 10 || v === 30, { message: "must be 10 or 30" }).default(10),
     }).strict().default({}),
     database: z.object({
         engineVersion: z.string().regex(/^\d{2}(\.\d+)?$/, "must be a PostgreSQL major (\"17\") or major.minor").default("17"),

@@ -139,8 +139,21 @@ export async function runOffline<T>(program: () => T | Promise<T>, options: Offl
         });
     };
 
-    const outputs = (await pulumi.runtime.runInPulumiStack(async () => await program())) as T;
+    // A program error is caught inside the stack and rethrown once every RPC has drained, so a failed
+    // run leaves no dangling promise behind (the CLI reports such errors the same way).
+    let failure: { error: unknown } | undefined;
+    const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+        try {
+            return await program();
+        } catch (error) {
+            failure = { error };
+            return undefined;
+        }
+    })) as T;
     await settings.waitForRPCs();
+    if (failure) {
+        throw failure.error;
+    }
     return { resources, outputs, invokes };
 }
 

@@ -1,3 +1,6 @@
+// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
+// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
+// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * The reference program: everything one stack provisions, built from the components. `index.ts` runs
  * it under the Pulumi CLI; `platform/offline.ts` runs the same function under the mock runtime.

