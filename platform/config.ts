@@ -13,6 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
+import { Thresholds, resolveThresholds, thresholdProblems } from "../components/observability";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 
 export const PROJECT_NAME = "scaled-web";
@@ -125,7 +126,8 @@ const cachePurposeSchema = z.object({
     snapshotRetentionDays: z.number().int().min(0).max(35).optional(),
 }).strict();
 
-const thresholdPair = z.object({ warning: z.number(), critical: z.number() }).strict();
+/** One side may be given alone; the other keeps its seed default (checked by `thresholdProblems`). */
+const thresholdPair = z.object({ warning: z.number().optional(), critical: z.number().optional() }).strict();
 
 export const rawConfigSchema = z.object({
     environment: z.enum(ENVIRONMENTS, { message: `must be one of ${ENVIRONMENTS.join(", ")}` }),
@@ -151,7 +153,10 @@ export const rawConfigSchema = z.object({
         kubernetesVersion: z.string().regex(/^1\.\d{2}$/, "must be a Kubernetes minor version such as \"1.33\"").default(DEFAULT_KUBERNETES_VERSION),
         /** Public API endpoint; off by default (private endpoint only). */
         publicEndpoint: z.boolean().default(false),
+        /** CIDRs allowed to reach the public endpoint; required (non-empty) when `publicEndpoint` is on. */
         publicAccessCidrs: z.array(cidr).default([]),
+        /** Opt-in to list `0.0.0.0/0` in `publicAccessCidrs` (the API server open to the internet). */
+        allowPublicAccessFromAnywhere: z.boolean().default(false),
     }).strict().default({}),
     /** Node pools keyed by name; entries override the tier's `general` / `workers` pools or add new ones. */
     nodePools: z.record(z.string(), nodePoolSchema).default({}),
@@ -162,8 +167,12 @@ export const rawConfigSchema = z.object({
         resources: resourcesSchema.optional(),
         /** Queues keyed by name; replaces the seed 003 defaults when given. */
         queues: z.record(z.string(), queueSchema).optional(),
-        /** Seconds a worker gets to finish after SIGTERM; spot gives a 2-minute notice. */
-        terminationGracePeriodSeconds: z.number().int().min(30, "must be >= 30 (spot interruption drains need time)").max(600).default(90),
+        /**
+         * Seconds a worker gets to finish after SIGTERM, 30-120: spot capacity is reclaimed 2 minutes after
+         * the interruption notice, when the node termination handler starts draining the node.
+         */
+        terminationGracePeriodSeconds: z.number().int().min(30, "must be >= 30 (spot interruption drains need time)")
+            .max(120, "must be <= 120 (spot capacity is reclaimed 2 minutes after the interruption notice)").default(90),
     }).strict().default({}),
     edge: z.object({
         apiHostname: z.string().regex(DNS_LABEL, "must be a DNS label such as \"api\"").default("api"),
@@ -205,12 +214,29 @@ export const rawConfigSchema = z.object({
     alerts: z.object({
         emails: z.array(z.string().email("must be an e-mail address")).default([]),
         httpsEndpoints: z.array(z.string().url().startsWith("https://", "must be an https:// URL")).default([]),
-        /** Overrides of the seed 003 warning/critical pairs, keyed by metric. */
+        /**
+         * Overrides of the seed warning/critical pairs keyed by `THRESHOLD_KEYS` (components/observability.ts):
+         * cpu, memory, p95Ms, errorRatePercent, queueDepth, poolPercent, storagePercent, replicaLagSeconds.
+         */
         thresholds: z.record(z.string(), thresholdPair).default({}),
     }).strict().default({}),
     images: z.object({
-        /** Build a service image from a local context with @pulumi/docker: service -> context dir. */
-        build: z.record(z.string(), z.object({ context: z.string(), dockerfile: z.string().optional() }).strict()).default({}),
+        /**
+         * Build a service image from a local context with @pulumi/docker, keyed by service: `context` is a
+         * directory relative to the project root, `dockerfile` is relative to the context (default
+         * "Dockerfile"), `platform` defaults to the architecture of the node pool that runs the service,
+         * `tag` to a hash of the context.
+         */
+        build: z.record(z.string(), z.object({
+            context: z.string().min(1, "must be a directory relative to the project root"),
+            dockerfile: z.string().optional(),
+            platform: z.enum(["linux/amd64", "linux/arm64"], { message: "must be \"linux/amd64\" or \"linux/arm64\"" }).optional(),
+            tag: z.string().optional(),
+        }).strict()).default({}),
+        /** Services with an ECR repository. @default ["api", "ws", "worker"] */
+        services: z.array(z.string()).min(1, "must name at least one service").optional(),
+        /** ECR namespace of the repositories. @default "<project>/<stack>" */
+        repositoryPrefix: z.string().optional(),
         keepTaggedImages: positive.default(30),
         expireUntaggedAfterDays: positive.default(7),
     }).strict().default({}),
@@ -291,7 +317,8 @@ export interface PlatformConfig {
         readonly engineVersion: string;
         readonly purposes: Readonly<Record<string, CachePurposeConfig>>;
     };
-    readonly alerts: ParsedRaw["alerts"];
+    /** Alert subscriptions and the resolved thresholds (seed defaults with the stack's overrides). */
+    readonly alerts: Omit<ParsedRaw["alerts"], "thresholds"> & { readonly thresholds: Thresholds };
     readonly images: ParsedRaw["images"];
 }
 
@@ -526,10 +553,25 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         if (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize) {
             issues.push({ path: `nodePools.${name}.desiredSize`, message: `must be within [minSize, maxSize] = [${pool.minSize}, ${pool.maxSize}], got ${pool.desiredSize}` });
         }
+        if (pool.capacityType === "on-demand" && pool.minSize < 2) {
+            issues.push({ path: `nodePools.${name}.minSize`, message: `an on-demand pool keeps >= 2 nodes so api/ws survive the loss of a node or AZ, got ${pool.minSize}` });
+        }
         if (pool.capacityType === "spot" && pool.instanceTypes.length < 3) {
             issues.push({ path: `nodePools.${name}.instanceTypes`, message: `a spot pool needs >= 3 instance types of similar size to ride out capacity shortages, got ${pool.instanceTypes.length} (${pool.instanceTypes.join(", ")})` });
         }
         nodePools[name] = pool;
+    }
+
+    // Cluster endpoint: private by default; a public endpoint needs an explicit allow-list.
+    const endpoint = c.cluster;
+    if (endpoint.publicEndpoint && endpoint.publicAccessCidrs.length === 0) {
+        issues.push({ path: "cluster.publicAccessCidrs", message: "must list the CIDRs allowed to reach the public API endpoint (EKS would open it to 0.0.0.0/0), got []" });
+    }
+    if (endpoint.publicEndpoint && endpoint.publicAccessCidrs.includes("0.0.0.0/0") && !endpoint.allowPublicAccessFromAnywhere) {
+        issues.push({ path: "cluster.publicAccessCidrs", message: "contains 0.0.0.0/0; list your own CIDRs, or set cluster.allowPublicAccessFromAnywhere: true to accept an internet-facing API server" });
+    }
+    if (!endpoint.publicEndpoint && endpoint.publicAccessCidrs.length > 0) {
+        issues.push({ path: "cluster.publicAccessCidrs", message: `is set (${endpoint.publicAccessCidrs.join(", ")}) but cluster.publicEndpoint is false; set publicEndpoint: true or drop the CIDRs` });
     }
 
     // Database.
@@ -585,11 +627,9 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         };
     }
 
-    // Alerts: critical above warning.
-    for (const [metric, t] of Object.entries(c.alerts.thresholds)) {
-        if (t.critical <= t.warning) {
-            issues.push({ path: `alerts.thresholds.${metric}.critical`, message: `must be above warning (${t.warning}), got ${t.critical}` });
-        }
+    // Alerts: known threshold keys, positive values, percentages <= 100, critical above warning.
+    for (const p of thresholdProblems(c.alerts.thresholds).list) {
+        issues.push({ path: `alerts.${p.propertyPath}`, message: p.reason });
     }
 
     if (issues.length > 0) {
@@ -629,7 +669,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             engineVersion: c.cache.engineVersion ?? (c.cache.engine === "valkey" ? "8.0" : "7.1"),
             purposes,
         },
-        alerts: c.alerts,
+        alerts: { ...c.alerts, thresholds: resolveThresholds(c.alerts.thresholds) },
         images: c.images,
     };
 }

@@ -56,7 +56,14 @@ export const MOCK_STATE: Record<string, StateFn> = {
         arn: `arn:aws:rds:${ctx.region}:${ctx.accountId}:db:${inputs.identifier ?? name}`,
         resourceId: `db-${name.toUpperCase()}`,
     }),
-    "aws:rds/proxy:Proxy": (name, _i, ctx) => ({ endpoint: `${name}.proxy-abcdefghij.${ctx.region}.rds.amazonaws.com` }),
+    "aws:rds/proxy:Proxy": (name, inputs, ctx) => ({ endpoint: `${name}.proxy-abcdefghij.${ctx.region}.rds.amazonaws.com`, name: inputs.name ?? name }),
+    // Data (issue 6): auto-named children whose `name` other resources reference.
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": () => ({ name: "default" }),
+    "aws:rds/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:rds/parameterGroup:ParameterGroup": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:elasticache/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:elasticache/parameterGroup:ParameterGroup": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:secretsmanager/secret:Secret": (name, _i, ctx) => ({ arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${name}-AbCdEf` }),
     "aws:elasticache/replicationGroup:ReplicationGroup": (name, inputs, ctx) => ({
         configurationEndpointAddress: `clustercfg.${name}.abcdef.${ctx.region.replace(/-/g, "")}.cache.amazonaws.com`,
         primaryEndpointAddress: `master.${name}.abcdef.${ctx.region.replace(/-/g, "")}.cache.amazonaws.com`,
@@ -64,6 +71,7 @@ export const MOCK_STATE: Record<string, StateFn> = {
         port: inputs.port ?? 6379,
     }),
     "aws:route53/healthCheck:HealthCheck": (name) => ({ id: `hc-${name}` }),
+    "aws:route53/record:Record": (_name, inputs) => ({ fqdn: String(inputs.name ?? "").replace(/\.$/, "") }),
     "aws:route53/zone:Zone": (name) => ({ zoneId: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 20)}` }),
     "aws:acm/certificate:Certificate": (name, inputs) => ({
         domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map((d: string) => ({
@@ -81,6 +89,11 @@ export const MOCK_STATE: Record<string, StateFn> = {
         repositoryUrl: `${ctx.accountId}.dkr.ecr.${ctx.region}.amazonaws.com/${inputs.name ?? name}`,
         registryId: ctx.accountId,
     }),
+    // Compute (issue 3).
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_name, inputs, ctx) => ({
+        arn: `arn:aws:iam::${ctx.accountId}:oidc-provider/${String(inputs.url ?? "").replace(/^https:\/\//, "")}`,
+    }),
+    "aws:cloudwatch/eventRule:EventRule": (name, inputs, ctx) => ({ name: inputs.name ?? name, arn: `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${inputs.name ?? name}` }),
     "aws:autoscaling/group:Group": (name, inputs, ctx) => ({ name: inputs.name ?? name, arn: `arn:aws:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:${name}` }),
     "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
     "aws:eks/nodeGroup:NodeGroup": (name) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] }),
@@ -107,6 +120,17 @@ export const MOCK_CALLS: Record<string, (inputs: Record<string, any>, ctx: MockC
         id: ctx.accountId,
     }),
     "aws:index/getRegion:getRegion": (_i, ctx) => ({ name: ctx.region, region: ctx.region, id: ctx.region, description: ctx.region }),
+    // Compute (issue 3): the EKS-optimized AMI id published in SSM, one per region and parameter path.
+    "aws:ssm/getParameter:getParameter": (inputs, ctx) => ({
+        name: inputs.name,
+        value: `ami-0${Buffer.from(ctx.region).toString("hex").slice(-8)}${String(inputs.name).includes("arm64") ? "a" : "b"}0000000`,
+        insecureValue: "",
+        type: "String",
+        version: 1,
+        withDecryption: true,
+        arn: `arn:aws:ssm:${ctx.region}::parameter${inputs.name}`,
+        id: inputs.name,
+    }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, ctx) => ({
         names: ["a", "b", "c", "d"].map((l) => `${ctx.region}${l}`),

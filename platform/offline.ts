@@ -37,7 +37,7 @@ export interface RegisteredResource {
 
 export interface OfflineRun<T> {
     readonly resources: RegisteredResource[];
-    /** Whatever the program returned (its stack outputs), fully resolved. */
+    /** Whatever the program returned (its stack outputs), with every Output resolved. */
     readonly outputs: T;
     /** Invokes the program made, in order: token and inputs. */
     readonly invokes: { token: string; inputs: Record<string, any>; provider?: string }[];
@@ -74,11 +74,11 @@ function unwrapSecrets(value: any, secretPaths: string[], pathPrefix: string): a
  * Runs `program` inside a mocked Pulumi stack and waits until every registration, invoke and
  * output has settled. Not re-entrant: one run at a time per process.
  */
-export async function runOffline<T>(program: () => T | Promise<T>, options: OfflineOptions = {}): Promise<OfflineRun<T>> {
+export async function runOffline<T>(program: () => T | Promise<T>, options: OfflineOptions = {}): Promise<OfflineRun<pulumi.Unwrap<T>>> {
     const project = options.project ?? "scaled-web";
     const stack = options.stack ?? "dev";
     const resources: RegisteredResource[] = [];
-    const invokes: OfflineRun<T>["invokes"] = [];
+    const invokes: OfflineRun<unknown>["invokes"] = [];
     const providerRegions = new Map<string, string>();
 
     const mocks: pulumi.runtime.Mocks = {
@@ -149,7 +149,7 @@ export async function runOffline<T>(program: () => T | Promise<T>, options: Offl
             failure = { error };
             return undefined;
         }
-    })) as T;
+    })) as pulumi.Unwrap<T>;
     await settings.waitForRPCs();
     if (failure) {
         throw failure.error;

@@ -12,6 +12,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Network } from "../components/network";
 import { PlatformConfig, RegionConfig, loadConfig } from "./config";
+import { wireCompute } from "./compute";
+import { wireData } from "./data";
+import { wireDns, wireEdge } from "./edge";
+import { wireImages } from "./images";
+import { wireObservability } from "./observability";
+import { wireWorkloads } from "./workloads";
 
 /** What every area gets for one region. */
 export interface RegionContext {
@@ -63,12 +69,21 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     const regions: RegionContext[] = config.regions.map((region) => regionContext(config, region));
 
     // Stage compute (platform/compute.ts): EKS cluster, node pools, add-ons per region.
+    const compute = new Map(regions.map((ctx) => [ctx.region.name, wireCompute(ctx)] as const));
     // Stage images (platform/images.ts): ECR repositories, replication, optional builds.
+    const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
+    const data = wireData(config, regions, compute);
     // Stage edge (platform/edge.ts): ALB per region.
+    const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
+    for (const ctx of regions) {
+        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images);
+    }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
+    const dns = wireDns(config, regions, edge);
     // Stage observability (platform/observability.ts): alarms, dashboards, SNS per region.
+    wireObservability(config, regions, { compute, data, edge, dns });
 
     return {
         environment: config.environment,

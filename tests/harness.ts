@@ -35,12 +35,12 @@ export async function runStack(stack: string, overrides: Record<string, unknown>
 }
 
 /** Runs `build` (which creates components) in a mocked stack named `test`. */
-export async function runComponent<T>(build: () => T, stack = "test"): Promise<StackRun<T>> {
+export async function runComponent<T>(build: () => T, stack = "test"): Promise<StackRun<pulumi.Unwrap<T>>> {
     const run = await runOffline(build, { project: "scaled-web", stack });
     return new StackRun(run);
 }
 
-export class StackRun<T = PlatformOutputs> {
+export class StackRun<T = pulumi.Unwrap<PlatformOutputs>> {
     constructor(private readonly run: OfflineRun<T>) {}
 
     get resources(): RegisteredResource[] {

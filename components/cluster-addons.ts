@@ -1,0 +1,377 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { IRSA_AUDIENCE } from "./cluster";
+import { NODE_TYPE_LABEL, NTH_MANAGED_TAG } from "./node-pool";
+import { Problems, show } from "./validation";
+
+export interface HelmChart {
+    /** Chart name in `repo`, or a full `oci://` reference when `repo` is absent. */
+    readonly chart: string;
+    readonly version: string;
+    readonly repo?: string;
+}
+
+export type AddonKey = "metricsServer" | "clusterAutoscaler" | "keda" | "nodeTerminationHandler";
+
+/**
+ * Pinned charts from their public homes. aws-node-termination-handler is published as an OCI chart on
+ * public ECR (its copy in aws/eks-charts stopped at 0.21), so it is referenced by `oci://` URL.
+ */
+export const ADDON_CHARTS: Readonly<Record<AddonKey, HelmChart>> = {
+    metricsServer: { chart: "metrics-server", version: "3.13.0", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
+    clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.46.6", repo: "https://kubernetes.github.io/autoscaler" },
+    keda: { chart: "keda", version: "2.17.2", repo: "https://kedacore.github.io/charts" },
+    nodeTerminationHandler: { chart: "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler", version: "0.27.1" },
+};
+
+export const SYSTEM_NAMESPACE = "kube-system";
+export const KEDA_NAMESPACE = "keda";
+export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
+export const NTH_SERVICE_ACCOUNT = "aws-node-termination-handler";
+/** Add-ons run on the on-demand pool, never on spot nodes that can vanish under them. */
+export const DEFAULT_SYSTEM_NODE_SELECTOR: Readonly<Record<string, string>> = { [NODE_TYPE_LABEL]: "on-demand" };
+/**
+ * Seconds an interruption message stays in the queue: a spot notice is only worth acting on within
+ * its two minutes, so stale messages are dropped rather than replayed.
+ */
+export const INTERRUPTION_QUEUE_RETENTION_SECONDS = 300;
+/** Seed 002: scale down after 10 minutes of low use. */
+export const SCALE_DOWN_UNNEEDED_TIME = "10m";
+
+export interface ClusterAddonsArgs {
+    readonly clusterName: pulumi.Input<string>;
+    /** Kubernetes minor version; picks the cluster-autoscaler image (it must match the control plane). */
+    readonly kubernetesVersion: string;
+    /** Region of the cluster (cluster-autoscaler and the termination handler call regional APIs). */
+    readonly region: pulumi.Input<string>;
+    readonly oidcProviderArn: pulumi.Input<string>;
+    /** `https://oidc.eks.<region>.amazonaws.com/id/<id>` */
+    readonly oidcIssuerUrl: pulumi.Input<string>;
+    /** Provider of the cluster; every Helm release goes through it. */
+    readonly k8sProvider: k8s.Provider;
+    /**
+     * ASGs whose termination lifecycle events reach the interruption queue.
+     * @default every ASG of the account and region
+     */
+    readonly autoScalingGroupNames?: readonly pulumi.Input<string>[];
+    /** @default { "node-type": "on-demand" } */
+    readonly systemNodeSelector?: Readonly<Record<string, string>>;
+    /**
+     * Chart overrides per add-on (e.g. a newer version after testing it).
+     * @default ADDON_CHARTS
+     */
+    readonly charts?: Partial<Readonly<Record<AddonKey, HelmChart>>>;
+    /**
+     * cluster-autoscaler image tag; it must share the control plane's minor version.
+     * @default `v<kubernetesVersion>.0`
+     */
+    readonly clusterAutoscalerImageTag?: string;
+    /** Tags for every taggable AWS child. @default {} */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Checks plain ClusterAddons args; returns the problems found (empty when valid). */
+export function validateClusterAddonsArgs(args: ClusterAddonsArgs): Problems {
+    const problems = new Problems();
+    problems.check(/^1\.\d{2}$/.test(args.kubernetesVersion), "kubernetesVersion", `must be a Kubernetes minor version such as "1.33", got ${show(args.kubernetesVersion)}`);
+    for (const [key, chart] of Object.entries(args.charts ?? {})) {
+        problems.check(/^\d+\.\d+\.\d+$/.test(chart.version), `charts.${key}.version`, `must pin an exact chart version such as "1.2.3", got ${show(chart.version)}`);
+        problems.check(chart.repo !== undefined ? /^https:\/\//.test(chart.repo) : chart.chart.startsWith("oci://"), `charts.${key}`,
+            `must name an https:// repo or an oci:// chart, got ${show(chart)}`);
+    }
+    const tag = args.clusterAutoscalerImageTag;
+    problems.check(tag === undefined || /^v\d+\.\d+\.\d+$/.test(tag), "clusterAutoscalerImageTag", `must be a release tag such as "v1.33.0", got ${show(tag)}`);
+    return problems;
+}
+
+/** The issuer without its scheme, as IAM condition keys spell it (`oidc.eks.<region>.amazonaws.com/id/<id>`). */
+export function issuerHost(issuerUrl: string): string {
+    return issuerUrl.replace(/^https:\/\//, "");
+}
+
+/**
+ * Trust policy of an IRSA role: only the named Kubernetes service account, through the cluster's
+ * OIDC provider, with the STS audience.
+ */
+export function irsaTrustPolicy(oidcProviderArn: string, issuerUrl: string, namespace: string, serviceAccount: string): Record<string, unknown> {
+    const host = issuerHost(issuerUrl);
+    return {
+        Version: "2012-10-17",
+        Statement: [{
+            Effect: "Allow",
+            Principal: { Federated: oidcProviderArn },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: {
+                StringEquals: {
+                    [`${host}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+                    [`${host}:aud`]: IRSA_AUDIENCE,
+                },
+            },
+        }],
+    };
+}
+
+/**
+ * cluster-autoscaler's permissions: read-only discovery everywhere (those calls take no resource), but
+ * it can only change capacity of, or terminate instances in, ASGs tagged as this cluster's.
+ */
+export function clusterAutoscalerPolicy(clusterName: string): Record<string, unknown> {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "Discover",
+                Effect: "Allow",
+                Action: [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                    "eks:DescribeNodegroup",
+                ],
+                Resource: "*",
+            },
+            {
+                Sid: "ScaleOwnGroups",
+                Effect: "Allow",
+                Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                Resource: "*",
+                Condition: {
+                    StringEquals: {
+                        [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned",
+                        "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+                    },
+                },
+            },
+        ],
+    };
+}
+
+/**
+ * aws-node-termination-handler's permissions: read and delete messages of its queue only, describe
+ * instances and ASGs, and complete lifecycle actions only on ASGs this cluster owns.
+ */
+export function nodeTerminationHandlerPolicy(clusterName: string, queueArn: string): Record<string, unknown> {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ReadQueue", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage"], Resource: queueArn },
+            {
+                Sid: "Describe",
+                Effect: "Allow",
+                Action: ["autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeTags", "ec2:DescribeInstances"],
+                Resource: "*",
+            },
+            {
+                Sid: "CompleteOwnLifecycleActions",
+                Effect: "Allow",
+                Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
+                Resource: "*",
+                Condition: { StringEquals: { [`aws:ResourceTag/kubernetes.io/cluster/${clusterName}`]: "owned" } },
+            },
+        ],
+    };
+}
+
+/**
+ * EventBridge patterns that feed the termination handler's queue, keyed by a stable name: spot
+ * interruption notices (2 minutes), rebalance recommendations (earlier warning), and ASG termination
+ * lifecycle actions (scale-in, capacity rebalance, instance refresh), optionally narrowed to some ASGs.
+ */
+export function interruptionEventPatterns(autoScalingGroupNames?: readonly string[]): Record<string, Record<string, unknown>> {
+    return {
+        "spot-interruption": { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
+        rebalance: { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
+        "asg-lifecycle": {
+            source: ["aws.autoscaling"],
+            "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
+            ...(autoScalingGroupNames && autoScalingGroupNames.length > 0 ? { detail: { AutoScalingGroupName: [...autoScalingGroupNames] } } : {}),
+        },
+    };
+}
+
+/** Queue policy: EventBridge may send, only from the given rules, and only over TLS. */
+export function interruptionQueuePolicy(queueArn: string, ruleArns: readonly string[]): Record<string, unknown> {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "EventBridgeRules",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sqs:SendMessage",
+                Resource: queueArn,
+                Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+            },
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "sqs:*",
+                Resource: queueArn,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    };
+}
+
+/** Default cluster-autoscaler image for a control-plane version (same minor, first patch). */
+export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
+    return `v${kubernetesVersion}.0`;
+}
+
+/**
+ * The add-ons the platform's scaling depends on, installed with Helm from pinned public charts:
+ *
+ * - **metrics-server** (2 replicas): CPU/memory metrics for the HorizontalPodAutoscalers;
+ * - **cluster-autoscaler** with an IRSA role that may only resize or terminate in ASGs tagged
+ *   `k8s.io/cluster-autoscaler/<cluster>: owned`; it discovers the pools by tag and balances similar ones;
+ * - **KEDA**: queue-length driven scaling of the workers (`ScaledObject`s);
+ * - **aws-node-termination-handler** in queue mode: EventBridge rules for spot interruptions,
+ *   rebalance recommendations and ASG termination lifecycle actions feed an SQS queue; the handler
+ *   cordons and drains the node, then completes the lifecycle action. Queue mode (rather than a
+ *   DaemonSet polling IMDS) works with the nodes' IMDS hop limit of 1 and sees ASG scale-ins too.
+ *
+ * Pass the region's `aws.Provider` in `opts.provider`; Helm releases use `args.k8sProvider`.
+ */
+export class ClusterAddons extends pulumi.ComponentResource {
+    public readonly clusterAutoscalerRoleArn: pulumi.Output<string>;
+    public readonly nodeTerminationHandlerRoleArn: pulumi.Output<string>;
+    public readonly interruptionQueueUrl: pulumi.Output<string>;
+    public readonly interruptionQueueArn: pulumi.Output<string>;
+    public readonly metricsServer: k8s.helm.v3.Release;
+    public readonly clusterAutoscaler: k8s.helm.v3.Release;
+    /** Workloads that create `ScaledObject`s depend on it (it installs the CRDs). */
+    public readonly keda: k8s.helm.v3.Release;
+    public readonly nodeTerminationHandler: k8s.helm.v3.Release;
+
+    constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateClusterAddonsArgs(args).throwIfAny(`ClusterAddons "${name}"`);
+        super("scaled-web:compute:ClusterAddons", name, {}, opts);
+
+        const child = { parent: this };
+        const helm = { parent: this, provider: args.k8sProvider };
+        const tags = { ...(args.tags ?? {}) };
+        const charts = { ...ADDON_CHARTS, ...(args.charts ?? {}) };
+        const nodeSelector = { ...(args.systemNodeSelector ?? DEFAULT_SYSTEM_NODE_SELECTOR) };
+        const release = (key: AddonKey, releaseName: string, namespace: string, values: pulumi.Input<Record<string, unknown>>, extra: Partial<k8s.helm.v3.ReleaseArgs> = {}): k8s.helm.v3.Release => {
+            const c = charts[key];
+            return new k8s.helm.v3.Release(`${name}-${releaseName}`, {
+                name: releaseName,
+                chart: c.chart,
+                version: c.version,
+                ...(c.repo ? { repositoryOpts: { repo: c.repo } } : {}),
+                namespace,
+                values,
+                atomic: true,
+                cleanupOnFail: true,
+                ...extra,
+            }, helm);
+        };
+        const irsaRole = (key: string, namespace: string, serviceAccount: string, description: string): aws.iam.Role => new aws.iam.Role(`${name}-${key}`, {
+            description,
+            assumeRolePolicy: pulumi.all([args.oidcProviderArn, args.oidcIssuerUrl]).apply(
+                ([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, namespace, serviceAccount))),
+            tags,
+        }, child);
+
+        // metrics-server: the HPA's resource metrics.
+        this.metricsServer = release("metricsServer", "metrics-server", SYSTEM_NAMESPACE, {
+            replicas: 2,
+            podDisruptionBudget: { enabled: true, minAvailable: 1 },
+            nodeSelector,
+        });
+
+        // cluster-autoscaler with an IRSA role limited to this cluster's tagged ASGs.
+        const caRole = irsaRole("cluster-autoscaler", SYSTEM_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, "cluster-autoscaler (IRSA): resizes only this cluster's tagged ASGs");
+        new aws.iam.RolePolicy(`${name}-cluster-autoscaler`, {
+            role: caRole.id,
+            policy: pulumi.output(args.clusterName).apply((c) => JSON.stringify(clusterAutoscalerPolicy(c))),
+        }, child);
+        this.clusterAutoscalerRoleArn = caRole.arn;
+        this.clusterAutoscaler = release("clusterAutoscaler", "cluster-autoscaler", SYSTEM_NAMESPACE, {
+            cloudProvider: "aws",
+            awsRegion: args.region,
+            autoDiscovery: { clusterName: args.clusterName },
+            fullnameOverride: "cluster-autoscaler",
+            image: { tag: args.clusterAutoscalerImageTag ?? clusterAutoscalerImageTag(args.kubernetesVersion) },
+            rbac: {
+                create: true,
+                serviceAccount: {
+                    create: true,
+                    name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+                    annotations: { "eks.amazonaws.com/role-arn": caRole.arn },
+                },
+            },
+            extraArgs: {
+                "balance-similar-node-groups": true,
+                expander: "least-waste",
+                "skip-nodes-with-system-pods": false,
+                "scale-down-unneeded-time": SCALE_DOWN_UNNEEDED_TIME,
+            },
+            nodeSelector,
+        });
+
+        // KEDA: queue-driven scaling of the workers.
+        this.keda = release("keda", "keda", KEDA_NAMESPACE, { nodeSelector }, { createNamespace: true });
+
+        // Spot interruption handling: EventBridge -> SQS -> aws-node-termination-handler (queue mode).
+        const queue = new aws.sqs.Queue(`${name}-interruptions`, {
+            messageRetentionSeconds: INTERRUPTION_QUEUE_RETENTION_SECONDS,
+            sqsManagedSseEnabled: true,
+            tags,
+        }, child);
+        this.interruptionQueueUrl = queue.url;
+        this.interruptionQueueArn = queue.arn;
+        const patterns = pulumi.all([...(args.autoScalingGroupNames ?? [])]).apply((names) => interruptionEventPatterns(names));
+        const ruleKeys = Object.keys(interruptionEventPatterns());
+        const rules = ruleKeys.map((key) => {
+            const rule = new aws.cloudwatch.EventRule(`${name}-${key}`, {
+                description: `${key} events for aws-node-termination-handler`,
+                eventPattern: patterns.apply((p) => JSON.stringify(p[key])),
+                tags,
+            }, child);
+            new aws.cloudwatch.EventTarget(`${name}-${key}`, { rule: rule.name, arn: queue.arn }, child);
+            return rule;
+        });
+        new aws.sqs.QueuePolicy(`${name}-interruptions`, {
+            queueUrl: queue.url,
+            policy: pulumi.all([queue.arn, ...rules.map((r) => r.arn)]).apply(([arn, ...ruleArns]) => JSON.stringify(interruptionQueuePolicy(arn, ruleArns))),
+        }, child);
+
+        const nthRole = irsaRole("nth", SYSTEM_NAMESPACE, NTH_SERVICE_ACCOUNT, "aws-node-termination-handler (IRSA): drains nodes of this cluster");
+        new aws.iam.RolePolicy(`${name}-nth`, {
+            role: nthRole.id,
+            policy: pulumi.all([args.clusterName, queue.arn]).apply(([c, arn]) => JSON.stringify(nodeTerminationHandlerPolicy(c, arn))),
+        }, child);
+        this.nodeTerminationHandlerRoleArn = nthRole.arn;
+        this.nodeTerminationHandler = release("nodeTerminationHandler", "aws-node-termination-handler", SYSTEM_NAMESPACE, {
+            enableSqsTerminationDraining: true,
+            queueURL: queue.url,
+            awsRegion: args.region,
+            replicas: 2,
+            serviceAccount: { create: true, name: NTH_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": nthRole.arn } },
+            checkTagBeforeDraining: true,
+            managedTag: NTH_MANAGED_TAG,
+            enableSpotInterruptionDraining: true,
+            // A rebalance recommendation cordons the node; the ASG's capacity rebalance then replaces it
+            // and the termination lifecycle hook drains it.
+            enableRebalanceMonitoring: true,
+            enableRebalanceDraining: false,
+            deleteSqsMsgIfNodeNotFound: true,
+            nodeSelector,
+        });
+
+        this.registerOutputs({
+            clusterAutoscalerRoleArn: this.clusterAutoscalerRoleArn,
+            nodeTerminationHandlerRoleArn: this.nodeTerminationHandlerRoleArn,
+            interruptionQueueUrl: this.interruptionQueueUrl,
+        });
+    }
+}

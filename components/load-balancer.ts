@@ -1,0 +1,605 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { DNS_LABEL, DNS_NAME, Problems, show } from "./validation";
+
+// ---------------------------------------------------------------------------------------------
+// Defaults (seeds 000, 001, 002, 004).
+// ---------------------------------------------------------------------------------------------
+
+/** TLS 1.3 with TLS 1.2 fallback and forward-secret ciphers only. */
+export const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+/** The ALB maximum. Seed 000 keeps WebSocket streams open for 86400 s; an ALB cannot, see `idleTimeoutSeconds`. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 4000;
+export const ALB_MAX_IDLE_TIMEOUT_SECONDS = 4000;
+export const DEFAULT_WS_PATHS: readonly string[] = ["/socket.io/*", "/ws/*"];
+export const DEFAULT_EDGE_API_HOSTNAME = "api";
+export const DEFAULT_EDGE_WS_HOSTNAME = "ws";
+/** Seeds 001/002: `/health` every 10 s, 5 s timeout, 3 failures out, 2 successes back in. */
+export const DEFAULT_TARGET_HEALTH_CHECK: Readonly<Required<TargetHealthCheck>> = {
+    path: "/health",
+    intervalSeconds: 10,
+    timeoutSeconds: 5,
+    unhealthyThreshold: 3,
+    healthyThreshold: 2,
+};
+/** Time in-flight requests get to finish when a node leaves the target group (scale-in, replacement). */
+export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 30;
+/** Lifetime of the ALB stickiness cookie on the ws target group: one day, as the seeds' session cookie. */
+export const DEFAULT_STICKINESS_SECONDS = 86400;
+/** Seed 004: `limit_req rate=10r/s` per client IP. */
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 10;
+/** Seed 004's burst of 20 requests above the rate (see `rateLimitBurst`). */
+export const DEFAULT_RATE_LIMIT_BURST = 20;
+/** Shortest WAF evaluation window, so the limit reacts fastest and stays closest to a per-second rate. */
+export const DEFAULT_RATE_LIMIT_WINDOW_SECONDS: WafWindowSeconds = 60;
+export const DEFAULT_ACCESS_LOG_RETENTION_DAYS = 90;
+/** Prefix of access log objects inside the bucket. */
+export const ACCESS_LOG_PREFIX = "alb";
+
+/** WAF rate-based rule evaluation windows. */
+export const WAF_WINDOWS = [60, 120, 300, 600] as const;
+export type WafWindowSeconds = (typeof WAF_WINDOWS)[number];
+/** Smallest and largest `limit` WAF accepts on a rate-based rule. */
+export const WAF_MIN_LIMIT = 10;
+export const WAF_MAX_LIMIT = 2_000_000_000;
+
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
+
+export interface TargetHealthCheck {
+    /** @default "/health" */
+    readonly path?: string;
+    /** @default 10 */
+    readonly intervalSeconds?: number;
+    /** @default 5 */
+    readonly timeoutSeconds?: number;
+    /** @default 3 */
+    readonly unhealthyThreshold?: number;
+    /** @default 2 */
+    readonly healthyThreshold?: number;
+}
+
+export interface LoadBalancerArgs {
+    /** VPC of the load balancer and its targets. */
+    readonly vpcId: pulumi.Input<string>;
+    /** Public subnets to place the ALB in, one per AZ (at least two AZs). */
+    readonly subnetIds: readonly pulumi.Input<string>[];
+    /** Apex DNS name, e.g. `example.com`; the certificate covers `<apiHostname>.<domain>` and `<wsHostname>.<domain>`. */
+    readonly domain: string;
+    /**
+     * Public hosted zone of `domain`, where the certificate's DNS validation records go.
+     * @default looked up by name (`aws.route53.getZone({ name: domain })`)
+     */
+    readonly hostedZoneId?: pulumi.Input<string>;
+    /** @default "api" */
+    readonly apiHostname?: string;
+    /** Requests for this host go to the ws target group. @default "ws" */
+    readonly wsHostname?: string;
+    /** Security group of the nodes; it gets ingress on the two NodePorts from the ALB's security group only. */
+    readonly nodeSecurityGroupId: pulumi.Input<string>;
+    /** NodePort (30000-32767) of the api Service on every node. */
+    readonly apiNodePort: number;
+    /** NodePort (30000-32767) of the ws Service on every node. */
+    readonly wsNodePort: number;
+    /**
+     * Auto Scaling groups whose instances are the targets of both target groups, keyed by a stable name
+     * (the node pool, e.g. `{ general: asgName }`). Each gets an `aws.autoscaling.Attachment` per target
+     * group, so instances register and deregister themselves as the ASG scales: no in-cluster AWS Load
+     * Balancer Controller is needed, and nothing outside this program manages the targets. Leave
+     * `targetGroupArns` unset on those groups so the two do not fight.
+     */
+    readonly targetAutoScalingGroups: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * Path patterns routed to the ws target group (Socket.IO and raw WebSocket endpoints).
+     * @default ["/socket.io/*", "/ws/*"]
+     */
+    readonly wsPaths?: readonly string[];
+    /**
+     * Seconds a connection may stay idle. 1-4000: 4000 is the ALB maximum. Seed 000 proxies its log stream
+     * with `proxy_read_timeout 86400s`; on an ALB a WebSocket that is silent for longer than this is closed,
+     * so clients must send a ping (Socket.IO does every 25 s) or reconnect. The default is the cap.
+     * @default 4000
+     */
+    readonly idleTimeoutSeconds?: number;
+    /** Target health check of both target groups. @default seeds 001/002: /health, 10 s, 5 s, 3, 2 */
+    readonly healthCheck?: TargetHealthCheck;
+    /** @default 30 */
+    readonly deregistrationDelaySeconds?: number;
+    /** Lifetime of the ws target group's `lb_cookie` (1-604800 s). @default 86400 */
+    readonly stickinessSeconds?: number;
+    /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+    readonly sslPolicy?: string;
+    /**
+     * Sustained requests per second allowed per client IP before WAF blocks it (seed 004: 10 r/s).
+     * WAF counts requests over a window rather than per second, so the rule's limit is
+     * `rateLimitPerSecond * rateLimitWindowSeconds` (10 r/s over 60 s -> 600).
+     * @default 10
+     */
+    readonly rateLimitPerSecond?: number;
+    /**
+     * Seed 004's `burst=20 nodelay`. WAF has no burst setting: within one window a client may spend its whole
+     * allowance at any pace, so any burst up to the window's limit (600 by default, far above 20) is already
+     * admitted. The value is kept for documentation and validation only; it must not exceed the window limit.
+     * @default 20
+     */
+    readonly rateLimitBurst?: number;
+    /** WAF evaluation window: 60, 120, 300 or 600 s. @default 60 */
+    readonly rateLimitWindowSeconds?: WafWindowSeconds;
+    /** Days access logs are kept before the bucket's lifecycle rule expires them. @default 90 */
+    readonly accessLogRetentionDays?: number;
+    /**
+     * ALB deletion protection (turn on in prod). When off, the access log bucket may also be destroyed
+     * with its objects.
+     * @default false
+     */
+    readonly deletionProtection?: boolean;
+    /**
+     * `ipv4`, or `dualstack` (needs IPv6 CIDRs on the VPC and subnets), which also opens 80/443 to `::/0`.
+     * @default "ipv4"
+     */
+    readonly ipAddressType?: "ipv4" | "dualstack";
+    /**
+     * Keep the certificate's DNS validation records in the zone when this component is deleted.
+     *
+     * ACM derives the validation CNAME from the account and the domain name only, so the load balancers
+     * of every region (each has its own regional certificate for the same names) need the very same
+     * records. Each component writes them with `allowOverwrite: true` (an idempotent UPSERT, so the
+     * second region does not fail on "record already exists"); retaining them on delete means removing
+     * one region never deletes a record that another region's certificate renews against.
+     * Destroying the whole stack leaves these CNAMEs behind, which is harmless.
+     * @default true
+     */
+    readonly retainValidationRecords?: boolean;
+    /** Tags for every taggable child. @default {} */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers.
+// ---------------------------------------------------------------------------------------------
+
+/** WAF rate-based rule limit for a per-second rate: requests allowed per evaluation window. */
+export function wafRateLimit(requestsPerSecond: number, windowSeconds: WafWindowSeconds): number {
+    return requestsPerSecond * windowSeconds;
+}
+
+/** Stable child-name key of a path pattern: `/socket.io/*` -> `socket-io`, `/ws/*` -> `ws`, `/*` -> `root`. */
+export function pathRuleKey(pattern: string): string {
+    const key = pattern.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    return key || "root";
+}
+
+/** The fully qualified names the certificate covers, api first. */
+export function edgeHostnames(domain: string, apiHostname = DEFAULT_EDGE_API_HOSTNAME, wsHostname = DEFAULT_EDGE_WS_HOSTNAME): { api: string; ws: string } {
+    return { api: `${apiHostname}.${domain}`, ws: `${wsHostname}.${domain}` };
+}
+
+const isInt = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n);
+
+/** Checks plain LoadBalancer args; returns the problems found (empty when valid). */
+export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs): Problems {
+    const p = new Problems();
+    p.check(/^[A-Za-z0-9-]+$/.test(name), "name", `must contain only letters, digits and '-' (ALB and target group names allow nothing else), got ${show(name)}`);
+    p.check(typeof args.domain === "string" && DNS_NAME.test(args.domain), "domain", `must be a lower-case DNS name such as "example.com", got ${show(args.domain)}`);
+    const api = args.apiHostname ?? DEFAULT_EDGE_API_HOSTNAME;
+    const ws = args.wsHostname ?? DEFAULT_EDGE_WS_HOSTNAME;
+    p.check(DNS_LABEL.test(api), "apiHostname", `must be a DNS label such as "api", got ${show(api)}`);
+    p.check(DNS_LABEL.test(ws), "wsHostname", `must be a DNS label such as "ws", got ${show(ws)}`);
+    p.check(api !== ws, "wsHostname", `must differ from apiHostname (both ${show(api)}); the host rule would send all api traffic to ws`);
+
+    p.check(args.subnetIds.length >= 2, "subnetIds", `an ALB needs subnets in at least 2 availability zones, got ${args.subnetIds.length}`);
+    for (const [key, port] of [["apiNodePort", args.apiNodePort], ["wsNodePort", args.wsNodePort]] as const) {
+        p.check(isInt(port) && port >= NODE_PORT_MIN && port <= NODE_PORT_MAX, key, `must be a NodePort in ${NODE_PORT_MIN}-${NODE_PORT_MAX}, got ${show(port)}`);
+    }
+    p.check(args.apiNodePort !== args.wsNodePort, "wsNodePort", `must differ from apiNodePort (both ${show(args.apiNodePort)})`);
+
+    const asgKeys = Object.keys(args.targetAutoScalingGroups ?? {});
+    p.check(asgKeys.length > 0, "targetAutoScalingGroups", "must name at least one Auto Scaling group, e.g. { general: <asg name> }; without targets the ALB answers 503");
+    asgKeys.forEach((k) => p.check(DNS_LABEL.test(k), `targetAutoScalingGroups.${k}`, `key must be a DNS label (it names child resources), got ${show(k)}`));
+
+    const paths = args.wsPaths ?? DEFAULT_WS_PATHS;
+    p.check(paths.length >= 1, "wsPaths", "must list at least one path pattern, e.g. [\"/socket.io/*\"]");
+    paths.forEach((path, i) => p.check(
+        typeof path === "string" && /^\/[A-Za-z0-9_\-.$/~"'@:+*?&;%=]*$/.test(path) && path.length <= 128,
+        `wsPaths[${i}]`,
+        `must be an ALB path pattern starting with "/" (at most 128 characters; wildcards * and ?), got ${show(path)}`,
+    ));
+    const keys = paths.map((path) => pathRuleKey(String(path)));
+    const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+    p.check(dup === undefined, "wsPaths", `patterns must differ in more than punctuation (two map to rule key ${show(dup)}), got ${show(paths)}`);
+
+    const idle = args.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS;
+    p.check(isInt(idle) && idle >= 1 && idle <= ALB_MAX_IDLE_TIMEOUT_SECONDS, "idleTimeoutSeconds",
+        `must be a whole number of seconds in 1-${ALB_MAX_IDLE_TIMEOUT_SECONDS} (the ALB maximum; long-lived WebSockets must ping within it), got ${show(idle)}`);
+
+    const hc = { ...DEFAULT_TARGET_HEALTH_CHECK, ...(args.healthCheck ?? {}) };
+    p.check(typeof hc.path === "string" && hc.path.startsWith("/") && hc.path.length <= 1024, "healthCheck.path", `must be a path starting with "/", got ${show(hc.path)}`);
+    p.check(isInt(hc.intervalSeconds) && hc.intervalSeconds >= 5 && hc.intervalSeconds <= 300, "healthCheck.intervalSeconds", `must be 5-300 seconds, got ${show(hc.intervalSeconds)}`);
+    if (p.check(isInt(hc.timeoutSeconds) && hc.timeoutSeconds >= 2 && hc.timeoutSeconds <= 120, "healthCheck.timeoutSeconds", `must be 2-120 seconds, got ${show(hc.timeoutSeconds)}`)) {
+        p.check(hc.timeoutSeconds < hc.intervalSeconds, "healthCheck.timeoutSeconds", `must be shorter than intervalSeconds (${hc.intervalSeconds}), got ${hc.timeoutSeconds}`);
+    }
+    for (const key of ["healthyThreshold", "unhealthyThreshold"] as const) {
+        p.check(isInt(hc[key]) && hc[key] >= 2 && hc[key] <= 10, `healthCheck.${key}`, `must be 2-10, got ${show(hc[key])}`);
+    }
+
+    const dereg = args.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
+    p.check(isInt(dereg) && dereg >= 0 && dereg <= 3600, "deregistrationDelaySeconds", `must be 0-3600 seconds, got ${show(dereg)}`);
+    const sticky = args.stickinessSeconds ?? DEFAULT_STICKINESS_SECONDS;
+    p.check(isInt(sticky) && sticky >= 1 && sticky <= 604800, "stickinessSeconds", `must be 1-604800 seconds (7 days), got ${show(sticky)}`);
+    const ssl = args.sslPolicy ?? DEFAULT_SSL_POLICY;
+    p.check(/^ELBSecurityPolicy-(TLS13|FS)-/.test(ssl), "sslPolicy", `must be a forward-secret ELB policy ("ELBSecurityPolicy-TLS13-..." or "ELBSecurityPolicy-FS-..."), got ${show(ssl)}`);
+
+    const rps = args.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND;
+    const window = args.rateLimitWindowSeconds ?? DEFAULT_RATE_LIMIT_WINDOW_SECONDS;
+    const burst = args.rateLimitBurst ?? DEFAULT_RATE_LIMIT_BURST;
+    const rpsOk = p.check(isInt(rps) && rps >= 1, "rateLimitPerSecond", `must be a whole number of requests per second >= 1, got ${show(rps)}`);
+    const windowOk = p.check((WAF_WINDOWS as readonly number[]).includes(window), "rateLimitWindowSeconds", `must be one of WAF's windows ${WAF_WINDOWS.join(", ")}, got ${show(window)}`);
+    if (rpsOk && windowOk) {
+        const limit = wafRateLimit(rps, window);
+        p.check(limit >= WAF_MIN_LIMIT && limit <= WAF_MAX_LIMIT, "rateLimitPerSecond",
+            `gives a WAF limit of ${limit} per ${window} s; WAF accepts ${WAF_MIN_LIMIT}-${WAF_MAX_LIMIT}`);
+        p.check(isInt(burst) && burst >= 0 && burst <= limit, "rateLimitBurst",
+            `must be 0-${limit} (the WAF limit per ${window} s window, which already admits any burst within it), got ${show(burst)}`);
+    }
+    const retention = args.accessLogRetentionDays ?? DEFAULT_ACCESS_LOG_RETENTION_DAYS;
+    p.check(isInt(retention) && retention >= 1, "accessLogRetentionDays", `must be a whole number of days >= 1, got ${show(retention)}`);
+    const ipType = args.ipAddressType ?? "ipv4";
+    p.check(ipType === "ipv4" || ipType === "dualstack", "ipAddressType", `must be "ipv4" or "dualstack", got ${show(ipType)}`);
+    return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Component.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One region's public entry point: an internet-facing Application Load Balancer in the public subnets.
+ *
+ * - HTTPS (TLS 1.3 policy) with a DNS-validated ACM certificate for `api.<domain>` and `ws.<domain>`;
+ *   HTTP on port 80 only answers 301 to HTTPS.
+ * - Target group `api` (default action): least outstanding requests (the seeds' `least_conn`), health
+ *   check `/health` every 10 s, timeout 5 s, unhealthy 3 / healthy 2, deregistration delay.
+ * - Target group `ws`: `lb_cookie` stickiness (Socket.IO's long-polling fallback must return to the same
+ *   pod's node), reached by host `ws.<domain>` and by each of `wsPaths` on any host.
+ * - Targets: the given Auto Scaling groups' instances on fixed NodePorts (see `targetAutoScalingGroups`).
+ * - Security groups: the ALB accepts 80/443 from the internet and may only reach the nodes on the two
+ *   NodePorts; the nodes accept those ports from the ALB only.
+ * - WAF v2: a per-client-IP rate-based rule (seed 004) and the AWS managed common rule set.
+ * - Access logs to an SSE-S3 encrypted, private bucket with a lifecycle expiry (ELB log delivery
+ *   supports SSE-S3 only); `drop_invalid_header_fields`; optional deletion protection.
+ *
+ * Pass the region's `aws.Provider` in `opts.provider`; every child uses it.
+ */
+export class LoadBalancer extends pulumi.ComponentResource {
+    public readonly loadBalancer: aws.lb.LoadBalancer;
+    public readonly loadBalancerArn: pulumi.Output<string>;
+    public readonly arnSuffix: pulumi.Output<string>;
+    public readonly dnsName: pulumi.Output<string>;
+    /** Route53 zone id of the ALB's DNS name, for alias records. */
+    public readonly zoneId: pulumi.Output<string>;
+    public readonly securityGroupId: pulumi.Output<string>;
+    public readonly certificateArn: pulumi.Output<string>;
+    public readonly apiTargetGroup: aws.lb.TargetGroup;
+    public readonly wsTargetGroup: aws.lb.TargetGroup;
+    /** Target group ARN suffixes keyed `api` / `ws` (CloudWatch dimensions). */
+    public readonly targetGroupArnSuffixes: Readonly<Record<"api" | "ws", pulumi.Output<string>>>;
+    public readonly httpsListenerArn: pulumi.Output<string>;
+    public readonly webAclArn: pulumi.Output<string>;
+    public readonly accessLogBucket: pulumi.Output<string>;
+    /** The `limit` of the WAF rate-based rule (requests per client IP per window). */
+    public readonly rateLimit: number;
+    /** Fully qualified names served: `{ api, ws }`. */
+    public readonly hostnames: { readonly api: string; readonly ws: string };
+
+    constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateLoadBalancerArgs(name, args).throwIfAny(`LoadBalancer "${name}"`);
+        super("scaled-web:edge:LoadBalancer", name, {}, opts);
+
+        const child = { parent: this };
+        const tags = args.tags ?? {};
+        const hosts = edgeHostnames(args.domain, args.apiHostname, args.wsHostname);
+        const wsPaths = args.wsPaths ?? DEFAULT_WS_PATHS;
+        const hc = { ...DEFAULT_TARGET_HEALTH_CHECK, ...(args.healthCheck ?? {}) };
+        const dualstack = (args.ipAddressType ?? "ipv4") === "dualstack";
+        const deletionProtection = args.deletionProtection ?? false;
+        const window = args.rateLimitWindowSeconds ?? DEFAULT_RATE_LIMIT_WINDOW_SECONDS;
+        this.rateLimit = wafRateLimit(args.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND, window);
+        this.hostnames = hosts;
+
+        const zoneId = args.hostedZoneId !== undefined
+            ? pulumi.output(args.hostedZoneId)
+            : aws.route53.getZoneOutput({ name: args.domain, privateZone: false }, child).zoneId;
+
+        // --- Security groups -------------------------------------------------------------------
+        const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
+            vpcId: args.vpcId,
+            description: `ALB ${name}: 80/443 from the internet, NodePorts to the nodes`,
+            revokeRulesOnDelete: true,
+            tags: { ...tags, Name: `${name}-alb` },
+        }, child);
+        const sources: [string, { cidrIpv4?: string; cidrIpv6?: string }][] = [["ipv4", { cidrIpv4: "0.0.0.0/0" }]];
+        if (dualstack) {
+            sources.push(["ipv6", { cidrIpv6: "::/0" }]);
+        }
+        for (const port of [80, 443]) {
+            for (const [family, cidr] of sources) {
+                new aws.vpc.SecurityGroupIngressRule(`${name}-in-${port}-${family}`, {
+                    securityGroupId: sg.id,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    ...cidr,
+                    description: port === 80 ? "HTTP (redirected to HTTPS)" : "HTTPS",
+                    tags,
+                }, child);
+            }
+        }
+        for (const [svc, port] of [["api", args.apiNodePort], ["ws", args.wsNodePort]] as const) {
+            new aws.vpc.SecurityGroupEgressRule(`${name}-out-${svc}`, {
+                securityGroupId: sg.id,
+                referencedSecurityGroupId: args.nodeSecurityGroupId,
+                ipProtocol: "tcp",
+                fromPort: port,
+                toPort: port,
+                description: `${svc} NodePort on the nodes`,
+                tags,
+            }, child);
+            new aws.vpc.SecurityGroupIngressRule(`${name}-nodes-in-${svc}`, {
+                securityGroupId: args.nodeSecurityGroupId,
+                referencedSecurityGroupId: sg.id,
+                ipProtocol: "tcp",
+                fromPort: port,
+                toPort: port,
+                description: `${svc} NodePort from ALB ${name}`,
+                tags,
+            }, child);
+        }
+
+        // --- Access logs -----------------------------------------------------------------------
+        const logs = new aws.s3.Bucket(`${name}-logs`, {
+            forceDestroy: !deletionProtection,
+            tags,
+        }, child);
+        const ownership = new aws.s3.BucketOwnershipControls(`${name}-logs`, {
+            bucket: logs.id,
+            rule: { objectOwnership: "BucketOwnerEnforced" },
+        }, child);
+        const publicBlock = new aws.s3.BucketPublicAccessBlock(`${name}-logs`, {
+            bucket: logs.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, child);
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-logs`, {
+            bucket: logs.id,
+            // ELB access log delivery supports SSE-S3 only, not SSE-KMS.
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        }, child);
+        new aws.s3.BucketLifecycleConfiguration(`${name}-logs`, {
+            bucket: logs.id,
+            rules: [{
+                id: "expire-access-logs",
+                status: "Enabled",
+                filter: { prefix: `${ACCESS_LOG_PREFIX}/` },
+                expiration: { days: args.accessLogRetentionDays ?? DEFAULT_ACCESS_LOG_RETENTION_DAYS },
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+            }],
+        }, child);
+        const account = aws.getCallerIdentityOutput({}, child).accountId;
+        const logPolicy = new aws.s3.BucketPolicy(`${name}-logs`, {
+            bucket: logs.id,
+            policy: pulumi.all([logs.arn, account]).apply(([arn, accountId]) => accessLogBucketPolicy(arn, accountId)),
+        }, { ...child, dependsOn: [publicBlock, ownership] });
+
+        // --- Certificate -----------------------------------------------------------------------
+        const cert = new aws.acm.Certificate(`${name}-cert`, {
+            domainName: hosts.api,
+            subjectAlternativeNames: [hosts.ws],
+            validationMethod: "DNS",
+            options: { certificateTransparencyLoggingPreference: "ENABLED" },
+            tags,
+        }, child);
+        const validationRecords = (["api", "ws"] as const).map((svc) => {
+            const option = cert.domainValidationOptions.apply((opts) => {
+                const found = opts.find((o) => o.domainName === hosts[svc]);
+                if (!found) {
+                    throw new Error(`ACM returned no DNS validation option for ${hosts[svc]}`);
+                }
+                return found;
+            });
+            return new aws.route53.Record(`${name}-cert-${svc}`, {
+                zoneId,
+                name: option.resourceRecordName,
+                type: option.resourceRecordType,
+                records: [option.resourceRecordValue],
+                ttl: 300,
+                allowOverwrite: true,
+            }, { ...child, retainOnDelete: args.retainValidationRecords ?? true });
+        });
+        const validation = new aws.acm.CertificateValidation(`${name}-cert`, {
+            certificateArn: cert.arn,
+            validationRecordFqdns: validationRecords.map((r) => r.fqdn),
+        }, child);
+
+        // --- Load balancer ---------------------------------------------------------------------
+        this.loadBalancer = new aws.lb.LoadBalancer(`${name}-alb`, {
+            loadBalancerType: "application",
+            internal: false,
+            ipAddressType: dualstack ? "dualstack" : "ipv4",
+            subnets: [...args.subnetIds],
+            securityGroups: [sg.id],
+            idleTimeout: args.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+            dropInvalidHeaderFields: true,
+            enableDeletionProtection: deletionProtection,
+            enableHttp2: true,
+            accessLogs: { bucket: logs.bucket, prefix: ACCESS_LOG_PREFIX, enabled: true },
+            tags: { ...tags, Name: `${name}-alb` },
+        }, { ...child, dependsOn: [logPolicy] });
+
+        const healthCheck = {
+            enabled: true,
+            path: hc.path,
+            port: "traffic-port",
+            protocol: "HTTP",
+            matcher: "200",
+            interval: hc.intervalSeconds,
+            timeout: hc.timeoutSeconds,
+            healthyThreshold: hc.healthyThreshold,
+            unhealthyThreshold: hc.unhealthyThreshold,
+        };
+        const deregistrationDelay = args.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
+        this.apiTargetGroup = new aws.lb.TargetGroup(`${name}-api`, {
+            vpcId: args.vpcId,
+            targetType: "instance",
+            protocol: "HTTP",
+            port: args.apiNodePort,
+            loadBalancingAlgorithmType: "least_outstanding_requests",
+            deregistrationDelay,
+            healthCheck,
+            tags: { ...tags, Name: `${name}-api` },
+        }, child);
+        this.wsTargetGroup = new aws.lb.TargetGroup(`${name}-ws`, {
+            vpcId: args.vpcId,
+            targetType: "instance",
+            protocol: "HTTP",
+            port: args.wsNodePort,
+            loadBalancingAlgorithmType: "round_robin",
+            deregistrationDelay,
+            healthCheck,
+            stickiness: { enabled: true, type: "lb_cookie", cookieDuration: args.stickinessSeconds ?? DEFAULT_STICKINESS_SECONDS },
+            tags: { ...tags, Name: `${name}-ws` },
+        }, child);
+
+        for (const [asgKey, asgName] of Object.entries(args.targetAutoScalingGroups)) {
+            for (const [svc, tg] of [["api", this.apiTargetGroup], ["ws", this.wsTargetGroup]] as const) {
+                new aws.autoscaling.Attachment(`${name}-${svc}-${asgKey}`, {
+                    autoscalingGroupName: asgName,
+                    lbTargetGroupArn: tg.arn,
+                }, child);
+            }
+        }
+
+        // --- Listeners -------------------------------------------------------------------------
+        new aws.lb.Listener(`${name}-http`, {
+            loadBalancerArn: this.loadBalancer.arn,
+            port: 80,
+            protocol: "HTTP",
+            defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+            tags,
+        }, child);
+        const https = new aws.lb.Listener(`${name}-https`, {
+            loadBalancerArn: this.loadBalancer.arn,
+            port: 443,
+            protocol: "HTTPS",
+            sslPolicy: args.sslPolicy ?? DEFAULT_SSL_POLICY,
+            certificateArn: validation.certificateArn,
+            defaultActions: [{ type: "forward", targetGroupArn: this.apiTargetGroup.arn }],
+            tags,
+        }, child);
+        const toWs = [{ type: "forward", targetGroupArn: this.wsTargetGroup.arn }];
+        new aws.lb.ListenerRule(`${name}-ws-host`, {
+            listenerArn: https.arn,
+            priority: 10,
+            conditions: [{ hostHeader: { values: [hosts.ws] } }],
+            actions: toWs,
+            tags,
+        }, child);
+        wsPaths.forEach((path, i) => {
+            new aws.lb.ListenerRule(`${name}-ws-path-${pathRuleKey(path)}`, {
+                listenerArn: https.arn,
+                priority: 100 + i,
+                conditions: [{ pathPattern: { values: [path] } }],
+                actions: toWs,
+                tags,
+            }, child);
+        });
+
+        // --- WAF -------------------------------------------------------------------------------
+        const metric = (suffix: string) => `${name}-${suffix}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 128);
+        const acl = new aws.wafv2.WebAcl(`${name}-waf`, {
+            scope: "REGIONAL",
+            description: `Rate limit per client IP and AWS common rules for ALB ${name}`,
+            defaultAction: { allow: {} },
+            rules: [
+                {
+                    name: "rate-limit-per-ip",
+                    priority: 0,
+                    action: { block: {} },
+                    statement: {
+                        rateBasedStatement: {
+                            aggregateKeyType: "IP",
+                            limit: this.rateLimit,
+                            evaluationWindowSec: window,
+                        },
+                    },
+                    visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: metric("rate-limit") },
+                },
+                {
+                    name: "aws-common-rule-set",
+                    priority: 1,
+                    overrideAction: { none: {} },
+                    statement: { managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesCommonRuleSet" } },
+                    visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: metric("common-rules") },
+                },
+            ],
+            visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: metric("waf") },
+            tags,
+        }, child);
+        new aws.wafv2.WebAclAssociation(`${name}-waf`, {
+            resourceArn: this.loadBalancer.arn,
+            webAclArn: acl.arn,
+        }, child);
+
+        this.loadBalancerArn = this.loadBalancer.arn;
+        this.arnSuffix = this.loadBalancer.arnSuffix;
+        this.dnsName = this.loadBalancer.dnsName;
+        this.zoneId = this.loadBalancer.zoneId;
+        this.securityGroupId = sg.id;
+        this.certificateArn = validation.certificateArn;
+        this.targetGroupArnSuffixes = { api: this.apiTargetGroup.arnSuffix, ws: this.wsTargetGroup.arnSuffix };
+        this.httpsListenerArn = https.arn;
+        this.webAclArn = acl.arn;
+        this.accessLogBucket = logs.bucket;
+
+        this.registerOutputs({
+            loadBalancerArn: this.loadBalancerArn,
+            arnSuffix: this.arnSuffix,
+            dnsName: this.dnsName,
+            zoneId: this.zoneId,
+            securityGroupId: this.securityGroupId,
+            certificateArn: this.certificateArn,
+            targetGroupArnSuffixes: this.targetGroupArnSuffixes,
+            httpsListenerArn: this.httpsListenerArn,
+            webAclArn: this.webAclArn,
+            accessLogBucket: this.accessLogBucket,
+        });
+    }
+}
+
+/**
+ * Bucket policy for ALB access logs: the regional ELB log delivery service may write under
+ * `<prefix>/AWSLogs/<account>/` only, and every request must use TLS.
+ */
+export function accessLogBucketPolicy(bucketArn: string, accountId: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ElbLogDelivery",
+                Effect: "Allow",
+                Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+                Action: "s3:PutObject",
+                Resource: `${bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`,
+            },
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [bucketArn, `${bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    });
+}

@@ -1,0 +1,425 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { DNS_LABEL, EC2_INSTANCE_TYPE, Problems, show } from "./validation";
+
+export type CapacityType = "on-demand" | "spot";
+export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+
+export interface NodeTaint {
+    readonly key: string;
+    readonly value: string;
+    readonly effect: TaintEffect;
+}
+
+/** Fewest instance types a spot pool may use: one shortage must not empty the pool (seed 000, issue 3). */
+export const MIN_SPOT_INSTANCE_TYPES = 3;
+/** Fewest nodes an on-demand pool keeps, so api/ws survive the loss of a node or an AZ. */
+export const MIN_ON_DEMAND_NODES = 2;
+export const DEFAULT_DISK_SIZE_GIB = 50;
+export const DEFAULT_ON_DEMAND_BASE_CAPACITY = 0;
+/** Spot allocation that weighs price and the depth of each capacity pool (fewest interruptions per dollar). */
+export const SPOT_ALLOCATION_STRATEGY = "price-capacity-optimized";
+/** Label every node carries: `on-demand` or `spot` (workloads select on it, seed 000). */
+export const NODE_TYPE_LABEL = "node-type";
+/** Label naming the pool a node belongs to. */
+export const NODE_POOL_LABEL = "node-pool";
+/** Taint of spot nodes: only pods tolerating `spot=true:NoSchedule` (the queue workers) land there. */
+export const SPOT_TAINT: NodeTaint = { key: "spot", value: "true", effect: "NoSchedule" };
+/** Tag aws-node-termination-handler checks before it drains an instance (its `managedTag`). */
+export const NTH_MANAGED_TAG = "aws-node-termination-handler/managed";
+/**
+ * Seconds a terminating instance waits in `Terminating:Wait` for aws-node-termination-handler to drain
+ * it and complete the lifecycle action; after that the ASG continues anyway.
+ */
+export const DRAIN_HEARTBEAT_SECONDS = 300;
+/** ASG metrics published to CloudWatch (observability alarms on capacity use them). */
+export const ASG_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"] as const;
+
+/** What a pool needs from its cluster; `Cluster` implements it. */
+export interface NodePoolClusterRef {
+    readonly clusterName: pulumi.Input<string>;
+    readonly endpoint: pulumi.Input<string>;
+    /** Base64 PEM of the cluster CA. */
+    readonly certificateAuthorityData: pulumi.Input<string>;
+    /** The cluster's service CIDR (nodeadm needs it for the cluster DNS address). */
+    readonly serviceIpv4Cidr: pulumi.Input<string>;
+    /** Kubernetes minor version; picks the EKS-optimized AMI. */
+    readonly kubernetesVersion: string;
+    readonly nodeInstanceProfileArn: pulumi.Input<string>;
+    /** Security groups attached to every node. */
+    readonly nodeSecurityGroupIds: readonly pulumi.Input<string>[];
+    /** Nodes are only launched once this exists (the access entry that lets them join). */
+    readonly nodeAccessEntry?: pulumi.Resource;
+}
+
+export interface NodePoolArgs {
+    readonly cluster: NodePoolClusterRef;
+    /** The pool's key (a DNS label), e.g. `general`; it becomes the `node-pool` label. */
+    readonly poolName: string;
+    /**
+     * `on-demand`: every instance on-demand (api/ws). `spot`: spot above an optional on-demand base,
+     * tainted `spot=true:NoSchedule` (queue workers).
+     */
+    readonly capacityType: CapacityType;
+    /**
+     * EC2 instance types, all of one size and CPU architecture (cluster-autoscaler sizes new nodes from
+     * them). On-demand pools use them in order; spot pools need >= 3.
+     */
+    readonly instanceTypes: readonly string[];
+    /** Nodes kept at all times; >= 2 for on-demand pools. */
+    readonly minSize: number;
+    readonly maxSize: number;
+    /**
+     * Nodes at creation. Later changes are ignored: cluster-autoscaler owns the desired capacity.
+     * @default minSize
+     */
+    readonly desiredSize?: number;
+    /** Private subnets to spread the nodes over (one per AZ). */
+    readonly subnetIds: readonly pulumi.Input<string>[];
+    /** Encrypted gp3 root volume size. @default 50 */
+    readonly diskSizeGiB?: number;
+    /**
+     * Spot pools only: instances kept on-demand before spot takes over (100 % spot above it).
+     * @default 0
+     */
+    readonly onDemandBaseCapacity?: number;
+    /** Extra node labels (`node-type` and `node-pool` are set by the pool). @default {} */
+    readonly labels?: Readonly<Record<string, string>>;
+    /** Extra taints (spot pools always get `spot=true:NoSchedule`). @default [] */
+    readonly taints?: readonly NodeTaint[];
+    /**
+     * AMI to launch. Pin it to roll nodes on your schedule; new launch-template versions only reach
+     * newly launched nodes (start an instance refresh to roll the rest).
+     * @default the EKS-optimized Amazon Linux 2023 AMI recommended for the cluster version, read from SSM
+     */
+    readonly imageId?: pulumi.Input<string>;
+    /** KMS key for the root volume. @default the account's EBS default key (aws/ebs) */
+    readonly rootVolumeKmsKeyArn?: pulumi.Input<string>;
+    /**
+     * Hold terminating instances (scale-in, rebalance, instance refresh) in a lifecycle hook until
+     * aws-node-termination-handler has drained them (see `ClusterAddons`).
+     * @default true
+     */
+    readonly drainOnTermination?: boolean;
+    /** Tags for every taggable child, propagated to instances. @default {} */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const TAINT_EFFECTS: readonly TaintEffect[] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+/** True for a Kubernetes label/taint key (`[prefix/]name`). */
+export function isLabelKey(key: string): boolean {
+    const parts = key.split("/");
+    if (parts.length > 2) {
+        return false;
+    }
+    const [prefix, labelName] = parts.length === 2 ? parts : [undefined, parts[0]];
+    return LABEL_NAME.test(labelName) && (prefix === undefined || (prefix.length <= 253 && LABEL_PREFIX.test(prefix)));
+}
+
+/** True for a key the kubelet may not set on itself (NodeRestriction admission). */
+export function isRestrictedLabelKey(key: string): boolean {
+    const prefix = key.includes("/") ? key.split("/")[0] : "";
+    const reserved = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+    const allowed = /(^|\.)(kubelet|node)\.kubernetes\.io$/.test(prefix);
+    return reserved && !allowed;
+}
+
+/** CPU architecture of an instance type: Graviton families (`m7g`, `c6gn`, `t4g`, `a1`) are arm64. */
+export function instanceArchitecture(instanceType: string): "arm64" | "x86_64" {
+    const family = instanceType.split(".")[0];
+    return family === "a1" || /^[a-z]+\d+g[a-z]*$/.test(family) ? "arm64" : "x86_64";
+}
+
+/** SSM parameter holding the recommended EKS-optimized AL2023 AMI for a version and architecture. */
+export function amiParameterName(kubernetesVersion: string, arch: "arm64" | "x86_64"): string {
+    return `/aws/service/eks/optimized-ami/${kubernetesVersion}/amazon-linux-2023/${arch}/standard/recommended/image_id`;
+}
+
+/** Checks plain NodePool args; returns the problems found (empty when valid). */
+export function validateNodePoolArgs(args: NodePoolArgs): Problems {
+    const problems = new Problems();
+    const pool = args.poolName;
+    problems.check(DNS_LABEL.test(pool), "poolName", `must be a DNS label (lower-case letters, digits and '-', at most 63 characters), got ${show(pool)}; e.g. "workers"`);
+    const spot = args.capacityType === "spot";
+    problems.check(args.capacityType === "on-demand" || spot, "capacityType", `must be "on-demand" or "spot", got ${show(args.capacityType)}`);
+
+    const types = args.instanceTypes;
+    problems.check(types.length > 0, "instanceTypes", "must list at least one EC2 instance type, got []");
+    types.forEach((t, i) => problems.check(EC2_INSTANCE_TYPE.test(t), `instanceTypes[${i}]`, `must be an EC2 instance type such as "m7i.large", got ${show(t)}`));
+    problems.check(new Set(types).size === types.length, "instanceTypes", `must not repeat a type, got ${show(types)}`);
+    if (spot) {
+        problems.check(types.length >= MIN_SPOT_INSTANCE_TYPES, "instanceTypes",
+            `a spot pool needs >= ${MIN_SPOT_INSTANCE_TYPES} instance types of similar size so one spot shortage cannot empty it, got ${types.length} (${show(types)}); add e.g. m6i/m6a/m5 of the same size`);
+    }
+    const valid = types.filter((t) => EC2_INSTANCE_TYPE.test(t));
+    const sizes = new Set(valid.map((t) => t.split(".")[1]));
+    problems.check(sizes.size <= 1, "instanceTypes", `must all be one size (cluster-autoscaler sizes new nodes from the pool's types), got ${show(types)}`);
+    const arches = new Set(valid.map(instanceArchitecture));
+    problems.check(arches.size <= 1, "instanceTypes", `must all be one CPU architecture (one AMI per pool), got ${show(types)}; put Graviton types in their own pool`);
+
+    const whole = (v: number | undefined): boolean => v === undefined || (Number.isInteger(v) && v >= 0);
+    problems.check(whole(args.minSize), "minSize", `must be a whole number >= 0, got ${show(args.minSize)}`);
+    problems.check(whole(args.maxSize) && args.maxSize >= 1, "maxSize", `must be a whole number >= 1, got ${show(args.maxSize)}`);
+    problems.check(args.minSize <= args.maxSize, "minSize", `must be <= maxSize (${args.maxSize}), got ${args.minSize}`);
+    if (args.desiredSize !== undefined) {
+        problems.check(whole(args.desiredSize) && args.desiredSize >= args.minSize && args.desiredSize <= args.maxSize, "desiredSize",
+            `must be within [minSize, maxSize] = [${args.minSize}, ${args.maxSize}], got ${show(args.desiredSize)}`);
+    }
+    if (!spot) {
+        problems.check(args.minSize >= MIN_ON_DEMAND_NODES, "minSize",
+            `an on-demand pool keeps >= ${MIN_ON_DEMAND_NODES} nodes so the services on it survive the loss of a node or AZ, got ${args.minSize}`);
+        problems.check(args.onDemandBaseCapacity === undefined, "onDemandBaseCapacity", `only applies to spot pools; drop it from on-demand pool ${show(pool)}`);
+    } else if (args.onDemandBaseCapacity !== undefined) {
+        problems.check(whole(args.onDemandBaseCapacity) && args.onDemandBaseCapacity <= args.maxSize, "onDemandBaseCapacity",
+            `must be a whole number from 0 to maxSize (${args.maxSize}), got ${show(args.onDemandBaseCapacity)}`);
+    }
+    problems.check(args.subnetIds.length >= 1, "subnetIds", "must list at least one private subnet (one per AZ to spread nodes), got []");
+    const disk = args.diskSizeGiB ?? DEFAULT_DISK_SIZE_GIB;
+    problems.check(Number.isInteger(disk) && disk >= 20 && disk <= 16384, "diskSizeGiB", `must be a whole number of GiB from 20 to 16384, got ${show(disk)}`);
+
+    for (const [key, value] of Object.entries(args.labels ?? {})) {
+        problems.check(isLabelKey(key), `labels.${key}`, `key must be a Kubernetes label key such as "team" or "example.com/tier", got ${show(key)}`);
+        problems.check(value === "" || LABEL_NAME.test(value), `labels.${key}`, `value must be <= 63 letters, digits, '-', '_' or '.', got ${show(value)}`);
+        problems.check(!isRestrictedLabelKey(key), `labels.${key}`, `the kubelet may not set labels under kubernetes.io/k8s.io (other than node.kubernetes.io, kubelet.kubernetes.io); use your own prefix`);
+        problems.check(key !== NODE_TYPE_LABEL && key !== NODE_POOL_LABEL, `labels.${key}`, `is set by the pool from capacityType/poolName; remove it`);
+    }
+    (args.taints ?? []).forEach((t, i) => {
+        problems.check(isLabelKey(t.key), `taints[${i}].key`, `must be a Kubernetes taint key, got ${show(t.key)}`);
+        problems.check(t.value === "" || LABEL_NAME.test(t.value), `taints[${i}].value`, `must be <= 63 letters, digits, '-', '_' or '.', got ${show(t.value)}`);
+        problems.check(TAINT_EFFECTS.includes(t.effect), `taints[${i}].effect`, `must be one of ${TAINT_EFFECTS.join(", ")}, got ${show(t.effect)}`);
+    });
+    return problems;
+}
+
+/** The labels a pool's nodes register with. */
+export function nodeLabels(args: Pick<NodePoolArgs, "poolName" | "capacityType" | "labels">): Record<string, string> {
+    return { ...(args.labels ?? {}), [NODE_TYPE_LABEL]: args.capacityType, [NODE_POOL_LABEL]: args.poolName };
+}
+
+/** The taints a pool's nodes register with (spot pools always carry `spot=true:NoSchedule`). */
+export function nodeTaints(args: Pick<NodePoolArgs, "capacityType" | "taints">): NodeTaint[] {
+    const extra = (args.taints ?? []).filter((t) => !(args.capacityType === "spot" && t.key === SPOT_TAINT.key));
+    return args.capacityType === "spot" ? [SPOT_TAINT, ...extra] : [...extra];
+}
+
+/**
+ * Cluster-autoscaler tags of an ASG: auto-discovery (`enabled` + `<cluster>: owned`) and the
+ * node-template label/taint tags that let it scale a pool up from zero nodes, when it has no live node
+ * to learn the labels and taints from.
+ */
+export function autoscalerTags(clusterName: string, labels: Readonly<Record<string, string>>, taints: readonly NodeTaint[]): Record<string, string> {
+    const tags: Record<string, string> = {
+        "k8s.io/cluster-autoscaler/enabled": "true",
+        [`k8s.io/cluster-autoscaler/${clusterName}`]: "owned",
+    };
+    for (const [key, value] of Object.entries(labels)) {
+        tags[`k8s.io/cluster-autoscaler/node-template/label/${key}`] = value;
+    }
+    for (const t of taints) {
+        tags[`k8s.io/cluster-autoscaler/node-template/taint/${t.key}`] = `${t.value}:${t.effect}`;
+    }
+    return tags;
+}
+
+/** How an ASG splits on-demand and spot capacity. */
+export function instancesDistribution(capacityType: CapacityType, onDemandBaseCapacity: number = DEFAULT_ON_DEMAND_BASE_CAPACITY): aws.types.input.autoscaling.GroupMixedInstancesPolicyInstancesDistribution {
+    return capacityType === "spot"
+        ? { onDemandBaseCapacity, onDemandPercentageAboveBaseCapacity: 0, spotAllocationStrategy: SPOT_ALLOCATION_STRATEGY }
+        : { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100, onDemandAllocationStrategy: "prioritized" };
+}
+
+export interface NodeUserDataParams {
+    readonly clusterName: string;
+    readonly endpoint: string;
+    readonly certificateAuthorityData: string;
+    readonly serviceIpv4Cidr: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: readonly NodeTaint[];
+}
+
+const MIME_BOUNDARY = "==NODEADM==";
+
+/**
+ * EC2 user data for an Amazon Linux 2023 EKS node: a MIME multi-part document with one nodeadm
+ * `NodeConfig` (cluster endpoint, CA, service CIDR and the kubelet's labels and taints), so the node
+ * joins without calling the EKS API at boot. Returned as plain text; EC2 wants it base64-encoded.
+ */
+export function renderNodeUserData(p: NodeUserDataParams): string {
+    const flags: string[] = [];
+    const labels = Object.entries(p.labels).map(([k, v]) => `${k}=${v}`);
+    if (labels.length > 0) {
+        flags.push(`--node-labels=${labels.join(",")}`);
+    }
+    if (p.taints.length > 0) {
+        flags.push(`--register-with-taints=${p.taints.map((t) => `${t.key}=${t.value}:${t.effect}`).join(",")}`);
+    }
+    const nodeConfig = {
+        apiVersion: "node.eks.aws/v1alpha1",
+        kind: "NodeConfig",
+        spec: {
+            cluster: {
+                name: p.clusterName,
+                apiServerEndpoint: p.endpoint,
+                certificateAuthority: p.certificateAuthorityData,
+                cidr: p.serviceIpv4Cidr,
+            },
+            kubelet: { flags },
+        },
+    };
+    return [
+        "MIME-Version: 1.0",
+        `Content-Type: multipart/mixed; boundary="${MIME_BOUNDARY}"`,
+        "",
+        `--${MIME_BOUNDARY}`,
+        "Content-Type: application/node.eks.aws",
+        "",
+        "---",
+        YAML.stringify(nodeConfig).trimEnd(),
+        "",
+        `--${MIME_BOUNDARY}--`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * One pool of self-managed EKS nodes: a launch template (EKS-optimized AL2023 AMI, IMDSv2 required
+ * with hop limit 1 so pods cannot reach the node's credentials and use IRSA instead, encrypted gp3
+ * root volume, nodeadm user data with the pool's labels and taints) and an autoscaling group over
+ * the private subnets with a mixed-instances policy:
+ *
+ * - `on-demand`: 100 % on-demand, types in priority order, min >= 2;
+ * - `spot`: spot above `onDemandBaseCapacity` with `price-capacity-optimized` over >= 3 types,
+ *   capacity rebalance on, tainted `spot=true:NoSchedule` and labelled `node-type=spot`.
+ *
+ * Both carry cluster-autoscaler discovery and node-template tags (so a pool can scale from zero), the
+ * aws-node-termination-handler managed tag, and a termination lifecycle hook it completes once the
+ * node is drained. Pass the region's `aws.Provider` in `opts.provider`.
+ */
+export class NodePool extends pulumi.ComponentResource {
+    public readonly poolName: string;
+    public readonly capacityType: CapacityType;
+    public readonly instanceTypes: readonly string[];
+    public readonly labels: Readonly<Record<string, string>>;
+    public readonly taints: readonly NodeTaint[];
+    public readonly launchTemplate: aws.ec2.LaunchTemplate;
+    public readonly autoScalingGroup: aws.autoscaling.Group;
+    public readonly autoScalingGroupName: pulumi.Output<string>;
+    public readonly autoScalingGroupArn: pulumi.Output<string>;
+    public readonly imageId: pulumi.Output<string>;
+
+    constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateNodePoolArgs(args).throwIfAny(`NodePool "${name}"`);
+        super("scaled-web:compute:NodePool", name, {}, opts);
+
+        const child = { parent: this };
+        const tags = { ...(args.tags ?? {}) };
+        const cluster = args.cluster;
+        this.poolName = args.poolName;
+        this.capacityType = args.capacityType;
+        this.instanceTypes = [...args.instanceTypes];
+        this.labels = nodeLabels(args);
+        this.taints = nodeTaints(args);
+
+        const arch = instanceArchitecture(args.instanceTypes[0]);
+        this.imageId = args.imageId !== undefined
+            ? pulumi.output(args.imageId)
+            : aws.ssm.getParameterOutput({ name: amiParameterName(cluster.kubernetesVersion, arch) }, child).value;
+
+        const userData = pulumi.all([cluster.clusterName, cluster.endpoint, cluster.certificateAuthorityData, cluster.serviceIpv4Cidr]).apply(
+            ([clusterName, endpoint, ca, cidr]) => Buffer.from(renderNodeUserData({
+                clusterName, endpoint, certificateAuthorityData: ca, serviceIpv4Cidr: cidr, labels: this.labels, taints: this.taints,
+            })).toString("base64"),
+        );
+        const instanceTags = pulumi.output(cluster.clusterName).apply((c) => ({ ...tags, Name: `${c}-${args.poolName}` }));
+
+        this.launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, {
+            description: `EKS nodes of pool ${args.poolName} (${args.capacityType})`,
+            imageId: this.imageId,
+            userData,
+            iamInstanceProfile: { arn: cluster.nodeInstanceProfileArn },
+            vpcSecurityGroupIds: [...cluster.nodeSecurityGroupIds],
+            metadataOptions: {
+                httpEndpoint: "enabled",
+                httpTokens: "required",
+                // One hop: the node reaches IMDS, containers on the pod network do not (they use IRSA).
+                httpPutResponseHopLimit: 1,
+                instanceMetadataTags: "disabled",
+            },
+            blockDeviceMappings: [{
+                deviceName: "/dev/xvda",
+                ebs: {
+                    volumeSize: args.diskSizeGiB ?? DEFAULT_DISK_SIZE_GIB,
+                    volumeType: "gp3",
+                    encrypted: "true",
+                    deleteOnTermination: "true",
+                    ...(args.rootVolumeKmsKeyArn !== undefined ? { kmsKeyId: args.rootVolumeKmsKeyArn } : {}),
+                },
+            }],
+            monitoring: { enabled: true },
+            updateDefaultVersion: true,
+            tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: instanceTags })),
+            tags,
+        }, child);
+
+        const asgTags = pulumi.output(cluster.clusterName).apply((c) => {
+            const all: Record<string, string> = {
+                ...tags,
+                Name: `${c}-${args.poolName}`,
+                [`kubernetes.io/cluster/${c}`]: "owned",
+                [NTH_MANAGED_TAG]: "true",
+                ...autoscalerTags(c, this.labels, this.taints),
+            };
+            return Object.entries(all).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));
+        });
+
+        const spot = args.capacityType === "spot";
+        this.autoScalingGroup = new aws.autoscaling.Group(`${name}-asg`, {
+            vpcZoneIdentifiers: [...args.subnetIds],
+            minSize: args.minSize,
+            maxSize: args.maxSize,
+            desiredCapacity: args.desiredSize ?? args.minSize,
+            capacityRebalance: spot,
+            mixedInstancesPolicy: {
+                instancesDistribution: instancesDistribution(args.capacityType, args.onDemandBaseCapacity),
+                launchTemplate: {
+                    launchTemplateSpecification: {
+                        launchTemplateId: this.launchTemplate.id,
+                        version: this.launchTemplate.latestVersion.apply(String),
+                    },
+                    overrides: args.instanceTypes.map((instanceType) => ({ instanceType })),
+                },
+            },
+            healthCheckType: "EC2",
+            healthCheckGracePeriod: 300,
+            enabledMetrics: [...ASG_METRICS],
+            tags: asgTags,
+        }, {
+            ...child,
+            dependsOn: cluster.nodeAccessEntry ? [cluster.nodeAccessEntry] : [],
+            // cluster-autoscaler owns the desired capacity; the load balancer attaches its own target groups.
+            ignoreChanges: ["desiredCapacity", "targetGroupArns", "loadBalancers", "trafficSources"],
+        });
+        this.autoScalingGroupName = this.autoScalingGroup.name;
+        this.autoScalingGroupArn = this.autoScalingGroup.arn;
+
+        if (args.drainOnTermination ?? true) {
+            new aws.autoscaling.LifecycleHook(`${name}-drain`, {
+                autoscalingGroupName: this.autoScalingGroup.name,
+                lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+                heartbeatTimeout: DRAIN_HEARTBEAT_SECONDS,
+                defaultResult: "CONTINUE",
+            }, child);
+        }
+
+        this.registerOutputs({
+            autoScalingGroupName: this.autoScalingGroupName,
+            autoScalingGroupArn: this.autoScalingGroupArn,
+            launchTemplateId: this.launchTemplate.id,
+            imageId: this.imageId,
+        });
+    }
+}

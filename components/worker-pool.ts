@@ -1,0 +1,364 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { SPOT_TAINT } from "./node-pool";
+import { Problems, show } from "./validation";
+import {
+    PART_OF,
+    SPOT_NODE_LABEL,
+    SecretKeyRef,
+    WorkloadResources,
+    checkedImage,
+    containerEnv,
+    containerEnvFrom,
+    containerSecurityContext,
+    podSecurityContext,
+    restrictedNamespaceLabels,
+    tmpVolume,
+    tmpVolumeMount,
+    validateEnv,
+    validateImage,
+    validateInt,
+    validateName,
+    validateResources,
+} from "./workload-spec";
+
+/**
+ * Seconds a worker gets between SIGTERM and SIGKILL. Spot capacity is reclaimed 2 minutes after the
+ * interruption notice; the node termination handler cordons and drains the node as soon as the notice
+ * arrives, so a worker has a little under 120 s to finish its in-flight jobs (BullMQ `worker.close()`
+ * waits for them) and stop. 90 s leaves room for the drain to start and the pod to be rescheduled.
+ */
+export const DEFAULT_WORKER_TERMINATION_GRACE_SECONDS = 90;
+/** At least 30 s: long enough for a BullMQ worker to finish a typical job and release its lock. */
+export const MIN_WORKER_TERMINATION_GRACE_SECONDS = 30;
+/** At most 120 s: the spot interruption notice; a longer grace period is cut off by the instance stopping. */
+export const MAX_WORKER_TERMINATION_GRACE_SECONDS = 120;
+/** BullMQ's default key prefix: a queue's waiting jobs are the list `bull:<queue>:wait`. */
+export const DEFAULT_BULLMQ_PREFIX = "bull";
+/** How often KEDA reads each queue's length. */
+export const DEFAULT_POLLING_INTERVAL_SECONDS = 15;
+/** KEDA waits this long after the last activity before scaling a queue with `minReplicas: 0` to zero. */
+export const DEFAULT_COOLDOWN_PERIOD_SECONDS = 300;
+/** Scale-down: one worker per minute after 5 quiet minutes, so a burst does not make workers flap. */
+export const WORKER_SCALE_DOWN_BEHAVIOR = {
+    stabilizationWindowSeconds: 300,
+    policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+} as const;
+export const DEFAULT_WORKER_APP = "worker";
+
+/** One BullMQ queue and the workers that drain it (seed 003 "Scaling Rules"). */
+export interface WorkerQueue {
+    /** Workers kept when the queue is empty; 0 lets KEDA scale the queue's workers to zero. */
+    readonly minReplicas: number;
+    /** Upper bound of workers for this queue. */
+    readonly maxReplicas: number;
+    /**
+     * Waiting jobs per worker KEDA aims for (the redis scaler's `listLength`): with more than `threshold`
+     * jobs waiting per running worker, KEDA adds workers, up to `maxReplicas`.
+     */
+    readonly threshold: number;
+    /** Jobs one worker processes at once; passed as `WORKER_CONCURRENCY`. */
+    readonly concurrency: number;
+}
+
+/** Where KEDA reads queue lengths: a Secret with the queue store's address and password. */
+export interface QueueStoreConnection {
+    /** Secret in the pool's namespace holding the store's `host:port` and password. */
+    readonly secretName: pulumi.Input<string>;
+    /** Secret key of `host:port`. @default "address" */
+    readonly addressKey?: string;
+    /** Secret key of the password (ElastiCache auth token). @default "password" */
+    readonly passwordKey?: string;
+    /** TLS to the store (ElastiCache in-transit encryption). @default true */
+    readonly tls?: pulumi.Input<boolean>;
+    /** The store runs in cluster mode: KEDA's `redis-cluster` scaler is used instead of `redis`. @default false */
+    readonly clusterMode?: boolean;
+}
+
+export interface WorkerPoolArgs {
+    /**
+     * Prefix of every Kubernetes name: a queue's Deployment and ScaledObject are `<app>-<queue>`.
+     * @default "worker"
+     */
+    readonly app?: string;
+    /** Namespace to deploy into. @default a new Namespace named `app` enforcing the restricted Pod Security Standard */
+    readonly namespace?: pulumi.Input<string>;
+    /** Worker image; each pod learns its queue from `QUEUE_NAME`. */
+    readonly image: pulumi.Input<string>;
+    /** Queues keyed by BullMQ queue name (a DNS label), e.g. seed 003's `sla-checks`, `notifications`, `analytics`. */
+    readonly queues: Readonly<Record<string, WorkerQueue>>;
+    /** CPU/memory requests and limits of each worker pod. */
+    readonly resources: WorkloadResources;
+    /** The queue store KEDA reads list lengths from. */
+    readonly queueStore: QueueStoreConnection;
+    /** BullMQ key prefix (use a hash tag such as `{bull}` on a cluster-mode store). @default "bull" */
+    readonly keyPrefix?: string;
+    /** 30-120 s; see `DEFAULT_WORKER_TERMINATION_GRACE_SECONDS`. @default 90 */
+    readonly terminationGracePeriodSeconds?: number;
+    /** @default 15 */
+    readonly pollingIntervalSeconds?: number;
+    /** Plain (non-secret) environment variables. @default {} */
+    readonly env?: Readonly<Record<string, string>>;
+    /** Environment variables read from Secret keys. @default {} */
+    readonly secretEnv?: Readonly<Record<string, SecretKeyRef>>;
+    /** Secrets whose every key becomes an environment variable. @default [] */
+    readonly envFromSecrets?: readonly pulumi.Input<string>[];
+    /** ConfigMaps whose every key becomes an environment variable. @default [] */
+    readonly envFromConfigMaps?: readonly pulumi.Input<string>[];
+    /** Extra labels on every object and pod. @default {} */
+    readonly labels?: Readonly<Record<string, string>>;
+}
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** Checks plain WorkerPool args; returns the problems found (empty when valid). */
+export function validateWorkerPoolArgs(args: WorkerPoolArgs): Problems {
+    const problems = new Problems();
+    const app = args.app ?? DEFAULT_WORKER_APP;
+    if (args.app !== undefined) {
+        validateName(problems, "app", args.app, "worker");
+    }
+    validateImage(problems, "image", args.image);
+    validateResources(problems, "resources", args.resources);
+    validateEnv(problems, "env", args.env, args.secretEnv);
+
+    const queues = Object.entries(args.queues ?? {});
+    if (queues.length === 0) {
+        problems.add("queues", "must name at least one queue, e.g. { \"sla-checks\": { minReplicas: 2, maxReplicas: 5, threshold: 100, concurrency: 10 } }");
+    }
+    for (const [queue, q] of queues) {
+        const path = `queues.${queue}`;
+        validateName(problems, path, queue, "sla-checks");
+        if (`${app}-${queue}`.length > 63) {
+            problems.add(path, `makes the Kubernetes name "${app}-${queue}" longer than 63 characters; shorten the queue name or app`);
+        }
+        if (!q || typeof q !== "object") {
+            problems.add(path, `must be { minReplicas, maxReplicas, threshold, concurrency }, got ${show(q)}`);
+            continue;
+        }
+        validateInt(problems, `${path}.minReplicas`, q.minReplicas, 0, 1000, "0 scales the queue's workers to zero when it is empty");
+        validateInt(problems, `${path}.maxReplicas`, q.maxReplicas, 1, 1000);
+        if (Number.isInteger(q.minReplicas) && Number.isInteger(q.maxReplicas) && q.minReplicas > q.maxReplicas) {
+            problems.add(`${path}.minReplicas`, `must be <= maxReplicas (${q.maxReplicas}), got ${q.minReplicas}; raise maxReplicas or lower minReplicas`);
+        }
+        if (q.threshold === undefined || q.threshold === null) {
+            problems.add(`${path}.threshold`, "is required: the number of waiting jobs per worker at which KEDA adds a worker (seed 003: sla-checks 100, notifications 500, analytics 2000)");
+        } else {
+            validateInt(problems, `${path}.threshold`, q.threshold, 1, 1_000_000, "waiting jobs per worker");
+        }
+        validateInt(problems, `${path}.concurrency`, q.concurrency, 1, 1000, "jobs one worker runs at once");
+    }
+
+    validateInt(problems, "terminationGracePeriodSeconds", args.terminationGracePeriodSeconds ?? DEFAULT_WORKER_TERMINATION_GRACE_SECONDS,
+        MIN_WORKER_TERMINATION_GRACE_SECONDS, MAX_WORKER_TERMINATION_GRACE_SECONDS,
+        "workers run on spot nodes: at least 30 s to finish in-flight jobs, at most the 2-minute spot interruption notice");
+    if (args.pollingIntervalSeconds !== undefined) {
+        validateInt(problems, "pollingIntervalSeconds", args.pollingIntervalSeconds, 1, 3600);
+    }
+    if (args.keyPrefix !== undefined && !/^[^\s:]{1,64}$/.test(args.keyPrefix)) {
+        problems.add("keyPrefix", `must be a BullMQ prefix without spaces or ':' such as "bull" or "{bull}", got ${show(args.keyPrefix)}`);
+    }
+    const store = args.queueStore;
+    if (!store || store.secretName === undefined || store.secretName === "") {
+        problems.add("queueStore.secretName", "is required: the Secret holding the queue store's address and password, which KEDA reads through a TriggerAuthentication");
+    }
+    for (const key of ["addressKey", "passwordKey"] as const) {
+        const value = store?.[key];
+        if (value !== undefined && !SECRET_KEY.test(value)) {
+            problems.add(`queueStore.${key}`, `must be a Secret key (letters, digits, '-', '_', '.'), got ${show(value)}`);
+        }
+    }
+    return problems;
+}
+
+/** The BullMQ list of a queue's waiting jobs, e.g. `bull:sla-checks:wait`. */
+export function waitListKey(queue: string, prefix: string = DEFAULT_BULLMQ_PREFIX): string {
+    return `${prefix}:${queue}:wait`;
+}
+
+/** The KEDA trigger that scales a queue's workers on its wait-list length. */
+export function queueTrigger(queue: string, q: WorkerQueue, prefix: string, store: QueueStoreConnection, authName: pulumi.Input<string>): Record<string, unknown> {
+    return {
+        type: store.clusterMode ? "redis-cluster" : "redis",
+        metadata: {
+            listName: waitListKey(queue, prefix),
+            listLength: String(q.threshold),
+            enableTLS: pulumi.output(store.tls ?? true).apply((tls) => String(tls)),
+            ...(store.clusterMode ? {} : { databaseIndex: "0" }),
+        },
+        authenticationRef: { name: authName },
+    };
+}
+
+/** `nodeSelector` + toleration that put a pod on the spot pool (and only there). */
+export function spotScheduling(): Pick<k8s.types.input.core.v1.PodSpec, "nodeSelector" | "tolerations"> {
+    return {
+        nodeSelector: { [SPOT_NODE_LABEL.key]: SPOT_NODE_LABEL.value },
+        tolerations: [{ key: SPOT_TAINT.key, operator: "Equal", value: SPOT_TAINT.value, effect: SPOT_TAINT.effect }],
+    };
+}
+
+/**
+ * Queue workers on the spot node pool: per queue a Deployment (`<app>-<queue>`, env `QUEUE_NAME`,
+ * `WORKER_CONCURRENCY`, `QUEUE_PREFIX`) and a KEDA `ScaledObject` that scales it between the queue's
+ * min and max on the length of its BullMQ wait list (`<prefix>:<queue>:wait`, KEDA's redis list scaler,
+ * `listLength` = the queue's threshold). One `TriggerAuthentication` gives KEDA the store's address and
+ * password from a Secret, so no credential appears in a manifest.
+ *
+ * Workers tolerate the spot taint and select spot nodes; the termination grace period (30-120 s, default
+ * 90) fits inside the 2-minute spot interruption notice, during which the node termination handler
+ * drains the node. Jobs prioritized or delayed in BullMQ sit in sorted sets, not the wait list, and do
+ * not count towards scaling. No PodDisruptionBudget: a budget that blocks a drain would only delay an
+ * eviction the spot reclaim forces anyway; BullMQ re-queues jobs whose lock expires.
+ *
+ * Pass the cluster's `k8s.Provider` in `opts.provider` (or `opts.providers`); every child uses it. Put
+ * whatever installs KEDA's CRDs in `opts.dependsOn`: the TriggerAuthentication and ScaledObjects wait for it.
+ */
+export class WorkerPool extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    /** Deployments keyed by queue. */
+    public readonly deployments: Readonly<Record<string, k8s.apps.v1.Deployment>>;
+    /** KEDA ScaledObjects keyed by queue. */
+    public readonly scaledObjects: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+    public readonly triggerAuthentication: k8s.apiextensions.CustomResource;
+    /** Deployment names keyed by queue. */
+    public readonly deploymentNames: Readonly<Record<string, pulumi.Output<string>>>;
+    public readonly queues: readonly string[];
+
+    constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateWorkerPoolArgs(args).throwIfAny(`WorkerPool "${name}"`);
+        super("scaled-web:workloads:WorkerPool", name, {}, opts);
+
+        const child = { parent: this };
+        const app = args.app ?? DEFAULT_WORKER_APP;
+        const prefix = args.keyPrefix ?? DEFAULT_BULLMQ_PREFIX;
+        const store = args.queueStore;
+        const baseLabels: Record<string, string> = {
+            ...(args.labels ?? {}),
+            "app.kubernetes.io/part-of": PART_OF,
+            "app.kubernetes.io/component": "worker",
+            "app.kubernetes.io/managed-by": "pulumi",
+        };
+
+        if (args.namespace === undefined) {
+            const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+                metadata: { name: app, labels: restrictedNamespaceLabels() },
+            }, child);
+            this.namespace = ns.metadata.name;
+        } else {
+            this.namespace = pulumi.output(args.namespace);
+        }
+
+        this.triggerAuthentication = new k8s.apiextensions.CustomResource(`${name}-queue-auth`, {
+            apiVersion: "keda.sh/v1alpha1",
+            kind: "TriggerAuthentication",
+            metadata: { name: `${app}-queue-auth`, namespace: this.namespace, labels: baseLabels },
+            spec: {
+                secretTargetRef: [
+                    { parameter: store.clusterMode ? "addresses" : "address", name: store.secretName, key: store.addressKey ?? "address" },
+                    { parameter: "password", name: store.secretName, key: store.passwordKey ?? "password" },
+                ],
+            },
+        }, {
+            ...child,
+            // Children do not inherit the pool's dependsOn; the KEDA objects need it (e.g. the add-ons that
+            // install KEDA's CRDs). The ScaledObjects depend on this object, so they wait as well.
+            dependsOn: opts?.dependsOn,
+        });
+
+        const image = checkedImage(args.image, `WorkerPool "${name}"`);
+        const deployments: Record<string, k8s.apps.v1.Deployment> = {};
+        const scaledObjects: Record<string, k8s.apiextensions.CustomResource> = {};
+        const deploymentNames: Record<string, pulumi.Output<string>> = {};
+
+        for (const [queue, q] of Object.entries(args.queues)) {
+            const workload = `${app}-${queue}`;
+            const selector = { "app.kubernetes.io/name": workload, "app.kubernetes.io/part-of": PART_OF };
+            const labels = { ...baseLabels, ...selector, "scaled-web.io/queue": queue };
+
+            const deployment = new k8s.apps.v1.Deployment(`${name}-${queue}`, {
+                metadata: { name: workload, namespace: this.namespace, labels },
+                spec: {
+                    // KEDA's HPA owns the count after creation (see ignoreChanges below).
+                    replicas: q.minReplicas,
+                    revisionHistoryLimit: 5,
+                    selector: { matchLabels: selector },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? DEFAULT_WORKER_TERMINATION_GRACE_SECONDS,
+                            securityContext: podSecurityContext(),
+                            ...spotScheduling(),
+                            // Spot capacity is reclaimed per zone; spreading limits what one reclaim takes.
+                            topologySpreadConstraints: [{
+                                maxSkew: 1,
+                                topologyKey: "topology.kubernetes.io/zone",
+                                whenUnsatisfiable: "ScheduleAnyway",
+                                labelSelector: { matchLabels: selector },
+                            }],
+                            containers: [{
+                                name: "worker",
+                                image,
+                                imagePullPolicy: "IfNotPresent",
+                                env: containerEnv({
+                                    ...(args.env ?? {}),
+                                    QUEUE_NAME: queue,
+                                    QUEUE_PREFIX: prefix,
+                                    WORKER_CONCURRENCY: String(q.concurrency),
+                                }, args.secretEnv),
+                                envFrom: containerEnvFrom(args.envFromSecrets, args.envFromConfigMaps),
+                                resources: {
+                                    requests: { cpu: args.resources.requests.cpu, memory: args.resources.requests.memory },
+                                    limits: { cpu: args.resources.limits.cpu, memory: args.resources.limits.memory },
+                                },
+                                securityContext: containerSecurityContext(),
+                                volumeMounts: [tmpVolumeMount()],
+                            }],
+                            volumes: [tmpVolume()],
+                        },
+                    },
+                },
+            }, { ...child, ignoreChanges: ["spec.replicas"] });
+
+            const scaledObject = new k8s.apiextensions.CustomResource(`${name}-${queue}-scaler`, {
+                apiVersion: "keda.sh/v1alpha1",
+                kind: "ScaledObject",
+                metadata: { name: workload, namespace: this.namespace, labels },
+                spec: {
+                    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+                    minReplicaCount: q.minReplicas,
+                    maxReplicaCount: q.maxReplicas,
+                    pollingInterval: args.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS,
+                    cooldownPeriod: DEFAULT_COOLDOWN_PERIOD_SECONDS,
+                    advanced: {
+                        horizontalPodAutoscalerConfig: {
+                            behavior: {
+                                scaleDown: {
+                                    stabilizationWindowSeconds: WORKER_SCALE_DOWN_BEHAVIOR.stabilizationWindowSeconds,
+                                    policies: WORKER_SCALE_DOWN_BEHAVIOR.policies.map((p) => ({ ...p })),
+                                },
+                            },
+                        },
+                    },
+                    triggers: [queueTrigger(queue, q, prefix, store, this.triggerAuthentication.metadata.name)],
+                },
+            }, { ...child, dependsOn: [deployment, this.triggerAuthentication] });
+
+            deployments[queue] = deployment;
+            scaledObjects[queue] = scaledObject;
+            deploymentNames[queue] = deployment.metadata.name;
+        }
+
+        this.deployments = deployments;
+        this.scaledObjects = scaledObjects;
+        this.deploymentNames = deploymentNames;
+        this.queues = Object.keys(args.queues);
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            deploymentNames: this.deploymentNames,
+        });
+    }
+}

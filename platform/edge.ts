@@ -1,0 +1,85 @@
+/**
+ * Edge of the reference program: one `LoadBalancer` per region (stage edge) and one `WeightedDns`
+ * across regions (stage dns), wired from the stack's config and the compute stage's node pools.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { LoadBalancer } from "../components/load-balancer";
+import { WeightedDns, WeightedDnsRegion } from "../components/weighted-dns";
+import { PlatformConfig } from "./config";
+import { ComputeRegion, EdgeRegion } from "./contracts";
+import type { RegionContext } from "./program";
+
+/**
+ * The ASGs the load balancer targets, keyed by node pool name. A target ASG is recognised by being the
+ * same Output as one of `compute.autoScalingGroupNames`; one that is not gets `target-<n>`.
+ */
+export function targetAutoScalingGroups(compute: Pick<ComputeRegion, "targetAutoScalingGroupNames" | "autoScalingGroupNames">): Record<string, pulumi.Output<string>> {
+    const pools = Object.entries(compute.autoScalingGroupNames);
+    return Object.fromEntries(compute.targetAutoScalingGroupNames.map((asg, i) => {
+        const pool = pools.find(([, name]) => name === asg)?.[0];
+        return [pool ?? `target-${i + 1}`, asg];
+    }));
+}
+
+/** Stage edge: the region's ALB in its public subnets, targeting the general pool on the fixed NodePorts. */
+export function wireEdge(ctx: RegionContext, compute: ComputeRegion): EdgeRegion {
+    const { config, prefix, provider, network } = ctx;
+    const lb = new LoadBalancer(`${prefix}-edge`, {
+        vpcId: network.vpcId,
+        subnetIds: network.publicSubnetIds,
+        domain: config.domain,
+        hostedZoneId: config.hostedZoneId,
+        apiHostname: config.edge.apiHostname,
+        wsHostname: config.edge.wsHostname,
+        nodeSecurityGroupId: compute.nodeSecurityGroupId,
+        apiNodePort: config.api.nodePort,
+        wsNodePort: config.ws.nodePort,
+        targetAutoScalingGroups: targetAutoScalingGroups(compute),
+        wsPaths: config.edge.wsPaths,
+        idleTimeoutSeconds: config.edge.idleTimeoutSeconds,
+        healthCheck: { path: config.edge.healthCheckPath },
+        rateLimitPerSecond: config.edge.rateLimitPerSecond,
+        deletionProtection: config.protectData,
+        tags: config.tags,
+    }, { provider });
+    return {
+        loadBalancerArnSuffix: lb.arnSuffix,
+        dnsName: lb.dnsName,
+        zoneId: lb.zoneId,
+        targetGroupArnSuffixes: lb.targetGroupArnSuffixes,
+    };
+}
+
+export interface DnsOutputs {
+    /** Route53 health check id per region. */
+    readonly healthCheckIds: Record<string, pulumi.Output<string>>;
+    /** Names published, e.g. `["api.example.com", "ws.example.com"]`. */
+    readonly fqdns: readonly string[];
+}
+
+/**
+ * Stage dns: `api.<domain>` and `ws.<domain>` weighted across the regions by their configured weights,
+ * each region's records guarded by a health check on its ALB. Route53 is global; the records and
+ * checks are created through the primary region's provider.
+ */
+export function wireDns(config: PlatformConfig, regions: readonly RegionContext[], edges: ReadonlyMap<string, EdgeRegion>): DnsOutputs {
+    const primary = regions.find((r) => r.region.role === "primary") ?? regions[0];
+    const targets: Record<string, WeightedDnsRegion> = {};
+    for (const ctx of regions) {
+        const edge = edges.get(ctx.region.name);
+        if (!edge) {
+            throw new Error(`wireDns: region ${ctx.region.name} has no load balancer; run wireEdge for every region first`);
+        }
+        targets[ctx.region.name] = { weight: ctx.region.weight, dnsName: edge.dnsName, zoneId: edge.zoneId };
+    }
+    const dns = new WeightedDns(`${config.environment}-dns`, {
+        domain: config.domain,
+        hostedZoneId: config.hostedZoneId,
+        hostnames: [config.edge.apiHostname, config.edge.wsHostname],
+        regions: targets,
+        healthCheckPath: config.edge.healthCheckPath,
+        healthCheckIntervalSeconds: config.edge.healthCheckIntervalSeconds,
+        tags: config.tags,
+    }, { provider: primary.provider });
+    return { healthCheckIds: dns.healthCheckIds, fqdns: dns.fqdns };
+}

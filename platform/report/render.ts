@@ -1,0 +1,312 @@
+/**
+ * Renders a `PlanReport` as terminal text or as Markdown for a pull-request comment. JSON output is the
+ * report object itself (`JSON.stringify`), so tools read the same numbers the people see.
+ */
+import type { PlanReport } from "./index";
+import type { CapacityClass, NodePool, RegionArchitecture, Workload } from "./architecture";
+import type { CostLine } from "./cost";
+
+export function money(n: number): string {
+    return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+const fmt = (n: number, digits = 1): string => (Number.isInteger(n) ? String(n) : n.toFixed(digits));
+const range = (a: number, b: number): string => (a === b ? String(a) : `${a}..${b}`);
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+function pad(rows: string[][], indent = ""): string[] {
+    const widths: number[] = [];
+    for (const row of rows) {
+        row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+    }
+    return rows.map((row) => indent + row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phrases shared by both formats.
+// ---------------------------------------------------------------------------------------------
+
+function dnsPhrase(r: RegionArchitecture): string {
+    if (r.dnsSource === "none") {
+        return "no weighted DNS";
+    }
+    if (r.dnsSource === "config") {
+        return `DNS weight ${r.dns[0]?.weight ?? 0} (from config: no weighted Route53 records registered)`;
+    }
+    const weights = new Set(r.dns.map((d) => d.weight));
+    const checked = r.dns.length > 0 && r.dns.every((d) => d.healthChecked) ? ", health-checked" : "";
+    if (weights.size === 1) {
+        return `DNS weight ${r.dns[0].weight} (${r.dns.map((d) => d.record).join(", ")}${checked})`;
+    }
+    return `DNS weights ${r.dns.map((d) => `${d.record} ${d.weight}`).join(", ")}${checked}`;
+}
+
+function lbPhrases(r: RegionArchitecture): string[] {
+    return r.loadBalancers.map((lb) => {
+        const parts = [
+            `${lb.name}: ${lb.type}${lb.internal ? " internal" : " internet-facing"}`,
+            lb.idleTimeoutSeconds !== undefined ? `idle ${lb.idleTimeoutSeconds} s` : undefined,
+            lb.listeners.length ? lb.listeners.join(" ") : undefined,
+            lb.waf ? "WAF" : undefined,
+            ...lb.targetGroups.map((g) => `tg ${g.name}${g.port !== undefined ? `:${g.port}` : ""}${g.algorithm ? ` ${g.algorithm}` : ""}${g.sticky ? " sticky" : ""}`),
+        ];
+        return parts.filter(Boolean).join(", ");
+    });
+}
+
+function poolPhrase(p: NodePool): string {
+    const split = p.capacity === "mixed" ? ` (on-demand base ${p.onDemandBase}, ${p.onDemandPercentAboveBase} % above)` : "";
+    return `${p.name}: ${p.capacity}${split} ${p.instanceTypes.join("/") || "(no type)"} ${range(p.minSize, p.maxSize)} nodes, desired ${p.desiredSize}${p.diskGiB !== undefined ? `, ${p.diskGiB} GiB disk` : ""}`;
+}
+
+function servicePhrase(w: Workload): string {
+    return `${w.name} ${range(w.minReplicas, w.maxReplicas)} replicas (${w.scaler}${w.placement === "spot" ? ", on spot" : ""})`;
+}
+
+function workersPhrase(ws: readonly Workload[]): string {
+    return ws.map((w) => `${w.queue ?? w.name} ${range(w.minReplicas, w.maxReplicas)}`).join(", ") +
+        ` (${[...new Set(ws.map((w) => w.scaler))].join("/")}${ws.every((w) => w.placement === "spot") ? ", on spot" : ws.some((w) => w.placement === "spot") ? ", partly on spot" : ", on on-demand nodes"})`;
+}
+
+function dbPhrases(r: RegionArchitecture): string[] {
+    return r.databases.map((d) => `${d.role === "primary" ? "primary" : d.crossRegion ? `cross-region replica of ${d.replicaOf}` : `read replica of ${d.replicaOf}`}: ${d.name} ${d.instanceClass}${d.multiAz ? " Multi-AZ" : ""}${d.storageGiB !== undefined ? ` ${d.storageGiB} GiB` : ""}${d.engine ? ` ${d.engine}${d.engineVersion ? ` ${d.engineVersion}` : ""}` : ""}`);
+}
+
+function cachePhrases(r: RegionArchitecture): string[] {
+    return r.caches.map((c) => `${c.purpose}: ${c.shards} shard${c.shards === 1 ? "" : "s"} x ${c.replicasPerShard + 1} nodes (${c.replicasPerShard} replica${c.replicasPerShard === 1 ? "" : "s"} each) = ${c.nodes} x ${c.nodeType}, ${c.engine}`);
+}
+
+/** Label/value rows of one region's architecture. */
+function regionRows(r: RegionArchitecture): [string, string[]][] {
+    const rows: [string, string[]][] = [];
+    const add = (label: string, values: string[]): void => {
+        if (values.length) {
+            rows.push([label, values]);
+        }
+    };
+    add("load balancer", lbPhrases(r));
+    if (r.natGateways) {
+        add("NAT gateways", [String(r.natGateways)]);
+    }
+    add("EKS", r.clusters.map((c) => `${c.name}${c.version ? ` (Kubernetes ${c.version})` : ""}`));
+    add("node pools", r.nodePools.map(poolPhrase));
+    for (const kind of ["api", "ws", "other"] as const) {
+        add(kind === "other" ? "services" : kind, r.services.filter((s) => s.kind === kind).map(servicePhrase));
+    }
+    if (r.workers.length) {
+        add("workers", [workersPhrase(r.workers)]);
+    }
+    add("database", dbPhrases(r));
+    add("cache", cachePhrases(r));
+    return rows;
+}
+
+function capacityPhrase(c: CapacityClass): string {
+    const unknown = c.unknownTypes.length ? `; unknown sizes: ${c.unknownTypes.join(", ")}` : "";
+    const fits = c.vcpu.max > 0 && c.requests.cpuAtMax > c.vcpu.max ? "  ! requests at max replicas exceed the pool maximum" : "";
+    return `${c.purchase}: ${range(c.nodes.desired, c.nodes.max)} nodes = ${fmt(c.vcpu.desired)}..${fmt(c.vcpu.max)} vCPU, ${fmt(c.memoryGiB.desired)}..${fmt(c.memoryGiB.max)} GiB;` +
+        ` pods request ${fmt(c.requests.cpuAtMin, 2)}..${fmt(c.requests.cpuAtMax, 2)} vCPU, ${fmt(c.requests.memoryGiBAtMin, 2)}..${fmt(c.requests.memoryGiBAtMax, 2)} GiB${unknown}${fits}`;
+}
+
+/** Cost lines worth a row of their own; the small fixed charges are summed per category. */
+function splitLines(lines: readonly CostLine[]): { big: CostLine[]; small: Map<string, { n: number; monthly: number }> } {
+    const bigCategories = new Set(["compute", "database", "cache", "kubernetes"]);
+    const big: CostLine[] = [];
+    const small = new Map<string, { n: number; monthly: number }>();
+    for (const l of lines) {
+        if (bigCategories.has(l.category) || l.monthly >= 10) {
+            big.push(l);
+        } else {
+            const key = `${l.category}: ${l.unit}`;
+            const s = small.get(key) ?? { n: 0, monthly: 0 };
+            s.n += 1;
+            s.monthly += l.monthly;
+            small.set(key, s);
+        }
+    }
+    return { big, small };
+}
+
+function unknownGroups(report: PlanReport): string[] {
+    const groups = new Map<string, string[]>();
+    for (const u of report.cost.unknown) {
+        const key = `${u.type} in ${u.region}: ${u.what}`;
+        groups.set(key, [...(groups.get(key) ?? []), u.resource]);
+    }
+    return [...groups.entries()].map(([k, names]) => `${k} (${names.length}: ${names.slice(0, 4).join(", ")}${names.length > 4 ? ", ..." : ""})`);
+}
+
+function headline(report: PlanReport): string {
+    const env = [report.environment && `environment ${report.environment}`, report.tier && `tier ${report.tier}`].filter(Boolean).join(", ");
+    return `${report.project} / stack ${report.stack}${env ? ` (${env})` : ""}: offline plan`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text.
+// ---------------------------------------------------------------------------------------------
+
+export function renderText(report: PlanReport, options: { typeLimit?: number } = {}): string {
+    const out: string[] = [];
+    const inv = report.inventory;
+    const typeLimit = options.typeLimit ?? 15;
+    out.push(headline(report), "");
+
+    out.push(`RESOURCES  ${inv.total} (${inv.custom} resources and providers, ${inv.components} components)`);
+    out.push(`  by region     ${inv.byRegion.map((r) => `${r.region} ${r.count}`).join(", ")}`);
+    out.push("  by component");
+    out.push(...pad(inv.byComponent.map((c) => [c.name, c.type, c.region, String(c.count)]), "    "));
+    out.push(`  by type${inv.byType.length > typeLimit ? ` (top ${typeLimit} of ${inv.byType.length})` : ""}`);
+    out.push(...pad(inv.byType.slice(0, typeLimit).map((t) => [t.type, String(t.count)]), "    "));
+    out.push("");
+
+    out.push("ARCHITECTURE");
+    for (const r of report.architecture.regions) {
+        out.push(`  ${r.region}${r.role ? ` (${r.role})` : ""}  ${dnsPhrase(r)}`);
+        const rows = regionRows(r);
+        const width = Math.max(0, ...rows.map(([label]) => label.length));
+        for (const [label, values] of rows) {
+            values.forEach((v, i) => out.push(`    ${(i === 0 ? label : "").padEnd(width)}  ${v}`));
+        }
+    }
+    if (report.architecture.notes.length) {
+        out.push("  notes");
+        out.push(...report.architecture.notes.map((n) => `    - ${n}`));
+    }
+    out.push("");
+
+    if (report.architecture.capacity.length) {
+        out.push("CAPACITY  nodes desired..max and what they hold, against pod requests at min..max replicas");
+        for (const c of report.architecture.capacity) {
+            c.classes.forEach((k, i) => out.push(`  ${(i === 0 ? c.region : "").padEnd(14)}${capacityPhrase(k)}`));
+        }
+        out.push("  (add-ons and DaemonSets not counted; nodes also reserve capacity for the kubelet)", "");
+    }
+
+    const p = report.policy;
+    if (p.status === "unavailable") {
+        out.push(`POLICIES  not evaluated: ${p.reason}`);
+    } else {
+        out.push(`POLICIES  ${p.packName}, ${plural(p.policies, "policy", "policies")}: ${p.mandatory} mandatory, ${p.advisory} advisory violation${p.advisory === 1 ? "" : "s"}`);
+        out.push(...pad(p.violations.map((v) => [v.enforcementLevel, v.policyName, v.resourceName ? `${v.resourceName} (${v.resourceType ?? "?"})` : "(stack)", v.message]), "  "));
+    }
+    if (p.note) {
+        out.push(`  note: ${p.note}`);
+    }
+    out.push("");
+
+    const cost = report.cost;
+    out.push(`COST  USD per month: baseline (desired sizes) .. every pool and storage at max`);
+    out.push(`  total         ${money(cost.total.monthly)} .. ${money(cost.total.monthlyAtMax)}` +
+        `   (on-demand ${money(cost.byPurchase["on-demand"].monthly)}, spot ${money(cost.byPurchase.spot.monthly)} baseline)`);
+    out.push("  by region");
+    out.push(...pad(cost.byRegion.map((r) => [r.region, money(r.monthly), money(r.monthlyAtMax)]), "    "));
+    out.push("  by component");
+    out.push(...pad(cost.byComponent.map((c) => [c.component, money(c.monthly), money(c.monthlyAtMax)]), "    "));
+    out.push("  by category");
+    out.push(...pad(cost.byCategory.map((c) => [c.category, money(c.monthly), money(c.monthlyAtMax)]), "    "));
+    const { big, small } = splitLines(cost.lines);
+    out.push("  lines");
+    out.push(...pad([
+        ...big.map((l) => [l.region, l.resource, `${fmt(l.quantity, 2)} x ${l.unit}`, money(l.monthly), money(l.monthlyAtMax), l.detail]),
+        ...[...small.entries()].map(([k, s]) => ["", `${s.n} x ${k}`, "", money(s.monthly), money(s.monthly), "small fixed charges"]),
+    ], "    "));
+    if (cost.unknown.length) {
+        out.push(`  unknown (not in the totals; no price in the table, not guessed)`);
+        out.push(...unknownGroups(report).map((u) => `    - ${u}`));
+    }
+    out.push(`  prices: ${cost.source}`);
+    out.push(`  spot: ${cost.spotAssumption}`);
+    out.push(`  not estimated: ${cost.notEstimated.join("; ")}`);
+    out.push("");
+    out.push(report.outcome.ok ? "RESULT  OK" : `RESULT  FAILED: ${report.outcome.failures.join("; ")}`);
+    return out.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown (a pull-request comment).
+// ---------------------------------------------------------------------------------------------
+
+/** Escapes a table cell. */
+function cell(s: string): string {
+    return s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+function table(header: string[], rows: string[][], align?: ("l" | "r")[]): string[] {
+    const sep = header.map((_, i) => (align?.[i] === "r" ? "---:" : "---"));
+    return [`| ${header.join(" | ")} |`, `| ${sep.join(" | ")} |`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)];
+}
+
+/** Hidden marker a workflow uses to find and update its own comment. */
+export function markdownMarker(stack: string): string {
+    return `<!-- scaled-web-plan:${stack} -->`;
+}
+
+export function renderMarkdown(report: PlanReport): string {
+    const out: string[] = [];
+    const inv = report.inventory;
+    const cost = report.cost;
+    const p = report.policy;
+    out.push(markdownMarker(report.stack));
+    out.push(`### Offline plan: \`${report.stack}\`${report.environment ? ` (${report.environment}${report.tier ? `, ${report.tier} tier` : ""})` : ""}`, "");
+    const status = report.outcome.ok ? "**OK**" : `**FAILED**: ${report.outcome.failures.join("; ")}`;
+    const policyLine = p.status === "evaluated" ? `${p.mandatory} mandatory / ${p.advisory} advisory policy violations` : `policies not evaluated (${p.reason})`;
+    out.push(`${status} · ${inv.total} resources · ${policyLine} · est. **${money(cost.total.monthly)}/month** at desired sizes, ${money(cost.total.monthlyAtMax)} at max`, "");
+
+    out.push("#### Architecture", "");
+    for (const r of report.architecture.regions) {
+        out.push(`**${r.region}**${r.role ? ` (${r.role})` : ""}: ${dnsPhrase(r)}`, "");
+        for (const [label, values] of regionRows(r)) {
+            out.push(values.length === 1 ? `- ${label}: ${values[0]}` : `- ${label}:\n${values.map((v) => `  - ${v}`).join("\n")}`);
+        }
+        out.push("");
+    }
+    if (report.architecture.capacity.length) {
+        out.push(...table(
+            ["Region", "Nodes", "Count", "vCPU", "Memory GiB", "Pod requests vCPU (min..max replicas)", "Pod requests GiB"],
+            report.architecture.capacity.flatMap((c) => c.classes.map((k) => [
+                c.region, k.purchase, range(k.nodes.desired, k.nodes.max), `${fmt(k.vcpu.desired)}..${fmt(k.vcpu.max)}`,
+                `${fmt(k.memoryGiB.desired)}..${fmt(k.memoryGiB.max)}`, `${fmt(k.requests.cpuAtMin, 2)}..${fmt(k.requests.cpuAtMax, 2)}`,
+                `${fmt(k.requests.memoryGiBAtMin, 2)}..${fmt(k.requests.memoryGiBAtMax, 2)}${k.unknownTypes.length ? ` (unknown: ${k.unknownTypes.join(", ")})` : ""}`,
+            ])),
+        ), "");
+    }
+    if (report.architecture.notes.length) {
+        out.push("<details><summary>Notes</summary>", "", ...report.architecture.notes.map((n) => `- ${n}`), "", "</details>", "");
+    }
+
+    out.push("#### Policies", "");
+    if (p.status === "unavailable") {
+        out.push(`Not evaluated: ${p.reason}`, "");
+    } else {
+        out.push(`${p.packName}: ${plural(p.policies, "policy", "policies")} evaluated, **${p.mandatory} mandatory**, ${p.advisory} advisory violations.${p.note ? ` (${p.note})` : ""}`, "");
+        if (p.violations.length) {
+            out.push(...table(["Level", "Policy", "Resource", "Message"], p.violations.map((v) => [
+                v.enforcementLevel, `\`${v.policyName}\``, v.resourceName ? `\`${v.resourceName}\` (${v.resourceType ?? "?"})` : "(stack)", v.message,
+            ])), "");
+        }
+    }
+
+    out.push("#### Monthly cost estimate (USD)", "");
+    out.push(...table(["", "Desired sizes", "At max"], [
+        ["**Total**", `**${money(cost.total.monthly)}**`, `**${money(cost.total.monthlyAtMax)}**`],
+        ["on-demand", money(cost.byPurchase["on-demand"].monthly), money(cost.byPurchase["on-demand"].monthlyAtMax)],
+        ["spot (assumed discount)", money(cost.byPurchase.spot.monthly), money(cost.byPurchase.spot.monthlyAtMax)],
+        ...cost.byRegion.map((r) => [`region ${r.region}`, money(r.monthly), money(r.monthlyAtMax)]),
+    ], ["l", "r", "r"]), "");
+    out.push("<details><summary>By component and line</summary>", "");
+    out.push(...table(["Component", "Desired sizes", "At max"], cost.byComponent.map((c) => [c.component, money(c.monthly), money(c.monthlyAtMax)]), ["l", "r", "r"]), "");
+    out.push(...table(["Region", "Resource", "Quantity", "Monthly", "At max", "How"], cost.lines.map((l) => [
+        l.region, l.resource, `${fmt(l.quantity, 2)} x ${l.unit}`, money(l.monthly), money(l.monthlyAtMax), l.detail,
+    ]), ["l", "l", "l", "r", "r", "l"]), "", "</details>", "");
+    if (cost.unknown.length) {
+        out.push("**Unknown prices** (left out of the totals, not guessed):", "", ...unknownGroups(report).map((u) => `- ${u}`), "");
+    }
+    out.push(`<sub>Prices: ${cost.source}. Spot: ${cost.spotAssumption}. Not estimated: ${cost.notEstimated.join("; ")}.</sub>`, "");
+
+    out.push("<details><summary>Inventory</summary>", "");
+    out.push(...table(["Component", "Type", "Region", "Resources"], inv.byComponent.map((c) => [c.name, c.type, c.region, String(c.count)]), ["l", "l", "l", "r"]), "");
+    out.push(...table(["Region", "Resources"], inv.byRegion.map((r) => [r.region, String(r.count)]), ["l", "r"]), "");
+    out.push(...table(["Type", "Count"], inv.byType.map((t) => [t.type, String(t.count)]), ["l", "r"]), "", "</details>", "");
+    out.push("<sub>Generated offline by `npm run plan` (Pulumi mock runtime, no cloud credentials).</sub>");
+    return out.join("\n") + "\n";
+}

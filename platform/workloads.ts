@@ -1,0 +1,183 @@
+/**
+ * Stage workloads: what runs in one region's cluster. One `AppNamespace` (restricted Pod Security
+ * Standard) holding
+ * - `api` and `ws`: `RegionalDeployment`s on the on-demand pool, NodePorts the region's ALB targets,
+ *   replica floors per region (`regions.<name>.replicas`), HPA ceilings per tier;
+ * - the queue workers: a `WorkerPool` on the spot pool with a KEDA ScaledObject per queue;
+ * - `app-secrets`: a Secret with the database writer/reader URLs and one URL per cache purpose, built
+ *   from the data stage's secret outputs (`stringData` is a Pulumi secret, so it is encrypted in state);
+ * - `queue-scaler-auth`: the queue store's address and password for KEDA's TriggerAuthentication;
+ * - `app-config`: a ConfigMap with the non-secret settings.
+ *
+ * Containers read the Secret and ConfigMap through `envFrom`, and `ws` reads its Socket.IO adapter URL
+ * (`REDIS_URL`, `SOCKET_IO_REDIS_URL`) through `secretKeyRef`: no credential appears in any manifest.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AppNamespace } from "../components/app-namespace";
+import { RegionalDeployment } from "../components/regional-deployment";
+import { WorkerPool } from "../components/worker-pool";
+import type { ComputeRegionDetails } from "./compute";
+import { ComputeRegion, DataRegion, ImageSupply } from "./contracts";
+import type { RegionContext } from "./program";
+
+export const APP_SECRET_NAME = "app-secrets";
+export const APP_CONFIG_NAME = "app-config";
+export const QUEUE_SCALER_SECRET_NAME = "queue-scaler-auth";
+/** Image services (platform/images.ts): one image each for the API, the WebSocket gateway and the workers. */
+export const SERVICES = { api: "api", ws: "ws", worker: "worker" } as const;
+/** Cache purpose the Socket.IO adapter publishes on, in order of preference (seed 003 keeps sessions apart). */
+export const WS_ADAPTER_PURPOSES = ["sessions", "cache"] as const;
+/** Cache purpose holding the BullMQ queues, in order of preference (seed 003: a no-eviction `queue` store). */
+export const QUEUE_PURPOSES = ["queue", "cache"] as const;
+
+/** What the workloads stage builds in one region. */
+export interface WorkloadsRegion {
+    readonly namespace: pulumi.Output<string>;
+    /** The namespace with the app Secret, the KEDA Secret and the ConfigMap. */
+    readonly settings: AppNamespace;
+    readonly api: RegionalDeployment;
+    readonly ws: RegionalDeployment;
+    readonly workers: WorkerPool;
+}
+
+/** `postgresql://user:password@host:port/db?sslmode=require`, the password URL-encoded. */
+export function postgresUrl(user: string, password: string, endpoint: string, database: string): string {
+    return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${endpoint}/${encodeURIComponent(database)}?sslmode=require`;
+}
+
+/** Environment variable of a cache purpose's URL: `sessions` -> `VALKEY_SESSIONS_URL` (seed 003 naming). */
+export function cacheUrlVariable(purpose: string): string {
+    return `VALKEY_${purpose.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_URL`;
+}
+
+/** The first of `preferred` that `available` has, else the first available; throws when there is none. */
+export function pickPurpose(available: readonly string[], preferred: readonly string[], what: string): string {
+    const chosen = preferred.find((p) => available.includes(p)) ?? available[0];
+    if (chosen === undefined) {
+        throw new Error(`wireWorkloads: the data stage gave no cache URL; ${what} needs one of the purposes ${preferred.join(", ")} (config cache.purposes)`);
+    }
+    return chosen;
+}
+
+/** Splits `rediss://:token@host:port` into what KEDA's redis scaler wants: `host:port`, the password, TLS. */
+export function redisConnection(url: string): { address: string; password: string; tls: boolean } {
+    const u = new URL(url);
+    if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
+        throw new Error(`wireWorkloads: a cache URL must use redis:// or rediss://, got the scheme "${u.protocol}"`);
+    }
+    return { address: `${u.hostname}:${u.port || "6379"}`, password: decodeURIComponent(u.password), tls: u.protocol === "rediss:" };
+}
+
+/** The key/value pairs of the app Secret (all values secret). */
+export function appSecretData(d: {
+    user: string; password: string; database: string; writer: string; reader: string; cacheUrls: Record<string, string>;
+}): Record<string, string> {
+    const writer = postgresUrl(d.user, d.password, d.writer, d.database);
+    const data: Record<string, string> = {
+        DATABASE_URL: writer,
+        DATABASE_PRIMARY_URL: writer,
+        DATABASE_REPLICA_URL: postgresUrl(d.user, d.password, d.reader, d.database),
+        DATABASE_PASSWORD: d.password,
+    };
+    for (const [purpose, url] of Object.entries(d.cacheUrls)) {
+        data[cacheUrlVariable(purpose)] = url;
+    }
+    return data;
+}
+
+/**
+ * Builds the region's workloads in its cluster, every Kubernetes object through `compute.k8sProvider`.
+ * Workers wait for the cluster add-ons (KEDA's CRDs) when the compute stage exposes them.
+ */
+export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply): WorkloadsRegion {
+    const { config, region, prefix } = ctx;
+    const provider = compute.k8sProvider;
+    const purposes = Object.keys(data.cacheUrls);
+    const wsAdapterPurpose = pickPurpose(purposes, WS_ADAPTER_PURPOSES, "the WebSocket adapter");
+    const queuePurpose = pickPurpose(purposes, QUEUE_PURPOSES, "the queue workers");
+
+    const cacheUrls = pulumi.all(data.cacheUrls);
+    const queueUrl = data.cacheUrls[queuePurpose];
+    const settings = new AppNamespace(`${prefix}-env`, {
+        namespace: config.project,
+        secrets: {
+            [APP_SECRET_NAME]: pulumi.all([data.databasePassword, data.writerEndpoint, data.readerEndpoint, cacheUrls]).apply(([password, writer, reader, urls]) =>
+                appSecretData({ user: data.databaseUser, password, database: data.databaseName, writer, reader, cacheUrls: urls })),
+            [QUEUE_SCALER_SECRET_NAME]: queueUrl.apply((u) => {
+                const c = redisConnection(u);
+                return { address: c.address, password: c.password };
+            }),
+        },
+        configMaps: {
+            [APP_CONFIG_NAME]: {
+                NODE_ENV: "production",
+                APP_ENVIRONMENT: config.environment,
+                AWS_REGION: region.name,
+                REGION_ROLE: region.role,
+                DATABASE_NAME: data.databaseName,
+                DATABASE_USER: data.databaseUser,
+                DATABASE_WRITER_ENDPOINT: data.writerEndpoint,
+                DATABASE_READER_ENDPOINT: data.readerEndpoint,
+                PUBLIC_API_URL: `https://${config.edge.apiHostname}.${config.domain}`,
+                PUBLIC_WS_URL: `https://${config.edge.wsHostname}.${config.domain}`,
+            },
+        },
+    }, { provider });
+    const namespace = settings.namespace;
+    const appSecretName = settings.secretNames[APP_SECRET_NAME];
+
+    const envFrom = { envFromSecrets: [appSecretName], envFromConfigMaps: [settings.configMapNames[APP_CONFIG_NAME]] };
+
+    const api = new RegionalDeployment(`${prefix}-api`, {
+        app: "api",
+        namespace,
+        image: images.imageFor(SERVICES.api, region.name),
+        containerPort: config.api.containerPort,
+        nodePort: config.api.nodePort,
+        minReplicas: region.apiMinReplicas,
+        maxReplicas: config.api.maxReplicas,
+        resources: config.api.resources,
+        healthPath: config.edge.healthCheckPath,
+        env: config.api.env,
+        ...envFrom,
+    }, { provider });
+
+    const adapterUrl = { secretName: appSecretName, key: cacheUrlVariable(wsAdapterPurpose) };
+    const ws = new RegionalDeployment(`${prefix}-ws`, {
+        app: "ws",
+        namespace,
+        image: images.imageFor(SERVICES.ws, region.name),
+        containerPort: config.ws.containerPort,
+        nodePort: config.ws.nodePort,
+        minReplicas: region.wsMinReplicas,
+        maxReplicas: config.ws.maxReplicas,
+        resources: config.ws.resources,
+        healthPath: config.edge.healthCheckPath,
+        env: config.ws.env,
+        secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
+        // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
+        sessionAffinity: "ClientIP",
+        ...envFrom,
+    }, { provider });
+
+    // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
+    const addons = (compute as Partial<ComputeRegionDetails>).addons;
+    const workers = new WorkerPool(`${prefix}-workers`, {
+        namespace,
+        image: images.imageFor(SERVICES.worker, region.name),
+        queues: config.workers.queues,
+        resources: config.workers.resources,
+        terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
+        queueStore: {
+            secretName: settings.secretNames[QUEUE_SCALER_SECRET_NAME],
+            addressKey: "address",
+            passwordKey: "password",
+            // rediss:// -> TLS, as the cache component always hands out today.
+            tls: pulumi.unsecret(queueUrl.apply((u) => redisConnection(u).tls)),
+            clusterMode: (config.cache.purposes[queuePurpose]?.shards ?? 1) > 1,
+        },
+        ...envFrom,
+    }, { provider, dependsOn: addons ? [addons] : [] });
+
+    return { namespace, settings, api, ws, workers };
+}

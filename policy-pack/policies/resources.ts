@@ -1,0 +1,235 @@
+/**
+ * Resource limits: every container is sized, nothing is sized beyond what one node can hold, node
+ * pools cannot scale without bound, and only approved instance families are bought.
+ */
+import * as aws from "@pulumi/aws";
+import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { cpuMillicores, memoryBytes } from "../../components/validation";
+import { DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, configOf, containersOf, inExcludedNamespace, k8sDisplayName, matchesAny, validateWorkloads } from "./common";
+
+export const DEFAULT_MAX_CPU = "4";
+export const DEFAULT_MAX_MEMORY = "8Gi";
+/** Enterprise tier: general pool max 30 nodes (platform/tiers.ts); 50 leaves headroom for custom pools. */
+export const DEFAULT_MAX_POOL_SIZE = 50;
+
+/** Current-generation EC2 families the platform runs on (x86 and Graviton), any size. */
+export const DEFAULT_ALLOWED_INSTANCE_TYPES: readonly string[] = [
+    "t3.*", "t3a.*", "t4g.*",
+    "m5.*", "m5a.*", "m6i.*", "m6a.*", "m6g.*", "m7i.*", "m7i-flex.*", "m7a.*", "m7g.*", "m8g.*",
+    "c6i.*", "c6a.*", "c6g.*", "c7i.*", "c7a.*", "c7g.*", "c8g.*",
+    "r6i.*", "r6a.*", "r6g.*", "r7i.*", "r7a.*", "r7g.*", "r8g.*",
+];
+export const DEFAULT_ALLOWED_DB_CLASSES: readonly string[] = [
+    "db.t4g.*", "db.m6g.*", "db.m6i.*", "db.m7g.*", "db.m7i.*", "db.m8g.*", "db.r6g.*", "db.r6i.*", "db.r7g.*", "db.r7i.*", "db.r8g.*",
+];
+export const DEFAULT_ALLOWED_CACHE_NODE_TYPES: readonly string[] = [
+    "cache.t4g.*", "cache.m6g.*", "cache.m7g.*", "cache.r6g.*", "cache.r7g.*",
+];
+
+
+interface DeclaredConfig {
+    excludeNamespaces: string[];
+}
+
+export const containerResourcesDeclared: ResourceValidationPolicy = {
+    name: "container-resources-declared",
+    description: "Every container (and init container) of Deployments, StatefulSets, DaemonSets, Jobs, CronJobs and Pods must " +
+        "declare CPU and memory requests and limits: the scheduler places pods by their requests, the HPA scales on " +
+        "usage relative to them, and limits stop one pod from starving its node.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { excludeNamespaces: EXCLUDE_NAMESPACES_SCHEMA } },
+    validateResource: validateWorkloads((pod, props, args, report) => {
+        const cfg = configOf<DeclaredConfig>(args, { excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] });
+        if (inExcludedNamespace(props, cfg.excludeNamespaces)) {
+            return;
+        }
+        const what = k8sDisplayName(args.type, props, args.name);
+        for (const { container, path } of containersOf(pod.spec)) {
+            const missing: string[] = [];
+            for (const kind of ["requests", "limits"] as const) {
+                for (const res of ["cpu", "memory"]) {
+                    const v = container.resources?.[kind]?.[res];
+                    if (v === undefined || v === null || String(v).trim() === "") {
+                        missing.push(`resources.${kind}.${res}`);
+                    }
+                }
+            }
+            if (missing.length > 0) {
+                report(`${what} ${path} must declare ${missing.join(", ")}.`);
+            }
+        }
+    }),
+};
+
+interface CapsConfig {
+    maxCpu: string;
+    maxMemory: string;
+    excludeNamespaces: string[];
+}
+
+function quantity(kind: "cpu" | "memory", v: unknown): number | undefined {
+    if (typeof v === "number") {
+        return kind === "cpu" ? v * 1000 : v;
+    }
+    if (typeof v !== "string") {
+        return undefined;
+    }
+    return kind === "cpu" ? cpuMillicores(v) : memoryBytes(v);
+}
+
+export const containerLimitsWithinCaps: ResourceValidationPolicy = {
+    name: "container-limits-within-caps",
+    description: "Container limits must stay within `maxCpu` (default 4 CPU) and `maxMemory` (default 8Gi) and be valid " +
+        "quantities: a pod bigger than that cannot be rescheduled onto the pool's nodes when one fails, and scaling " +
+        "out beats scaling up for these services.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            maxCpu: { type: "string", pattern: "^[0-9]+(\\.[0-9]+)?m?$", default: DEFAULT_MAX_CPU, description: "Largest CPU limit, a Kubernetes quantity." },
+            maxMemory: { type: "string", pattern: "^[0-9]+(\\.[0-9]+)?(k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$", default: DEFAULT_MAX_MEMORY, description: "Largest memory limit, a Kubernetes quantity." },
+            excludeNamespaces: EXCLUDE_NAMESPACES_SCHEMA,
+        },
+    },
+    validateResource: validateWorkloads((pod, props, args, report) => {
+        const cfg = configOf<CapsConfig>(args, { maxCpu: DEFAULT_MAX_CPU, maxMemory: DEFAULT_MAX_MEMORY, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] });
+        if (inExcludedNamespace(props, cfg.excludeNamespaces)) {
+            return;
+        }
+        const caps = { cpu: cpuMillicores(cfg.maxCpu)!, memory: memoryBytes(cfg.maxMemory)! };
+        const capText = { cpu: cfg.maxCpu, memory: cfg.maxMemory };
+        const what = k8sDisplayName(args.type, props, args.name);
+        for (const { container, path } of containersOf(pod.spec)) {
+            for (const kind of ["requests", "limits"] as const) {
+                for (const res of ["cpu", "memory"] as const) {
+                    const raw = container.resources?.[kind]?.[res];
+                    if (raw === undefined || raw === null) {
+                        continue; // container-resources-declared reports absence
+                    }
+                    const v = quantity(res, raw);
+                    if (v === undefined) {
+                        report(`${what} ${path} resources.${kind}.${res} must be a valid Kubernetes quantity, got ${JSON.stringify(raw)}.`);
+                    } else if (kind === "limits" && v > caps[res]) {
+                        report(`${what} ${path} resources.limits.${res} must be <= ${capText[res]}, got ${raw}.`);
+                    }
+                }
+            }
+        }
+    }),
+};
+
+export const containerRequestsWithinLimits: ResourceValidationPolicy = {
+    name: "container-requests-within-limits",
+    description: "Container requests must not exceed limits: the API server rejects such pods at rollout time, long " +
+        "after the preview looked fine.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { excludeNamespaces: EXCLUDE_NAMESPACES_SCHEMA } },
+    validateResource: validateWorkloads((pod, props, args, report) => {
+        const cfg = configOf<DeclaredConfig>(args, { excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] });
+        if (inExcludedNamespace(props, cfg.excludeNamespaces)) {
+            return;
+        }
+        const what = k8sDisplayName(args.type, props, args.name);
+        for (const { container, path } of containersOf(pod.spec)) {
+            for (const res of ["cpu", "memory"] as const) {
+                const request = quantity(res, container.resources?.requests?.[res]);
+                const limit = quantity(res, container.resources?.limits?.[res]);
+                if (request !== undefined && limit !== undefined && request > limit) {
+                    report(`${what} ${path} resources.requests.${res} (${container.resources!.requests![res]}) must be <= resources.limits.${res} (${container.resources!.limits![res]}).`);
+                }
+            }
+        }
+    }),
+};
+
+interface MaxSizeConfig {
+    maxSize: number;
+}
+
+export const nodePoolMaxSize: ResourceValidationPolicy = {
+    name: "node-pool-max-size",
+    description: "Auto Scaling groups and EKS node groups must cap maxSize at `maxSize` (default 50): a runaway autoscaler " +
+        "(a crash-looping HPA target, a queue flood) must hit a ceiling before the bill or the account's EC2 quota does.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            maxSize: { type: "integer", minimum: 1, default: DEFAULT_MAX_POOL_SIZE, description: "Largest allowed maxSize." },
+        },
+    },
+    validateResource: [
+        validateResourceOfType(aws.autoscaling.Group, (g, args, report) => {
+            const cfg = configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE });
+            if (typeof g.maxSize !== "number" || g.maxSize > cfg.maxSize) {
+                report(`Auto Scaling group "${args.name}" must have maxSize <= ${cfg.maxSize}, got ${g.maxSize}.`);
+            }
+        }),
+        validateResourceOfType(aws.eks.NodeGroup, (g, args, report) => {
+            const cfg = configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE });
+            const max = g.scalingConfig?.maxSize;
+            if (typeof max !== "number" || max > cfg.maxSize) {
+                report(`EKS node group "${args.name}" must have scalingConfig.maxSize <= ${cfg.maxSize}, got ${max}.`);
+            }
+        }),
+    ],
+};
+
+interface AllowListConfig {
+    allowedInstanceTypes: string[];
+    allowedDatabaseClasses: string[];
+    allowedCacheNodeTypes: string[];
+}
+
+const ALLOW_DEFAULTS: AllowListConfig = {
+    allowedInstanceTypes: [...DEFAULT_ALLOWED_INSTANCE_TYPES],
+    allowedDatabaseClasses: [...DEFAULT_ALLOWED_DB_CLASSES],
+    allowedCacheNodeTypes: [...DEFAULT_ALLOWED_CACHE_NODE_TYPES],
+};
+
+function checkAllowed(what: string, field: string, values: readonly unknown[], allowed: readonly string[], report: (m: string) => void): void {
+    for (const v of values) {
+        if (typeof v === "string" && !matchesAny(v, allowed)) {
+            report(`${what} ${field} "${v}" must be in the allow-list (${allowed.join(", ")}).`);
+        }
+    }
+}
+
+export const instanceTypeAllowlist: ResourceValidationPolicy = {
+    name: "instance-type-allowlist",
+    description: "EC2 instance types (node groups, Auto Scaling groups, launch templates, instances), RDS instance classes " +
+        "and ElastiCache node types must match the allow-lists (shell patterns such as \"m7i.*\"): only " +
+        "current-generation families that are budgeted, reserved and tested get bought.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            allowedInstanceTypes: { type: "array", items: { type: "string" }, default: [...DEFAULT_ALLOWED_INSTANCE_TYPES], description: "EC2 instance type patterns." },
+            allowedDatabaseClasses: { type: "array", items: { type: "string" }, default: [...DEFAULT_ALLOWED_DB_CLASSES], description: "RDS instance class patterns." },
+            allowedCacheNodeTypes: { type: "array", items: { type: "string" }, default: [...DEFAULT_ALLOWED_CACHE_NODE_TYPES], description: "ElastiCache node type patterns." },
+        },
+    },
+    validateResource: [
+        validateResourceOfType(aws.eks.NodeGroup, (g, args, report) =>
+            checkAllowed(`EKS node group "${args.name}"`, "instance type", g.instanceTypes ?? [], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
+        validateResourceOfType(aws.autoscaling.Group, (g, args, report) =>
+            checkAllowed(`Auto Scaling group "${args.name}"`, "instance type", (g.mixedInstancesPolicy?.launchTemplate?.overrides ?? []).map((o) => o.instanceType),
+                configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
+        validateResourceOfType(aws.ec2.LaunchTemplate, (t, args, report) =>
+            checkAllowed(`Launch template "${args.name}"`, "instanceType", [t.instanceType], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
+        validateResourceOfType(aws.ec2.Instance, (i, args, report) =>
+            checkAllowed(`EC2 instance "${args.name}"`, "instanceType", [i.instanceType], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
+        validateResourceOfType(aws.rds.Instance, (i, args, report) =>
+            checkAllowed(`RDS instance "${args.name}"`, "instanceClass", [i.instanceClass], configOf(args, ALLOW_DEFAULTS).allowedDatabaseClasses, report)),
+        validateResourceOfType(aws.rds.ClusterInstance, (i, args, report) =>
+            checkAllowed(`RDS cluster instance "${args.name}"`, "instanceClass", [i.instanceClass], configOf(args, ALLOW_DEFAULTS).allowedDatabaseClasses, report)),
+        validateResourceOfType(aws.elasticache.ReplicationGroup, (g, args, report) =>
+            checkAllowed(`ElastiCache replication group "${args.name}"`, "nodeType", [g.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report)),
+        validateResourceOfType(aws.elasticache.Cluster, (c, args, report) =>
+            checkAllowed(`ElastiCache cluster "${args.name}"`, "nodeType", [c.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report)),
+    ],
+};
+
+export const resourcePolicies = [
+    containerResourcesDeclared,
+    containerLimitsWithinCaps,
+    containerRequestsWithinLimits,
+    nodePoolMaxSize,
+    instanceTypeAllowlist,
+];

@@ -1,0 +1,536 @@
+/**
+ * Offline CrossGuard: evaluates the pack's policies on the resources a mocked run registered, the way
+ * the Pulumi engine evaluates them during `pulumi preview --policy-pack`, without the CLI or a server.
+ *
+ * What it reproduces from the engine and `@pulumi/policy`:
+ * - effective enforcement level: the policy's own, else the pack's; then the config file's `"all"`, then
+ *   the config's per-policy level; `disabled` skips the policy; `remediate` violations count as mandatory;
+ * - policy config: JSON-schema `default`s of each policy's `configSchema`, overlaid (shallowly, per
+ *   property) by the config file, then validated against the schema;
+ * - `validateResourceOfType`: a validation only runs on resources whose type token equals the class's
+ *   `__pulumiType`; `args.isType` / `asType` compare the same way; `args.notApplicable()` skips quietly;
+ * - stack policies get every resource with `parent`, `dependencies` and `provider` resolved to objects.
+ *
+ * Differences, on purpose: a resource's `props` are the inputs the program gave (the engine gives
+ * resource policies inputs too, but stack policies outputs); and the config is checked more strictly
+ * than the CLI does (unknown policy names and unknown properties are errors, so a typo in
+ * `config/prod.json` cannot silently loosen a guardrail).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type {
+    Policies, PolicyConfigSchema, PolicyResource, PolicyResourceOptions, ReportViolation,
+    ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
+} from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import type { RegisteredResource } from "../platform/offline";
+import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, allPolicies } from "./policies";
+import { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
+
+export type { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
+
+export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+
+/** Directory of the per-stack `--policy-pack-config` files (`policy-pack/config`, also from a `dist/` build). */
+export const CONFIG_DIR = [path.join(__dirname, "config"), path.resolve(__dirname, "..", "..", "policy-pack", "config")].find((d) => fs.existsSync(d)) ??
+    path.join(__dirname, "config");
+
+/** A pack to evaluate: this project's by default, or any other set of CrossGuard policies. */
+export interface PolicyPackDefinition {
+    readonly name: string;
+    /** Level of policies that do not set one. @default "advisory" (as `new PolicyPack`) */
+    readonly enforcementLevel?: EnforcementLevel;
+    readonly policies: Policies;
+}
+
+/**
+ * The JSON of a `--policy-pack-config` file: per policy name (or `"all"`) an enforcement level, or an
+ * object with an optional `enforcementLevel` and the policy's config properties.
+ */
+export type PolicyPackConfigFile = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+
+export interface EvaluateOptions {
+    /** Parsed `--policy-pack-config` JSON (e.g. from `loadPolicyConfig("prod")`). */
+    readonly config?: object;
+    /** @default this project's pack (`policies/index.ts`) */
+    readonly pack?: PolicyPackDefinition;
+    /** Stack tags the policies see as `args.stackTags`. */
+    readonly stackTags?: Readonly<Record<string, string>>;
+}
+
+/** The effective config of one policy after defaults, `all` and per-policy overrides. */
+export interface ResolvedPolicyConfig {
+    readonly enforcementLevel: EnforcementLevel;
+    readonly properties: Readonly<Record<string, unknown>>;
+}
+
+/** A config file that cannot be applied: every problem, one per line. */
+export class PolicyConfigError extends Error {
+    constructor(public readonly problems: readonly string[]) {
+        super(`Invalid policy pack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "PolicyConfigError";
+    }
+}
+
+/** The pack `policy-pack/index.ts` serves. */
+export const DEFAULT_PACK: PolicyPackDefinition = { name: PACK_NAME, enforcementLevel: PACK_ENFORCEMENT_LEVEL, policies: allPolicies };
+
+/** Reads `policy-pack/config/<stack>.json`. */
+export function loadPolicyConfig(stack: string, dir: string = CONFIG_DIR): PolicyPackConfigFile {
+    const file = path.join(dir, `${stack}.json`);
+    if (!fs.existsSync(file)) {
+        const stacks = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)) : [];
+        throw new Error(`No policy config ${file} for stack "${stack}"; configs here: ${stacks.join(", ") || "none"}.`);
+    }
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfigFile;
+    } catch (e) {
+        throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config: defaults, "all", overrides, schema validation
+// ---------------------------------------------------------------------------------------------
+
+function isLevel(v: unknown): v is EnforcementLevel {
+    return typeof v === "string" && (ENFORCEMENT_LEVELS as readonly string[]).includes(v);
+}
+
+function clone<T>(v: T): T {
+    return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
+
+function typeOfJson(v: unknown): string {
+    if (v === null) {
+        return "null";
+    }
+    if (Array.isArray(v)) {
+        return "array";
+    }
+    if (typeof v === "number") {
+        return Number.isInteger(v) ? "integer" : "number";
+    }
+    return typeof v;
+}
+
+/**
+ * Validates `value` against the JSON-schema subset CrossGuard config schemas use: type, enum, const,
+ * numeric and length bounds, pattern, items, properties, required, additionalProperties.
+ */
+export function validateAgainstSchema(value: unknown, schema: PolicyConfigJSONSchema | boolean, at: string): string[] {
+    if (schema === true) {
+        return [];
+    }
+    if (schema === false) {
+        return [`${at} is not allowed`];
+    }
+    const problems: string[] = [];
+    const actual = typeOfJson(value);
+    if (schema.type !== undefined) {
+        const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+        const ok = types.some((t) => t === actual || (t === "number" && actual === "integer"));
+        if (!ok) {
+            return [`${at} must be ${types.join(" or ")}, got ${actual} ${JSON.stringify(value)}`];
+        }
+    }
+    if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
+        problems.push(`${at} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`);
+    }
+    if (schema.const !== undefined && JSON.stringify(schema.const) !== JSON.stringify(value)) {
+        problems.push(`${at} must be ${JSON.stringify(schema.const)}, got ${JSON.stringify(value)}`);
+    }
+    if (typeof value === "number") {
+        if (schema.minimum !== undefined && value < schema.minimum) {
+            problems.push(`${at} must be >= ${schema.minimum}, got ${value}`);
+        }
+        if (schema.maximum !== undefined && value > schema.maximum) {
+            problems.push(`${at} must be <= ${schema.maximum}, got ${value}`);
+        }
+        if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) {
+            problems.push(`${at} must be > ${schema.exclusiveMinimum}, got ${value}`);
+        }
+        if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) {
+            problems.push(`${at} must be < ${schema.exclusiveMaximum}, got ${value}`);
+        }
+    }
+    if (typeof value === "string") {
+        if (schema.minLength !== undefined && value.length < schema.minLength) {
+            problems.push(`${at} must be at least ${schema.minLength} characters, got ${JSON.stringify(value)}`);
+        }
+        if (schema.maxLength !== undefined && value.length > schema.maxLength) {
+            problems.push(`${at} must be at most ${schema.maxLength} characters, got ${JSON.stringify(value)}`);
+        }
+        if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
+            problems.push(`${at} must match /${schema.pattern}/, got ${JSON.stringify(value)}`);
+        }
+    }
+    if (Array.isArray(value)) {
+        if (schema.minItems !== undefined && value.length < schema.minItems) {
+            problems.push(`${at} must have at least ${schema.minItems} items, got ${value.length}`);
+        }
+        if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+            problems.push(`${at} must have at most ${schema.maxItems} items, got ${value.length}`);
+        }
+        if (schema.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) {
+            problems.push(`${at} must not repeat items`);
+        }
+        if (schema.items !== undefined) {
+            value.forEach((item, i) => {
+                const itemSchema = Array.isArray(schema.items) ? (schema.items[i] ?? schema.additionalItems ?? true) : schema.items!;
+                problems.push(...validateAgainstSchema(item, itemSchema as PolicyConfigJSONSchema | boolean, `${at}[${i}]`));
+            });
+        }
+    }
+    if (actual === "object") {
+        problems.push(...validateObject(value as Record<string, unknown>, schema.properties ?? {}, schema.required ?? [], schema.additionalProperties ?? true, at));
+    }
+    return problems;
+}
+
+function validateObject(
+    value: Record<string, unknown>, properties: Record<string, PolicyConfigJSONSchema | boolean>, required: readonly string[],
+    additional: PolicyConfigJSONSchema | boolean, at: string,
+): string[] {
+    const problems: string[] = [];
+    for (const key of required) {
+        if (value[key] === undefined) {
+            problems.push(`${at}.${key} is required`);
+        }
+    }
+    for (const [key, v] of Object.entries(value)) {
+        const s = properties[key] ?? additional;
+        problems.push(...(s === false ? [`${at}.${key} is not a known property (known: ${Object.keys(properties).join(", ") || "none"})`] : validateAgainstSchema(v, s, `${at}.${key}`)));
+    }
+    return problems;
+}
+
+function schemaDefaults(schema: PolicyConfigSchema | undefined): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, s] of Object.entries(schema?.properties ?? {})) {
+        if (s && typeof s === "object" && s.default !== undefined) {
+            out[k] = clone(s.default);
+        }
+    }
+    return out;
+}
+
+/**
+ * The effective enforcement level and config properties of every policy of `pack` under `config`
+ * (the engine's order: schema defaults, then `"all"`, then per-policy entries). Throws
+ * `PolicyConfigError` listing every problem with the config file.
+ */
+export function resolvePolicyConfig(pack: PolicyPackDefinition, config: object = {}): Map<string, ResolvedPolicyConfig> {
+    const problems: string[] = [];
+    const packLevel = pack.enforcementLevel ?? "advisory";
+    const result = new Map<string, { enforcementLevel: EnforcementLevel; properties: Record<string, unknown> }>();
+    for (const p of pack.policies) {
+        if (p.name === "all") {
+            problems.push("a policy may not be named \"all\" (reserved)");
+        }
+        result.set(p.name, { enforcementLevel: p.enforcementLevel ?? packLevel, properties: schemaDefaults(p.configSchema) });
+    }
+    if (config === null || typeof config !== "object" || Array.isArray(config)) {
+        throw new PolicyConfigError([`the config must be a JSON object keyed by policy name, got ${typeOfJson(config)}`]);
+    }
+
+    // Parse entries: "name": "level" or "name": { enforcementLevel?, ...properties }.
+    const entries: [string, EnforcementLevel | undefined, Record<string, unknown>][] = [];
+    for (const [name, raw] of Object.entries(config as Record<string, unknown>)) {
+        if (typeof raw === "string") {
+            if (!isLevel(raw)) {
+                problems.push(`${name}: "${raw}" is not an enforcement level (${ENFORCEMENT_LEVELS.join(", ")})`);
+                continue;
+            }
+            entries.push([name, raw, {}]);
+        } else if (raw && typeof raw === "object" && !Array.isArray(raw)) {
+            const { enforcementLevel, ...props } = raw as Record<string, unknown>;
+            if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) {
+                problems.push(`${name}.enforcementLevel: ${JSON.stringify(enforcementLevel)} is not an enforcement level (${ENFORCEMENT_LEVELS.join(", ")})`);
+                continue;
+            }
+            entries.push([name, enforcementLevel as EnforcementLevel | undefined, props]);
+        } else {
+            problems.push(`${name}: must be an enforcement level or an object, got ${typeOfJson(raw)}`);
+        }
+    }
+
+    const all = entries.find(([name]) => name === "all");
+    if (all) {
+        if (Object.keys(all[2]).length > 0) {
+            problems.push(`all: only "enforcementLevel" applies to every policy; move ${Object.keys(all[2]).join(", ")} under a policy name`);
+        }
+        if (all[1]) {
+            for (const r of result.values()) {
+                r.enforcementLevel = all[1];
+            }
+        }
+    }
+    for (const [name, level, props] of entries) {
+        if (name === "all") {
+            continue;
+        }
+        const r = result.get(name);
+        if (!r) {
+            problems.push(`${name}: no such policy in pack "${pack.name}"`);
+            continue;
+        }
+        if (level) {
+            r.enforcementLevel = level;
+        }
+        Object.assign(r.properties, clone(props));
+    }
+
+    for (const p of pack.policies) {
+        const r = result.get(p.name)!;
+        const schema = p.configSchema;
+        if (!schema) {
+            const extra = Object.keys(r.properties);
+            if (extra.length > 0) {
+                problems.push(`${p.name}: takes no config properties, got ${extra.join(", ")}`);
+            }
+            continue;
+        }
+        problems.push(...validateObject(r.properties, schema.properties ?? {}, schema.required ?? [], false, p.name));
+    }
+    if (problems.length > 0) {
+        throw new PolicyConfigError(problems);
+    }
+    return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+// ---------------------------------------------------------------------------------------------
+
+class NotApplicable extends Error {
+    constructor(readonly reason?: string) {
+        super(reason ?? "policy does not apply");
+    }
+}
+
+function throwNotApplicable(reason?: string): never {
+    throw new NotApplicable(reason);
+}
+
+function pulumiTypeOf(x: unknown): string | undefined {
+    const t = (x as { __pulumiType?: unknown } | undefined)?.__pulumiType;
+    return typeof t === "string" && t.length > 0 ? t : undefined;
+}
+
+/** `validateResourceOfType` semantics: compare the type token with the class's `__pulumiType` (or `isInstance`). */
+function isTypeOf(type: string, resourceClass: unknown): boolean {
+    const token = pulumiTypeOf(resourceClass);
+    if (token) {
+        return type === token;
+    }
+    const isInstance = (resourceClass as { isInstance?: (o: unknown) => boolean })?.isInstance;
+    return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+}
+
+/** Splits a provider reference `urn::id` into its URN. */
+function providerUrn(ref: string | undefined): string | undefined {
+    if (!ref) {
+        return undefined;
+    }
+    const i = ref.lastIndexOf("::");
+    return i > 0 ? ref.slice(0, i) : ref;
+}
+
+function nameFromUrn(urn: string): string {
+    return urn.split("::").pop() ?? urn;
+}
+
+function typeFromUrn(urn: string): string {
+    const parts = urn.split("::");
+    return (parts[parts.length - 2] ?? "").split("$").pop() ?? "";
+}
+
+export interface EvalResource {
+    readonly source: RegisteredResource;
+    readonly policyResource: PolicyResource;
+    readonly opts: PolicyResourceOptions;
+}
+
+/** The engine's view of the registered resources: props from inputs, links resolved to objects. */
+export function toPolicyResources(resources: readonly RegisteredResource[]): EvalResource[] {
+    const byUrn = new Map<string, PolicyResource>();
+    const out: EvalResource[] = resources.map((r) => {
+        const props = clone(r.inputs ?? {});
+        const opts: PolicyResourceOptions = {
+            protect: r.protect,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+            parent: r.parent,
+        };
+        const pr: PolicyResource = {
+            type: r.type,
+            props,
+            urn: r.urn,
+            name: r.name,
+            opts,
+            dependencies: [],
+            propertyDependencies: {},
+            isType: (cls) => isTypeOf(r.type, cls),
+            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
+        };
+        if (r.urn) {
+            byUrn.set(r.urn, pr);
+        }
+        return { source: r, policyResource: pr, opts };
+    });
+    const registered = new Map(resources.map((r) => [r.urn, r]));
+    for (const { source, policyResource } of out) {
+        const mutable = policyResource as { -readonly [K in keyof PolicyResource]: PolicyResource[K] };
+        if (source.parent && byUrn.has(source.parent)) {
+            mutable.parent = byUrn.get(source.parent);
+        }
+        mutable.dependencies = (source.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
+        const purn = providerUrn(source.provider);
+        if (purn) {
+            const p = registered.get(purn);
+            mutable.provider = { type: p?.type ?? typeFromUrn(purn), props: clone(p?.inputs ?? {}), urn: purn, name: p?.name ?? nameFromUrn(purn) };
+        }
+    }
+    return out;
+}
+
+/** A promise a policy returned, for the driver to settle. */
+interface Pending {
+    readonly policy: string;
+    readonly promise: PromiseLike<unknown>;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+    return !!v && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
+function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOptions): Generator<Pending, PolicyReport, unknown> {
+    const pack = options.pack ?? DEFAULT_PACK;
+    const resolved = resolvePolicyConfig(pack, options.config ?? {});
+    const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
+    const evalResources = toPolicyResources(resources);
+    const byUrn = new Map(evalResources.map((e) => [e.source.urn, e.source]));
+    const violations: PolicyViolation[] = [];
+    const evaluated: PolicyReport["policies"][number][] = [];
+
+    for (const policy of pack.policies) {
+        const { enforcementLevel, properties } = resolved.get(policy.name)!;
+        if (enforcementLevel === "disabled") {
+            continue;
+        }
+        evaluated.push({ name: policy.name, enforcementLevel, description: policy.description });
+        // As the engine: violations of a policy set to "remediate" that still fire count as mandatory.
+        const reportedLevel: EnforcementLevel = enforcementLevel === "remediate" ? "mandatory" : enforcementLevel;
+        const getConfig = <T extends object>(): T => clone(properties) as T;
+
+        const validate = (policy as ResourceValidationPolicy).validateResource;
+        if (validate) {
+            const validations: ResourceValidation[] = Array.isArray(validate) ? validate : [validate];
+            for (const { source, policyResource, opts } of evalResources) {
+                for (const validation of validations) {
+                    const token = pulumiTypeOf(validation);
+                    if (token && token !== source.type) {
+                        continue;
+                    }
+                    const props = clone(source.inputs ?? {});
+                    const args: ResourceValidationArgs = {
+                        type: source.type,
+                        props,
+                        urn: source.urn,
+                        name: source.name,
+                        opts,
+                        provider: policyResource.provider,
+                        stackTags,
+                        isType: (cls) => isTypeOf(source.type, cls),
+                        asType: ((cls: unknown) => (isTypeOf(source.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+                        getConfig,
+                        notApplicable: throwNotApplicable,
+                    };
+                    const report: ReportViolation = (message: string) => {
+                        violations.push({
+                            policyName: policy.name, enforcementLevel: reportedLevel, message,
+                            resourceUrn: source.urn, resourceName: source.name, resourceType: source.type,
+                        });
+                    };
+                    try {
+                        const result = validation(args, report);
+                        if (isThenable(result)) {
+                            yield { policy: policy.name, promise: result };
+                        }
+                    } catch (e) {
+                        if (!(e instanceof NotApplicable)) {
+                            throw new Error(`policy "${policy.name}" failed on ${source.type} "${source.name}": ${(e as Error)?.message ?? e}`, { cause: e });
+                        }
+                    }
+                }
+            }
+        }
+
+        const validateStack = (policy as StackValidationPolicy).validateStack;
+        if (typeof validateStack === "function") {
+            const token = pulumiTypeOf(validateStack);
+            if (token && !resources.some((r) => r.type === token)) {
+                continue;
+            }
+            const report: ReportViolation = (message: string, urn?: string) => {
+                const r = urn ? byUrn.get(urn) : undefined;
+                violations.push({
+                    policyName: policy.name, enforcementLevel: reportedLevel, message,
+                    ...(urn ? { resourceUrn: urn } : {}),
+                    ...(r ? { resourceName: r.name, resourceType: r.type } : {}),
+                });
+            };
+            try {
+                const result = validateStack({ resources: evalResources.map((e) => e.policyResource), stackTags, getConfig, notApplicable: throwNotApplicable }, report);
+                if (isThenable(result)) {
+                    yield { policy: policy.name, promise: result };
+                }
+            } catch (e) {
+                if (!(e instanceof NotApplicable)) {
+                    throw new Error(`policy "${policy.name}" failed on the stack: ${(e as Error)?.message ?? e}`, { cause: e });
+                }
+            }
+        }
+    }
+
+    return {
+        packName: pack.name,
+        policies: evaluated,
+        violations,
+        mandatoryCount: violations.filter((v) => v.enforcementLevel === "mandatory").length,
+        advisoryCount: violations.filter((v) => v.enforcementLevel === "advisory").length,
+    };
+}
+
+/**
+ * Evaluates every policy of the pack (default: this project's) on `resources`, as registered by a mocked
+ * run, under `options.config` (the JSON of a `--policy-pack-config` file). Synchronous; throws
+ * `PolicyConfigError` for a bad config, and an Error when a policy is asynchronous (use
+ * `evaluatePoliciesAsync` for such packs) or crashes.
+ */
+export function evaluatePolicies(resources: readonly RegisteredResource[], options: EvaluateOptions = {}): PolicyReport {
+    const run = evaluate(resources, options);
+    const step = run.next();
+    if (!step.done) {
+        throw new Error(`policy "${step.value.policy}" is asynchronous; evaluate this pack with evaluatePoliciesAsync`);
+    }
+    return step.value;
+}
+
+/** `evaluatePolicies` for packs whose validations return promises. */
+export async function evaluatePoliciesAsync(resources: readonly RegisteredResource[], options: EvaluateOptions = {}): Promise<PolicyReport> {
+    const run = evaluate(resources, options);
+    let step = run.next();
+    while (!step.done) {
+        try {
+            await step.value.promise;
+            step = run.next();
+        } catch (e) {
+            step = run.throw(e);
+        }
+    }
+    return step.value;
+}

@@ -1,0 +1,302 @@
+/**
+ * `npm run plan -- [--stack dev] [--format text|markdown|json] [--out FILE] [--project-dir DIR]`
+ *
+ * Runs the real program for `Pulumi.<stack>.yaml` under Pulumi's mock runtime (no cloud, no
+ * credentials, no Pulumi CLI), evaluates the policy pack with the stack's policy config, and prints the
+ * offline plan report: inventory, architecture at a glance, capacity, policy results and a monthly cost
+ * estimate. Started by `scripts/plan.js`, which sets up the transpile cache first.
+ *
+ * Exit status: 0 OK; 1 a mandatory policy failed; 2 the stack's config or files are invalid (or bad
+ * usage), with the message and no stack trace; 3 an unexpected error (a bug: printed with its trace).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { CONFIG_KEYS, ConfigError, PROJECT_NAME, PlatformConfig, parseConfig } from "../platform/config";
+import { RegisteredResource, StackFileError, readStackConfig, runOffline } from "../platform/offline";
+import { platformProgram } from "../platform/program";
+import { PlanReport, buildPlanReport, money, renderMarkdown, renderText } from "../platform/report";
+import { CONFIG_DIR as POLICY_CONFIG_DIR, evaluatePoliciesAsync, loadPolicyConfig } from "../policy-pack/runner";
+
+export const FORMATS = ["text", "markdown", "json"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const EXIT = { ok: 0, policy: 1, config: 2, internal: 3 } as const;
+
+export interface PlanOptions {
+    readonly stack: string;
+    readonly format: Format;
+    readonly out?: string;
+    readonly projectDir: string;
+    /** Print phase timings as one JSON line on stderr (used by `npm run bench`). */
+    readonly timings: boolean;
+    /** Progress on stderr: `auto` = only when stderr is a terminal and the run passes one second. */
+    readonly progress: "auto" | "never";
+}
+
+export const USAGE = `Usage: npm run plan -- [options]
+
+Runs the program for a stack offline (Pulumi mock runtime: no cloud account, credentials or Pulumi CLI)
+and prints its plan: resources per component/region/type, the architecture at a glance, capacity, the
+policy pack's results with the stack's policy config, and a monthly cost estimate.
+
+Options:
+  --stack NAME         stack whose Pulumi.<NAME>.yaml to read (default: dev)
+  --format FORMAT      text (default), markdown (for a pull-request comment) or json (for tools)
+  --out FILE           write the report to FILE instead of stdout
+  --project-dir DIR    directory holding Pulumi.yaml and the stack files (default: the project root)
+  --no-progress        never show the progress line on stderr
+  --timings            print phase timings as one JSON line on stderr
+  --debug              keep JavaScript stack traces (off by default: they cost ~40 % of the run)
+  -h, --help           show this help
+
+Exit status: 0 OK, 1 a mandatory policy failed, 2 invalid stack config/files or usage, 3 unexpected error.
+`;
+
+/** Bad command-line usage: printed with the usage hint, exit 2. */
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+export function parseArgs(argv: readonly string[], defaultProjectDir: string): PlanOptions | "help" {
+    let stack = "dev";
+    let format: Format = "text";
+    let out: string | undefined;
+    let projectDir = defaultProjectDir;
+    let timings = false;
+    let progress: PlanOptions["progress"] = "auto";
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const value = (): string => {
+            const v = inline ?? argv[++i];
+            if (v === undefined || (inline === undefined && v.startsWith("--"))) {
+                throw new UsageError(`${flag} needs a value`);
+            }
+            return v;
+        };
+        switch (flag) {
+            case "-h":
+            case "--help":
+                return "help";
+            case "--stack":
+            case "-s":
+                stack = value();
+                if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
+                    throw new UsageError(`--stack must be a stack name such as "dev", got "${stack}"`);
+                }
+                break;
+            case "--format":
+            case "-f": {
+                const f = value();
+                if (!(FORMATS as readonly string[]).includes(f)) {
+                    throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, got "${f}"`);
+                }
+                format = f as Format;
+                break;
+            }
+            case "--out":
+            case "-o":
+                out = value();
+                break;
+            case "--project-dir":
+                projectDir = path.resolve(value());
+                break;
+            case "--timings":
+                timings = true;
+                break;
+            case "--no-progress":
+                progress = "never";
+                break;
+            case "--debug":
+                break; // read by scripts/plan.js before anything loads
+            default:
+                throw new UsageError(`unknown option "${arg}"`);
+        }
+    }
+    return { stack, format, out, projectDir, timings, progress };
+}
+
+/**
+ * Raw config values in the shape `parseConfig` takes, from the CLI's flat `namespace:key` map. Throws
+ * `ConfigError` for keys of the project's namespace the schema does not know (as `loadConfig` does).
+ */
+export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: string): Record<string, unknown> {
+    const known = new Set<string>(CONFIG_KEYS);
+    const unknown = Object.keys(flat)
+        .filter((k) => k.startsWith(`${PROJECT_NAME}:`) && !known.has(k.slice(PROJECT_NAME.length + 1)))
+        .map((k) => ({ path: k.slice(PROJECT_NAME.length + 1), message: `unknown key; known keys are ${CONFIG_KEYS.join(", ")}` }));
+    if (unknown.length) {
+        throw new ConfigError(stack, unknown);
+    }
+    const raw: Record<string, unknown> = {};
+    for (const key of CONFIG_KEYS) {
+        const text = flat[`${PROJECT_NAME}:${key}`];
+        if (text === undefined) {
+            continue;
+        }
+        try {
+            raw[key] = JSON.parse(text);
+        } catch {
+            raw[key] = text;
+        }
+    }
+    return raw;
+}
+
+/** Errors a user fixes in their files, printed as a message alone (no trace). */
+export function isUserError(e: unknown): e is Error {
+    if (!(e instanceof Error)) {
+        return false;
+    }
+    return ["ConfigError", "StackFileError", "UsageError", "PolicyConfigError", "InputPropertiesError", "InputPropertyError", "RunError"].includes(e.name) ||
+        e instanceof StackFileError || (e as any).__pulumiRunError === true || (e as any).__pulumiInputPropertiesError === true;
+}
+
+/** A one-line, self-erasing progress indicator on a terminal's stderr, shown once a run passes a second. */
+class Progress {
+    private phase = "starting";
+    private timer?: NodeJS.Timeout;
+    private shown = false;
+    private readonly started = Date.now();
+
+    constructor(private readonly stream: NodeJS.WriteStream, enabled: boolean, private readonly label: string) {
+        if (enabled && stream.isTTY) {
+            this.timer = setInterval(() => this.draw(), 250);
+            this.timer.unref();
+        }
+    }
+
+    set(phase: string): void {
+        this.phase = phase;
+    }
+
+    private draw(): void {
+        const elapsed = (Date.now() - this.started) / 1000;
+        if (elapsed < 1) {
+            return;
+        }
+        this.shown = true;
+        this.stream.write(`\r\x1b[2K${this.label}: ${this.phase} ${elapsed.toFixed(1)} s`);
+    }
+
+    stop(): void {
+        if (this.timer) {
+            clearInterval(this.timer);
+        }
+        if (this.shown) {
+            this.stream.write("\r\x1b[2K");
+        }
+    }
+}
+
+/** The stack's `--policy-pack-config` JSON, or the pack's defaults (and a note) when the stack has none. */
+function policyConfigFor(stack: string): { config?: object; note?: string } {
+    if (!fs.existsSync(path.join(POLICY_CONFIG_DIR, `${stack}.json`))) {
+        return { note: `no policy-pack/config/${stack}.json; the pack's defaults were used` };
+    }
+    return { config: loadPolicyConfig(stack) };
+}
+
+export interface PlanResult {
+    readonly report: PlanReport;
+    /** What the program registered (the report is built from these). */
+    readonly resources: readonly RegisteredResource[];
+    readonly exitCode: number;
+    readonly timings: Record<string, number>;
+}
+
+/** Runs the program for `options.stack` offline, evaluates policies and builds the report. Throws user errors as-is. */
+export async function plan(options: PlanOptions, onPhase: (phase: string) => void = () => undefined): Promise<PlanResult> {
+    const timings: Record<string, number> = {};
+    let t = performance.now();
+    const lap = (name: string): void => {
+        const now = performance.now();
+        timings[name] = Math.round((now - t) * 10) / 10;
+        t = now;
+    };
+
+    onPhase("reading config");
+    const { project, config: flat } = readStackConfig(options.stack, options.projectDir);
+    const config: PlatformConfig = parseConfig(rawConfigFrom(flat, options.stack), options.stack, project);
+    lap("configMs");
+
+    onPhase("running the program under mocks");
+    const run = await runOffline(() => platformProgram(), { project, stack: options.stack, config: flat });
+    lap("programMs");
+
+    onPhase(`evaluating policies on ${run.resources.length} resources`);
+    const policyConfig = policyConfigFor(options.stack);
+    const policy = await evaluatePoliciesAsync(run.resources, { config: policyConfig.config });
+    lap("policyMs");
+
+    onPhase("building the report");
+    const report = buildPlanReport({ project, stack: options.stack, resources: run.resources, config, policy, policyNote: policyConfig.note });
+    lap("reportMs");
+    timings.resources = report.inventory.total;
+    return { report, resources: run.resources, exitCode: report.outcome.ok ? EXIT.ok : EXIT.policy, timings };
+}
+
+export function render(report: PlanReport, format: Format): string {
+    switch (format) {
+        case "json":
+            return JSON.stringify(report, null, 2) + "\n";
+        case "markdown":
+            return renderMarkdown(report);
+        default:
+            return renderText(report);
+    }
+}
+
+export interface Io {
+    readonly stdout: NodeJS.WritableStream;
+    readonly stderr: NodeJS.WriteStream;
+}
+
+/** The command: parses `argv`, plans, prints; returns the exit status. */
+export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, startup: Record<string, number> = {}): Promise<number> {
+    let options: PlanOptions | "help";
+    try {
+        options = parseArgs(argv, path.resolve(__dirname, ".."));
+    } catch (e) {
+        io.stderr.write(`plan: ${(e as Error).message}\n\n${USAGE}`);
+        return EXIT.config;
+    }
+    if (options === "help") {
+        io.stdout.write(USAGE);
+        return EXIT.ok;
+    }
+    const opts = options;
+    const progress = new Progress(io.stderr, opts.progress === "auto", `plan ${opts.stack}`);
+    try {
+        const result = await plan(opts, (phase) => progress.set(phase));
+        progress.stop();
+        const text = render(result.report, opts.format);
+        if (opts.out) {
+            fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+            fs.writeFileSync(opts.out, text);
+            const r = result.report;
+            io.stderr.write(`plan: wrote ${opts.out} (${r.stack}: ${r.outcome.ok ? "OK" : "FAILED"}, ${r.inventory.total} resources, ${money(r.cost.total.monthly)}/month)\n`);
+        } else {
+            io.stdout.write(text);
+        }
+        if (!result.report.outcome.ok) {
+            io.stderr.write(`plan: ${result.report.stack} FAILED: ${result.report.outcome.failures.join("; ")}\n`);
+        }
+        if (opts.timings) {
+            io.stderr.write(`${JSON.stringify({ timings: { ...startup, ...result.timings } })}\n`);
+        }
+        return result.exitCode;
+    } catch (e) {
+        progress.stop();
+        if (isUserError(e)) {
+            io.stderr.write(`plan: ${e.message}\n`);
+            return EXIT.config;
+        }
+        const trace = Error.stackTraceLimit === 0 ? "\n(run again with --debug for the stack trace)" : "";
+        io.stderr.write(`plan: unexpected error (a bug, please report it):\n${(e as Error)?.stack ?? String(e)}${trace}\n`);
+        return EXIT.internal;
+    }
+}

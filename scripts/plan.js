@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * `npm run plan` entry point. Plain JavaScript so Node starts it directly: it installs the start-up
+ * shortcuts (lazy closure serializer, cached TypeScript transpile; see those files) and hands over to
+ * scripts/plan-cli.ts. `node scripts/plan.js --help` lists the options.
+ */
+"use strict";
+
+const startedAt = performance.now();
+// Pulumi's SDK captures `new Error().stack` for every promise it tracks (debuggable.js) and formats it
+// eagerly: about 40 % of a prod plan's CPU. The plan never shows those traces, so capture none unless
+// --debug asks for them. Resource source positions are unaffected (Pulumi raises the limit for those).
+const debug = process.argv.includes("--debug") || Boolean(process.env.PLAN_DEBUG);
+if (!debug) {
+    Error.stackTraceLimit = 0;
+}
+require("./lazy-closure").install();
+const tsCache = require("./ts-cache");
+tsCache.install();
+
+const cli = require("./plan-cli.ts");
+const startup = {
+    nodeStartMs: Math.round(startedAt),
+    moduleLoadMs: Math.round(performance.now() - startedAt),
+    transpiledFiles: tsCache.stats.misses,
+    stackTraces: debug ? 1 : 0,
+};
+
+cli.main(process.argv.slice(2), undefined, startup).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (e) => {
+        process.stderr.write(`plan: unexpected error (a bug, please report it; --debug adds the stack trace):\n${(e && e.stack) || e}\n`);
+        process.exitCode = 3;
+    },
+);

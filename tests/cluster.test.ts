@@ -1,0 +1,225 @@
+import * as aws from "@pulumi/aws";
+import {
+    CONTROL_PLANE_LOG_TYPES, Cluster, ClusterArgs, EKS_OIDC_THUMBPRINT, NODE_ROLE_POLICIES, buildKubeconfig, validateClusterArgs,
+} from "../components/cluster";
+import {
+    ADDON_CHARTS, ClusterAddons, clusterAutoscalerImageTag, clusterAutoscalerPolicy, interruptionEventPatterns, interruptionQueuePolicy,
+    irsaTrustPolicy, issuerHost, nodeTerminationHandlerPolicy, validateClusterAddonsArgs,
+} from "../components/cluster-addons";
+import { StackRun, runComponent } from "./harness";
+
+const VALID: ClusterArgs = { vpcId: "vpc-1", subnetIds: ["subnet-a", "subnet-b", "subnet-c"] };
+
+describe("Cluster validation", () => {
+    test.each<[string, Partial<ClusterArgs>, RegExp]>([
+        ["one subnet", { subnetIds: ["subnet-a"] }, /subnetIds: must list >= 2 private subnets in different AZs \(EKS requires two\), got 1/],
+        ["public endpoint without CIDRs", { publicEndpoint: true }, /publicAccessCidrs: must list the CIDRs allowed to reach the public endpoint when publicEndpoint is true .* got \[\]/],
+        ["public endpoint open to the internet", { publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"] }, /publicAccessCidrs: contains 0.0.0.0\/0 \(\["0.0.0.0\/0"\]\); .* set allowPublicAccessFromAnywhere: true/],
+        ["CIDRs on a private endpoint", { publicAccessCidrs: ["203.0.113.0/24"] }, /publicAccessCidrs: is set \(\["203.0.113.0\/24"\]\) but publicEndpoint is false/],
+        ["an invalid CIDR", { publicEndpoint: true, publicAccessCidrs: ["203.0.113.1/24"] }, /publicAccessCidrs\[0\]: must be an aligned IPv4 CIDR .* got "203.0.113.1\/24"/],
+        ["a bad version", { kubernetesVersion: "1.33.2" }, /kubernetesVersion: must be a Kubernetes minor version such as "1.33", got "1.33.2"/],
+        ["a public service CIDR", { serviceIpv4Cidr: "8.8.0.0/16" }, /serviceIpv4Cidr: must be a \/12 to \/24 block inside 10.0.0.0\/8, 172.16.0.0\/12 or 192.168.0.0\/16, got "8.8.0.0\/16"/],
+        ["too small a service CIDR", { serviceIpv4Cidr: "10.100.0.0/26" }, /serviceIpv4Cidr: .* got "10.100.0.0\/26"/],
+        ["an unsupported log retention", { logRetentionDays: 10 }, /logRetentionDays: must be one of the values CloudWatch accepts .* got 10/],
+        ["a bad cluster name", { clusterName: "-eks" }, /clusterName: must be an EKS cluster name .* got "-eks"/],
+        ["a bad admin key", { adminPrincipals: { "Platform Admins": "arn:aws:iam::123456789012:role/admins" } }, /adminPrincipals.Platform Admins: key must be a short DNS label/],
+    ])("rejects %s", (_label, patch, expected) => {
+        const args = { ...VALID, ...patch };
+        expect(() => validateClusterArgs("c", args).throwIfAny('Cluster "c"')).toThrow(expected);
+        expect(() => new Cluster("c", args)).toThrow(expected);
+    });
+
+    test("accepts 0.0.0.0/0 only when asked for by name", () => {
+        const open = { ...VALID, publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"] };
+        expect(validateClusterArgs("c", { ...open, allowPublicAccessFromAnywhere: true }).count).toBe(0);
+        expect(validateClusterArgs("c", open).count).toBe(1);
+    });
+
+    test("reports every problem at once and creates nothing", async () => {
+        const run = await runComponent(() => {
+            try {
+                new Cluster("bad", { vpcId: "vpc-1", subnetIds: [], kubernetesVersion: "latest", publicEndpoint: true });
+            } catch (e) {
+                return (e as Error).message;
+            }
+            return "no error";
+        });
+        expect(run.outputs).toMatch(/Invalid arguments for Cluster "bad" \(3 problems\)/);
+        expect(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+});
+
+describe("buildKubeconfig", () => {
+    test.each([
+        [undefined, []],
+        ["platform", [{ name: "AWS_PROFILE", value: "platform" }]],
+    ])("authenticates with aws eks get-token in the cluster's region (profile %s)", (profile, env) => {
+        const cfg = buildKubeconfig({ clusterName: "prod-usw2-eks", endpoint: "https://x.eks", certificateAuthorityData: "Q0E=", region: "us-west-2", awsProfile: profile }) as any;
+        expect(cfg.clusters[0].cluster).toEqual({ server: "https://x.eks", "certificate-authority-data": "Q0E=" });
+        expect(cfg["current-context"]).toBe("prod-usw2-eks");
+        const exec = cfg.users[0].user.exec;
+        expect(exec.command).toBe("aws");
+        expect(exec.args).toEqual(["eks", "get-token", "--cluster-name", "prod-usw2-eks", "--region", "us-west-2", "--output", "json"]);
+        expect(exec.env).toEqual(env);
+        expect(JSON.stringify(cfg)).not.toMatch(/"(token|password|client-key-data|client-certificate-data)":/);
+    });
+});
+
+describe("Cluster under mocks", () => {
+    let run: StackRun<{ clusterName: string; oidcIssuerUrl: string; nodeSecurityGroupIds: string[] }>;
+
+    beforeAll(async () => {
+        run = await runComponent(() => {
+            const provider = new aws.Provider("aws-eu-west-1", { region: "eu-west-1" });
+            const priv = new Cluster("stg-euw1-eks", { ...VALID, kubernetesVersion: "1.32", tags: { team: "platform" }, adminPrincipals: { ops: "arn:aws:iam::123456789012:role/ops" } }, { provider });
+            new Cluster("pub-eks", { ...VALID, publicEndpoint: true, publicAccessCidrs: ["203.0.113.0/24"], deletionProtection: true, awsProfile: "ci" }, { provider });
+            return { clusterName: priv.clusterName, oidcIssuerUrl: priv.oidcIssuerUrl, nodeSecurityGroupIds: priv.nodeSecurityGroupIds };
+        });
+    });
+
+    test("every child goes through the region's provider and sits under the component", () => {
+        const component = run.get("scaled-web:compute:Cluster", "stg-euw1-eks");
+        const children = run.descendantsOf(component);
+        expect(children.length).toBeGreaterThan(15);
+        for (const child of children.filter((c) => c.type.startsWith("aws:"))) {
+            expect(child.region).toBe("eu-west-1");
+        }
+        expect(run.parentOf(run.get("aws:eks/cluster:Cluster", "stg-euw1-eks-cluster"))?.urn).toBe(component.urn);
+    });
+
+    test("control plane: private subnets, private endpoint only, access entries, KMS secrets, every log type", () => {
+        const eks = run.get("aws:eks/cluster:Cluster", "stg-euw1-eks-cluster");
+        const key = run.get("aws:kms/key:Key", "stg-euw1-eks-secrets");
+        expect(eks.inputs).toMatchObject({
+            name: "stg-euw1-eks",
+            version: "1.32",
+            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+            encryptionConfig: { provider: { keyArn: key.state.arn }, resources: ["secrets"] },
+            enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
+            kubernetesNetworkConfig: { serviceIpv4Cidr: "172.20.0.0/16" },
+            deletionProtection: false,
+        });
+        expect(eks.inputs.vpcConfig).toEqual({ subnetIds: VALID.subnetIds, endpointPrivateAccess: true, endpointPublicAccess: false });
+        expect(key.inputs.enableKeyRotation).toBe(true);
+        expect(run.get("aws:cloudwatch/logGroup:LogGroup", "stg-euw1-eks-control-plane").inputs).toMatchObject({ name: "/aws/eks/stg-euw1-eks/cluster", retentionInDays: 90 });
+        const role = run.get("aws:iam/role:Role", "stg-euw1-eks-cluster-role");
+        expect(eks.inputs.roleArn).toBe(role.state.arn);
+        expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "eks.amazonaws.com" });
+        const kms = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", "stg-euw1-eks-cluster-kms").inputs.policy);
+        expect(kms.Statement[0].Resource).toBe(key.state.arn);
+    });
+
+    test("a public endpoint carries exactly the allowed CIDRs", () => {
+        const eks = run.get("aws:eks/cluster:Cluster", "pub-eks-cluster");
+        expect(eks.inputs.vpcConfig).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] });
+        expect(eks.inputs.deletionProtection).toBe(true);
+    });
+
+    test("OIDC provider from the cluster issuer for IRSA", () => {
+        const oidc = run.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "stg-euw1-eks-oidc");
+        expect(oidc.inputs).toEqual(expect.objectContaining({ url: run.outputs.oidcIssuerUrl, clientIdLists: ["sts.amazonaws.com"], thumbprintLists: [EKS_OIDC_THUMBPRINT] }));
+        expect(run.outputs.oidcIssuerUrl).toMatch(/^https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
+    });
+
+    test("node identity: role + instance profile + EC2_LINUX access entry; admins through access entries", () => {
+        const nodeRole = run.get("aws:iam/role:Role", "stg-euw1-eks-node-role");
+        expect(JSON.parse(nodeRole.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
+        const attached = run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === nodeRole.state.name).map((a) => a.inputs.policyArn);
+        expect(attached.sort()).toEqual(NODE_ROLE_POLICIES.map((p) => `arn:aws:iam::aws:policy/${p}`).sort());
+        expect(run.get("aws:iam/instanceProfile:InstanceProfile", "stg-euw1-eks-node").inputs.role).toBe(nodeRole.state.name);
+        expect(run.get("aws:eks/accessEntry:AccessEntry", "stg-euw1-eks-nodes").inputs).toMatchObject({ clusterName: "stg-euw1-eks", principalArn: nodeRole.state.arn, type: "EC2_LINUX" });
+        expect(run.get("aws:eks/accessEntry:AccessEntry", "stg-euw1-eks-admin-ops").inputs).toMatchObject({ principalArn: "arn:aws:iam::123456789012:role/ops", type: "STANDARD" });
+        expect(run.get("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "stg-euw1-eks-admin-ops").inputs).toMatchObject({
+            policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" },
+        });
+        expect(run.ofType("kubernetes:core/v1:ConfigMap")).toEqual([]);
+    });
+
+    test("node security group: egress only, standalone rules, plus the cluster security group", () => {
+        const sg = run.get("aws:ec2/securityGroup:SecurityGroup", "stg-euw1-eks-nodes");
+        expect(sg.inputs.vpcId).toBe("vpc-1");
+        expect(sg.inputs.ingress).toBeUndefined();
+        expect(sg.inputs.tags).not.toHaveProperty("kubernetes.io/cluster/stg-euw1-eks");
+        expect(run.get("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "stg-euw1-eks-nodes-egress").inputs).toMatchObject({ securityGroupId: "stg-euw1-eks-nodes-id", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
+        expect(run.outputs.nodeSecurityGroupIds).toEqual(["stg-euw1-eks-nodes-id", "sg-stg-euw1-eks-cluster-cluster"]);
+    });
+
+    test("k8s provider from an exec kubeconfig (secret) pinned to the region", () => {
+        const provider = run.get("pulumi:providers:kubernetes", "stg-euw1-eks-k8s");
+        expect(provider.secretInputs).toContain("kubeconfig");
+        const cfg = JSON.parse(provider.inputs.kubeconfig);
+        expect(cfg.users[0].user.exec.args).toEqual(["eks", "get-token", "--cluster-name", "stg-euw1-eks", "--region", "eu-west-1", "--output", "json"]);
+        expect(cfg.clusters[0].cluster.server).toBe("https://stg-euw1-eks-cluster.gr7.eu-west-1.eks.amazonaws.com");
+        const pub = JSON.parse(run.get("pulumi:providers:kubernetes", "pub-eks-k8s").inputs.kubeconfig);
+        expect(pub.users[0].user.exec.env).toEqual([{ name: "AWS_PROFILE", value: "ci" }]);
+    });
+});
+
+describe("ClusterAddons helpers", () => {
+    const ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC";
+    const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC";
+
+    test.each([
+        ["kube-system", "cluster-autoscaler"],
+        ["kube-system", "aws-node-termination-handler"],
+    ])("IRSA trust is pinned to %s/%s through the OIDC issuer", (ns, sa) => {
+        const policy = irsaTrustPolicy(PROVIDER, ISSUER, ns, sa) as any;
+        expect(policy.Statement).toHaveLength(1);
+        expect(policy.Statement[0]).toEqual({
+            Effect: "Allow",
+            Principal: { Federated: PROVIDER },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: { StringEquals: { [`${issuerHost(ISSUER)}:sub`]: `system:serviceaccount:${ns}:${sa}`, [`${issuerHost(ISSUER)}:aud`]: "sts.amazonaws.com" } },
+        });
+    });
+
+    test("cluster-autoscaler may only mutate ASGs tagged as the cluster's", () => {
+        const policy = clusterAutoscalerPolicy("prod-use1-eks") as any;
+        const mutating = policy.Statement.filter((s: any) => s.Action.some((a: string) => !/:(Describe|Get)/.test(a)));
+        expect(mutating).toHaveLength(1);
+        expect(mutating[0].Action.sort()).toEqual(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
+        expect(mutating[0].Condition.StringEquals["aws:ResourceTag/k8s.io/cluster-autoscaler/prod-use1-eks"]).toBe("owned");
+    });
+
+    test("termination handler reads only its queue and completes lifecycle actions only on owned ASGs", () => {
+        const policy = nodeTerminationHandlerPolicy("c1", "arn:aws:sqs:us-east-1:1:q") as any;
+        const sqs = policy.Statement.find((s: any) => s.Sid === "ReadQueue");
+        expect(sqs.Resource).toBe("arn:aws:sqs:us-east-1:1:q");
+        const complete = policy.Statement.find((s: any) => s.Action.includes("autoscaling:CompleteLifecycleAction"));
+        expect(complete.Condition.StringEquals).toEqual({ "aws:ResourceTag/kubernetes.io/cluster/c1": "owned" });
+    });
+
+    test("event patterns cover spot interruption, rebalance and ASG termination lifecycle", () => {
+        expect(interruptionEventPatterns()).toEqual({
+            "spot-interruption": { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
+            rebalance: { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
+            "asg-lifecycle": { source: ["aws.autoscaling"], "detail-type": ["EC2 Instance-terminate Lifecycle Action"] },
+        });
+        expect(interruptionEventPatterns(["asg-a"])["asg-lifecycle"].detail).toEqual({ AutoScalingGroupName: ["asg-a"] });
+    });
+
+    test("queue accepts messages only from the listed rules and only over TLS", () => {
+        const policy = interruptionQueuePolicy("arn:q", ["arn:r1", "arn:r2"]) as any;
+        expect(policy.Statement[0]).toMatchObject({ Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": ["arn:r1", "arn:r2"] } } });
+        expect(policy.Statement[1]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    });
+
+    test("charts are pinned to exact versions from public https/oci homes", () => {
+        for (const chart of Object.values(ADDON_CHARTS)) {
+            expect(chart.version).toMatch(/^\d+\.\d+\.\d+$/);
+            expect(chart.repo ? chart.repo.startsWith("https://") : chart.chart.startsWith("oci://public.ecr.aws/")).toBe(true);
+        }
+        expect(clusterAutoscalerImageTag("1.33")).toBe("v1.33.0");
+    });
+
+    test.each<[string, object, RegExp]>([
+        ["an unpinned chart", { charts: { keda: { chart: "keda", version: "latest", repo: "https://kedacore.github.io/charts" } } }, /charts.keda.version: must pin an exact chart version such as "1.2.3", got "latest"/],
+        ["a plain-http repo", { charts: { keda: { chart: "keda", version: "2.17.2", repo: "http://example.com" } } }, /charts.keda: must name an https:\/\/ repo or an oci:\/\/ chart/],
+        ["a bad version", { kubernetesVersion: "133" }, /kubernetesVersion: must be a Kubernetes minor version such as "1.33", got "133"/],
+        ["a bad autoscaler tag", { clusterAutoscalerImageTag: "latest" }, /clusterAutoscalerImageTag: must be a release tag such as "v1.33.0", got "latest"/],
+    ])("rejects %s", (_label, patch, expected) => {
+        const args = { clusterName: "c", kubernetesVersion: "1.33", region: "us-east-1", oidcProviderArn: PROVIDER, oidcIssuerUrl: ISSUER, k8sProvider: undefined as any, ...patch };
+        expect(() => validateClusterAddonsArgs(args).throwIfAny('ClusterAddons "a"')).toThrow(expected);
+        expect(() => new ClusterAddons("a", args)).toThrow(expected);
+    });
+});

@@ -1,0 +1,215 @@
+import * as aws from "@pulumi/aws";
+import { ADDON_CHARTS } from "../components/cluster-addons";
+import { Network } from "../components/network";
+import { wireCompute } from "../platform/compute";
+import { parseConfig } from "../platform/config";
+import { RegisteredResource, StackRun, runComponent, runStack } from "./harness";
+
+const REGIONS = [["us-east-1", "prod-use1"], ["us-west-2", "prod-usw2"]] as const;
+const COMPONENT_TYPES = ["scaled-web:compute:Cluster", "scaled-web:compute:NodePool", "scaled-web:compute:ClusterAddons"];
+
+interface Statement {
+    Effect: string;
+    Action: string | string[];
+    Resource?: string | string[];
+    Principal?: unknown;
+    Condition?: Record<string, Record<string, unknown>>;
+}
+const statements = (doc: string): Statement[] => JSON.parse(doc).Statement;
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const tagMap = (r: RegisteredResource): Record<string, string> => Object.fromEntries(r.inputs.tags.map((t: { key: string; value: string }) => [t.key, t.value]));
+
+describe("prod stack: compute", () => {
+    let run: StackRun;
+
+    beforeAll(async () => {
+        run = await runStack("prod");
+    });
+
+    test("one cluster per region, named from the region prefix", () => {
+        const clusters = run.ofType("aws:eks/cluster:Cluster");
+        expect(clusters.map((c) => [c.name, c.region]).sort()).toEqual(REGIONS.map(([region, prefix]) => [`${prefix}-eks-cluster`, region]));
+        for (const c of clusters) {
+            expect(c.inputs.accessConfig.authenticationMode).toBe("API");
+            expect(c.inputs.vpcConfig).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: false });
+        }
+    });
+
+    describe.each(REGIONS)("%s", (region, prefix) => {
+        const eks = `${prefix}-eks`;
+
+        test("every AWS resource of compute goes through the region's provider; Helm through the region's cluster", () => {
+            const components = run.resources.filter((r) => COMPONENT_TYPES.includes(r.type) && r.name.startsWith(eks));
+            expect(components.map((c) => c.name).sort()).toEqual([eks, `${eks}-addons`, `${eks}-pool-general`, `${eks}-pool-workers`]);
+            const children = components.flatMap((c) => run.descendantsOf(c));
+            const awsChildren = children.filter((c) => c.type.startsWith("aws:"));
+            expect(awsChildren.length).toBeGreaterThan(30);
+            for (const child of awsChildren) {
+                expect([child.name, child.region]).toEqual([child.name, region]);
+            }
+            const releases = children.filter((c) => c.type === "kubernetes:helm.sh/v3:Release");
+            expect(releases).toHaveLength(4);
+            const k8sProvider = run.get("pulumi:providers:kubernetes", `${eks}-k8s`);
+            for (const rel of releases) {
+                expect(rel.provider?.startsWith(`${k8sProvider.urn}::`)).toBe(true);
+            }
+            const ssm = run.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter" && i.provider?.includes(`aws-${region}`));
+            expect(ssm.length).toBeGreaterThanOrEqual(1);
+        });
+
+        test("general pool: on-demand ASG, min >= 2, spread over the private subnets, no taint", () => {
+            const asg = run.get("aws:autoscaling/group:Group", `${eks}-pool-general-asg`);
+            expect(asg.inputs.minSize).toBeGreaterThanOrEqual(2);
+            expect(asg.inputs.vpcZoneIdentifiers).toEqual(["a", "b", "c"].map((az) => `${prefix}-net-private-${region}${az}-id`));
+            expect(asg.inputs.mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity).toBe(100);
+            expect(asg.inputs.capacityRebalance).toBe(false);
+            const tags = tagMap(asg);
+            expect(tags["k8s.io/cluster-autoscaler/node-template/label/node-type"]).toBe("on-demand");
+            expect(Object.keys(tags).some((k) => k.includes("/taint/"))).toBe(false);
+        });
+
+        test("workers pool: spot, >= 3 types, capacity rebalance, taint + label, CA node-template tags", () => {
+            const asg = run.get("aws:autoscaling/group:Group", `${eks}-pool-workers-asg`);
+            const policy = asg.inputs.mixedInstancesPolicy;
+            expect(policy.instancesDistribution).toMatchObject({ onDemandPercentageAboveBaseCapacity: 0, spotAllocationStrategy: "price-capacity-optimized" });
+            expect(policy.launchTemplate.overrides.length).toBeGreaterThanOrEqual(3);
+            expect(asg.inputs.capacityRebalance).toBe(true);
+            const userData = Buffer.from(run.get("aws:ec2/launchTemplate:LaunchTemplate", `${eks}-pool-workers-lt`).inputs.userData, "base64").toString();
+            expect(userData).toMatch(/--node-labels=node-type=spot,node-pool=workers\n/);
+            expect(userData).toMatch(/--register-with-taints=spot=true:NoSchedule\n/);
+            expect(asg.inputs.tags.every((t: { propagateAtLaunch: boolean }) => t.propagateAtLaunch)).toBe(true);
+            expect(tagMap(asg)).toMatchObject({
+                "k8s.io/cluster-autoscaler/enabled": "true",
+                [`k8s.io/cluster-autoscaler/${eks}`]: "owned",
+                "k8s.io/cluster-autoscaler/node-template/label/node-type": "spot",
+                "k8s.io/cluster-autoscaler/node-template/taint/spot": "true:NoSchedule",
+            });
+        });
+
+        test("cluster-autoscaler: IRSA trust pinned to kube-system/cluster-autoscaler, scaling only on tagged ASGs", () => {
+            const oidc = run.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", `${eks}-oidc`);
+            const issuer = String(oidc.inputs.url).replace("https://", "");
+            const role = run.get("aws:iam/role:Role", `${eks}-addons-cluster-autoscaler`);
+            const [trust] = statements(role.inputs.assumeRolePolicy);
+            expect(trust).toEqual({
+                Effect: "Allow",
+                Principal: { Federated: oidc.state.arn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringEquals: { [`${issuer}:sub`]: "system:serviceaccount:kube-system:cluster-autoscaler", [`${issuer}:aud`]: "sts.amazonaws.com" } },
+            });
+            const policy = statements(run.get("aws:iam/rolePolicy:RolePolicy", `${eks}-addons-cluster-autoscaler`).inputs.policy);
+            const scale = policy.filter((s) => actions(s).some((a) => a === "autoscaling:SetDesiredCapacity" || a === "autoscaling:TerminateInstanceInAutoScalingGroup"));
+            expect(scale).toHaveLength(1);
+            expect(scale[0].Condition?.StringEquals[`aws:ResourceTag/k8s.io/cluster-autoscaler/${eks}`]).toBe("owned");
+            for (const s of policy.filter((x) => x !== scale[0])) {
+                expect(actions(s).every((a) => /^[a-z0-9]+:(Describe|Get)/.test(a))).toBe(true);
+            }
+            const release = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-cluster-autoscaler`);
+            expect(release.inputs.values).toMatchObject({
+                autoDiscovery: { clusterName: eks },
+                awsRegion: region,
+                rbac: { serviceAccount: { name: "cluster-autoscaler", annotations: { "eks.amazonaws.com/role-arn": role.state.arn } } },
+            });
+        });
+
+        test("least privilege: every Allow on Resource '*' is read-only or conditioned", () => {
+            const components = run.resources.filter((r) => COMPONENT_TYPES.includes(r.type) && r.name.startsWith(eks));
+            const docs = components.flatMap((c) => run.descendantsOf(c)).filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
+            expect(docs.map((d) => d.name).sort()).toEqual([`${eks}-addons-cluster-autoscaler`, `${eks}-addons-nth`, `${eks}-cluster-kms`]);
+            for (const doc of docs) {
+                for (const s of statements(doc.inputs.policy).filter((x) => x.Effect === "Allow")) {
+                    expect(actions(s).some((a) => a.endsWith(":*") || a === "*")).toBe(false);
+                    if (s.Resource === "*" && !s.Condition) {
+                        expect([doc.name, actions(s).filter((a) => !/:(Describe|Get)/.test(a))]).toEqual([doc.name, []]);
+                    }
+                }
+            }
+        });
+
+        test("spot interruption: EventBridge rules -> encrypted SQS queue -> termination handler in queue mode", () => {
+            const queue = run.get("aws:sqs/queue:Queue", `${eks}-addons-interruptions`);
+            expect(queue.inputs).toMatchObject({ sqsManagedSseEnabled: true, messageRetentionSeconds: 300 });
+            const rules = ["spot-interruption", "rebalance", "asg-lifecycle"].map((k) => run.get("aws:cloudwatch/eventRule:EventRule", `${eks}-addons-${k}`));
+            expect(rules.map((r) => JSON.parse(r.inputs.eventPattern)["detail-type"][0])).toEqual([
+                "EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation", "EC2 Instance-terminate Lifecycle Action",
+            ]);
+            expect(JSON.parse(rules[2].inputs.eventPattern).detail.AutoScalingGroupName.sort()).toEqual([`${eks}-pool-general-asg`, `${eks}-pool-workers-asg`]);
+            for (const rule of rules) {
+                expect(run.get("aws:cloudwatch/eventTarget:EventTarget", rule.name).inputs).toMatchObject({ rule: rule.state.name, arn: queue.state.arn });
+            }
+            const [allow] = statements(run.get("aws:sqs/queuePolicy:QueuePolicy", `${eks}-addons-interruptions`).inputs.policy);
+            expect(allow.Condition?.ArnEquals["aws:SourceArn"]).toEqual(rules.map((r) => r.state.arn));
+            const nth = statements(run.get("aws:iam/rolePolicy:RolePolicy", `${eks}-addons-nth`).inputs.policy);
+            expect(nth.find((s) => actions(s).includes("sqs:ReceiveMessage"))?.Resource).toBe(queue.state.arn);
+            const release = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-aws-node-termination-handler`);
+            expect(release.inputs.values).toMatchObject({ enableSqsTerminationDraining: true, queueURL: queue.state.url, awsRegion: region });
+            for (const pool of ["general", "workers"]) {
+                expect(run.get("aws:autoscaling/lifecycleHook:LifecycleHook", `${eks}-pool-${pool}-drain`).inputs.lifecycleTransition).toBe("autoscaling:EC2_INSTANCE_TERMINATING");
+            }
+        });
+
+        test("add-ons are pinned Helm releases from their public repositories", () => {
+            const byName = Object.fromEntries(["metrics-server", "cluster-autoscaler", "keda", "aws-node-termination-handler"]
+                .map((n) => [n, run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-${n}`).inputs]));
+            expect(byName["metrics-server"]).toMatchObject({ chart: "metrics-server", version: ADDON_CHARTS.metricsServer.version, repositoryOpts: { repo: ADDON_CHARTS.metricsServer.repo } });
+            expect(byName["cluster-autoscaler"]).toMatchObject({ version: ADDON_CHARTS.clusterAutoscaler.version, repositoryOpts: { repo: "https://kubernetes.github.io/autoscaler" } });
+            expect(byName.keda).toMatchObject({ chart: "keda", namespace: "keda", createNamespace: true, repositoryOpts: { repo: "https://kedacore.github.io/charts" } });
+            expect(byName["aws-node-termination-handler"]).toMatchObject({ chart: ADDON_CHARTS.nodeTerminationHandler.chart, version: ADDON_CHARTS.nodeTerminationHandler.version });
+            for (const values of Object.values(byName)) {
+                expect(values.version).toMatch(/^\d+\.\d+\.\d+$/);
+                expect(values.values.nodeSelector).toEqual({ "node-type": "on-demand" });
+            }
+        });
+    });
+});
+
+describe("wireCompute contract", () => {
+    let run: StackRun<{ target: string[]; all: Record<string, string>; clusterName: string; sg: string; oidc: string; issuer: string }>;
+
+    beforeAll(async () => {
+        run = await runComponent(() => {
+            const config = parseConfig({
+                environment: "dev", domain: "dev.example.com",
+                regions: { "eu-west-1": { role: "primary", weight: 100 } },
+                nodePools: { batch: { capacityType: "spot", instanceTypes: ["c7i.large", "c6i.large", "c6a.large"], maxSize: 4 } },
+            }, "dev");
+            const region = config.regions[0];
+            const provider = new aws.Provider("aws-eu-west-1", { region: "eu-west-1" });
+            const network = new Network("dev-euw1-net", { cidrBlock: region.cidr, availabilityZones: region.availabilityZones }, { provider });
+            const c = wireCompute({ config, region, prefix: "dev-euw1", provider, network });
+            return { target: c.targetAutoScalingGroupNames, all: c.autoScalingGroupNames, clusterName: c.clusterName, sg: c.nodeSecurityGroupId, oidc: c.oidcProviderArn, issuer: c.oidcIssuerUrl };
+        });
+    });
+
+    test("the load balancer targets the on-demand pools only; every pool's ASG is listed by name", () => {
+        expect(run.outputs.target).toEqual(["dev-euw1-eks-pool-general-asg"]);
+        expect(run.outputs.all).toEqual({ general: "dev-euw1-eks-pool-general-asg", workers: "dev-euw1-eks-pool-workers-asg", batch: "dev-euw1-eks-pool-batch-asg" });
+        expect(run.outputs.clusterName).toBe("dev-euw1-eks");
+        expect(run.outputs.sg).toBe("dev-euw1-eks-nodes-id");
+        expect(run.outputs.oidc).toBe(`arn:aws:iam::123456789012:oidc-provider/${run.outputs.issuer.replace("https://", "")}`);
+    });
+
+    test("pools added in config get their own ASG with CA tags", () => {
+        const asg = run.get("aws:autoscaling/group:Group", "dev-euw1-eks-pool-batch-asg");
+        expect(asg.inputs.capacityRebalance).toBe(true);
+        expect(tagMap(asg)["k8s.io/cluster-autoscaler/node-template/label/node-pool"]).toBe("batch");
+    });
+});
+
+describe("stack config for compute", () => {
+    test.each<[string, Record<string, unknown>, RegExp]>([
+        ["a spot pool with 2 types", { nodePools: { workers: { instanceTypes: ["m7i.xlarge", "m6i.xlarge"] } } }, /nodePools.workers.instanceTypes: a spot pool needs >= 3 instance types/],
+        ["min > max", { nodePools: { workers: { minSize: 5, maxSize: 4, desiredSize: 4 } } }, /nodePools.workers.minSize: must be <= maxSize \(4\), got 5/],
+        ["desired outside [min, max]", { nodePools: { general: { desiredSize: 20 } } }, /nodePools.general.desiredSize: must be within \[minSize, maxSize\] = \[3, 12\], got 20/],
+        ["a pool name that is not a DNS label", { nodePools: { Big_Pool: { instanceTypes: ["m7i.large"], maxSize: 3, minSize: 2 } } }, /nodePools.Big_Pool: pool name "Big_Pool" must be a DNS label/],
+        ["an invalid instance type", { nodePools: { general: { instanceTypes: ["m7i-large"] } } }, /nodePools.general.instanceTypes.0: must be an EC2 instance type such as "m7i.large"/],
+        ["an on-demand pool below 2 nodes", { nodePools: { general: { minSize: 1, desiredSize: 1 } } }, /nodePools.general.minSize: an on-demand pool keeps >= 2 nodes .* got 1/],
+        ["a public endpoint without CIDRs", { cluster: { publicEndpoint: true } }, /cluster.publicAccessCidrs: must list the CIDRs allowed to reach the public API endpoint/],
+        ["a public endpoint open to 0.0.0.0/0", { cluster: { publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"] } }, /cluster.publicAccessCidrs: contains 0.0.0.0\/0; .*cluster.allowPublicAccessFromAnywhere: true/],
+    ])("rejects %s with one clear message", async (_label, overrides, expected) => {
+        const error = await runStack("prod", overrides).then(() => undefined, (e: Error) => e);
+        expect(error?.name).toBe("ConfigError");
+        expect(error?.message).toMatch(/^Stack "prod" has an invalid configuration \(Pulumi.prod.yaml\)/);
+        expect(error?.message).toMatch(expected);
+    });
+});

@@ -1,0 +1,166 @@
+import * as pulumi from "@pulumi/pulumi";
+import { targetAutoScalingGroups, wireDns } from "../platform/edge";
+import { parseConfig } from "../platform/config";
+import { RegisteredResource, StackRun, runStack } from "./harness";
+
+const T = {
+    alb: "aws:lb/loadBalancer:LoadBalancer",
+    listener: "aws:lb/listener:Listener",
+    rule: "aws:lb/listenerRule:ListenerRule",
+    tg: "aws:lb/targetGroup:TargetGroup",
+    attach: "aws:autoscaling/attachment:Attachment",
+    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    acl: "aws:wafv2/webAcl:WebAcl",
+    aclAssoc: "aws:wafv2/webAclAssociation:WebAclAssociation",
+    record: "aws:route53/record:Record",
+    check: "aws:route53/healthCheck:HealthCheck",
+    asg: "aws:autoscaling/group:Group",
+} as const;
+
+const REGIONS = [["us-east-1", "use1"], ["us-west-2", "usw2"]] as const;
+
+describe("targetAutoScalingGroups", () => {
+    test("keys each target ASG by the node pool it belongs to", () => {
+        const general = pulumi.output("asg-general");
+        const workers = pulumi.output("asg-workers");
+        const stray = pulumi.output("asg-other");
+        const keyed = targetAutoScalingGroups({ targetAutoScalingGroupNames: [general, stray], autoScalingGroupNames: { general, workers } });
+        expect(Object.keys(keyed)).toEqual(["general", "target-2"]);
+        expect(keyed.general).toBe(general);
+        expect(keyed["target-2"]).toBe(stray);
+    });
+});
+
+test("wireDns refuses a region without a load balancer", () => {
+    const config = parseConfig({ environment: "dev", domain: "dev.example.com", regions: { "us-east-1": { role: "primary", weight: 100 } } }, "dev");
+    const ctx = { config, region: config.regions[0], prefix: "dev-use1" } as any;
+    expect(() => wireDns(config, [ctx], new Map())).toThrow(/wireDns: region us-east-1 has no load balancer; run wireEdge for every region first/);
+});
+
+describe("edge of the prod stack", () => {
+    let run: StackRun;
+    const inRegion = (type: string, code: string): RegisteredResource[] => run.ofType(type).filter((r) => r.name.startsWith(`prod-${code}-edge-`));
+
+    beforeAll(async () => {
+        run = await runStack("prod");
+    });
+
+    test("two ALBs, each through its own region's provider", () => {
+        const albs = run.ofType(T.alb);
+        expect(albs.map((a) => a.name).sort()).toEqual(["prod-use1-edge-alb", "prod-usw2-edge-alb"]);
+        for (const [region, code] of REGIONS) {
+            const alb = run.get(T.alb, `prod-${code}-edge-alb`);
+            expect(alb.region).toBe(region);
+            const provider = run.ofType("pulumi:providers:aws").find((p) => alb.provider?.startsWith(`${p.urn}::`));
+            expect(provider?.name).toBe(`aws-${region}`);
+            expect(alb.inputs).toMatchObject({ loadBalancerType: "application", internal: false, dropInvalidHeaderFields: true, enableDeletionProtection: true, idleTimeout: 4000 });
+            // In the region's public subnets.
+            expect(alb.inputs.subnets).toEqual(["a", "b", "c"].map((az) => `prod-${code}-net-public-${region}${az}-id`));
+        }
+    });
+
+    test.each(REGIONS)("%s: HTTPS listener with TLS 1.3 and an HTTP listener that only redirects", (_region, code) => {
+        const listeners = inRegion(T.listener, code);
+        expect(listeners.map((l) => [l.inputs.port, l.inputs.protocol]).sort()).toEqual([[443, "HTTPS"], [80, "HTTP"]]);
+        const https = run.get(T.listener, `prod-${code}-edge-https`);
+        expect(https.inputs.sslPolicy).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
+        expect(https.inputs.certificateArn).toMatch(/acm/);
+        const http = run.get(T.listener, `prod-${code}-edge-http`);
+        expect(http.inputs.defaultActions).toEqual([
+            expect.objectContaining({ type: "redirect", redirect: expect.objectContaining({ protocol: "HTTPS", port: "443", statusCode: "HTTP_301" }) }),
+        ]);
+    });
+
+    test.each(REGIONS)("%s: api target group routes least-outstanding with the seed's health check", (_region, code) => {
+        const api = run.get(T.tg, `prod-${code}-edge-api`);
+        expect(api.inputs).toMatchObject({ loadBalancingAlgorithmType: "least_outstanding_requests", targetType: "instance", port: 30080 });
+        expect(api.inputs.healthCheck).toMatchObject({ path: "/health", interval: 10, timeout: 5, unhealthyThreshold: 3, healthyThreshold: 2 });
+        expect(api.inputs.deregistrationDelay).toBeGreaterThan(0);
+        expect(run.get(T.listener, `prod-${code}-edge-https`).inputs.defaultActions[0].targetGroupArn).toBe(api.state.arn);
+    });
+
+    test.each(REGIONS)("%s: ws target group is sticky and reached by the ws host and paths", (_region, code) => {
+        const ws = run.get(T.tg, `prod-${code}-edge-ws`);
+        expect(ws.inputs.stickiness).toMatchObject({ enabled: true, type: "lb_cookie" });
+        expect(ws.inputs.port).toBe(30081);
+        const rules = inRegion(T.rule, code);
+        expect(rules.every((r) => r.inputs.actions[0].targetGroupArn === ws.state.arn)).toBe(true);
+        const conditions = rules.map((r) => r.inputs.conditions[0]);
+        expect(conditions).toEqual(expect.arrayContaining([
+            { hostHeader: { values: ["ws.scaled-web.example.com"] } },
+            { pathPattern: { values: ["/socket.io/*"] } },
+            { pathPattern: { values: ["/ws/*"] } },
+        ]));
+    });
+
+    test.each(REGIONS)("%s: WAF rate rule (600 per 60 s per IP) and common rules, associated to the ALB", (region, code) => {
+        const acl = run.get(T.acl, `prod-${code}-edge-waf`);
+        expect(acl.region).toBe(region);
+        expect(acl.inputs.scope).toBe("REGIONAL");
+        const rate = acl.inputs.rules.find((r: any) => r.statement.rateBasedStatement);
+        expect(rate.statement.rateBasedStatement).toMatchObject({ aggregateKeyType: "IP", limit: 600, evaluationWindowSec: 60 });
+        expect(rate.action).toEqual({ block: {} });
+        expect(acl.inputs.rules.some((r: any) => r.statement.managedRuleGroupStatement?.name === "AWSManagedRulesCommonRuleSet")).toBe(true);
+        const assoc = run.get(T.aclAssoc, `prod-${code}-edge-waf`);
+        expect(assoc.inputs.resourceArn).toBe(run.get(T.alb, `prod-${code}-edge-alb`).state.arn);
+        expect(assoc.inputs.webAclArn).toBe(acl.state.arn);
+    });
+
+    test.each(REGIONS)("%s: targets are the general pool's ASG; nodes admit the NodePorts from the ALB only", (region, code) => {
+        const attachments = inRegion(T.attach, code);
+        expect(attachments.length).toBe(2);
+        const general = run.ofType(T.asg).filter((g) => g.region === region && /general/.test(g.name));
+        expect(general.length).toBeGreaterThan(0);
+        const generalNames = general.map((g) => g.state.name);
+        for (const a of attachments) {
+            expect(generalNames).toContain(a.inputs.autoscalingGroupName);
+        }
+        expect(attachments.map((a) => a.inputs.lbTargetGroupArn).sort()).toEqual(
+            [run.get(T.tg, `prod-${code}-edge-api`).state.arn, run.get(T.tg, `prod-${code}-edge-ws`).state.arn].sort(),
+        );
+        const fromAlb = inRegion(T.ingress, code).filter((r) => r.inputs.referencedSecurityGroupId === `prod-${code}-edge-sg-id`);
+        expect(fromAlb.map((r) => r.inputs.fromPort).sort()).toEqual([30080, 30081]);
+        const nodeSg = new Set(fromAlb.map((r) => r.inputs.securityGroupId));
+        expect(nodeSg.size).toBe(1);
+        expect([...nodeSg][0]).not.toBe(`prod-${code}-edge-sg-id`);
+    });
+
+    test("both regions write the same ACM validation names, idempotently", () => {
+        const validation = run.ofType(T.record).filter((r) => /^prod-(use1|usw2)-edge-cert-/.test(r.name));
+        expect(validation).toHaveLength(4);
+        expect(validation.every((r) => r.inputs.type === "CNAME")).toBe(true);
+        expect(validation.every((r) => r.inputs.allowOverwrite === true && r.inputs.zoneId === "Z0PROD000000000000001")).toBe(true);
+    });
+
+    test("two weighted records per hostname, weights 70 and 30, each with its region's health check", () => {
+        const dns = run.get("scaled-web:edge:WeightedDns", "prod-dns");
+        const weighted = run.descendantsOf(dns).filter((r) => r.type === T.record);
+        const summary = weighted.map((r) => [r.inputs.name, r.inputs.setIdentifier, r.inputs.weightedRoutingPolicies[0].weight]).sort();
+        expect(summary).toEqual([
+            ["api.scaled-web.example.com", "us-east-1", 70],
+            ["api.scaled-web.example.com", "us-west-2", 30],
+            ["ws.scaled-web.example.com", "us-east-1", 70],
+            ["ws.scaled-web.example.com", "us-west-2", 30],
+        ]);
+        const checks = run.descendantsOf(dns).filter((r) => r.type === T.check);
+        expect(checks).toHaveLength(2);
+        for (const r of weighted) {
+            const region = r.inputs.setIdentifier;
+            const code = REGIONS.find(([name]) => name === region)![1];
+            expect(r.inputs.healthCheckId).toBe(`prod-dns-${region}-id`);
+            expect(r.inputs.aliases[0]).toEqual({
+                name: run.get(T.alb, `prod-${code}-edge-alb`).state.dnsName,
+                zoneId: run.get(T.alb, `prod-${code}-edge-alb`).state.zoneId,
+                evaluateTargetHealth: true,
+            });
+            // Route53 is global: records go through the primary region's provider.
+            expect(r.region).toBe("us-east-1");
+        }
+        for (const c of checks) {
+            const code = REGIONS.find(([name]) => name === c.inputs.tags.region)![1];
+            expect(c.inputs).toMatchObject({ type: "HTTPS", port: 443, resourcePath: "/health", requestInterval: 10, failureThreshold: 3 });
+            expect(c.inputs.fqdn).toBe(run.get(T.alb, `prod-${code}-edge-alb`).state.dnsName);
+            expect(c.region).toBe("us-east-1");
+        }
+    });
+});

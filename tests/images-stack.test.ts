@@ -1,0 +1,245 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import type { Network } from "../components/network";
+import { ConfigError, PlatformConfig, parseConfig } from "../platform/config";
+import * as imagesModule from "../platform/images";
+import { MOCK_ACCOUNT_ID, readStackConfig } from "../platform/offline";
+import { RegionContext, regionCode } from "../platform/program";
+import { RegisteredResource, StackRun, runComponent, runStack, valueOf } from "./harness";
+
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+const SERVICES = ["api", "ws", "worker"];
+
+/** The resolved config of `Pulumi.<stack>.yaml` with whole keys replaced by `overrides`. */
+function stackConfig(stack: string, overrides: Record<string, unknown> = {}): PlatformConfig {
+    const { project, config } = readStackConfig(stack);
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, text] of Object.entries(config)) {
+        const key = fullKey.split(":")[1];
+        try {
+            raw[key] = JSON.parse(text);
+        } catch {
+            raw[key] = text;
+        }
+    }
+    return parseConfig({ ...raw, ...overrides }, stack, project);
+}
+
+/** What `wireImages` needs of each region (its name, prefix and provider), without the rest of the program. */
+function regionContexts(config: PlatformConfig): RegionContext[] {
+    return config.regions.map((region) => ({
+        config,
+        region,
+        prefix: `${config.environment}-${regionCode(region.name)}`,
+        provider: new aws.Provider(`aws-${region.name}`, { region: region.name as aws.Region }),
+        network: undefined as unknown as Network,
+    }));
+}
+
+/** Runs only the images stage for a stack's config; returns its resources and the supply's answers. */
+async function runImagesStage(config: PlatformConfig): Promise<StackRun<{ refs: Record<string, Record<string, string>> }> & { supply: imagesModule.StackImageSupply }> {
+    let supply: imagesModule.StackImageSupply | undefined;
+    const run = await runComponent(async () => {
+        const wired = imagesModule.wireImages(config, regionContexts(config));
+        supply = wired;
+        const refs: Record<string, Record<string, string>> = {};
+        for (const service of SERVICES) {
+            refs[service] = {};
+            for (const region of config.regions) {
+                refs[service][region.name] = await valueOf(wired.imageFor(service, region.name));
+            }
+        }
+        return { refs };
+    });
+    // The program is async (runOffline awaits it); its outputs are plain values, the supply is kept aside.
+    return Object.assign(run as unknown as StackRun<{ refs: Record<string, Record<string, string>> }>, { supply: supply! });
+}
+
+/** The message `f` throws (fails the test when it does not throw). */
+async function failure(f: () => Promise<unknown>): Promise<string> {
+    try {
+        await f();
+    } catch (e) {
+        return (e as Error).message;
+    }
+    throw new Error("expected an error, got none");
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+let tmp: string;
+beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "images-stack-"));
+    for (const dir of ["api", "worker"]) {
+        fs.mkdirSync(path.join(tmp, dir));
+        fs.writeFileSync(path.join(tmp, dir, "Dockerfile"), `FROM public.ecr.aws/docker/library/node:22-alpine\nLABEL service=${dir}\n`);
+    }
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("the prod stack with api and worker built (Graviton general pool), ws given", () => {
+    let run: StackRun;
+    let supply: imagesModule.StackImageSupply | undefined;
+    beforeAll(async () => {
+        const original = imagesModule.wireImages;
+        const spy = jest.spyOn(imagesModule, "wireImages").mockImplementation((config, regions) => (supply = original(config, regions)));
+        try {
+            run = await runStack("prod", {
+                ws: { image: "ghcr.io/acme/ws:1.0.0" },
+                nodePools: { general: { instanceTypes: ["m7g.2xlarge"] } },
+                images: { build: { api: { context: path.join(tmp, "api") }, worker: { context: path.join(tmp, "worker"), tag: "release-7" } } },
+            });
+        } finally {
+            spy.mockRestore();
+        }
+    });
+
+    /** Container images of the Deployments of one region, keyed by Deployment name. */
+    const deploymentImages = (region: string): Record<string, string[]> => Object.fromEntries(
+        run.ofType("kubernetes:apps/v1:Deployment")
+            .filter((d) => d.name.startsWith(`prod-${regionCode(region)}-`))
+            .map((d: RegisteredResource) => [d.name, d.inputs.spec.template.spec.containers.map((c: { image: string }) => c.image)]),
+    );
+
+    test("the program wires the images stage once", () => {
+        expect(supply).toBeDefined();
+    });
+
+    test("one protected, immutable repository per service, in the primary region only", () => {
+        const repos = run.ofType("aws:ecr/repository:Repository");
+        expect(repos.map((r) => [r.inputs.name, r.region, r.inputs.forceDelete, r.inputs.imageTagMutability]).sort()).toEqual([
+            ["scaled-web/prod/api", "us-east-1", false, "IMMUTABLE"],
+            ["scaled-web/prod/worker", "us-east-1", false, "IMMUTABLE"],
+            ["scaled-web/prod/ws", "us-east-1", false, "IMMUTABLE"],
+        ]);
+        const policies = run.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy").map((p) => JSON.parse(p.inputs.policy));
+        expect(policies.map((doc) => doc.rules.map((r: any) => [r.rulePriority, r.selection.tagStatus, r.selection.countNumber]))).toEqual([
+            [[1, "untagged", 7], [2, "tagged", 30]],
+            [[1, "untagged", 7], [2, "tagged", 30]],
+            [[1, "untagged", 7], [2, "tagged", 30]],
+        ]);
+    });
+
+    test("replication goes from us-east-1 to us-west-2 for the stack's prefix, with a template in us-west-2", () => {
+        const [replication, ...more] = run.ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration");
+        expect(more).toEqual([]);
+        expect(replication.region).toBe("us-east-1");
+        expect(replication.inputs.replicationConfiguration.rules).toEqual([{
+            destinations: [{ region: "us-west-2", registryId: MOCK_ACCOUNT_ID }],
+            repositoryFilters: [{ filter: "scaled-web/prod/", filterType: "PREFIX_MATCH" }],
+        }]);
+        const templates = run.ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
+        expect(templates.map((t) => [t.region, t.inputs.prefix, t.inputs.imageTagMutability])).toEqual([["us-west-2", "scaled-web/prod", "IMMUTABLE"]]);
+    });
+
+    test("each built service is pushed to its primary repository for the architecture of the pool that runs it", () => {
+        expect(run.ofType("docker:index/image:Image").map((i) => i.name).sort()).toEqual(["prod-use1-images-api", "prod-use1-images-worker"]);
+        const api = run.get("docker:index/image:Image", "prod-use1-images-api");
+        expect(api.inputs.build.platform).toBe("linux/arm64"); // general pool: m7g (Graviton)
+        expect(api.inputs.imageName).toMatch(new RegExp(`^${MOCK_ACCOUNT_ID}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/scaled-web/prod/api:build-[0-9a-f]{16}$`));
+        const worker = run.get("docker:index/image:Image", "prod-use1-images-worker");
+        expect(worker.inputs.build.platform).toBe("linux/amd64"); // spot pool: m7i/m6i/m6a/m5
+        expect(worker.inputs.imageName).toBe(`${MOCK_ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/scaled-web/prod/worker:release-7`);
+    });
+
+    test.each(["us-east-1", "us-west-2"])("the Deployments in %s run built images from the region-local repository pinned by digest, and the given ws image unchanged", (region) => {
+        const images = deploymentImages(region);
+        const local = `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/scaled-web/prod`;
+        const byService = (match: (name: string) => boolean): string[] => [...new Set(Object.entries(images).filter(([n]) => match(n)).flatMap(([, i]) => i))];
+        expect(Object.keys(images).length).toBeGreaterThanOrEqual(3);
+        expect(byService((n) => /-api(-|$)/.test(n))).toEqual([`${local}/api@${DIGEST}`]);
+        expect(byService((n) => /-ws(-|$)/.test(n))).toEqual(["ghcr.io/acme/ws:1.0.0"]);
+        const others = byService((n) => !/-(api|ws)(-|$)/.test(n));
+        expect(others).toEqual([`${local}/worker@${DIGEST}`]);
+    });
+});
+
+describe("the images stage for the prod config as given (nothing built)", () => {
+    let run: Awaited<ReturnType<typeof runImagesStage>>;
+    beforeAll(async () => {
+        run = await runImagesStage(stackConfig("prod"));
+    });
+
+    test.each(["us-east-1", "us-west-2"])("workloads in %s receive the configured references unchanged", (region) => {
+        expect(SERVICES.map((s) => run.outputs.refs[s][region])).toEqual(["public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:1.27"]);
+        expect(run.ofType("docker:index/image:Image")).toEqual([]);
+    });
+
+    test("repositories, replication and the replica template each go through their region's provider", () => {
+        expect(run.ofType("aws:ecr/repository:Repository").map((r) => r.region)).toEqual(["us-east-1", "us-east-1", "us-east-1"]);
+        expect(run.ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration").map((r) => r.region)).toEqual(["us-east-1"]);
+        expect(run.ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").map((r) => r.region)).toEqual(["us-west-2"]);
+        expect(run.ofType("aws:kms/key:Key").map((k) => [k.name, k.region])).toEqual([["prod-use1-images-key", "us-east-1"], ["prod-use1-images-key-us-west-2", "us-west-2"]]);
+    });
+});
+
+describe("the images stage for the dev config (one region)", () => {
+    let run: Awaited<ReturnType<typeof runImagesStage>>;
+    beforeAll(async () => {
+        run = await runImagesStage(stackConfig("dev", { images: { services: ["api", "ws", "worker", "cron"], keepTaggedImages: 5 } }));
+    });
+
+    test("repositories without replication; unprotected in dev, so they may be deleted with their images", () => {
+        expect(run.ofType("aws:ecr/repository:Repository").map((r) => [r.inputs.name, r.region, r.inputs.forceDelete])).toEqual([
+            ["scaled-web/dev/api", "us-east-1", true],
+            ["scaled-web/dev/ws", "us-east-1", true],
+            ["scaled-web/dev/worker", "us-east-1", true],
+            ["scaled-web/dev/cron", "us-east-1", true],
+        ]);
+        expect(run.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy").map((p) => JSON.parse(p.inputs.policy).rules[1].selection.countNumber)).toEqual([5, 5, 5, 5]);
+        expect(run.ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration")).toEqual([]);
+        expect(run.ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")).toEqual([]);
+    });
+
+    test("asking for a region the stack does not have, or a service without an image, is an error", () => {
+        expect(() => run.supply.imageFor("api", "us-west-2")).toThrow(/no images in region "us-west-2"; regions are us-east-1/);
+        expect(() => run.supply.imageFor("cron", "us-east-1")).toThrow(/no image for service "cron"; give images\.cron or builds\.cron/);
+    });
+});
+
+describe("bad image config", () => {
+    test.each<[string, Record<string, unknown>, RegExp]>([
+        ["an invalid image reference", { api: { image: "Registry/API Image" } }, /scaled-web:api\.image: must be a container image reference .*got "Registry\/API Image"/],
+        ["an invalid worker image reference", { workers: { image: "nginx:" } }, /scaled-web:workers\.image: must be a container image reference .*got "nginx:"/],
+        ["a lifecycle count below 1", { images: { keepTaggedImages: 0 } }, /scaled-web:images\.keepTaggedImages: must be >= 1 \(got 0\)/],
+        ["an untagged expiry below 1 day", { images: { expireUntaggedAfterDays: 0 } }, /scaled-web:images\.expireUntaggedAfterDays: must be >= 1 \(got 0\)/],
+        ["an unknown build platform", { images: { build: { api: { context: "x", platform: "linux/s390x" } } } }, /scaled-web:images\.build\.api\.platform: must be "linux\/amd64" or "linux\/arm64"/],
+        ["an empty build context", { images: { build: { api: { context: "" } } } }, /scaled-web:images\.build\.api\.context: must be a directory relative to the project root/],
+    ])("%s is a ConfigError naming the key", (_label, overrides, expected) => {
+        expect(() => stackConfig("dev", overrides)).toThrow(ConfigError);
+        expect(() => stackConfig("dev", overrides)).toThrow(expected);
+    });
+
+    test("a build context that does not exist names the path and the root it was resolved against", async () => {
+        const missing = path.join(tmp, "nope");
+        const message = await failure(() => runImagesStage(stackConfig("dev", { images: { build: { api: { context: missing } } } })));
+        expect(message).toMatch(new RegExp(`Invalid arguments for ImageRepository "dev-use1-images".*\\n.*builds\\.api\\.context: build context "${escape(missing)}" does not exist: resolved against .* to ${escape(missing)}`));
+    });
+
+    test("a relative build context is resolved against the project root", async () => {
+        const message = await failure(() => runImagesStage(stackConfig("dev", { images: { build: { worker: { context: "services/worker" } } } })));
+        expect(message).toContain(`build context "services/worker" does not exist: resolved against ${process.cwd()} to ${path.join(process.cwd(), "services", "worker")}`);
+    });
+
+    test("a service name that is not a valid repository name is rejected", async () => {
+        const message = await failure(() => runImagesStage(stackConfig("dev", { images: { services: ["api", "Web API"] } })));
+        expect(message).toMatch(/services\[1\]: "Web API" is not a valid repository name/);
+    });
+
+    test("the whole program fails on a missing build context too", async () => {
+        await expect(runStack("dev", { images: { build: { api: { context: "no/such/dir" } } } })).rejects.toThrow(/builds\.api\.context: build context "no\/such\/dir" does not exist/);
+    });
+
+    test("a build whose on-demand pools mix CPU architectures needs an explicit platform", async () => {
+        // api/ws may land on any on-demand pool, so one image must fit both architectures: ask for one.
+        const pools = { "general-arm": { capacityType: "on-demand", instanceTypes: ["m7g.large"], minSize: 2, maxSize: 3, desiredSize: 2 } };
+        const mixed = stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api") } } } });
+        const message = await failure(() => runImagesStage(mixed));
+        expect(message).toMatch(/scaled-web:images\.build\.api\.platform: cannot be derived: the pools that run api \(general, general-arm\) mix or lack CPU architectures \(m7i\.large, m7g\.large\); set it to "linux\/amd64" or "linux\/arm64"/);
+
+        const explicit = await runImagesStage(stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } }));
+        expect(explicit.get("docker:index/image:Image", "dev-use1-images-api").inputs.build.platform).toBe("linux/arm64");
+    });
+});

@@ -1,0 +1,97 @@
+/**
+ * The library as another team consumes it: `npm pack` the project, install the tarball into a temporary
+ * copy of examples/consumer, type-check that program against the shipped declarations, and run it under
+ * the mock runtime through the package's own `/testing` entry point.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+
+interface PackResult {
+    filename: string;
+    files: { path: string }[];
+}
+
+let work: string;
+let packed: PackResult;
+
+beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "scaled-web-pack-"));
+    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    // npm prints the prepack build's output before the JSON document.
+    packed = JSON.parse(out.slice(out.indexOf("[")))[0];
+}, 180000);
+
+afterAll(() => {
+    if (work) {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+});
+
+describe("npm pack", () => {
+    test("ships the compiled components with declarations and nothing from the test suite", () => {
+        const files = packed.files.map((f) => f.path);
+        expect(files).toEqual(expect.arrayContaining([
+            "package.json", "README.md", "CHANGELOG.md",
+            "dist/components/index.js", "dist/components/index.d.ts",
+            "dist/components/network.js", "dist/components/network.d.ts",
+            "dist/platform/offline.js", "dist/policy-pack/policies/index.js",
+        ]));
+        expect(files.filter((f) => /(^|\/)tests?\/|\.test\.|\.spec\.|\.map$|^examples\/|\.ts$(?<!\.d\.ts$)/.test(f))).toEqual([]);
+    });
+
+    test("every export map target is in the tarball", () => {
+        const files = new Set(packed.files.map((f) => f.path));
+        for (const [entry, target] of Object.entries<any>(PKG.exports)) {
+            const targets = typeof target === "string" ? [target] : Object.values<string>(target);
+            for (const t of targets) {
+                expect({ entry, present: files.has(t.replace(/^\.\//, "")) }).toEqual({ entry, present: true });
+            }
+        }
+    });
+});
+
+describe("examples/consumer against the packed tarball", () => {
+    let app: string;
+
+    beforeAll(() => {
+        app = path.join(work, "consumer");
+        fs.cpSync(path.join(ROOT, "examples", "consumer"), app, { recursive: true });
+        // Install the tarball the way npm lays it out, without a network round trip: unpack it into
+        // node_modules, and link the peer packages (the Pulumi SDKs etc.) from this checkout's install.
+        const target = path.join(app, "node_modules", ...PKG.name.split("/"));
+        fs.mkdirSync(target, { recursive: true });
+        execFileSync("tar", ["-xzf", path.join(work, packed.filename), "-C", target, "--strip-components=1"]);
+        const links = [...Object.keys(PKG.dependencies), "@types/node", "typescript"];
+        for (const dep of links) {
+            const dest = path.join(app, "node_modules", ...dep.split("/"));
+            fs.mkdirSync(path.dirname(dest), { recursive: true });
+            fs.symlinkSync(path.join(ROOT, "node_modules", ...dep.split("/")), dest, "dir");
+        }
+    });
+
+    test("type-checks against the shipped declarations", () => {
+        const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+        execFileSync(process.execPath, [tsc, "-p", path.join(app, "tsconfig.json")], { cwd: app, encoding: "utf8" });
+        expect(fs.existsSync(path.join(app, "bin", "index.js"))).toBe(true);
+    }, 120000);
+
+    test("runs under the mock runtime through @scaled-web/platform/testing", () => {
+        const runner = path.join(app, "run-offline.js");
+        fs.writeFileSync(runner, [
+            `const { runOffline } = require("${PKG.name}/testing");`,
+            `runOffline(() => require("./bin/index.js"), { project: "orders-service-infra", stack: "dev", config: { "orders-service-infra:region": "eu-west-1" } })`,
+            "  .then((r) => process.stdout.write(JSON.stringify({ outputs: r.outputs, resources: r.resources.map((x) => ({ type: x.type, name: x.name, region: x.region })) })))",
+            "  .catch((e) => { console.error(e); process.exit(1); });",
+        ].join("\n"));
+        const out = JSON.parse(execFileSync(process.execPath, [runner], { cwd: app, encoding: "utf8" }));
+        expect(out.outputs.vpcId).toBe("orders-net-vpc-id");
+        expect(out.outputs.privateSubnetIds).toHaveLength(3);
+        const vpc = out.resources.find((r: any) => r.type === "aws:ec2/vpc:Vpc");
+        expect(vpc).toEqual({ type: "aws:ec2/vpc:Vpc", name: "orders-net-vpc", region: "eu-west-1" });
+    }, 120000);
+});

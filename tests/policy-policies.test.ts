@@ -1,0 +1,643 @@
+/**
+ * Every policy of the pack against hand-built resources shaped like a mocked run's registrations: for
+ * each policy a compliant set that passes and violating sets reported with their messages.
+ */
+import { Policy } from "@pulumi/policy";
+import type { RegisteredResource } from "../platform/offline";
+import { PolicyPackDefinition, evaluatePolicies } from "../policy-pack/runner";
+import {
+    allPolicies, decodeUserData, globToRegExp, nodeRegistrationFromUserData, parseTaint, selectorMatches, toleratesTaint,
+} from "../policy-pack/policies";
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+const K8S_PROVIDER = "urn:pulumi:test::scaled-web::pulumi:providers:kubernetes::use1-k8s::use1-k8s-id";
+const OTHER_K8S_PROVIDER = "urn:pulumi:test::scaled-web::pulumi:providers:kubernetes::usw2-k8s::usw2-k8s-id";
+
+function res(type: string, name: string, inputs: Record<string, any>, extra: Partial<RegisteredResource> = {}): RegisteredResource {
+    return {
+        urn: `urn:pulumi:test::scaled-web::${type}::${name}`,
+        type, name, inputs, state: inputs,
+        custom: true, protect: false, dependencies: [], secretInputs: [],
+        ...extra,
+    };
+}
+
+const dependsOn = (...rs: RegisteredResource[]): Partial<RegisteredResource> => ({ dependencies: rs.map((r) => r.urn) });
+
+const sized = (over: Record<string, any> = {}): Record<string, any> => ({
+    name: "app",
+    image: "registry/app:1.0",
+    resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    ...over,
+});
+
+interface WorkloadOptions {
+    replicas?: number | null;
+    labels?: Record<string, string>;
+    podSpec?: Record<string, any>;
+    namespace?: string;
+    provider?: string;
+}
+
+function podSpec(o: WorkloadOptions): Record<string, any> {
+    return { containers: [sized()], ...(o.podSpec ?? {}) };
+}
+
+function deployment(name: string, o: WorkloadOptions = {}): RegisteredResource {
+    const labels = o.labels ?? { "app.kubernetes.io/name": name };
+    const spec: Record<string, any> = { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec(o) } };
+    if (o.replicas !== null) {
+        spec.replicas = o.replicas ?? 3;
+    }
+    return res("kubernetes:apps/v1:Deployment", `use1-${name}`, { metadata: { name, namespace: o.namespace ?? "web", labels }, spec }, { provider: o.provider ?? K8S_PROVIDER });
+}
+
+/** The same pod template in each workload kind. */
+function workload(kind: string, name: string, o: WorkloadOptions = {}): RegisteredResource {
+    const labels = o.labels ?? { "app.kubernetes.io/name": name };
+    const template = { metadata: { labels }, spec: podSpec(o) };
+    const metadata = { name, namespace: o.namespace ?? "web" };
+    switch (kind) {
+        case "Deployment": return deployment(name, o);
+        case "StatefulSet": return res("kubernetes:apps/v1:StatefulSet", name, { metadata, spec: { replicas: 3, serviceName: name, selector: { matchLabels: labels }, template } });
+        case "DaemonSet": return res("kubernetes:apps/v1:DaemonSet", name, { metadata, spec: { selector: { matchLabels: labels }, template } });
+        case "Job": return res("kubernetes:batch/v1:Job", name, { metadata, spec: { template } });
+        case "CronJob": return res("kubernetes:batch/v1:CronJob", name, { metadata, spec: { schedule: "0 * * * *", jobTemplate: { spec: { template } } } });
+        case "Pod": return res("kubernetes:core/v1:Pod", name, { metadata: { ...metadata, labels }, spec: template.spec });
+        default: throw new Error(kind);
+    }
+}
+
+function hpa(name: string, min: number | undefined, max: number | undefined, version = "v2", target = name): RegisteredResource {
+    return res(`kubernetes:autoscaling/${version}:HorizontalPodAutoscaler`, `use1-${name}-hpa`, {
+        metadata: { name, namespace: "web" },
+        spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target }, minReplicas: min, maxReplicas: max },
+    }, { provider: K8S_PROVIDER });
+}
+
+function pdb(name: string, spec: Record<string, any>, provider = K8S_PROVIDER): RegisteredResource {
+    return res("kubernetes:policy/v1:PodDisruptionBudget", `pdb-${name}`, { metadata: { name, namespace: "web" }, spec }, { provider });
+}
+
+const SPOT_TYPES = ["m7i.xlarge", "m6i.xlarge", "m6a.xlarge"];
+
+function nodeadm(flags: string[]): string {
+    const text = [
+        "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"B\"", "", "--B", "Content-Type: application/node.eks.aws", "",
+        "apiVersion: node.eks.aws/v1alpha1", "kind: NodeConfig", "spec:", "  kubelet:", "    flags:",
+        ...flags.map((f) => `      - ${f}`), "", "--B--",
+    ].join("\n");
+    return Buffer.from(text).toString("base64");
+}
+
+const SPOT_USER_DATA = nodeadm(["--node-labels=node-type=spot,node-pool=workers", "--register-with-taints=spot=true:NoSchedule"]);
+const SPOT_CA_TAGS = [
+    { key: "k8s.io/cluster-autoscaler/node-template/label/node-type", value: "spot", propagateAtLaunch: true },
+    { key: "k8s.io/cluster-autoscaler/node-template/taint/spot", value: "true:NoSchedule", propagateAtLaunch: true },
+];
+
+function launchTemplate(name: string, over: Record<string, any> = {}): RegisteredResource {
+    return res("aws:ec2/launchTemplate:LaunchTemplate", name, {
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 },
+        ...over,
+    });
+}
+
+/** A pool: launch template + ASG (mixed instances). `spot` sets 0 % on-demand above base. */
+function asgPool(name: string, o: { spot: boolean; types?: string[]; minSize?: number; maxSize?: number; userData?: string; tags?: any[] }): RegisteredResource[] {
+    const lt = launchTemplate(`${name}-lt`, o.userData ? { userData: o.userData } : {});
+    const asg = res("aws:autoscaling/group:Group", `${name}-asg`, {
+        minSize: o.minSize ?? (o.spot ? 0 : 2),
+        maxSize: o.maxSize ?? 10,
+        mixedInstancesPolicy: {
+            instancesDistribution: { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: o.spot ? 0 : 100 },
+            launchTemplate: {
+                launchTemplateSpecification: { launchTemplateId: `${name}-lt-id`, version: "1" },
+                overrides: (o.types ?? (o.spot ? SPOT_TYPES : ["m7i.2xlarge"])).map((instanceType) => ({ instanceType })),
+            },
+        },
+        tags: o.tags ?? (o.spot ? SPOT_CA_TAGS : []),
+    }, dependsOn(lt));
+    return [lt, asg];
+}
+
+function nodeGroup(name: string, inputs: Record<string, any>): RegisteredResource {
+    return res("aws:eks/nodeGroup:NodeGroup", name, {
+        clusterName: "c", nodeRoleArn: "arn", subnetIds: ["s"],
+        scalingConfig: { minSize: 2, maxSize: 10, desiredSize: 2 },
+        instanceTypes: ["m7i.large"],
+        ...inputs,
+    });
+}
+
+const primaryDb = (over: Record<string, any> = {}): RegisteredResource => res("aws:rds/instance:Instance", "db-primary", {
+    identifier: "app-db", engine: "postgres", instanceClass: "db.m7g.large", storageEncrypted: true, kmsKeyId: "arn:aws:kms:key",
+    publiclyAccessible: false, multiAz: true, backupRetentionPeriod: 14, deletionProtection: true, skipFinalSnapshot: false,
+    finalSnapshotIdentifier: "app-db-final", dbSubnetGroupName: "private", ...over,
+});
+
+function replicaDb(name: string, primary: RegisteredResource, over: Record<string, any> = {}): RegisteredResource {
+    return res("aws:rds/instance:Instance", name, { replicateSourceDb: primary.inputs.identifier, instanceClass: "db.m7g.large", ...over }, dependsOn(primary));
+}
+
+const cacheGroup = (over: Record<string, any> = {}): RegisteredResource => res("aws:elasticache/replicationGroup:ReplicationGroup", "cache", {
+    description: "cache", engine: "valkey", nodeType: "cache.m7g.large", replicasPerNodeGroup: 1, numNodeGroups: 3,
+    automaticFailoverEnabled: true, multiAzEnabled: true, atRestEncryptionEnabled: true, transitEncryptionEnabled: true,
+    authToken: "secret", subnetGroupName: "private", securityGroupIds: ["sg-1"], ...over,
+});
+
+function listener(name: string, inputs: Record<string, any>, type = "aws:lb/listener:Listener"): RegisteredResource {
+    return res(type, name, { loadBalancerArn: "arn:lb", ...inputs });
+}
+
+const HTTPS = { port: 443, protocol: "HTTPS", certificateArn: "arn:cert", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] };
+const REDIRECT = { port: 80, protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] };
+
+/** An ALB, its security group, and ingress rules on it. */
+function albWithRules(ports: number[], opts: { attach?: boolean; cidr?: string; lbType?: string } = {}): RegisteredResource[] {
+    const sg = res("aws:ec2/securityGroup:SecurityGroup", "edge-sg", { vpcId: "vpc-1", description: "alb" });
+    const lb = res("aws:lb/loadBalancer:LoadBalancer", "edge-alb", {
+        loadBalancerType: opts.lbType ?? "application", securityGroups: opts.attach === false ? [] : ["edge-sg-id"], subnets: ["a", "b"],
+    }, opts.attach === false ? {} : dependsOn(sg));
+    const rules = ports.map((port) => res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", `edge-in-${port}`, {
+        securityGroupId: "edge-sg-id", ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: opts.cidr ?? "0.0.0.0/0",
+    }, dependsOn(sg)));
+    return [sg, lb, ...rules];
+}
+
+function bucket(name: string): RegisteredResource {
+    return res("aws:s3/bucket:Bucket", name, { bucket: `${name}-bucket` });
+}
+
+function publicAccessBlock(b: RegisteredResource, over: Record<string, any> = {}): RegisteredResource {
+    return res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${b.name}-pab`, {
+        bucket: `${b.name}-id`, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true, ...over,
+    }, dependsOn(b));
+}
+
+function record(name: string, inputs: Record<string, any>): RegisteredResource {
+    return res("aws:route53/record:Record", name, { zoneId: "Z1", name: "api.example.com", type: "A", ...inputs });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------------------------
+
+interface Case {
+    /** What the case shows. */
+    readonly title: string;
+    readonly resources: RegisteredResource[];
+    /** Config properties of the policy under test. */
+    readonly config?: Record<string, unknown>;
+    /** Expected messages (each must be reported, nothing else); empty: compliant. */
+    readonly violations: RegExp[];
+}
+
+const CASES: Record<string, Case[]> = {
+    "deployment-min-replicas": [
+        { title: "3 replicas", resources: [deployment("api")], violations: [] },
+        { title: "1 replica", resources: [deployment("api", { replicas: 1 })], violations: [/Deployment web\/api \(use1-api\) must run at least 2 replicas, got spec\.replicas = 1/] },
+        { title: "replicas unset", resources: [deployment("api", { replicas: null })], violations: [/must set spec\.replicas >= 2; unset, Kubernetes runs 1 pod/] },
+        { title: "minReplicas 3 from config", resources: [deployment("api", { replicas: 2 })], config: { minReplicas: 3 }, violations: [/at least 3 replicas, got spec\.replicas = 2/] },
+        { title: "kube-system is excluded", resources: [deployment("metrics-server", { replicas: 1, namespace: "kube-system" })], violations: [] },
+        {
+            title: "an exempt label skips a workload", resources: [deployment("worker-analytics", { replicas: 1, labels: { queue: "analytics" } })],
+            config: { exemptLabels: ["queue=analytics"] }, violations: [],
+        },
+    ],
+    "hpa-replica-bounds": [
+        { title: "2..10", resources: [hpa("api", 2, 10)], violations: [] },
+        { title: "min 1", resources: [hpa("api", 1, 10)], violations: [/HorizontalPodAutoscaler web\/api \(use1-api-hpa\) must keep minReplicas >= 2, got 1/] },
+        { title: "min unset (1)", resources: [hpa("api", undefined, 10)], violations: [/minReplicas >= 2, got unset \(Kubernetes default 1\)/] },
+        { title: "max below min", resources: [hpa("api", 4, 3)], violations: [/must have maxReplicas >= minReplicas \(4\), got 3/] },
+        { title: "autoscaling/v1 too", resources: [hpa("api", 1, 5, "v1")], violations: [/minReplicas >= 2, got 1/] },
+    ],
+    "on-demand-node-pool-min-size": [
+        { title: "on-demand ASG min 2 and spot ASG min 0", resources: [...asgPool("general", { spot: false }), ...asgPool("workers", { spot: true })], violations: [] },
+        { title: "on-demand ASG min 1", resources: asgPool("general", { spot: false, minSize: 1 }), violations: [/On-demand node pool Group "general-asg" must keep minSize >= 2, got 1/] },
+        { title: "node group min 1", resources: [nodeGroup("ng", { scalingConfig: { minSize: 1, maxSize: 4, desiredSize: 1 } })], violations: [/NodeGroup "ng" must keep scalingConfig\.minSize >= 2, got 1/] },
+        { title: "spot node group min 0", resources: [nodeGroup("ng-spot", { capacityType: "SPOT", scalingConfig: { minSize: 0, maxSize: 4, desiredSize: 0 } })], violations: [] },
+    ],
+    "rds-read-replicas": (() => {
+        const primary = primaryDb();
+        return [
+            { title: "primary with a replica", resources: [primary, replicaDb("db-replica-1", primary)], violations: [] },
+            { title: "cross-region replica by ARN", resources: [primary, res("aws:rds/instance:Instance", "db-replica-usw2", { replicateSourceDb: "arn:aws:rds:us-east-1:1:db:app-db" }, dependsOn(primary))], violations: [] },
+            { title: "primary alone", resources: [primary], violations: [/RDS primary Instance "db-primary" must have at least 1 read replica\(s\), found 0/] },
+            { title: "two required", resources: [primary, replicaDb("db-replica-1", primary)], config: { minReadReplicas: 2 }, violations: [/at least 2 read replica\(s\), found 1/] },
+        ];
+    })(),
+    "elasticache-replication": [
+        { title: "1 replica per shard, failover, Multi-AZ", resources: [cacheGroup()], violations: [] },
+        { title: "numCacheClusters 2 (one replica)", resources: [cacheGroup({ replicasPerNodeGroup: undefined, numNodeGroups: undefined, numCacheClusters: 2 })], violations: [] },
+        {
+            title: "single node, no failover", resources: [cacheGroup({ replicasPerNodeGroup: undefined, numNodeGroups: undefined, automaticFailoverEnabled: false, multiAzEnabled: false })],
+            violations: [/"cache" must have replicasPerNodeGroup >= 1, got 0/, /must set automaticFailoverEnabled: true/, /must set multiAzEnabled: true/],
+        },
+        { title: "Multi-AZ optional by config", resources: [cacheGroup({ multiAzEnabled: false })], config: { requireMultiAz: false }, violations: [] },
+    ],
+    "pdb-for-replicated-deployments": [
+        { title: "PDB selecting the pods", resources: [deployment("api"), pdb("api", { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "api" } } })], violations: [] },
+        { title: "single replica needs none", resources: [deployment("api", { replicas: 1 })], violations: [] },
+        { title: "no PDB", resources: [deployment("api")], violations: [/Deployment web\/api \(use1-api\) runs 3 replicas and must be covered by a PodDisruptionBudget/] },
+        {
+            title: "PDB in another cluster does not count",
+            resources: [deployment("api"), pdb("api", { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "api" } } }, OTHER_K8S_PROVIDER)],
+            violations: [/must be covered by a PodDisruptionBudget/],
+        },
+        {
+            title: "PDB that blocks every eviction", resources: [deployment("api"), pdb("api", { minAvailable: "100%", selector: { matchLabels: { "app.kubernetes.io/name": "api" } } })],
+            violations: [/its PodDisruptionBudget must allow at least one eviction/],
+        },
+        { title: "HPA floor counts", resources: [deployment("api", { replicas: null }), hpa("api", 3, 10)], violations: [/runs 3 replicas and must be covered/] },
+        { title: "exempt label", resources: [deployment("worker", { labels: { component: "worker" } })], config: { exemptLabels: ["component=worker"] }, violations: [] },
+    ],
+    "container-resources-declared": [
+        { title: "all declared", resources: [deployment("api")], violations: [] },
+        {
+            title: "limits missing", resources: [deployment("api", { podSpec: { containers: [sized({ resources: { requests: { cpu: "250m", memory: "128Mi" } } })] } })],
+            violations: [/Deployment web\/api \(use1-api\) containers\[app\] must declare resources\.limits\.cpu, resources\.limits\.memory/],
+        },
+        {
+            title: "init container without resources", resources: [deployment("api", { podSpec: { initContainers: [{ name: "migrate", image: "x" }] } })],
+            violations: [/initContainers\[migrate\] must declare resources\.requests\.cpu, resources\.requests\.memory, resources\.limits\.cpu, resources\.limits\.memory/],
+        },
+    ],
+    "container-limits-within-caps": [
+        { title: "500m / 256Mi", resources: [deployment("api")], violations: [] },
+        {
+            title: "8 CPU / 16Gi", resources: [deployment("api", { podSpec: { containers: [sized({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "8", memory: "16Gi" } } })] } })],
+            violations: [/resources\.limits\.cpu must be <= 4, got 8/, /resources\.limits\.memory must be <= 8Gi, got 16Gi/],
+        },
+        {
+            title: "not a quantity", resources: [deployment("api", { podSpec: { containers: [sized({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "lots", memory: "1Gi" } } })] } })],
+            violations: [/resources\.limits\.cpu must be a valid Kubernetes quantity, got "lots"/],
+        },
+        {
+            title: "tighter caps from config", resources: [deployment("api")], config: { maxCpu: "250m", maxMemory: "128Mi" },
+            violations: [/limits\.cpu must be <= 250m, got 500m/, /limits\.memory must be <= 128Mi, got 256Mi/],
+        },
+    ],
+    "container-requests-within-limits": [
+        { title: "requests below limits", resources: [deployment("api")], violations: [] },
+        {
+            title: "request above limit", resources: [deployment("api", { podSpec: { containers: [sized({ resources: { requests: { cpu: "1", memory: "512Mi" }, limits: { cpu: "500m", memory: "256Mi" } } })] } })],
+            violations: [/resources\.requests\.cpu \(1\) must be <= resources\.limits\.cpu \(500m\)/, /resources\.requests\.memory \(512Mi\) must be <= resources\.limits\.memory \(256Mi\)/],
+        },
+    ],
+    "node-pool-max-size": [
+        { title: "max 10", resources: [...asgPool("general", { spot: false }), nodeGroup("ng", {})], violations: [] },
+        { title: "ASG max 100", resources: asgPool("general", { spot: false, maxSize: 100 }), violations: [/Auto Scaling group "general-asg" must have maxSize <= 50, got 100/] },
+        { title: "node group max 60", resources: [nodeGroup("ng", { scalingConfig: { minSize: 2, maxSize: 60, desiredSize: 2 } })], violations: [/EKS node group "ng" must have scalingConfig\.maxSize <= 50, got 60/] },
+        { title: "cap from config", resources: asgPool("general", { spot: false, maxSize: 12 }), config: { maxSize: 10 }, violations: [/maxSize <= 10, got 12/] },
+    ],
+    "instance-type-allowlist": [
+        { title: "current families", resources: [...asgPool("workers", { spot: true }), nodeGroup("ng", {}), primaryDb(), cacheGroup()], violations: [] },
+        {
+            title: "GPU and old families",
+            resources: [
+                ...asgPool("gpu", { spot: false, types: ["p5.48xlarge"] }), nodeGroup("ng", { instanceTypes: ["m4.large"] }),
+                primaryDb({ instanceClass: "db.x2g.16xlarge" }), cacheGroup({ nodeType: "cache.r5.large" }),
+                res("aws:ec2/instance:Instance", "bastion", { instanceType: "t2.micro", metadataOptions: { httpTokens: "required" } }),
+            ],
+            violations: [
+                /Auto Scaling group "gpu-asg" instance type "p5\.48xlarge" must be in the allow-list/,
+                /EKS node group "ng" instance type "m4\.large" must be in the allow-list/,
+                /RDS instance "db-primary" instanceClass "db\.x2g\.16xlarge" must be in the allow-list/,
+                /ElastiCache replication group "cache" nodeType "cache\.r5\.large" must be in the allow-list/,
+                /EC2 instance "bastion" instanceType "t2\.micro" must be in the allow-list/,
+            ],
+        },
+        {
+            title: "patterns from config", resources: [launchTemplate("lt", { instanceType: "m7i.4xlarge" })], config: { allowedInstanceTypes: ["m7i.large", "m7i.xlarge"] },
+            violations: [/Launch template "lt" instanceType "m7i\.4xlarge" must be in the allow-list \(m7i\.large, m7i\.xlarge\)/],
+        },
+    ],
+    "spot-pool-instance-diversity": [
+        { title: "spot ASG with 3 types", resources: asgPool("workers", { spot: true, userData: SPOT_USER_DATA }), violations: [] },
+        { title: "on-demand ASG with 1 type", resources: asgPool("general", { spot: false }), violations: [] },
+        {
+            title: "spot ASG with 2 types", resources: asgPool("workers", { spot: true, types: ["m7i.xlarge", "m6i.xlarge"], userData: SPOT_USER_DATA }),
+            violations: [/Spot node pool Group "workers-asg" \(mixedInstancesPolicy with onDemandPercentageAboveBaseCapacity 0\) must allow at least 3 instance types, got 2 \(m7i\.xlarge, m6i\.xlarge\)/],
+        },
+        {
+            title: "ASG that is spot by its taint", resources: asgPool("tainted", { spot: false, userData: SPOT_USER_DATA }),
+            violations: [/Spot node pool Group "tainted-asg" \(nodes register with the spot taint or label\) must allow at least 3 instance types, got 1/],
+        },
+        { title: "spot node group with 1 type", resources: [nodeGroup("ng-spot", { capacityType: "SPOT", instanceTypes: ["m7i.large"] })], violations: [/NodeGroup "ng-spot" \(capacityType SPOT\) must allow at least 3 instance types, got 1/] },
+    ],
+    "spot-pool-taint": [
+        { title: "nodeadm taint + label + CA tags", resources: asgPool("workers", { spot: true, userData: SPOT_USER_DATA }), violations: [] },
+        {
+            title: "spot node group with taints and labels",
+            resources: [nodeGroup("ng-spot", { capacityType: "SPOT", instanceTypes: SPOT_TYPES, labels: { "node-type": "spot" }, taints: [{ key: "spot", value: "true", effect: "NO_SCHEDULE" }] })],
+            violations: [],
+        },
+        {
+            title: "spot ASG without taint or label", resources: asgPool("workers", { spot: true, userData: nodeadm(["--node-labels=node-pool=workers"]) }),
+            violations: [/Spot node pool Group "workers-asg" .* must register its nodes with the taint spot=true:NoSchedule/, /must label its nodes node-type=spot/],
+        },
+        {
+            title: "scales from zero without CA tags", resources: asgPool("workers", { spot: true, userData: SPOT_USER_DATA, tags: [] }),
+            violations: [/scales from zero and must carry the tags k8s\.io\/cluster-autoscaler\/node-template\/label\/node-type=spot and k8s\.io\/cluster-autoscaler\/node-template\/taint\/spot=true:NoSchedule/],
+        },
+        {
+            title: "spot node group with a PreferNoSchedule taint",
+            resources: [nodeGroup("ng-spot", { capacityType: "SPOT", instanceTypes: SPOT_TYPES, labels: { "node-type": "spot" }, taints: [{ key: "spot", value: "true", effect: "PREFER_NO_SCHEDULE" }] })],
+            violations: [/must register its nodes with the taint spot=true:NoSchedule in taints/],
+        },
+    ],
+    "spot-workloads-tolerate-taint": [
+        {
+            title: "selects spot and tolerates", violations: [],
+            resources: [deployment("worker", { podSpec: { nodeSelector: { "node-type": "spot" }, tolerations: [{ key: "spot", operator: "Equal", value: "true", effect: "NoSchedule" }] } })],
+        },
+        { title: "on-demand workload", resources: [deployment("api")], violations: [] },
+        {
+            title: "selects spot without toleration", resources: [deployment("worker", { podSpec: { nodeSelector: { "node-type": "spot" } } })],
+            violations: [/Deployment web\/worker \(use1-worker\) selects node-type=spot nodes and must tolerate the taint spot=true:NoSchedule/],
+        },
+        {
+            title: "required affinity, wrong toleration value",
+            resources: [workload("CronJob", "report", {
+                podSpec: {
+                    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "node-type", operator: "In", values: ["spot"] }] }] } } },
+                    tolerations: [{ key: "spot", value: "yes", effect: "NoSchedule" }],
+                },
+            })],
+            violations: [/CronJob web\/report selects node-type=spot nodes and must tolerate/],
+        },
+    ],
+    "critical-workloads-not-on-spot": [
+        { title: "api on on-demand nodes", resources: [deployment("api")], violations: [] },
+        {
+            title: "workers on spot are fine", violations: [],
+            resources: [deployment("worker-sla-checks", { podSpec: { nodeSelector: { "node-type": "spot" }, tolerations: [{ key: "spot", operator: "Exists" }] } })],
+        },
+        {
+            title: "api selecting spot", resources: [deployment("api", { podSpec: { nodeSelector: { "node-type": "spot" } } })],
+            violations: [/Deployment web\/api \(use1-api\) is a "api" workload and must not select spot nodes \(node-type=spot\)/],
+        },
+        {
+            title: "ws labelled by component, tolerating the taint",
+            resources: [deployment("realtime", { labels: { "app.kubernetes.io/component": "ws" }, podSpec: { tolerations: [{ operator: "Exists" }] } })],
+            violations: [/is a "ws" workload and must not tolerate the spot taint spot=true:NoSchedule/],
+        },
+        {
+            title: "prod-use1-api on EKS spot capacity", resources: [deployment("prod-use1-api", { podSpec: { nodeSelector: { "eks.amazonaws.com/capacityType": "SPOT" } } })],
+            violations: [/must not select spot nodes \(eks\.amazonaws\.com\/capacityType=SPOT\)/],
+        },
+    ],
+    "rds-storage-encrypted": (() => {
+        const primary = primaryDb();
+        return [
+            { title: "encrypted primary, inheriting replica", resources: [primary, replicaDb("db-replica-1", primary)], violations: [] },
+            { title: "unencrypted primary", resources: [primaryDb({ storageEncrypted: false })], violations: [/RDS instance "db-primary" must set storageEncrypted: true, got false/] },
+            { title: "unset on a primary", resources: [primaryDb({ storageEncrypted: undefined })], violations: [/must set storageEncrypted: true, got unset/] },
+            { title: "replica turning it off", resources: [primary, replicaDb("db-replica-1", primary, { storageEncrypted: false })], violations: [/"db-replica-1" must set storageEncrypted: true, got false/] },
+            { title: "customer-managed key required", resources: [primaryDb({ kmsKeyId: undefined })], config: { requireCustomerManagedKey: true }, violations: [/must encrypt with a customer-managed KMS key \(kmsKeyId\)/] },
+            { title: "Aurora cluster", resources: [res("aws:rds/cluster:Cluster", "aurora", { engine: "aurora-postgresql" })], violations: [/RDS cluster "aurora" must set storageEncrypted: true/] },
+        ];
+    })(),
+    "rds-not-public": [
+        { title: "private", resources: [primaryDb()], violations: [] },
+        { title: "public", resources: [primaryDb({ publiclyAccessible: true })], violations: [/RDS instance "db-primary" must set publiclyAccessible: false/] },
+        { title: "default VPC", resources: [primaryDb({ dbSubnetGroupName: undefined })], violations: [/must set dbSubnetGroupName/] },
+        { title: "Aurora instance", resources: [res("aws:rds/clusterInstance:ClusterInstance", "aurora-1", { publiclyAccessible: true })], violations: [/RDS cluster instance "aurora-1" must set publiclyAccessible: false/] },
+    ],
+    "rds-multi-az": (() => {
+        const primary = primaryDb();
+        return [
+            { title: "Multi-AZ primary, single-AZ replica", resources: [primary, replicaDb("db-replica-1", primary, { multiAz: false })], violations: [] },
+            { title: "single-AZ primary", resources: [primaryDb({ multiAz: false })], violations: [/RDS primary "db-primary" must set multiAz: true, got false/] },
+            { title: "replicas too by config", resources: [primary, replicaDb("db-replica-1", primary)], config: { includeReplicas: true }, violations: [/RDS read replica "db-replica-1" must set multiAz: true, got unset/] },
+        ];
+    })(),
+    "rds-backup-retention": [
+        { title: "14 days", resources: [primaryDb()], violations: [] },
+        { title: "3 days", resources: [primaryDb({ backupRetentionPeriod: 3 })], violations: [/RDS primary "db-primary" must set backupRetentionPeriod >= 7 days, got 3/] },
+        { title: "replicas need none", resources: [replicaDb("db-replica-1", primaryDb(), { backupRetentionPeriod: 0 })], violations: [] },
+        { title: "Aurora default 1 day", resources: [res("aws:rds/cluster:Cluster", "aurora", { storageEncrypted: true })], violations: [/RDS cluster "aurora" must set backupRetentionPeriod >= 7 days, got unset \(1\)/] },
+    ],
+    "rds-deletion-protection": [
+        { title: "protected with final snapshot", resources: [primaryDb()], violations: [] },
+        {
+            title: "unprotected, no final snapshot", resources: [primaryDb({ deletionProtection: false, skipFinalSnapshot: true })],
+            violations: [/RDS primary "db-primary" must set deletionProtection: true/, /must take a final snapshot on deletion/],
+        },
+        { title: "final snapshot not required by config", resources: [primaryDb({ skipFinalSnapshot: true })], config: { requireFinalSnapshot: false }, violations: [] },
+    ],
+    "elasticache-encrypted": [
+        { title: "encrypted with AUTH", resources: [cacheGroup()], violations: [] },
+        { title: "Valkey encrypts at rest by default", resources: [cacheGroup({ atRestEncryptionEnabled: undefined })], violations: [] },
+        {
+            title: "Redis without encryption or AUTH", resources: [cacheGroup({ engine: "redis", atRestEncryptionEnabled: undefined, transitEncryptionEnabled: false, authToken: undefined })],
+            violations: [/"cache" must set atRestEncryptionEnabled: true/, /must set transitEncryptionEnabled: true/, /must require authentication \(authToken or userGroupIds\)/],
+        },
+    ],
+    "elasticache-private": [
+        { title: "subnet group + security groups", resources: [cacheGroup()], violations: [] },
+        {
+            title: "default VPC", resources: [cacheGroup({ subnetGroupName: undefined, securityGroupIds: undefined })],
+            violations: [/"cache" must set subnetGroupName/, /must set securityGroupIds/],
+        },
+    ],
+    "imdsv2-required": [
+        { title: "httpTokens required", resources: [launchTemplate("lt")], violations: [] },
+        { title: "IMDS disabled", resources: [launchTemplate("lt", { metadataOptions: { httpEndpoint: "disabled" } })], violations: [] },
+        { title: "httpTokens optional", resources: [launchTemplate("lt", { metadataOptions: { httpTokens: "optional" } })], violations: [/Launch template "lt" must require IMDSv2: metadataOptions\.httpTokens must be "required", got "optional"/] },
+        { title: "no metadata options", resources: [launchTemplate("lt", { metadataOptions: undefined })], violations: [/got unset \(IMDSv1 allowed\)/] },
+        { title: "hop limit 3", resources: [launchTemplate("lt", { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 3 } })], violations: [/httpPutResponseHopLimit <= 2, got 3/] },
+        { title: "EC2 instance", resources: [res("aws:ec2/instance:Instance", "bastion", { instanceType: "t3.micro" })], violations: [/EC2 instance "bastion" must require IMDSv2/] },
+    ],
+    "s3-bucket-public-access-block": (() => {
+        const logs = bucket("logs");
+        return [
+            { title: "bucket with a full block", resources: [logs, publicAccessBlock(logs)], violations: [] },
+            { title: "bucket without block", resources: [logs], violations: [/S3 bucket Bucket "logs" must have a BucketPublicAccessBlock/] },
+            { title: "block with a flag off", resources: [logs, publicAccessBlock(logs, { blockPublicPolicy: false })], violations: [/its BucketPublicAccessBlock must set blockPublicPolicy to true/] },
+            {
+                title: "account-level block covers every bucket",
+                resources: [logs, res("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true })],
+                violations: [],
+            },
+            { title: "legacy BucketV2 too", resources: [res("aws:s3/bucketV2:BucketV2", "old", {})], violations: [/S3 bucket BucketV2 "old" must have a BucketPublicAccessBlock/] },
+        ];
+    })(),
+    "alb-listener-https": [
+        { title: "HTTPS + redirect", resources: [listener("https", HTTPS), listener("http", REDIRECT)], violations: [] },
+        { title: "NLB TCP listener is not judged", resources: [listener("tcp", { port: 5432, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] })], violations: [] },
+        {
+            title: "HTTP forward", resources: [listener("http", { port: 80, protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] })],
+            violations: [/Load balancer listener "http" \(HTTP:80\) must be HTTPS, or HTTP whose only default action redirects to HTTPS; got default actions: forward/],
+        },
+        {
+            title: "aws:alb alias, redirect to HTTP", resources: [listener("alias", { port: 80, defaultActions: [{ type: "redirect", redirect: { protocol: "HTTP", port: "8080", statusCode: "HTTP_302" } }] }, "aws:alb/listener:Listener")],
+            violations: [/listener "alias" \(HTTP:80\) must be HTTPS.*got default actions: redirect to HTTP/],
+        },
+        {
+            title: "HTTPS with the 2016 policy and no certificate", resources: [listener("https", { ...HTTPS, certificateArn: undefined, sslPolicy: "ELBSecurityPolicy-2016-08" })],
+            violations: [/must name its TLS certificate/, /must use an SSL policy matching ELBSecurityPolicy-TLS13-\* or ELBSecurityPolicy-FS-1-2-\*, got "ELBSecurityPolicy-2016-08"/],
+        },
+    ],
+    "security-group-public-ingress": [
+        { title: "ALB 80/443", resources: albWithRules([80, 443]), violations: [] },
+        { title: "ALB 443 over IPv6", resources: albWithRules([443], { cidr: "::/0" }), violations: [] },
+        { title: "VPC-internal SSH", resources: albWithRules([22], { cidr: "10.0.0.0/16" }), violations: [] },
+        { title: "SSH from the world", resources: albWithRules([22]), violations: [/SecurityGroupIngressRule "edge-in-22" \(security group edge-sg\) must not open tcp 22-22 to 0\.0\.0\.0\/0/] },
+        { title: "443 on a group no ALB uses", resources: albWithRules([443], { attach: false }), violations: [/"edge-in-443" .*opens tcp 443 to 0\.0\.0\.0\/0 but its security group is not attached to an application load balancer/] },
+        { title: "443 on a network load balancer's group", resources: albWithRules([443], { lbType: "network" }), violations: [/not attached to an application load balancer/] },
+        {
+            title: "inline rule with all traffic",
+            resources: [res("aws:ec2/securityGroup:SecurityGroup", "nodes", { ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] })],
+            violations: [/SecurityGroup "nodes" must not open all traffic to 0\.0\.0\.0\/0/],
+        },
+        {
+            title: "SecurityGroupRule with a port range",
+            resources: (() => {
+                const sg = res("aws:ec2/securityGroup:SecurityGroup", "db", {});
+                return [sg, res("aws:ec2/securityGroupRule:SecurityGroupRule", "db-in", { type: "ingress", securityGroupId: "db-id", protocol: "tcp", fromPort: 5432, toPort: 5433, cidrBlocks: ["0.0.0.0/0"] }, dependsOn(sg))];
+            })(),
+            violations: [/SecurityGroupRule "db-in" \(security group db\) must not open tcp 5432-5433 to 0\.0\.0\.0\/0/],
+        },
+    ],
+    "route53-weighted-health-check": [
+        { title: "weighted with health check", resources: [record("api-use1", { setIdentifier: "us-east-1", weightedRoutingPolicies: [{ weight: 70 }], healthCheckId: "hc-1" })], violations: [] },
+        { title: "simple record", resources: [record("www", { records: ["1.2.3.4"], ttl: 60 })], violations: [] },
+        {
+            title: "weighted without health check", resources: [record("api-usw2", { setIdentifier: "us-west-2", weightedRoutingPolicies: [{ weight: 30 }] })],
+            violations: [/Route53 weighted record "api-usw2" \(api\.example\.com A, set us-west-2\) must set healthCheckId/],
+        },
+        {
+            title: "failover by config", resources: [record("api-primary", { setIdentifier: "p", failoverRoutingPolicies: [{ type: "PRIMARY" }] })], config: { routingPolicies: ["weighted", "failover"] },
+            violations: [/Route53 failover record "api-primary"/],
+        },
+        {
+            title: "exempt record names", resources: [record("reader-1", { name: "reader.db.internal", type: "CNAME", setIdentifier: "r1", weightedRoutingPolicies: [{ weight: 1 }] })],
+            config: { exemptRecordNames: ["*.internal"] }, violations: [],
+        },
+    ],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+function policyNamed(name: string): Policy {
+    const p = allPolicies.find((x) => x.name === name);
+    if (!p) {
+        throw new Error(`no policy ${name}`);
+    }
+    return p;
+}
+
+/** Evaluates one policy alone (mandatory) on `resources`. */
+function evaluateOne(name: string, resources: RegisteredResource[], config?: Record<string, unknown>) {
+    const pack: PolicyPackDefinition = { name: "under-test", enforcementLevel: "mandatory", policies: [policyNamed(name)] };
+    return evaluatePolicies(resources, { pack, config: config ? { [name]: config } : {} });
+}
+
+describe("the pack", () => {
+    it("has a case table for every policy, with a compliant and a violating case each", () => {
+        expect(Object.keys(CASES).sort()).toEqual(allPolicies.map((p) => p.name).sort());
+        for (const [name, cases] of Object.entries(CASES)) {
+            expect({ name, compliant: cases.some((c) => c.violations.length === 0) }).toEqual({ name, compliant: true });
+            expect({ name, violating: cases.some((c) => c.violations.length > 0) }).toEqual({ name, violating: true });
+        }
+    });
+
+    it.each(allPolicies.map((p) => [p.name, p] as const))("%s: kebab-case name, description, level, config schema with defaults", (name, p) => {
+        expect(name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+        expect(p.description.length).toBeGreaterThan(60);
+        expect(p.enforcementLevel).toBe("mandatory");
+        expect(p.configSchema).toBeDefined();
+        for (const [prop, schema] of Object.entries(p.configSchema!.properties)) {
+            expect({ prop, hasDefault: typeof schema === "object" && schema.default !== undefined }).toEqual({ prop, hasDefault: true });
+        }
+    });
+
+    it("has unique policy names", () => {
+        const names = allPolicies.map((p) => p.name);
+        expect(new Set(names).size).toBe(names.length);
+    });
+});
+
+describe.each(Object.entries(CASES))("%s", (name, cases) => {
+    it.each(cases.map((c) => [c.title, c] as const))("%s", (_title, c) => {
+        const report = evaluateOne(name, c.resources, c.config);
+        const messages = report.violations.map((v) => v.message);
+        for (const expected of c.violations) {
+            expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+        }
+        expect(messages).toHaveLength(c.violations.length);
+        for (const v of report.violations) {
+            expect(v.policyName).toBe(name);
+            expect(v.enforcementLevel).toBe("mandatory");
+            expect(v.resourceUrn).toMatch(/^urn:pulumi:/);
+            expect(c.resources.map((r) => r.name)).toContain(v.resourceName);
+        }
+    });
+});
+
+describe("container policies cover every workload kind", () => {
+    const unsized = { containers: [{ name: "app", image: "x" }] };
+    it.each(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"])("%s", (kind) => {
+        expect(evaluateOne("container-resources-declared", [workload(kind, "thing")]).violations).toHaveLength(0);
+        const report = evaluateOne("container-resources-declared", [workload(kind, "thing", { podSpec: unsized })]);
+        expect(report.violations.map((v) => v.message)).toEqual([expect.stringMatching(new RegExp(`^${kind} web/thing.*containers\\[app\\] must declare resources\\.requests\\.cpu`))]);
+        expect(report.violations[0].resourceType).toBe(workload(kind, "thing").type);
+    });
+});
+
+describe("helpers", () => {
+    it.each([
+        ["m7i.*", "m7i.large", true],
+        ["m7i.*", "m7i-flex.large", false],
+        ["db.r?g.large", "db.r7g.large", true],
+        ["t3.micro", "t3.micros", false],
+    ])("glob %s matches %s: %s", (pattern, value, expected) => {
+        expect(globToRegExp(pattern).test(value)).toBe(expected);
+    });
+
+    it.each([
+        [[{ key: "spot", operator: "Equal", value: "true", effect: "NoSchedule" }], true],
+        [[{ key: "spot", operator: "Exists" }], true],
+        [[{ operator: "Exists" }], true],
+        [[{ key: "spot", value: "true", effect: "NoExecute" }], false],
+        [[{ key: "spot", value: "false" }], false],
+        [[], false],
+    ])("toleration %j tolerates spot=true:NoSchedule: %s", (tolerations, expected) => {
+        expect(toleratesTaint(tolerations, parseTaint("spot=true:NoSchedule"))).toBe(expected);
+    });
+
+    it.each([
+        [{ matchLabels: { app: "api" } }, { app: "api", tier: "web" }, true],
+        [{ matchLabels: { app: "api" } }, { app: "ws" }, false],
+        [{ matchExpressions: [{ key: "app", operator: "In", values: ["api", "ws"] }] }, { app: "ws" }, true],
+        [{ matchExpressions: [{ key: "canary", operator: "DoesNotExist" }] }, { app: "ws" }, true],
+        [{}, { app: "ws" }, true],
+    ])("selector %j on %j: %s", (selector, labels, expected) => {
+        expect(selectorMatches(selector, labels)).toBe(expected);
+    });
+
+    it("reads taints and labels from bootstrap.sh flags, nodeadm flags and nodeadm registerWithTaints", () => {
+        const bootstrap = "#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=node-type=spot --register-with-taints=spot=true:NoSchedule,gpu:NoExecute'";
+        expect(nodeRegistrationFromUserData(bootstrap)).toEqual({
+            taints: [{ key: "spot", value: "true", effect: "NoSchedule" }, { key: "gpu", value: "", effect: "NoExecute" }],
+            labels: { "node-type": "spot" },
+        });
+        const yaml = "spec:\n  kubelet:\n    config:\n      registerWithTaints:\n        - key: spot\n          value: \"true\"\n          effect: NoSchedule\n";
+        expect(nodeRegistrationFromUserData(yaml).taints).toEqual([{ key: "spot", value: "true", effect: "NoSchedule" }]);
+        const json = "{\"registerWithTaints\":[{\"effect\":\"NoSchedule\",\"key\":\"spot\",\"value\":\"true\"}]}";
+        expect(nodeRegistrationFromUserData(json).taints).toEqual([{ key: "spot", value: "true", effect: "NoSchedule" }]);
+        expect(nodeRegistrationFromUserData(decodeUserData(SPOT_USER_DATA)).labels).toEqual({ "node-type": "spot", "node-pool": "workers" });
+        expect(decodeUserData("#!/bin/bash\necho hi")).toBe("#!/bin/bash\necho hi");
+    });
+
+    it("rejects malformed taints", () => {
+        expect(() => parseTaint("spot=true")).toThrow(/"spot=true" is not a taint; write key=value:Effect/);
+    });
+});
