@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCidr } from "./network";
 import type { NodePoolClusterRef } from "./node-pool";
-import { Problems, show } from "./validation";
+import { CLOUDWATCH_RETENTION_DAYS, Problems, show } from "./validation";
 
 /** Kubernetes minor version of a new control plane. */
 export const DEFAULT_CLUSTER_VERSION = "1.33";
@@ -31,8 +31,6 @@ export const NODE_ROLE_POLICIES = [
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
 ] as const;
-/** Retention values CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 export interface ClusterArgs {
     /** VPC of the cluster; the node security group is created in it. */
@@ -125,8 +123,8 @@ export function validateClusterArgs(name: string, args: ClusterArgs): Problems {
         `must be a /12 to /24 block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, got ${show(svc)}`);
 
     const retention = args.logRetentionDays ?? DEFAULT_CONTROL_PLANE_LOG_RETENTION_DAYS;
-    problems.check((LOG_RETENTION_DAYS as readonly number[]).includes(retention), "logRetentionDays",
-        `must be one of the values CloudWatch accepts (${LOG_RETENTION_DAYS.join(", ")}), got ${show(retention)}`);
+    problems.check((CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(retention), "logRetentionDays",
+        `must be one of the values CloudWatch accepts (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), got ${show(retention)}`);
     for (const key of Object.keys(args.adminPrincipals ?? {})) {
         problems.check(PRINCIPAL_KEY.test(key), `adminPrincipals.${key}`, `key must be a short DNS label (it names the access entry), got ${show(key)}`);
     }

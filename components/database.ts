@@ -36,7 +36,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DNS_NAME, Problems, show } from "./validation";
+import { parseCidr } from "./network";
+import { DNS_LABEL, DNS_NAME, Problems, show } from "./validation";
 
 // ---------------------------------------------------------------------------------------------
 // Defaults (named once, applied once with ??).
@@ -171,6 +172,14 @@ export interface DatabaseArgs extends DatabaseInstanceProps, DatabaseNetwork {
     readonly pooling?: PoolingArgs;
     /** Private hosted zone created in every region for the reader/writer records. @default "db.internal" */
     readonly privateZoneName?: string;
+    /**
+     * Private IPv4 CIDRs allowed on 5432 to the writer's front door (the RDS Proxy's security group, or the
+     * primary's when pooling is off), keyed by a stable name that ends up in the rule's name (e.g. the AZ:
+     * `{ "us-west-2a": "10.20.0.0/19" }`). For clients in peered VPCs of other regions, whose security groups
+     * cannot be referenced across regions; list their private subnets, not whole VPCs, where you can.
+     * @default {}
+     */
+    readonly allowedCidrBlocks?: Readonly<Record<string, string>>;
     /** Tags for every taggable child. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
 }
@@ -272,6 +281,18 @@ export function readerTargets(region: string, primaryRegion: string, readReplica
     return readReplicas > 0 ? sameRegionReplicaKeys(readReplicas) : ["writer"];
 }
 
+/** Address ranges `allowedCidrBlocks` may come from: RFC 1918 and the shared (CGNAT) range VPCs may also use. */
+export const PRIVATE_IPV4_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"] as const;
+
+/** True when `cidr` is an aligned IPv4 CIDR that lies entirely inside one of `PRIVATE_IPV4_RANGES`. */
+export function isPrivateIpv4Cidr(cidr: string): boolean {
+    const c = parseCidr(cidr);
+    return c !== undefined && PRIVATE_IPV4_RANGES.some((range) => {
+        const r = parseCidr(range)!;
+        return c.prefix >= r.prefix && Math.floor(c.base / 2 ** (32 - r.prefix)) === r.base / 2 ** (32 - r.prefix);
+    });
+}
+
 const INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 const PG_IDENTIFIER = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
 /** Role names RDS or PostgreSQL keep for themselves. */
@@ -341,6 +362,13 @@ export function validateDatabaseArgs(name: string, args: DatabaseArgs): Problems
 
     const zone = args.privateZoneName ?? DEFAULT_PRIVATE_ZONE;
     p.check(DNS_NAME.test(zone), "privateZoneName", `must be a lower-case DNS name such as "db.internal", got ${show(zone)}`);
+
+    for (const [key, cidr] of Object.entries(args.allowedCidrBlocks ?? {})) {
+        p.check(DNS_LABEL.test(key), `allowedCidrBlocks.${key}`, `key must be a stable name of lower-case letters, digits and '-' such as "us-west-2a" (it names the rule), got ${show(key)}`);
+        if (p.check(typeof cidr === "string" && parseCidr(cidr) !== undefined, `allowedCidrBlocks.${key}`, `must be an aligned IPv4 CIDR such as "10.20.0.0/19", got ${show(cidr)}`)) {
+            p.check(isPrivateIpv4Cidr(cidr), `allowedCidrBlocks.${key}`, `must lie in a private range (${PRIVATE_IPV4_RANGES.join(", ")}): the database never admits public addresses; list the peered VPC's private subnets, got ${show(cidr)}`);
+        }
+    }
 
     const longest = `${name}-replica-${[...crossRegion, String(replicas)].reduce((a, b) => (b.length > a.length ? b : a), "")}`;
     p.check(longest.length + AUTONAME_SUFFIX_LENGTH <= RDS_IDENTIFIER_MAX, "name", `${show(name)} is too long: instance identifiers such as ${show(longest)} plus Pulumi's 8-character suffix exceed RDS's ${RDS_IDENTIFIER_MAX}; use a shorter component name`);
@@ -588,9 +616,27 @@ export class Database extends pulumi.ComponentResource {
         }, here);
         this.secretArn = secret.arn;
 
+        // Clients no security group can name (peered VPCs in other regions) are admitted by CIDR, and only at
+        // the writer's front door: the proxy when pooling is on, else the primary's own group.
+        const admitCidrs = (sgName: string, securityGroupId: pulumi.Input<string>): void => {
+            for (const [key, cidr] of Object.entries(args.allowedCidrBlocks ?? {})) {
+                new aws.vpc.SecurityGroupIngressRule(`${sgName}-cidr-${key}`, {
+                    securityGroupId,
+                    cidrIpv4: cidr,
+                    ipProtocol: "tcp",
+                    fromPort: POSTGRES_PORT,
+                    toPort: POSTGRES_PORT,
+                    description: `PostgreSQL from ${key} (${cidr})`,
+                }, here);
+            }
+        };
+        const pooled = pooling.enabled ?? true;
+        if (!pooled) {
+            admitCidrs(`${name}-sg`, primaryBase.securityGroup.id);
+        }
         // RDS Proxy in front of the writer.
         let writerHost: pulumi.Output<string> = this.primary.address;
-        if (pooling.enabled ?? true) {
+        if (pooled) {
             const proxySg = new aws.ec2.SecurityGroup(`${name}-proxy-sg`, {
                 vpcId: args.vpcId,
                 description: `${name}: RDS Proxy ${POSTGRES_PORT} from the cluster nodes only`,
@@ -606,6 +652,7 @@ export class Database extends pulumi.ComponentResource {
                     description: `PostgreSQL from ${client}`,
                 }, here);
             }
+            admitCidrs(`${name}-proxy-sg`, proxySg.id);
             new aws.vpc.SecurityGroupEgressRule(`${name}-proxy-sg-to-db`, {
                 securityGroupId: proxySg.id,
                 referencedSecurityGroupId: primaryBase.securityGroup.id,

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Problems, show } from "./validation";
+import { CLOUDWATCH_RETENTION_DAYS, Problems, show } from "./validation";
 
 /** Default number of NAT gateways: one per AZ, so losing a zone does not cut egress elsewhere. */
 export const DEFAULT_NAT_STRATEGY: NatStrategy = "perAz";
@@ -23,7 +23,7 @@ export interface NetworkArgs {
      * @default true
      */
     readonly flowLogs?: boolean;
-    /** @default 30 */
+    /** Days to keep flow logs; one of the periods CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). @default 30 */
     readonly flowLogRetentionDays?: number;
     /**
      * EKS cluster names whose load balancers may use these subnets; each adds a
@@ -114,8 +114,8 @@ export function validateNetworkArgs(args: NetworkArgs): Problems {
         problems.add("natGateways", `must be "single" or "perAz", got ${show(args.natGateways)}`);
     }
     const retention = args.flowLogRetentionDays;
-    if (retention !== undefined && (!Number.isInteger(retention) || retention < 1)) {
-        problems.add("flowLogRetentionDays", `must be a whole number of days >= 1, got ${show(retention)}`);
+    if (retention !== undefined && !(CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(retention)) {
+        problems.add("flowLogRetentionDays", `must be one of the values CloudWatch Logs accepts (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), got ${show(retention)}`);
     }
     return problems;
 }
@@ -134,6 +134,10 @@ export class Network extends pulumi.ComponentResource {
     public readonly publicSubnetIds: pulumi.Output<string>[];
     public readonly privateSubnetIds: pulumi.Output<string>[];
     public readonly natGatewayIds: pulumi.Output<string>[];
+    /** Route table of the public subnets (default route to the internet gateway). */
+    public readonly publicRouteTableId: pulumi.Output<string>;
+    /** Route table of each private subnet, in AZ order; routes to other networks (peering) go here. */
+    public readonly privateRouteTableIds: pulumi.Output<string>[];
     public readonly subnets: readonly SubnetPlan[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -206,6 +210,7 @@ export class Network extends pulumi.ComponentResource {
             }, child));
         });
 
+        const privateRouteTables: aws.ec2.RouteTable[] = [];
         const privateSubnets = plan.map((p) => {
             const subnet = new aws.ec2.Subnet(`${name}-private-${p.availabilityZone}`, {
                 vpcId: this.vpc.id,
@@ -220,6 +225,7 @@ export class Network extends pulumi.ComponentResource {
                 routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: natGw.id }],
                 tags: { ...tags, Name: `${name}-private-${p.availabilityZone}` },
             }, child);
+            privateRouteTables.push(rt);
             new aws.ec2.RouteTableAssociation(`${name}-private-${p.availabilityZone}`, {
                 subnetId: subnet.id,
                 routeTableId: rt.id,
@@ -264,12 +270,15 @@ export class Network extends pulumi.ComponentResource {
         this.publicSubnetIds = publicSubnets.map((s) => s.id);
         this.privateSubnetIds = privateSubnets.map((s) => s.id);
         this.natGatewayIds = natZones.map((az) => natGateways.get(az)!.id);
+        this.publicRouteTableId = publicRt.id;
+        this.privateRouteTableIds = privateRouteTables.map((rt) => rt.id);
 
         this.registerOutputs({
             vpcId: this.vpcId,
             publicSubnetIds: this.publicSubnetIds,
             privateSubnetIds: this.privateSubnetIds,
             natGatewayIds: this.natGatewayIds,
+            privateRouteTableIds: this.privateRouteTableIds,
         });
     }
 }

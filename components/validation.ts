@@ -59,6 +59,9 @@ export function show(value: unknown): string {
     }
 }
 
+/** Retention periods (days) CloudWatch Logs accepts; any other value fails at deploy time. */
+export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
 /** A DNS label (RFC 1123): lower-case letters, digits and '-', 1-63 characters, alphanumeric at both ends. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 

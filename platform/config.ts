@@ -12,7 +12,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
+import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
 import { Thresholds, resolveThresholds, thresholdProblems } from "../components/observability";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 
@@ -147,7 +147,7 @@ export const rawConfigSchema = z.object({
         /** "perAz": one NAT gateway per AZ (HA); "single": one shared (cheap). @default perAz in prod, single elsewhere */
         natGateways: z.enum(["single", "perAz"]).optional(),
         flowLogs: z.boolean().default(true),
-        flowLogRetentionDays: z.number().int().min(1).max(3653).default(30),
+        flowLogRetentionDays: z.number().refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), { message: `must be one of the periods CloudWatch Logs accepts (${CLOUDWATCH_RETENTION_DAYS.join(", ")})` }).default(30),
     }).strict().default({}),
     cluster: z.object({
         kubernetesVersion: z.string().regex(/^1\.\d{2}$/, "must be a Kubernetes minor version such as \"1.33\"").default(DEFAULT_KUBERNETES_VERSION),

@@ -57,3 +57,14 @@ export interface EdgeRegion {
     /** Target group ARN suffixes keyed `api` / `ws` (alarms use them). */
     readonly targetGroupArnSuffixes: Readonly<Record<string, pulumi.Output<string>>>;
 }
+
+/** platform/peering.ts: the peering from the primary region to one secondary region. */
+export interface PeeringRegion {
+    /** `pcx-...`, known once the secondary region has accepted the peering. */
+    readonly peeringConnectionId: pulumi.Output<string>;
+    /**
+     * The secondary region's private subnet CIDRs, keyed by AZ: what the primary's data stores admit from it
+     * (security groups cannot reference a group in another region).
+     */
+    readonly clientCidrBlocks: Readonly<Record<string, string>>;
+}

@@ -4,7 +4,8 @@
  * in every region) and one ElastiCache component per region with a replication group per cache purpose.
  *
  * Only the cluster nodes may connect: every data store's security group admits the region's node security
- * group from the compute stage, and nothing else.
+ * group from the compute stage; the RDS Proxy also admits the private subnets of the secondary regions peered
+ * with the primary (their writes go to it), and nothing else.
  *
  * `database.pooling.maxClientConnections` (seed 003: 1000) needs no setting here: RDS Proxy accepts far
  * more client connections than that and multiplexes them onto at most `maxConnectionsPercent` of
@@ -13,7 +14,7 @@
 import { Cache, MaxmemoryPolicy } from "../components/cache";
 import { Database, DatabaseRegion } from "../components/database";
 import { PlatformConfig } from "./config";
-import { ComputeRegion, DataRegion } from "./contracts";
+import { ComputeRegion, DataRegion, PeeringRegion } from "./contracts";
 import type { RegionContext } from "./program";
 
 function nodeSecurityGroup(compute: ReadonlyMap<string, ComputeRegion>, region: string): { nodes: ComputeRegion["nodeSecurityGroupId"] } {
@@ -24,8 +25,17 @@ function nodeSecurityGroup(compute: ReadonlyMap<string, ComputeRegion>, region: 
     return { nodes: c.nodeSecurityGroupId };
 }
 
-/** Builds the data stores and returns what each region's workloads and alarms need, keyed by region. */
-export function wireData(config: PlatformConfig, regions: readonly RegionContext[], compute: ReadonlyMap<string, ComputeRegion>): Map<string, DataRegion> {
+/**
+ * Builds the data stores and returns what each region's workloads and alarms need, keyed by region.
+ * `peering` (platform/peering.ts) lists the secondary regions peered with the primary: the RDS Proxy admits
+ * their private subnet CIDRs, since their node security groups cannot be referenced across regions.
+ */
+export function wireData(
+    config: PlatformConfig,
+    regions: readonly RegionContext[],
+    compute: ReadonlyMap<string, ComputeRegion>,
+    peering: ReadonlyMap<string, PeeringRegion> = new Map(),
+): Map<string, DataRegion> {
     const primary = regions.find((r) => r.region.role === "primary") ?? regions[0];
     const others = regions.filter((r) => r !== primary);
     const tags = { ...config.tags };
@@ -56,6 +66,7 @@ export function wireData(config: PlatformConfig, regions: readonly RegionContext
         vpcId: primary.network.vpcId,
         subnetIds: primary.network.privateSubnetIds,
         allowedSecurityGroupIds: nodeSecurityGroup(compute, primary.region.name),
+        allowedCidrBlocks: Object.fromEntries([...peering.values()].flatMap((p) => Object.entries(p.clientCidrBlocks))),
         regions: otherRegions,
         tags,
     }, { provider: primary.provider });

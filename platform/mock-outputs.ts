@@ -70,6 +70,8 @@ export const MOCK_STATE: Record<string, StateFn> = {
         readerEndpointAddress: `replica.${name}.abcdef.${ctx.region.replace(/-/g, "")}.cache.amazonaws.com`,
         port: inputs.port ?? 6379,
     }),
+    // Peering: the accepter reports the connection active once it has accepted it.
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": () => ({ acceptStatus: "active" }),
     "aws:route53/healthCheck:HealthCheck": (name) => ({ id: `hc-${name}` }),
     "aws:route53/record:Record": (_name, inputs) => ({ fqdn: String(inputs.name ?? "").replace(/\.$/, "") }),
     "aws:route53/zone:Zone": (name) => ({ zoneId: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 20)}` }),

@@ -17,6 +17,7 @@ import { wireData } from "./data";
 import { wireDns, wireEdge } from "./edge";
 import { wireImages } from "./images";
 import { wireObservability } from "./observability";
+import { wirePeering } from "./peering";
 import { wireWorkloads } from "./workloads";
 
 /** What every area gets for one region. */
@@ -68,12 +69,14 @@ function regionContext(config: PlatformConfig, region: RegionConfig): RegionCont
 export function createPlatform(config: PlatformConfig): PlatformOutputs {
     const regions: RegionContext[] = config.regions.map((region) => regionContext(config, region));
 
+    // Stage peering (platform/peering.ts): VPC peering from the primary region to every other region.
+    const peering = wirePeering(config, regions);
     // Stage compute (platform/compute.ts): EKS cluster, node pools, add-ons per region.
     const compute = new Map(regions.map((ctx) => [ctx.region.name, wireCompute(ctx)] as const));
     // Stage images (platform/images.ts): ECR repositories, replication, optional builds.
     const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
-    const data = wireData(config, regions, compute);
+    const data = wireData(config, regions, compute, peering);
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.

@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- [--runs 5] [--cases dev,prod,prod-4-regions] [--no-cold]`
+ * `npm run bench -- [--runs 5] [--cases dev,prod,prod-4-regions] [--no-cold] [--compare]`
  *
  * Times `npm run plan` the way a user runs it (a fresh `node scripts/plan.js` process each time) for dev,
  * prod and a synthetic 4-region prod, and prints the median wall time, resources per second, and where
  * the time goes (Node start, module loading, config, program under mocks, policies, report). One extra
- * run with an empty transpile cache shows what the first run after a change costs.
+ * run with an empty transpile cache shows what the first run after a change costs; `--compare` adds a
+ * prod row without the start-up shortcuts (lazy closure serializer, no stack-trace capture).
  *
  * The 4-region case is prod's own config plus eu-west-1 and ap-southeast-1, weights re-split to
  * 40/20/25/15; it is built in memory and written to a temporary project directory (`--project-dir`).
@@ -22,6 +23,7 @@ export interface BenchCase {
     readonly name: string;
     readonly stack: string;
     readonly projectDir: string;
+    readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface RunSample {
@@ -57,7 +59,7 @@ function syntheticProject(): string {
     return dir;
 }
 
-function runPlan(c: BenchCase, env: NodeJS.ProcessEnv = process.env): RunSample {
+function runPlan(c: BenchCase, env: NodeJS.ProcessEnv = { ...process.env, ...(c.env ?? {}) }): RunSample {
     const started = process.hrtime.bigint();
     const child = spawnSync(process.execPath, [PLAN, "--stack", c.stack, "--project-dir", c.projectDir, "--format", "json", "--no-progress", "--timings"], {
         env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
@@ -76,10 +78,11 @@ export function median(values: readonly number[]): number {
     return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function parseArgs(argv: readonly string[]): { runs: number; cases: string[]; cold: boolean } {
+function parseArgs(argv: readonly string[]): { runs: number; cases: string[]; cold: boolean; compare: boolean } {
     let runs = 5;
     let cases = ["dev", "prod", "prod-4-regions"];
     let cold = true;
+    let compare = false;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].includes("=") ? argv[i].split("=", 2) : [argv[i], undefined];
         const value = (): string => inline ?? argv[++i] ?? "";
@@ -92,11 +95,13 @@ function parseArgs(argv: readonly string[]): { runs: number; cases: string[]; co
             cases = value().split(",").filter(Boolean);
         } else if (flag === "--no-cold") {
             cold = false;
+        } else if (flag === "--compare") {
+            compare = true;
         } else {
-            throw new Error(`unknown option ${argv[i]}; use --runs N, --cases a,b, --no-cold`);
+            throw new Error(`unknown option ${argv[i]}; use --runs N, --cases a,b, --no-cold, --compare`);
         }
     }
-    return { runs, cases, cold };
+    return { runs, cases, cold, compare };
 }
 
 const ms = (n: number): string => `${Math.round(n)} ms`;
@@ -112,6 +117,9 @@ export function main(argv: readonly string[]): number {
         } else {
             all.push({ name, stack: name, projectDir: PROJECT_DIR });
         }
+    }
+    if (opts.compare) {
+        all.push({ name: "prod, no shortcuts", stack: "prod", projectDir: PROJECT_DIR, env: { PLAN_NO_SHORTCUTS: "1" } });
     }
     try {
         process.stdout.write(`npm run bench: ${opts.runs} runs per case (+1 warm-up), node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n\n`);

@@ -155,15 +155,20 @@ export function isUserError(e: unknown): e is Error {
         e instanceof StackFileError || (e as any).__pulumiRunError === true || (e as any).__pulumiInputPropertiesError === true;
 }
 
-/** A one-line, self-erasing progress indicator on a terminal's stderr, shown once a run passes a second. */
+/**
+ * A one-line, self-erasing progress indicator on a terminal's stderr, shown once a run passes a second
+ * (from process start). The mock runtime works mostly in microtasks, where timers rarely get a turn, so
+ * the line is also redrawn at every phase change.
+ */
 class Progress {
     private phase = "starting";
     private timer?: NodeJS.Timeout;
     private shown = false;
-    private readonly started = Date.now();
+    private readonly enabled: boolean;
 
     constructor(private readonly stream: NodeJS.WriteStream, enabled: boolean, private readonly label: string) {
-        if (enabled && stream.isTTY) {
+        this.enabled = enabled && Boolean(stream.isTTY);
+        if (this.enabled) {
             this.timer = setInterval(() => this.draw(), 250);
             this.timer.unref();
         }
@@ -171,11 +176,13 @@ class Progress {
 
     set(phase: string): void {
         this.phase = phase;
+        this.draw();
     }
 
     private draw(): void {
-        const elapsed = (Date.now() - this.started) / 1000;
-        if (elapsed < 1) {
+        // performance.now() counts from process start, so module loading is included.
+        const elapsed = performance.now() / 1000;
+        if (!this.enabled || elapsed < 1) {
             return;
         }
         this.shown = true;

@@ -10,11 +10,15 @@ const startedAt = performance.now();
 // Pulumi's SDK captures `new Error().stack` for every promise it tracks (debuggable.js) and formats it
 // eagerly: about 40 % of a prod plan's CPU. The plan never shows those traces, so capture none unless
 // --debug asks for them. Resource source positions are unaffected (Pulumi raises the limit for those).
-const debug = process.argv.includes("--debug") || Boolean(process.env.PLAN_DEBUG);
+// PLAN_NO_SHORTCUTS=1 turns both shortcuts off (`npm run bench -- --compare` measures what they save).
+const shortcuts = !process.env.PLAN_NO_SHORTCUTS;
+const debug = process.argv.includes("--debug") || Boolean(process.env.PLAN_DEBUG) || !shortcuts;
 if (!debug) {
     Error.stackTraceLimit = 0;
 }
-require("./lazy-closure").install();
+if (shortcuts) {
+    require("./lazy-closure").install();
+}
 const tsCache = require("./ts-cache");
 tsCache.install();
 

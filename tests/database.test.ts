@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    Database, DatabaseArgs, POSTGRES_PAGE_BYTES, parameterGroupFamily, postgresParameters, readerTargets,
+    Database, DatabaseArgs, POSTGRES_PAGE_BYTES, isPrivateIpv4Cidr, parameterGroupFamily, postgresParameters, readerTargets,
     sameRegionReplicaKeys, sharedBuffersPages, validateDatabaseArgs,
 } from "../components/database";
 import { RegisteredResource, StackRun, runComponent, valueOf } from "./harness";
@@ -419,5 +419,75 @@ describe("Database with the unsafe options asked for by name", () => {
     test("storage autoscaling defaults to five times the allocation; secure defaults stay on", () => {
         const p = run.get(INSTANCE, "dev-db-primary");
         expect(p.inputs).toMatchObject({ allocatedStorage: 20, maxAllocatedStorage: 100, storageEncrypted: true, publiclyAccessible: false });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// allowedCidrBlocks: clients in peered VPCs of other regions, admitted by CIDR at the writer's front door.
+// ---------------------------------------------------------------------------------------------
+
+describe.each([
+    ["10.20.0.0/19", true],
+    ["10.0.0.0/8", true],
+    ["172.31.0.0/16", true],
+    ["192.168.10.0/24", true],
+    ["100.64.0.0/16", true],
+    ["172.32.0.0/16", false], // just past 172.16.0.0/12
+    ["0.0.0.0/0", false],
+    ["8.8.8.0/24", false],
+    ["10.0.0.0/7", false], // wider than the private range
+    ["10.20.0.1/19", false], // host bits set
+])("isPrivateIpv4Cidr(%s)", (cidr, expected) => {
+    test(`is ${expected}`, () => expect(isPrivateIpv4Cidr(cidr)).toBe(expected));
+});
+
+describe("Database allowedCidrBlocks validation", () => {
+    test.each<[string, Record<string, string>, RegExp]>([
+        ["a public range", { world: "0.0.0.0/0" }, /allowedCidrBlocks\.world: must lie in a private range \(10\.0\.0\.0\/8, .*\): the database never admits public addresses; .*got "0\.0\.0\.0\/0"/],
+        ["an unaligned CIDR", { "us-west-2a": "10.20.0.1/19" }, /allowedCidrBlocks\.us-west-2a: must be an aligned IPv4 CIDR such as "10\.20\.0\.0\/19", got "10\.20\.0\.1\/19"/],
+        ["not a CIDR", { "us-west-2a": "10.20.0.0" }, /allowedCidrBlocks\.us-west-2a: must be an aligned IPv4 CIDR .*got "10\.20\.0\.0"/],
+        ["a key that cannot name a rule", { "West 2A": "10.20.0.0/19" }, /allowedCidrBlocks\.West 2A: key must be a stable name .*got "West 2A"/],
+    ])("rejects %s", (_what, allowedCidrBlocks, message) => {
+        const args = { ...validArgs, allowedCidrBlocks };
+        expect(() => new Database("app-db", args)).toThrow(pulumi.InputPropertiesError);
+        expect(() => new Database("app-db", args)).toThrow(message);
+    });
+
+    test("private subnet CIDRs keyed by AZ pass", () => {
+        expect(validateDatabaseArgs("app-db", { ...validArgs, allowedCidrBlocks: { "us-west-2a": "10.20.0.0/19", "us-west-2b": "10.20.32.0/19" } }).list).toEqual([]);
+    });
+});
+
+describe.each([
+    // pooling on: the proxy's group admits the CIDRs; pooling off: the primary's group does.
+    [true, "cidr-db-proxy-sg-id", "cidr-db-proxy-sg-cidr"],
+    [false, "cidr-db-sg-id", "cidr-db-sg-cidr"],
+])("Database allowedCidrBlocks with pooling %p", (pooled, frontDoor, rulePrefix) => {
+    let run: StackRun<string>;
+    beforeAll(async () => {
+        run = await runComponent(() => {
+            const eastProvider = new aws.Provider("east", { region: "us-east-1" });
+            const db = new Database("cidr-db", {
+                region: "us-east-1",
+                instanceClass: "db.t4g.medium",
+                memoryGiB: 4,
+                vpcId: "vpc-east",
+                subnetIds: ["subnet-a", "subnet-b"],
+                allowedSecurityGroupIds: { nodes: "sg-nodes" },
+                protectData: false,
+                pooling: { enabled: pooled },
+                allowedCidrBlocks: { "us-west-2a": "10.20.0.0/19", "us-west-2b": "10.20.32.0/19" },
+            }, { provider: eastProvider });
+            return db.writerEndpoint;
+        });
+    });
+
+    test(`5432 from each CIDR on ${frontDoor} only, in the primary region`, () => {
+        const cidrRules = run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.cidrIpv4 !== undefined);
+        expect(cidrRules.map((r) => [r.name, r.region, r.inputs.securityGroupId, r.inputs.cidrIpv4, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort]).sort()).toEqual([
+            [`${rulePrefix}-us-west-2a`, "us-east-1", frontDoor, "10.20.0.0/19", "tcp", 5432, 5432],
+            [`${rulePrefix}-us-west-2b`, "us-east-1", frontDoor, "10.20.32.0/19", "tcp", 5432, 5432],
+        ]);
+        expect(cidrRules.every((r) => r.inputs.referencedSecurityGroupId === undefined)).toBe(true);
     });
 });

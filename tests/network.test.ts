@@ -64,7 +64,7 @@ describe("Network validation", () => {
         ["repeated AZ", { availabilityZones: ["us-east-1a", "us-east-1a"] }, /availabilityZones: must not repeat a zone/],
         ["AZ that is not a zone name", { availabilityZones: ["us-east-1a", "east"] }, /availabilityZones\[1\]: must be a zone name such as "us-east-1a", got "east"/],
         ["unknown NAT strategy", { natGateways: "many" as any }, /natGateways: must be "single" or "perAz", got "many"/],
-        ["non-positive retention", { flowLogRetentionDays: 0 }, /flowLogRetentionDays: must be a whole number of days >= 1, got 0/],
+        ["retention CloudWatch rejects", { flowLogRetentionDays: 31 }, /flowLogRetentionDays: must be one of the values CloudWatch Logs accepts \(1, 3, 5, .*\), got 31/],
     ])("rejects %s", (_label, patch, expected) => {
         const args = { ...VALID, ...patch };
         expect(() => validateNetworkArgs(args).throwIfAny('Network "n"')).toThrow(expected);
@@ -86,7 +86,7 @@ describe("Network validation", () => {
 });
 
 describe("Network under mocks", () => {
-    let perAz: StackRun<{ vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] }>;
+    let perAz: StackRun<{ vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[]; privateRouteTableIds: string[] }>;
     let single: StackRun<unknown>;
 
     beforeAll(async () => {
@@ -99,7 +99,7 @@ describe("Network under mocks", () => {
                 clusterNames: ["prod-usw2-eks"],
                 tags: { team: "platform" },
             }, { provider });
-            return { vpcId: net.vpcId, privateSubnetIds: net.privateSubnetIds, publicSubnetIds: net.publicSubnetIds };
+            return { vpcId: net.vpcId, privateSubnetIds: net.privateSubnetIds, publicSubnetIds: net.publicSubnetIds, privateRouteTableIds: net.privateRouteTableIds };
         });
         single = await runComponent(() => new Network("dev-net", { ...VALID, natGateways: "single", flowLogs: false }) && {});
     });
@@ -160,5 +160,6 @@ describe("Network under mocks", () => {
         expect(perAz.outputs.vpcId).toBe("prod-usw2-net-vpc-id");
         expect(perAz.outputs.privateSubnetIds).toEqual(["a", "b", "c"].map((l) => `prod-usw2-net-private-us-west-2${l}-id`));
         expect(perAz.outputs.publicSubnetIds).toHaveLength(3);
+        expect(perAz.outputs.privateRouteTableIds).toEqual(["a", "b", "c"].map((l) => `prod-usw2-net-private-us-west-2${l}-id`));
     });
 });

@@ -197,7 +197,8 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
     const cost = report.cost;
     out.push(`COST  USD per month: baseline (desired sizes) .. every pool and storage at max`);
     out.push(`  total         ${money(cost.total.monthly)} .. ${money(cost.total.monthlyAtMax)}` +
-        `   (on-demand ${money(cost.byPurchase["on-demand"].monthly)}, spot ${money(cost.byPurchase.spot.monthly)} baseline)`);
+        `   (on-demand ${money(cost.byPurchase["on-demand"].monthly)}, spot ${money(cost.byPurchase.spot.monthly)} baseline)` +
+        (cost.unknown.length ? `; excludes ${plural(cost.unknown.length, "unpriced item")}, listed below` : ""));
     out.push("  by region");
     out.push(...pad(cost.byRegion.map((r) => [r.region, money(r.monthly), money(r.monthlyAtMax)]), "    "));
     out.push("  by component");
@@ -250,7 +251,8 @@ export function renderMarkdown(report: PlanReport): string {
     out.push(`### Offline plan: \`${report.stack}\`${report.environment ? ` (${report.environment}${report.tier ? `, ${report.tier} tier` : ""})` : ""}`, "");
     const status = report.outcome.ok ? "**OK**" : `**FAILED**: ${report.outcome.failures.join("; ")}`;
     const policyLine = p.status === "evaluated" ? `${p.mandatory} mandatory / ${p.advisory} advisory policy violations` : `policies not evaluated (${p.reason})`;
-    out.push(`${status} · ${inv.total} resources · ${policyLine} · est. **${money(cost.total.monthly)}/month** at desired sizes, ${money(cost.total.monthlyAtMax)} at max`, "");
+    const unpriced = cost.unknown.length ? ` (excludes ${plural(cost.unknown.length, "unpriced item")})` : "";
+    out.push(`${status} · ${inv.total} resources · ${policyLine} · est. **${money(cost.total.monthly)}/month** at desired sizes, ${money(cost.total.monthlyAtMax)} at max${unpriced}`, "");
 
     out.push("#### Architecture", "");
     for (const r of report.architecture.regions) {
