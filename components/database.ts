@@ -27,7 +27,8 @@
  *
  * ## Reader endpoint
  * Each region of the stack gets a private Route53 zone (default `db.internal`) associated with its VPC:
- * `reader.<zone>` is a set of weighted CNAMEs (equal weights, 10 s TTL) over the region's replicas (the
+ * `reader.<zone>` is a set of weighted CNAMEs (equal weights, 10 s TTL, each health-checked on its replica's
+ * lag alarm; a plain CNAME when there is one target) over the region's replicas (the
  * primary region: its same-region replicas, or the writer when it has none; a secondary region: its
  * cross-region replica, else the primary's readers), and `writer.<zone>` points at the pooler. TLS to
  * `reader.<zone>` works with `sslmode=require`/`verify-ca`; the server certificate names the instance
@@ -70,6 +71,12 @@ export const DEFAULT_BACKUP_WINDOW = "03:00-04:00";
 export const DEFAULT_MAINTENANCE_WINDOW = "sun:04:30-sun:05:30";
 export const POSTGRES_PORT = 5432;
 export const READER_RECORD_TTL_SECONDS = 10;
+/**
+ * A replica lagging more than this (or sending no lag metric: stopped, failed) drops out of the
+ * weighted `reader.<zone>` set. Route53 cannot probe private endpoints, so each reader record carries
+ * a CLOUDWATCH_METRIC health check on an alarm over the replica's `ReplicaLag`.
+ */
+export const READER_MAX_LAG_SECONDS = 30;
 /** RDS for PostgreSQL allows up to 15 read replicas per source instance. */
 export const MAX_READ_REPLICAS = 15;
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
@@ -744,15 +751,50 @@ export class Database extends pulumi.ComponentResource {
                 tags,
             }, o);
             const targets = readerTargets(region, args.region, readReplicas, crossRegion);
-            const readerRecords = targets.map((key) => new aws.route53.Record(`${name}-reader${s}-${key}`, {
-                zoneId: zone.zoneId,
-                name: `reader.${zoneName}`,
-                type: "CNAME",
-                ttl: READER_RECORD_TTL_SECONDS,
-                setIdentifier: key,
-                weightedRoutingPolicies: [{ weight: 1 }],
-                records: [addressOf(key)],
-            }, o));
+            // One target: a plain record. Several: equal weights, each behind a health check on its
+            // replica's lag alarm, so a failed or lagging replica stops receiving reads.
+            const readerRecords = targets.length === 1
+                ? [new aws.route53.Record(`${name}-reader${s}-${targets[0]}`, {
+                    zoneId: zone.zoneId,
+                    name: `reader.${zoneName}`,
+                    type: "CNAME",
+                    ttl: READER_RECORD_TTL_SECONDS,
+                    records: [addressOf(targets[0])],
+                }, o)]
+                : targets.map((key) => {
+                    const replicaRegion = key === "writer" || /^replica-\d+$/.test(key) ? args.region : key.slice("replica-".length);
+                    const lagAlarm = new aws.cloudwatch.MetricAlarm(`${name}-reader-lag${s}-${key}`, {
+                        name: `${name}-reader-lag${s}-${key}`,
+                        alarmDescription: `${key} of ${name} lags more than ${READER_MAX_LAG_SECONDS} s or reports nothing; it leaves reader.${zoneName} in ${region}`,
+                        namespace: "AWS/RDS",
+                        metricName: "ReplicaLag",
+                        dimensions: { DBInstanceIdentifier: replicas[key].identifier },
+                        statistic: "Maximum",
+                        period: 60,
+                        evaluationPeriods: 2,
+                        threshold: READER_MAX_LAG_SECONDS,
+                        comparisonOperator: "GreaterThanThreshold",
+                        treatMissingData: "breaching",
+                        tags,
+                    }, inRegion(replicaRegion));
+                    const healthCheck = new aws.route53.HealthCheck(`${name}-reader${s}-${key}`, {
+                        type: "CLOUDWATCH_METRIC",
+                        cloudwatchAlarmName: lagAlarm.name,
+                        cloudwatchAlarmRegion: replicaRegion,
+                        insufficientDataHealthStatus: "LastKnownStatus",
+                        tags: { ...tags, Name: `${name}-reader${s}-${key}` },
+                    }, o);
+                    return new aws.route53.Record(`${name}-reader${s}-${key}`, {
+                        zoneId: zone.zoneId,
+                        name: `reader.${zoneName}`,
+                        type: "CNAME",
+                        ttl: READER_RECORD_TTL_SECONDS,
+                        setIdentifier: key,
+                        weightedRoutingPolicies: [{ weight: 1 }],
+                        healthCheckId: healthCheck.id,
+                        records: [addressOf(key)],
+                    }, o);
+                });
             new aws.route53.Record(`${name}-writer${s}`, {
                 zoneId: zone.zoneId,
                 name: `writer.${zoneName}`,

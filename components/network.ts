@@ -173,10 +173,16 @@ export class Network extends pulumi.ComponentResource {
             tags: { ...tags, Name: `${name}-igw` },
         }, child);
 
+        // Routes are separate resources, never inline `routes` blocks: the AWS provider cannot mix the two on
+        // one table, and other components (region peering) add their own routes to these tables.
         const publicRt = new aws.ec2.RouteTable(`${name}-public-rt`, {
             vpcId: this.vpc.id,
-            routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
             tags: { ...tags, Name: `${name}-public` },
+        }, child);
+        new aws.ec2.Route(`${name}-public-default`, {
+            routeTableId: publicRt.id,
+            destinationCidrBlock: "0.0.0.0/0",
+            gatewayId: igw.id,
         }, child);
 
         const publicSubnets = plan.map((p) => {
@@ -222,8 +228,12 @@ export class Network extends pulumi.ComponentResource {
             const natGw = natGateways.get(p.availabilityZone) ?? natGateways.get(natZones[0])!;
             const rt = new aws.ec2.RouteTable(`${name}-private-${p.availabilityZone}`, {
                 vpcId: this.vpc.id,
-                routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: natGw.id }],
                 tags: { ...tags, Name: `${name}-private-${p.availabilityZone}` },
+            }, child);
+            new aws.ec2.Route(`${name}-private-${p.availabilityZone}-default`, {
+                routeTableId: rt.id,
+                destinationCidrBlock: "0.0.0.0/0",
+                natGatewayId: natGw.id,
             }, child);
             privateRouteTables.push(rt);
             new aws.ec2.RouteTableAssociation(`${name}-private-${p.availabilityZone}`, {

@@ -14,6 +14,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
 import { Thresholds, resolveThresholds, thresholdProblems } from "../components/observability";
+import { parseCidr } from "../components/network";
+import { cidrsOverlap } from "../components/region-peering";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 
 export const PROJECT_NAME = "scaled-web";
@@ -451,13 +453,18 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         const r = c.regions[name];
         const cidrValue = r.cidr ?? defaultRegionCidr(index);
         const prefix = cidrPrefix(cidrValue);
-        if (prefix < 16 || prefix > 20) {
+        if (!parseCidr(cidrValue)) {
+            issues.push({ path: `regions.${name}.cidr`, message: `must be an aligned network address (no host bits set), got ${show(cidrValue)}` });
+        } else if (prefix < 16 || prefix > 20) {
             issues.push({ path: `regions.${name}.cidr`, message: `VPC CIDR must be /16 to /20, got ${show(cidrValue)}` });
+        } else {
+            for (const [other, owner] of cidrs) {
+                if (cidrsOverlap(cidrValue, other)) {
+                    issues.push({ path: `regions.${name}.cidr`, message: `${cidrValue} overlaps ${other} of ${owner}; peered regions need non-overlapping CIDRs` });
+                }
+            }
+            cidrs.set(cidrValue, name);
         }
-        if (cidrs.has(cidrValue)) {
-            issues.push({ path: `regions.${name}.cidr`, message: `${cidrValue} is also used by ${cidrs.get(cidrValue)}; regions need distinct CIDRs for peering and replication` });
-        }
-        cidrs.set(cidrValue, name);
         const azs = r.availabilityZones ?? defaultAvailabilityZones(name, r.azCount ?? DEFAULT_AZ_COUNT);
         if (r.availabilityZones) {
             if (azs.length < 2 || azs.length > 6) {

@@ -7,7 +7,7 @@
  * estimate. Started by `scripts/plan.js`, which sets up the transpile cache first.
  *
  * Exit status: 0 OK; 1 a mandatory policy failed; 2 the stack's config or files are invalid (or bad
- * usage), with the message and no stack trace; 3 an unexpected error (a bug: printed with its trace).
+ * usage), with the message and no stack trace; 3 an unexpected error (a bug: its stack trace with --debug).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -152,7 +152,8 @@ export function isUserError(e: unknown): e is Error {
         return false;
     }
     return ["ConfigError", "StackFileError", "UsageError", "PolicyConfigError", "InputPropertiesError", "InputPropertyError", "RunError"].includes(e.name) ||
-        e instanceof StackFileError || (e as any).__pulumiRunError === true || (e as any).__pulumiInputPropertiesError === true;
+        e instanceof StackFileError || (e as any).__pulumiRunError === true || (e as any).__pulumiInputPropertiesError === true ||
+        (e as any).__pulumiInputPropertyError === true;
 }
 
 /**

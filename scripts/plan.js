@@ -30,9 +30,29 @@ const startup = {
     stackTraces: debug ? 1 : 0,
 };
 
+// An error thrown inside an Output's apply() surfaces as an unhandled rejection, possibly next to the
+// same error failing the run. Report it once, by the same rules as main(): a user error exits 2 with its
+// message, anything else 3. Without this Node would exit 1, which means "policy failed" here.
+let reported = false;
+process.on("unhandledRejection", (e) => {
+    if (reported || (process.exitCode !== undefined && process.exitCode !== 0)) {
+        return;
+    }
+    reported = true;
+    if (cli.isUserError(e)) {
+        process.stderr.write(`plan: ${e.message}\n`);
+        process.exitCode = 2;
+    } else {
+        process.stderr.write(`plan: unexpected error (a bug, please report it; --debug adds the stack trace):\n${(e && e.stack) || e}\n`);
+        process.exitCode = 3;
+    }
+});
+
 cli.main(process.argv.slice(2), undefined, startup).then(
     (code) => {
-        process.exitCode = code;
+        if (!reported) {
+            process.exitCode = code;
+        }
     },
     (e) => {
         process.stderr.write(`plan: unexpected error (a bug, please report it; --debug adds the stack trace):\n${(e && e.stack) || e}\n`);

@@ -361,9 +361,21 @@ describe("Database under mocks", () => {
             "app-db-replica-2.abcdefghij.us-east-1.rds.amazonaws.com",
         ]);
         expect(readers(westZone).map((r) => r.inputs.records[0])).toEqual(["app-db-replica-us-west-2.abcdefghij.us-west-2.rds.amazonaws.com"]);
-        for (const r of [...readers(eastZone), ...readers(westZone)]) {
+        // Two replicas: equal weights, each behind a health check on its replica's lag alarm.
+        for (const r of readers(eastZone)) {
             expect(r.inputs).toMatchObject({ type: "CNAME", weightedRoutingPolicies: [{ weight: 1 }] });
-            expect(r.inputs.setIdentifier).toMatch(/^replica-/);
+            expect(r.inputs.setIdentifier).toMatch(/^replica-\d$/);
+            const check = run.ofType("aws:route53/healthCheck:HealthCheck").find((h) => h.state.id === r.inputs.healthCheckId || `${h.name}-id` === r.inputs.healthCheckId);
+            expect(check?.inputs).toMatchObject({ type: "CLOUDWATCH_METRIC", cloudwatchAlarmRegion: "us-east-1", cloudwatchAlarmName: `app-db-reader-lag-${r.inputs.setIdentifier}` });
+            const alarm = run.get("aws:cloudwatch/metricAlarm:MetricAlarm", `app-db-reader-lag-${r.inputs.setIdentifier}`);
+            expect(alarm.inputs).toMatchObject({ metricName: "ReplicaLag", threshold: 30, treatMissingData: "breaching", dimensions: { DBInstanceIdentifier: `app-db-${r.inputs.setIdentifier}` } });
+            expect(alarm.region).toBe("us-east-1");
+        }
+        // One replica: a plain record, nothing to weigh.
+        for (const r of readers(westZone)) {
+            expect(r.inputs.type).toBe("CNAME");
+            expect(r.inputs.weightedRoutingPolicies).toBeUndefined();
+            expect(r.inputs.setIdentifier).toBeUndefined();
         }
         const writers = records.filter((r) => r.inputs.name === "writer.db.internal");
         expect(writers.map((w) => [w.inputs.zoneId, w.inputs.records[0]]).sort()).toEqual([

@@ -130,16 +130,23 @@ describe("Network under mocks", () => {
     test("perAz: a NAT gateway per AZ and each private route table uses its own AZ's gateway", () => {
         const nats = perAz.ofType("aws:ec2/natGateway:NatGateway");
         expect(nats.map((n) => n.name).sort()).toEqual(["prod-usw2-net-nat-us-west-2a", "prod-usw2-net-nat-us-west-2b", "prod-usw2-net-nat-us-west-2c"]);
-        const rt = perAz.get("aws:ec2/routeTable:RouteTable", "prod-usw2-net-private-us-west-2b");
-        expect(rt.inputs.routes).toEqual([expect.objectContaining({ cidrBlock: "0.0.0.0/0", natGatewayId: "prod-usw2-net-nat-us-west-2b-id" })]);
+        const route = perAz.get("aws:ec2/route:Route", "prod-usw2-net-private-us-west-2b-default");
+        expect(route.inputs).toMatchObject({ routeTableId: "prod-usw2-net-private-us-west-2b-id", destinationCidrBlock: "0.0.0.0/0", natGatewayId: "prod-usw2-net-nat-us-west-2b-id" });
+        // Routes live outside the tables so that peering routes can be added beside them.
+        for (const rt of perAz.ofType("aws:ec2/routeTable:RouteTable")) {
+            expect(rt.inputs.routes ?? []).toEqual([]);
+        }
+        expect(perAz.get("aws:ec2/route:Route", "prod-usw2-net-public-default").inputs).toMatchObject({ gatewayId: "prod-usw2-net-igw-id", routeTableId: "prod-usw2-net-public-rt-id" });
         expect(perAz.ofType("aws:ec2/eip:Eip")).toHaveLength(3);
     });
 
     test("single: one shared NAT gateway that every private route uses", () => {
         const nats = single.ofType("aws:ec2/natGateway:NatGateway");
         expect(nats.map((n) => n.name)).toEqual(["dev-net-nat-us-east-1a"]);
-        for (const rt of single.ofType("aws:ec2/routeTable:RouteTable").filter((r) => r.name.includes("private"))) {
-            expect(rt.inputs.routes[0].natGatewayId).toBe("dev-net-nat-us-east-1a-id");
+        const defaults = single.ofType("aws:ec2/route:Route").filter((r) => r.name.includes("private"));
+        expect(defaults).toHaveLength(3);
+        for (const route of defaults) {
+            expect(route.inputs.natGatewayId).toBe("dev-net-nat-us-east-1a-id");
         }
     });
 

@@ -65,8 +65,11 @@ describe("prod peering stage", () => {
         // Not the whole VPC, not the public subnets, nothing from the primary region itself.
         const westPublic = run.ofType(SUBNET).filter((s) => s.region === "us-west-2" && s.inputs.tags?.tier === "public").map((s) => s.inputs.cidrBlock);
         expect(cidrRules.some((r) => r.inputs.cidrIpv4 === "10.20.0.0/16" || westPublic.includes(r.inputs.cidrIpv4))).toBe(false);
-        // The writer us-west-2's workloads are handed is that proxy.
+        // That group fronts the proxy, and the proxy is the writer us-west-2's workloads are handed.
         const proxy = run.get("aws:rds/proxy:Proxy", "prod-use1-db-proxy");
         expect(proxy.inputs.vpcSecurityGroupIds).toEqual([`${proxySg.name}-id`]);
+        const westConfig = run.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.name.startsWith("prod-usw2-") && c.inputs.data?.DATABASE_WRITER_ENDPOINT);
+        expect(westConfig.length).toBeGreaterThanOrEqual(1);
+        expect(westConfig.map((c) => c.inputs.data.DATABASE_WRITER_ENDPOINT)).toEqual(westConfig.map(() => `${proxy.state.endpoint}:5432`));
     });
 });

@@ -5,7 +5,7 @@
 import type { RegisteredResource } from "../platform/offline";
 import { EC2_INSTANCES, HOURS_PER_MONTH, SPOT_DISCOUNT } from "../platform/prices";
 import {
-    ResourceGraph, buildInventory, buildPlanReport, keyInName, money, onDemandCount, placementOf, renderMarkdown, renderText, summarizePolicy,
+    MAX_MARKDOWN_CHARS, ResourceGraph, buildInventory, buildPlanReport, keyInName, money, onDemandCount, placementOf, renderMarkdown, renderText, summarizePolicy,
 } from "../platform/report";
 import type { PolicyReport } from "../policy-pack/report-types";
 
@@ -271,5 +271,17 @@ describe("policy summary and outcome", () => {
         expect(md).toContain("**Unknown prices**");
         expect(md).toContain(`**${money(report.cost.total.monthly)}**`);
         expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    });
+
+    test("Markdown stays under GitHub's comment limit: long tables and violations are cut, with a pointer", () => {
+        const many = Array.from({ length: 1500 }, (_, i) => res("aws:ec2/natGateway:NatGateway", `t-use1-nat-with-a-rather-long-name-${i}`, {}, { region: E1 }));
+        const violations = Array.from({ length: 400 }, (_, i) => ({ ...policy.violations[1], resourceName: `r${i}`, message: "x".repeat(200) }));
+        const big = buildPlanReport({ project: "p", stack: "s", resources: [...RESOURCES, ...many], policy: { ...policy, violations, mandatoryCount: 400 } });
+        expect(renderText(big).length).toBeGreaterThan(MAX_MARKDOWN_CHARS);
+        const md = renderMarkdown(big);
+        expect(md.length).toBeLessThanOrEqual(MAX_MARKDOWN_CHARS);
+        expect(md).toMatch(/cost lines left out to fit a comment/);
+        expect(md).toContain("...and 350 more (run `npm run plan` for all of them).");
+        expect(md).toContain(`**${money(big.cost.total.monthly)}**`);
     });
 });

@@ -15,7 +15,7 @@ export * from "./architecture";
 export * from "./cost";
 export * from "./graph";
 export * from "./inventory";
-export { renderMarkdown, renderText, money } from "./render";
+export { MAX_MARKDOWN_CHARS, markdownMarker, renderMarkdown, renderText, money } from "./render";
 
 export interface PolicySummary {
     /** `evaluated`, or `unavailable` with `reason` when the pack could not be run. */

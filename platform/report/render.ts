@@ -242,7 +242,42 @@ export function markdownMarker(stack: string): string {
     return `<!-- scaled-web-plan:${stack} -->`;
 }
 
+/** GitHub refuses comments over 65,536 characters; the report keeps under this. */
+export const MAX_MARKDOWN_CHARS = 60000;
+
+/**
+ * Markdown for a pull-request comment. When the full report would not fit in a comment, the per-line
+ * cost table and the inventory tables are left out, then violations beyond the first 50 (the text and
+ * JSON formats always hold everything).
+ */
 export function renderMarkdown(report: PlanReport): string {
+    const full = markdown(report, { compact: false });
+    if (full.length <= MAX_MARKDOWN_CHARS) {
+        return full;
+    }
+    const compact = markdown(report, { compact: true });
+    if (compact.length <= MAX_MARKDOWN_CHARS) {
+        return compact;
+    }
+    const shortest = markdown(report, { compact: true, maxViolations: 50 });
+    if (shortest.length <= MAX_MARKDOWN_CHARS) {
+        return shortest;
+    }
+    // Last resort: cut at a line boundary.
+    const note = "\n\n(report cut to fit a pull-request comment; `npm run plan` prints all of it)\n";
+    const cut = shortest.slice(0, MAX_MARKDOWN_CHARS - note.length);
+    return cut.slice(0, cut.lastIndexOf("\n")) + note;
+}
+
+/** The first `n` rows, and a row saying how many were left out. */
+function firstRows(rows: string[][], n: number | undefined, what: string): string[][] {
+    if (n === undefined || rows.length <= n) {
+        return rows;
+    }
+    return [...rows.slice(0, n), [`...and ${rows.length - n} more ${what}`, ...rows[0].slice(1).map(() => "")]];
+}
+
+function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: number }): string {
     const out: string[] = [];
     const inv = report.inventory;
     const cost = report.cost;
@@ -282,9 +317,13 @@ export function renderMarkdown(report: PlanReport): string {
     } else {
         out.push(`${p.packName}: ${plural(p.policies, "policy", "policies")} evaluated, **${p.mandatory} mandatory**, ${p.advisory} advisory violations.${p.note ? ` (${p.note})` : ""}`, "");
         if (p.violations.length) {
-            out.push(...table(["Level", "Policy", "Resource", "Message"], p.violations.map((v) => [
+            const shown = p.violations.slice(0, opts.maxViolations ?? p.violations.length);
+            out.push(...table(["Level", "Policy", "Resource", "Message"], shown.map((v) => [
                 v.enforcementLevel, `\`${v.policyName}\``, v.resourceName ? `\`${v.resourceName}\` (${v.resourceType ?? "?"})` : "(stack)", v.message,
             ])), "");
+            if (shown.length < p.violations.length) {
+                out.push(`...and ${p.violations.length - shown.length} more (run \`npm run plan\` for all of them).`, "");
+            }
         }
     }
 
@@ -296,19 +335,28 @@ export function renderMarkdown(report: PlanReport): string {
         ...cost.byRegion.map((r) => [`region ${r.region}`, money(r.monthly), money(r.monthlyAtMax)]),
     ], ["l", "r", "r"]), "");
     out.push("<details><summary>By component and line</summary>", "");
-    out.push(...table(["Component", "Desired sizes", "At max"], cost.byComponent.map((c) => [c.component, money(c.monthly), money(c.monthlyAtMax)]), ["l", "r", "r"]), "");
-    out.push(...table(["Region", "Resource", "Quantity", "Monthly", "At max", "How"], cost.lines.map((l) => [
-        l.region, l.resource, `${fmt(l.quantity, 2)} x ${l.unit}`, money(l.monthly), money(l.monthlyAtMax), l.detail,
-    ]), ["l", "l", "l", "r", "r", "l"]), "", "</details>", "");
+    out.push(...table(["Component", "Desired sizes", "At max"], firstRows(cost.byComponent.map((c) => [c.component, money(c.monthly), money(c.monthlyAtMax)]), opts.compact ? 30 : undefined, "components"), ["l", "r", "r"]), "");
+    if (opts.compact) {
+        out.push(`(${cost.lines.length} cost lines left out to fit a comment; \`npm run plan -- --stack ${report.stack}\` lists them.)`, "", "</details>", "");
+    } else {
+        out.push(...table(["Region", "Resource", "Quantity", "Monthly", "At max", "How"], cost.lines.map((l) => [
+            l.region, l.resource, `${fmt(l.quantity, 2)} x ${l.unit}`, money(l.monthly), money(l.monthlyAtMax), l.detail,
+        ]), ["l", "l", "l", "r", "r", "l"]), "", "</details>", "");
+    }
     if (cost.unknown.length) {
         out.push("**Unknown prices** (left out of the totals, not guessed):", "", ...unknownGroups(report).map((u) => `- ${u}`), "");
     }
     out.push(`<sub>Prices: ${cost.source}. Spot: ${cost.spotAssumption}. Not estimated: ${cost.notEstimated.join("; ")}.</sub>`, "");
 
     out.push("<details><summary>Inventory</summary>", "");
-    out.push(...table(["Component", "Type", "Region", "Resources"], inv.byComponent.map((c) => [c.name, c.type, c.region, String(c.count)]), ["l", "l", "l", "r"]), "");
     out.push(...table(["Region", "Resources"], inv.byRegion.map((r) => [r.region, String(r.count)]), ["l", "r"]), "");
-    out.push(...table(["Type", "Count"], inv.byType.map((t) => [t.type, String(t.count)]), ["l", "r"]), "", "</details>", "");
+    if (opts.compact) {
+        out.push(`(per-component and per-type tables left out to fit a comment; \`npm run plan -- --stack ${report.stack}\` prints them.)`, "");
+    } else {
+        out.push(...table(["Component", "Type", "Region", "Resources"], inv.byComponent.map((c) => [c.name, c.type, c.region, String(c.count)]), ["l", "l", "l", "r"]), "");
+        out.push(...table(["Type", "Count"], inv.byType.map((t) => [t.type, String(t.count)]), ["l", "r"]), "");
+    }
+    out.push("</details>", "");
     out.push("<sub>Generated offline by `npm run plan` (Pulumi mock runtime, no cloud credentials).</sub>");
     return out.join("\n") + "\n";
 }
