@@ -202,7 +202,6 @@ export const rawConfigSchema = z.object({
         maxConnections: z.number().int().min(20).max(5000).optional(),
         iamAuthentication: z.boolean().default(true),
         pooling: z.object({
-            maxClientConnections: positive.default(1000),
             /** Percentage of max_connections the proxy may hold open. */
             maxConnectionsPercent: z.number().int().min(1).max(100).default(90),
         }).strict().default({}),

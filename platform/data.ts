@@ -7,9 +7,9 @@
  * group from the compute stage; the RDS Proxy also admits the private subnets of the secondary regions peered
  * with the primary (their writes go to it), and nothing else.
  *
- * `database.pooling.maxClientConnections` (seed 003: 1000) needs no setting here: RDS Proxy accepts far
- * more client connections than that and multiplexes them onto at most `maxConnectionsPercent` of
- * `max_connections` server connections.
+ * The seeds' PgBouncer limit of 1000 client connections needs no setting: RDS Proxy accepts far more
+ * client connections than that and multiplexes them onto at most `database.pooling.maxConnectionsPercent`
+ * of `max_connections` server connections.
  */
 import { Cache, MaxmemoryPolicy } from "../components/cache";
 import { Database, DatabaseRegion } from "../components/database";
