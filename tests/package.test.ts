@@ -93,5 +93,16 @@ describe("examples/consumer against the packed tarball", () => {
         expect(out.outputs.privateSubnetIds).toHaveLength(3);
         const vpc = out.resources.find((r: any) => r.type === "aws:ec2/vpc:Vpc");
         expect(vpc).toEqual({ type: "aws:ec2/vpc:Vpc", name: "orders-net-vpc", region: "eu-west-1" });
+        // Database and cache from the package, in the consumer's region, with the consumer's names.
+        const types = (t: string) => out.resources.filter((r: any) => r.type === t);
+        expect(types("scaled-web:data:Database").map((r: any) => r.name)).toEqual(["orders-db"]);
+        expect(types("aws:rds/instance:Instance").map((r: any) => r.name).sort()).toEqual(["orders-db-primary", "orders-db-replica-1"]);
+        expect(types("aws:elasticache/replicationGroup:ReplicationGroup").map((r: any) => [r.name, r.region])).toEqual([["orders-cache-cache", "eu-west-1"]]);
+        for (const r of out.resources.filter((x: any) => x.type.startsWith("aws:"))) {
+            expect({ name: r.name, region: r.region }).toEqual({ name: r.name, region: "eu-west-1" });
+        }
+        expect(out.outputs.databaseWriter).toMatch(/^orders-db-proxy\.proxy-.*\.eu-west-1\.rds\.amazonaws\.com:5432$/);
+        expect(out.outputs.databaseReader).toBe("reader.db.internal:5432");
+        expect(out.outputs.cacheEndpoint).toMatch(/eu-west-1|euwest1/);
     }, 120000);
 });

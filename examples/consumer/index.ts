@@ -1,8 +1,9 @@
-// Another team's stack, built from the platform's components. It installs the package like any other
+// Another team's stack, built from the platform's components: one region with its own network, a
+// PostgreSQL database behind RDS Proxy and a Valkey cache. It installs the package like any other
 // dependency (registry, git or a packed tarball) and passes its own provider and settings.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Network } from "@scaled-web/platform";
+import { Cache, Database, Network } from "@scaled-web/platform";
 
 const config = new pulumi.Config();
 const region = config.get("region") ?? "eu-west-1";
@@ -18,5 +19,36 @@ const network = new Network("orders-net", {
     tags,
 }, { provider });
 
+// The team's service runs in this security group (its own ECS service, Lambda or node group).
+const app = new aws.ec2.SecurityGroup("orders-app", {
+    vpcId: network.vpcId,
+    description: "orders service tasks",
+    tags,
+}, { provider });
+
+const db = new Database("orders-db", {
+    region,
+    instanceClass: "db.m7g.large",
+    memoryGiB: 8,
+    allocatedStorageGiB: 50,
+    maxConnections: 150,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    allowedSecurityGroupIds: { app: app.id },
+    readReplicas: 1,
+    tags,
+}, { provider });
+
+const cache = new Cache("orders-cache", {
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    allowedSecurityGroupIds: { app: app.id },
+    purposes: { cache: { nodeType: "cache.t4g.small" } },
+    tags,
+}, { provider });
+
 export const vpcId = network.vpcId;
 export const privateSubnetIds = network.privateSubnetIds;
+export const databaseWriter = db.writerEndpoint;
+export const databaseReader = db.endpoints[region].reader;
+export const cacheEndpoint = cache.endpoints.cache;
