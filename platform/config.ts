@@ -1,6 +1,3 @@
-// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
-// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
-// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * The stack's configuration: one schema for everything in `Pulumi.<stack>.yaml`, read once and
  * validated before any resource is created. A bad file fails with a single `ConfigError` listing
@@ -694,7 +691,8 @@ export function loadConfig(): PlatformConfig {
     const issues: ConfigIssue[] = [];
     for (const key of CONFIG_KEYS) {
         const text = cfg.get(key);
-        if (text === undefined) {
+        // An empty value (e.g. a project default of "") means "not set".
+        if (text === undefined || text === "") {
             continue;
         }
         try {

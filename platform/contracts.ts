@@ -1,6 +1,3 @@
-// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
-// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
-// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * What each area of the reference program hands to the next. Areas are wired in `platform/program.ts`
  * in this order per region: network -> compute -> images -> data -> edge -> workloads -> observability,

@@ -1,6 +1,3 @@
-// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
-// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
-// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * What the offline mock runtime answers for resources and invokes: the inputs echoed back plus the
  * computed attributes a real provider would fill in (ids, ARNs, endpoints, DNS names), all derived

@@ -1,6 +1,3 @@
-// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
-// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
-// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * The reference program: everything one stack provisions, built from the components. `index.ts` runs
  * it under the Pulumi CLI; `platform/offline.ts` runs the same function under the mock runtime.
@@ -37,10 +34,28 @@ export function regionCode(region: string): string {
     return `${geo}${short}${n}`;
 }
 
+/** Stack outputs of one region. */
+export interface RegionOutputs {
+    readonly role: string;
+    readonly weight: number;
+    readonly vpcId: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    readonly loadBalancerDnsName: pulumi.Output<string>;
+    /** Where this region's workloads write (the RDS Proxy in front of the primary). */
+    readonly databaseWriterEndpoint: pulumi.Output<string>;
+    /** Where this region's workloads read (its replicas through the private reader record). */
+    readonly databaseReaderEndpoint: pulumi.Output<string>;
+    readonly warningTopicArn: pulumi.Output<string>;
+    readonly criticalTopicArn: pulumi.Output<string>;
+}
+
+/** The stack's outputs (`pulumi stack output`). Secrets (passwords, cache URLs) are never exported. */
 export interface PlatformOutputs {
     readonly environment: string;
     readonly tier: string;
-    readonly regions: Record<string, { weight: number; role: string; vpcId: pulumi.Output<string> }>;
+    /** Public names served by weighted DNS, e.g. `api.example.com`, `ws.example.com`. */
+    readonly hostnames: readonly string[];
+    readonly regions: Record<string, RegionOutputs>;
 }
 
 /** Creates the region's provider and network: the context every other area builds on. */
@@ -86,12 +101,27 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
     // Stage observability (platform/observability.ts): alarms, dashboards, SNS per region.
-    wireObservability(config, regions, { compute, data, edge, dns });
+    const observability = wireObservability(config, regions, { compute, data, edge, dns });
 
     return {
         environment: config.environment,
         tier: config.tier,
-        regions: Object.fromEntries(regions.map((r) => [r.region.name, { weight: r.region.weight, role: r.region.role, vpcId: r.network.vpcId }])),
+        hostnames: dns.fqdns,
+        regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {
+            const name = r.region.name;
+            const obs = observability.regions.get(name)!;
+            return [name, {
+                role: r.region.role,
+                weight: r.region.weight,
+                vpcId: r.network.vpcId,
+                clusterName: compute.get(name)!.clusterName,
+                loadBalancerDnsName: edge.get(name)!.dnsName,
+                databaseWriterEndpoint: data.get(name)!.writerEndpoint,
+                databaseReaderEndpoint: data.get(name)!.readerEndpoint,
+                warningTopicArn: obs.warningTopicArn,
+                criticalTopicArn: obs.criticalTopicArn,
+            }];
+        })),
     };
 }
 

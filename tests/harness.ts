@@ -1,6 +1,3 @@
-// >>> TEAM NOTE (temporary, removed by the lead before release): several engineers are editing this tree in
-// >>> parallel. Read /tmp/briefs/common.md for the shared rules (no git commit/stash/reset/checkout, no npm install,
-// >>> which shared files you may edit and how, what the harness offers). Only the lead commits.
 /**
  * Test harness: runs the real program (or one component) under Pulumi's mock runtime and returns every
  * registered resource, with helpers to query them. Every run awaits all outputs before it returns.
@@ -17,6 +14,21 @@ export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
 }
 
 /**
+ * Runs `fn` with JavaScript stack traces switched off. Pulumi's SDK captures a stack trace for every
+ * promise it tracks, which under ts-jest's source maps is most of a mocked run's CPU; the tests never
+ * read those traces. Errors keep their messages; assertion failures (outside runs) keep their traces.
+ */
+async function withoutStackTraces<T>(fn: () => Promise<T>): Promise<T> {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        return await fn();
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
+}
+
+/**
  * Runs `index.ts`'s program for `stack` with that stack's `Pulumi.<stack>.yaml` (plus `Pulumi.yaml`
  * defaults). `overrides` replaces whole keys (`{ "scaled-web:tier": "medium" }`; objects are JSON-encoded).
  */
@@ -30,13 +42,13 @@ export async function runStack(stack: string, overrides: Record<string, unknown>
             config[key] = typeof v === "string" ? v : JSON.stringify(v);
         }
     }
-    const run = await runOffline(() => platformProgram(), { project, stack, config });
+    const run = await withoutStackTraces(() => runOffline(() => platformProgram(), { project, stack, config }));
     return new StackRun(run);
 }
 
 /** Runs `build` (which creates components) in a mocked stack named `test`. */
 export async function runComponent<T>(build: () => T, stack = "test"): Promise<StackRun<pulumi.Unwrap<T>>> {
-    const run = await runOffline(build, { project: "scaled-web", stack });
+    const run = await withoutStackTraces(() => runOffline(build, { project: "scaled-web", stack }));
     return new StackRun(run);
 }
 

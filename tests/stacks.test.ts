@@ -54,11 +54,21 @@ describe.each(["dev", "prod"])("the %s stack under the mock runtime", (stack) =>
         expect(nats.length).toBe(stack === "prod" ? 6 : 1);
     });
 
-    test("stack outputs resolve", () => {
+    test("stack outputs resolve to the regions' endpoints and carry no secret", () => {
         expect(run.outputs.environment).toBe(stack);
-        for (const region of Object.values(run.outputs.regions)) {
-            expect(region.vpcId).toMatch(/-vpc-id$/);
+        const domain = stack === "prod" ? "scaled-web.example.com" : "dev.scaled-web.example.com";
+        expect([...run.outputs.hostnames].sort()).toEqual([`api.${domain}`, `ws.${domain}`]);
+        for (const [name, region] of Object.entries(run.outputs.regions)) {
+            const code = name === "us-east-1" ? "use1" : "usw2";
+            expect(region.vpcId).toBe(`${stack}-${code}-net-vpc-id`);
+            expect(region.clusterName).toMatch(new RegExp(`^${stack}-${code}-eks`));
+            expect(region.loadBalancerDnsName).toMatch(new RegExp(`\\.${name}\\.elb\\.amazonaws\\.com$`));
+            // Every region writes through the proxy in the primary region.
+            expect(region.databaseWriterEndpoint).toMatch(/\.proxy-.*\.us-east-1\.rds\.amazonaws\.com:5432$/);
+            expect(region.databaseReaderEndpoint).toBe("reader.db.internal:5432");
+            expect(region.criticalTopicArn).toMatch(new RegExp(`^arn:aws:sns:${name}:`));
         }
+        expect(JSON.stringify(run.outputs)).not.toMatch(/mock-password|rediss:\/\//);
     });
 
     test("every custom resource has a component parent (nothing floats at the stack root but providers)", () => {
@@ -81,6 +91,12 @@ describe("bad stack config", () => {
         expect(error).toBeInstanceOf(ConfigError);
         expect((error as Error).message).toMatch(/scaled-web:regions\.\*\.weight: weights must sum to 100, got 90/);
         expect((error as Error).message).toMatch(/exactly one region must have role "primary", got 2/);
+    });
+
+    test("a stack without hostedZoneId takes the project default (empty: look the zone up by name)", async () => {
+        const run = await runStack("dev", { hostedZoneId: undefined });
+        expect(run.invokes.map((i) => i.token)).toContain("aws:route53/getZone:getZone");
+        expect(run.invokes.find((i) => i.token === "aws:route53/getZone:getZone")?.inputs.name).toBe("dev.scaled-web.example.com");
     });
 
     test("an unknown key in the project namespace is reported", async () => {
