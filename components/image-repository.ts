@@ -4,7 +4,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGE_REFERENCE, Problems, show } from "./validation";
+import { IMAGE_REFERENCE, Problems, instanceCpuArchitecture, show } from "./validation";
 
 /** The services a web platform ships by default: HTTP API, WebSocket gateway, queue worker. */
 export const DEFAULT_IMAGE_SERVICES: readonly string[] = ["api", "ws", "worker"];
@@ -186,21 +186,10 @@ export function lifecyclePolicyDocument(keepTaggedImages: number, expireUntagged
     });
 }
 
-/**
- * CPU architecture of an EC2 instance type: Graviton families carry a `g` among the attribute letters
- * after the generation (`m7g`, `c7gn`, `r6gd`, `im4gn`, `is4gen`), and `a1` is the first Graviton.
- * Returns undefined for a string that is not an instance type.
- */
+/** Docker architecture name of an EC2 instance type (see `instanceCpuArchitecture`); undefined when it is not one. */
 export function architectureOfInstanceType(instanceType: string): "amd64" | "arm64" | undefined {
-    const m = /^([a-z]+)(\d+)([a-z-]*)\./.exec(instanceType);
-    if (!m) {
-        return undefined;
-    }
-    const [, family, generation, attributes] = m;
-    if (`${family}${generation}` === "a1" || attributes.replace(/-.*$/, "").includes("g")) {
-        return "arm64";
-    }
-    return "amd64";
+    const arch = instanceCpuArchitecture(instanceType);
+    return arch === undefined ? undefined : arch === "arm64" ? "arm64" : "amd64";
 }
 
 /**

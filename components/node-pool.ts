@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { DNS_LABEL, EC2_INSTANCE_TYPE, Problems, show } from "./validation";
+import { DNS_LABEL, EC2_INSTANCE_TYPE, Problems, instanceCpuArchitecture, show } from "./validation";
 
 export type CapacityType = "on-demand" | "spot";
 export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
@@ -128,10 +128,9 @@ export function isRestrictedLabelKey(key: string): boolean {
     return reserved && !allowed;
 }
 
-/** CPU architecture of an instance type: Graviton families (`m7g`, `c6gn`, `t4g`, `a1`) are arm64. */
+/** CPU architecture of a (validated) instance type: Graviton families (`m7g`, `c6gn`, `t4g`, `a1`) are arm64. */
 export function instanceArchitecture(instanceType: string): "arm64" | "x86_64" {
-    const family = instanceType.split(".")[0];
-    return family === "a1" || /^[a-z]+\d+g[a-z]*$/.test(family) ? "arm64" : "x86_64";
+    return instanceCpuArchitecture(instanceType) ?? "x86_64";
 }
 
 /** SSM parameter holding the recommended EKS-optimized AL2023 AMI for a version and architecture. */

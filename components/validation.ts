@@ -71,6 +71,20 @@ export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a
 /** An EC2 instance type such as `m7i.large`, `c6gn.16xlarge`, `u-6tb1.metal`. */
 export const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[0-9]+xl)?)$/;
 
+/**
+ * CPU architecture of an EC2 instance type: Graviton families carry a `g` among the attribute letters
+ * after the generation (`m7g`, `c7gn`, `r6gd`, `im4gn`, `is4gen`), and `a1` is the first Graviton.
+ * Returns undefined for a string that is not an instance type.
+ */
+export function instanceCpuArchitecture(instanceType: string): "arm64" | "x86_64" | undefined {
+    const m = /^([a-z]+)(\d+)([a-z-]*)\./.exec(instanceType);
+    if (!m) {
+        return undefined;
+    }
+    const [, family, generation, attributes] = m;
+    return `${family}${generation}` === "a1" || attributes.replace(/-.*$/, "").includes("g") ? "arm64" : "x86_64";
+}
+
 /** Kubernetes resource quantity (`250m`, `1`, `0.5`, `128Mi`, `1G`, `1e3`). */
 export const K8S_QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
 
