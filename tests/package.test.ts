@@ -39,7 +39,8 @@ describe("npm pack", () => {
             "package.json", "README.md", "CHANGELOG.md",
             "dist/components/index.js", "dist/components/index.d.ts",
             "dist/components/network.js", "dist/components/network.d.ts",
-            "dist/platform/offline.js", "dist/policy-pack/policies/index.js",
+            "dist/platform/offline.js", "dist/policy-pack/policies/index.js", "dist/policy-pack/runner.js",
+            "policy-pack/config/dev.json", "policy-pack/config/prod.json",
         ]));
         expect(files.filter((f) => /(^|\/)tests?\/|\.test\.|\.spec\.|\.map$|^examples\/|\.ts$(?<!\.d\.ts$)/.test(f))).toEqual([]);
     });
@@ -84,8 +85,15 @@ describe("examples/consumer against the packed tarball", () => {
         const runner = path.join(app, "run-offline.js");
         fs.writeFileSync(runner, [
             `const { runOffline } = require("${PKG.name}/testing");`,
+            `const { allPolicies } = require("${PKG.name}/policy");`,
+            `const { evaluatePolicies, loadPolicyConfig } = require("${PKG.name}/policy/runner");`,
             `runOffline(() => require("./bin/index.js"), { project: "orders-service-infra", stack: "dev", config: { "orders-service-infra:region": "eu-west-1" } })`,
-            "  .then((r) => process.stdout.write(JSON.stringify({ outputs: r.outputs, resources: r.resources.map((x) => ({ type: x.type, name: x.name, region: x.region })) })))",
+            "  .then((r) => process.stdout.write(JSON.stringify({",
+            "    outputs: r.outputs,",
+            "    resources: r.resources.map((x) => ({ type: x.type, name: x.name, region: x.region })),",
+            "    policyCount: allPolicies.length,",
+            "    policies: evaluatePolicies(r.resources, { config: loadPolicyConfig(\"prod\") }),",
+            "  })))",
             "  .catch((e) => { console.error(e); process.exit(1); });",
         ].join("\n"));
         const out = JSON.parse(execFileSync(process.execPath, [runner], { cwd: app, encoding: "utf8" }));
@@ -104,5 +112,10 @@ describe("examples/consumer against the packed tarball", () => {
         expect(out.outputs.databaseWriter).toMatch(/^orders-db-proxy\.proxy-.*\.eu-west-1\.rds\.amazonaws\.com:5432$/);
         expect(out.outputs.databaseReader).toBe("reader.db.internal:5432");
         expect(out.outputs.cacheEndpoint).toMatch(/eu-west-1|euwest1/);
+        // The shipped policies and their offline evaluator work on the consumer's own resources, with the
+        // packaged prod policy config: the Database and Cache defaults meet the prod guardrails.
+        expect(out.policyCount).toBeGreaterThanOrEqual(20);
+        expect(out.policies.packName).toBe("scaled-web-guardrails");
+        expect(out.policies.violations.filter((v: any) => v.enforcementLevel === "mandatory")).toEqual([]);
     }, 120000);
 });
