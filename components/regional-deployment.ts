@@ -11,7 +11,8 @@ import {
     containerEnvFrom,
     containerSecurityContext,
     podSecurityContext,
-    restrictedNamespaceLabels,
+    ZONE_TOPOLOGY_KEY,
+    workloadNamespace,
     tmpVolume,
     tmpVolumeMount,
     validateEnv,
@@ -34,7 +35,6 @@ export const DEFAULT_MAX_UNAVAILABLE = 1;
 /** kube-proxy's default ClientIP affinity timeout (3 h), stated explicitly. */
 export const DEFAULT_SESSION_AFFINITY_TIMEOUT_SECONDS = 10800;
 
-export const ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone";
 export const HOSTNAME_TOPOLOGY_KEY = "kubernetes.io/hostname";
 /** Label EKS managed node groups put on spot nodes; excluded as well in case a pool lacks `node-type`. */
 export const EKS_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType";
@@ -270,14 +270,7 @@ export class RegionalDeployment extends pulumi.ComponentResource {
         };
         const healthPath = args.healthPath ?? DEFAULT_HEALTH_PATH;
 
-        if (args.namespace === undefined) {
-            const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-                metadata: { name: args.app, labels: restrictedNamespaceLabels() },
-            }, child);
-            this.namespace = ns.metadata.name;
-        } else {
-            this.namespace = pulumi.output(args.namespace);
-        }
+        this.namespace = workloadNamespace(name, args.app, args.namespace, this);
 
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deploy`, {
             metadata: { name: args.app, namespace: this.namespace, labels },

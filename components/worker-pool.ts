@@ -12,7 +12,8 @@ import {
     containerEnvFrom,
     containerSecurityContext,
     podSecurityContext,
-    restrictedNamespaceLabels,
+    ZONE_TOPOLOGY_KEY,
+    workloadNamespace,
     tmpVolume,
     tmpVolumeMount,
     validateEnv,
@@ -240,14 +241,7 @@ export class WorkerPool extends pulumi.ComponentResource {
             "app.kubernetes.io/managed-by": "pulumi",
         };
 
-        if (args.namespace === undefined) {
-            const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-                metadata: { name: app, labels: restrictedNamespaceLabels() },
-            }, child);
-            this.namespace = ns.metadata.name;
-        } else {
-            this.namespace = pulumi.output(args.namespace);
-        }
+        this.namespace = workloadNamespace(name, app, args.namespace, this);
 
         this.triggerAuthentication = new k8s.apiextensions.CustomResource(`${name}-queue-auth`, {
             apiVersion: "keda.sh/v1alpha1",
@@ -294,7 +288,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                             // Spot capacity is reclaimed per zone; spreading limits what one reclaim takes.
                             topologySpreadConstraints: [{
                                 maxSkew: 1,
-                                topologyKey: "topology.kubernetes.io/zone",
+                                topologyKey: ZONE_TOPOLOGY_KEY,
                                 whenUnsatisfiable: "ScheduleAnyway",
                                 labelSelector: { matchLabels: selector },
                             }],

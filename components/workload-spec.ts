@@ -242,3 +242,20 @@ export function restrictedNamespaceLabels(): Record<string, string> {
         "app.kubernetes.io/managed-by": "pulumi",
     };
 }
+
+/** Topology key of the zone spread constraints. */
+export const ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone";
+
+/**
+ * The namespace a workload component deploys into: `given` when the caller passes one, otherwise a new
+ * Namespace `<name>-ns` called `app`, labelled for the "restricted" Pod Security Standard.
+ */
+export function workloadNamespace(name: string, app: string, given: pulumi.Input<string> | undefined, parent: pulumi.Resource): pulumi.Output<string> {
+    if (given !== undefined) {
+        return pulumi.output(given);
+    }
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+        metadata: { name: app, labels: restrictedNamespaceLabels() },
+    }, { parent });
+    return ns.metadata.name;
+}
