@@ -88,36 +88,9 @@ export function instanceCpuArchitecture(instanceType: string): "arm64" | "x86_64
 /** Kubernetes resource quantity (`250m`, `1`, `0.5`, `128Mi`, `1G`, `1e3`). */
 export const K8S_QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
 
-/**
- * Parses a Kubernetes CPU quantity into millicores (`"250m"` -> 250, `"2"` -> 2000).
- * Returns `undefined` when the string is not a CPU quantity.
- */
-export function cpuMillicores(q: string): number | undefined {
-    const m = /^([0-9]+(?:\.[0-9]+)?)(m?)$/.exec(q.trim());
-    if (!m) {
-        return undefined;
-    }
-    const n = Number(m[1]);
-    return m[2] === "m" ? n : n * 1000;
-}
-
-const MEMORY_UNITS: Readonly<Record<string, number>> = {
-    "": 1,
-    k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5,
-};
-
-/**
- * Parses a Kubernetes memory quantity into bytes (`"128Mi"` -> 134217728, `"1G"` -> 1e9).
- * Returns `undefined` when the string is not a memory quantity.
- */
-export function memoryBytes(q: string): number | undefined {
-    const m = /^([0-9]+(?:\.[0-9]+)?)(k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(q.trim());
-    if (!m) {
-        return undefined;
-    }
-    return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
-}
+// The quantity parsers live with the policy pack, which must stay self-contained when `pulumi policy
+// publish` packs its folder alone; the library re-exports them so both judge quantities the same way.
+export { cpuMillicores, memoryBytes } from "../policy-pack/policies/quantity";
 
 /**
  * A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`.

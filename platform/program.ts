@@ -1,6 +1,6 @@
 /**
  * The reference program: everything one stack provisions, built from the components. `index.ts` runs
- * it under the Pulumi CLI; `platform/offline.ts` runs the same function under the mock runtime.
+ * it under the Pulumi CLI; `toolkit/offline.ts` runs the same function under the mock runtime.
  *
  * Per region (primary first): an explicit aws.Provider, then the network and everything that sits in it.
  * Each area wires itself in its own module (platform/<area>.ts) and is called from here in dependency order.

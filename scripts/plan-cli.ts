@@ -12,10 +12,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_KEYS, ConfigError, PROJECT_NAME, PlatformConfig, parseConfig } from "../platform/config";
-import { RegisteredResource, StackFileError, readStackConfig, runOffline } from "../platform/offline";
+import { RegisteredResource, StackFileError, readStackConfig, runOffline } from "../toolkit/offline";
 import { platformProgram } from "../platform/program";
-import { PlanReport, buildPlanReport, money, renderMarkdown, renderText } from "../platform/report";
-import { CONFIG_DIR as POLICY_CONFIG_DIR, evaluatePoliciesAsync, loadPolicyConfig } from "../policy-pack/runner";
+import { PlanReport, buildPlanReport, money, renderMarkdown, renderText } from "../toolkit/report";
+import { CONFIG_DIR as POLICY_CONFIG_DIR, evaluatePoliciesAsync, loadPolicyConfig } from "../toolkit/policy-runner";
 
 export const FORMATS = ["text", "markdown", "json"] as const;
 export type Format = (typeof FORMATS)[number];

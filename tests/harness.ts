@@ -3,10 +3,10 @@
  * registered resource, with helpers to query them. Every run awaits all outputs before it returns.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { OfflineRun, RegisteredResource, readStackConfig, runOffline } from "../platform/offline";
+import { OfflineRun, RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
 import { PlatformOutputs, platformProgram } from "../platform/program";
 
-export type { RegisteredResource } from "../platform/offline";
+export type { RegisteredResource } from "../toolkit/offline";
 
 /** Resolves any Output (or plain value) to its value. */
 export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {

@@ -17,7 +17,7 @@ import {
     taggedImage,
     validateImageRepositoryArgs,
 } from "../components/image-repository";
-import { MOCK_ACCOUNT_ID } from "../platform/offline";
+import { MOCK_ACCOUNT_ID } from "../toolkit/offline";
 import { RegisteredResource, StackRun, runComponent, valueOf } from "./harness";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;

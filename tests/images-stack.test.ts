@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import type { Network } from "../components/network";
 import { ConfigError, PlatformConfig, parseConfig } from "../platform/config";
 import * as imagesModule from "../platform/images";
-import { MOCK_ACCOUNT_ID, readStackConfig } from "../platform/offline";
+import { MOCK_ACCOUNT_ID, readStackConfig } from "../toolkit/offline";
 import { RegionContext, regionCode } from "../platform/program";
 import { RegisteredResource, StackRun, runComponent, runStack, valueOf } from "./harness";
 

@@ -39,7 +39,7 @@ describe("npm pack", () => {
             "package.json", "README.md", "CHANGELOG.md",
             "dist/components/index.js", "dist/components/index.d.ts",
             "dist/components/network.js", "dist/components/network.d.ts",
-            "dist/platform/offline.js", "dist/policy-pack/policies/index.js", "dist/policy-pack/runner.js",
+            "dist/toolkit/offline.js", "dist/policy-pack/policies/index.js", "dist/toolkit/policy-runner.js",
             "policy-pack/config/dev.json", "policy-pack/config/prod.json",
         ]));
         expect(files.filter((f) => /(^|\/)tests?\/|\.test\.|\.spec\.|\.map$|^examples\/|\.ts$(?<!\.d\.ts$)/.test(f))).toEqual([]);

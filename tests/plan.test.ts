@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { fourRegionProd, median } from "../scripts/bench-cli";
-import { money } from "../platform/report";
+import { money } from "../toolkit/report";
 import { EXIT, PlanResult, USAGE, parseArgs, plan, rawConfigFrom, render } from "../scripts/plan-cli";
 
 const ROOT = path.resolve(__dirname, "..");

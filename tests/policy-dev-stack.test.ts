@@ -3,8 +3,8 @@
  * and the same resources under `config/prod.json` are held to prod's bar, failing exactly where dev
  * deliberately differs from prod (single-AZ database without replicas or deletion protection).
  */
-import type { RegisteredResource } from "../platform/offline";
-import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../policy-pack/runner";
+import type { RegisteredResource } from "../toolkit/offline";
+import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { runStack } from "./harness";
 
 let resources: RegisteredResource[];

@@ -3,8 +3,8 @@
  * each policy a compliant set that passes and violating sets reported with their messages.
  */
 import { Policy } from "@pulumi/policy";
-import type { RegisteredResource } from "../platform/offline";
-import { PolicyPackDefinition, evaluatePolicies } from "../policy-pack/runner";
+import type { RegisteredResource } from "../toolkit/offline";
+import { PolicyPackDefinition, evaluatePolicies } from "../toolkit/policy-runner";
 import {
     allPolicies, decodeUserData, globToRegExp, nodeRegistrationFromUserData, parseTaint, selectorMatches, toleratesTaint,
 } from "../policy-pack/policies";

@@ -6,11 +6,11 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import type { RegisteredResource } from "../platform/offline";
+import type { RegisteredResource } from "../toolkit/offline";
 import { PACK_NAME, allPolicies } from "../policy-pack/policies";
 import {
     PolicyConfigError, PolicyPackDefinition, evaluatePolicies, evaluatePoliciesAsync, loadPolicyConfig, resolvePolicyConfig, validateAgainstSchema,
-} from "../policy-pack/runner";
+} from "../toolkit/policy-runner";
 
 const PROVIDER_URN = "urn:pulumi:test::scaled-web::pulumi:providers:aws::aws-us-west-2";
 

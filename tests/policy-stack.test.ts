@@ -3,8 +3,8 @@
  * offline under `config/prod.json`, has no mandatory violation; a weakened copy of the same resources
  * (replicas 1, limits removed, encryption off, ...) is caught by the expected policies.
  */
-import type { RegisteredResource } from "../platform/offline";
-import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../policy-pack/runner";
+import type { RegisteredResource } from "../toolkit/offline";
+import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { allPolicies } from "../policy-pack/policies";
 import { runStack } from "./harness";
 

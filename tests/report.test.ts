@@ -2,12 +2,12 @@
  * The plan report's pure parts on a hand-made resource list: inventory counts, region resolution,
  * architecture read-back, cost arithmetic against the price table, unknown prices, and the renderers.
  */
-import type { RegisteredResource } from "../platform/offline";
-import { EC2_INSTANCES, HOURS_PER_MONTH, SPOT_DISCOUNT } from "../platform/prices";
+import type { RegisteredResource } from "../toolkit/offline";
+import { EC2_INSTANCES, HOURS_PER_MONTH, SPOT_DISCOUNT } from "../toolkit/prices";
 import {
     MAX_MARKDOWN_CHARS, ResourceGraph, buildInventory, buildPlanReport, keyInName, money, onDemandCount, placementOf, renderMarkdown, renderText, summarizePolicy,
-} from "../platform/report";
-import type { PolicyReport } from "../policy-pack/report-types";
+} from "../toolkit/report";
+import type { PolicyReport } from "../toolkit/report-types";
 
 const STACK_URN = "urn:pulumi:test::scaled-web::pulumi:pulumi:Stack::scaled-web-test";
 

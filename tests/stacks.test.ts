@@ -1,5 +1,5 @@
 import { ConfigError } from "../platform/config";
-import { StackFileError, readStackConfig } from "../platform/offline";
+import { StackFileError, readStackConfig } from "../toolkit/offline";
 import { StackRun, runStack } from "./harness";
 
 describe("stack config files", () => {

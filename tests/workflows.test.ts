@@ -180,7 +180,7 @@ describe("plan-comment.yml", () => {
 
     test("the marker it looks for is the one the Markdown report starts with", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { markdownMarker } = require("../platform/report/render");
+        const { markdownMarker } = require("../toolkit/report/render");
         expect(markdownMarker("prod")).toBe("<!-- scaled-web-plan:prod -->");
     });
 });

@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { cpuMillicores, memoryBytes } from "../../components/validation";
+import { cpuMillicores, memoryBytes } from "./quantity";
 import { DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, configOf, containersOf, inExcludedNamespace, k8sDisplayName, matchesAny, validateWorkloads } from "./common";
 
 export const DEFAULT_MAX_CPU = "4";

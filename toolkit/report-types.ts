@@ -1,5 +1,5 @@
 /**
- * The shape of an offline policy evaluation, shared by the runner (policy-pack/runner.ts), the tests
+ * The shape of an offline policy evaluation, shared by the runner (toolkit/policy-runner.ts), the tests
  * and `npm run plan`.
  */
 export type EnforcementLevel = "mandatory" | "advisory" | "remediate" | "disabled";

@@ -153,7 +153,7 @@ export const MOCK_CALLS: Record<string, (inputs: Record<string, any>, ctx: MockC
 export function mockCall(token: string, inputs: Record<string, any>, ctx: MockContext): Record<string, any> {
     const answer = MOCK_CALLS[token];
     if (!answer) {
-        throw new Error(`offline mock has no answer for invoke ${token}; add one to platform/mock-outputs.ts`);
+        throw new Error(`offline mock has no answer for invoke ${token}; add one to toolkit/mock-outputs.ts`);
     }
     return answer(inputs, ctx);
 }

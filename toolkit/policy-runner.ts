@@ -23,8 +23,8 @@ import type {
     ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import type { RegisteredResource } from "../platform/offline";
-import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, allPolicies } from "./policies";
+import type { RegisteredResource } from "./offline";
+import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, allPolicies } from "../policy-pack/policies";
 import { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
 
 export type { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
@@ -32,8 +32,8 @@ export type { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-t
 export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 
 /** Directory of the per-stack `--policy-pack-config` files (`policy-pack/config`, also from a `dist/` build). */
-export const CONFIG_DIR = [path.join(__dirname, "config"), path.resolve(__dirname, "..", "..", "policy-pack", "config")].find((d) => fs.existsSync(d)) ??
-    path.join(__dirname, "config");
+export const CONFIG_DIR = [path.resolve(__dirname, "..", "policy-pack", "config"), path.resolve(__dirname, "..", "..", "policy-pack", "config")].find((d) => fs.existsSync(d)) ??
+    path.resolve(__dirname, "..", "policy-pack", "config");
 
 /** A pack to evaluate: this project's by default, or any other set of CrossGuard policies. */
 export interface PolicyPackDefinition {

@@ -9,7 +9,7 @@
  */
 import { cpuMillicores, memoryBytes } from "../../components/validation";
 import type { RegisteredResource } from "../offline";
-import type { PlatformConfig } from "../config";
+import type { PlatformConfig } from "../../platform/config";
 import { CACHE_NODES, EC2_INSTANCES, RDS_INSTANCES } from "../prices";
 import { GLOBAL, ResourceGraph, k8sName, k8sNamespace, providerUrn, regionCodeOf } from "./graph";
 

@@ -1,13 +1,13 @@
 /**
  * Monthly cost estimate of a stack from the resources it registers and the checked-in price table
- * (`platform/prices.ts`). Every line says what it priced and how; anything without a price in the table
+ * (`toolkit/prices.ts`). Every line says what it priced and how; anything without a price in the table
  * (a type, a class, a region) is listed under `unknown` and left out of the totals, never guessed.
  *
  * Node pools are priced at their desired size (`monthly`) and at their max size (`monthlyAtMax`), so the
  * report shows both the baseline and what full scale-out costs.
  */
 import type { RegisteredResource } from "../offline";
-import type { PlatformConfig } from "../config";
+import type { PlatformConfig } from "../../platform/config";
 import {
     CACHE_NODES, EC2_INSTANCES, FIXED, HOURS_PER_MONTH, NOT_ESTIMATED, PRICE_SOURCE, PRICED_REGIONS, RDS_INSTANCES,
     RDS_PROXY_VCPU_HOUR, RDS_STORAGE_GB_MONTH, SPOT_ASSUMPTION, SPOT_DISCOUNT, VALKEY_NODE_FACTOR,

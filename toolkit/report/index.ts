@@ -3,9 +3,9 @@
  * monthly cost, built from the resources an offline run registered. Pure (no Pulumi runtime needed), so
  * it is tested on hand-made resource lists; `scripts/plan-cli.ts` runs the program and prints it.
  */
-import type { PlatformConfig } from "../config";
+import type { PlatformConfig } from "../../platform/config";
 import type { RegisteredResource } from "../offline";
-import type { PolicyReport, PolicyViolation } from "../../policy-pack/report-types";
+import type { PolicyReport, PolicyViolation } from "../report-types";
 import { Architecture, buildArchitecture } from "./architecture";
 import { CostReport, estimateCost } from "./cost";
 import { ResourceGraph } from "./graph";

@@ -1,0 +1,20 @@
+/**
+ * The offline toolkit: everything that proves a stack without a cloud account or the Pulumi CLI.
+ *
+ * - `runOffline` runs a Pulumi program under the mock runtime and returns what it registered;
+ * - `evaluatePolicies` / `evaluatePoliciesAsync` judge those resources with the policy pack, as
+ *   CrossGuard would, under a stack's policy config (`loadPolicyConfig`);
+ * - `buildPlanReport`, `renderText` and `renderMarkdown` make the report `npm run plan` prints.
+ *
+ * The toolkit depends on the library (`components/`), the reference program's config types
+ * (`platform/config.ts`) and the policy pack (`policy-pack/policies`); none of those import it.
+ */
+export { MOCK_ACCOUNT_ID, StackFileError, readStackConfig, runOffline } from "./offline";
+export type { OfflineOptions, OfflineRun, RegisteredResource } from "./offline";
+export {
+    CONFIG_DIR as POLICY_CONFIG_DIR, DEFAULT_PACK, PolicyConfigError, evaluatePolicies, evaluatePoliciesAsync, loadPolicyConfig,
+} from "./policy-runner";
+export type { EvaluateOptions, PolicyPackConfigFile, PolicyPackDefinition } from "./policy-runner";
+export type { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
+export { buildPlanReport, money, renderMarkdown, renderText } from "./report";
+export type { PlanInput, PlanReport } from "./report";
