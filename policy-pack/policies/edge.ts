@@ -4,10 +4,17 @@
  *
  * Load balancer types are matched on the current `aws:lb/...` tokens and their `aws:alb/...` aliases
  * (the deprecated awsguard pack matched `aws:elasticloadbalancingv2/...`, which @pulumi/aws v6+ never registers).
+ *
+ * Preview-aware (see common.ts): plain props, the decisive field first (the TLS policy before the
+ * certificate, the CIDR and ports before the group); unknown ARNs and ids are present; groups are joined
+ * to rules and load balancers by dependency when their ids are unknown.
  */
 import * as aws from "@pulumi/aws";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { configOf, identitiesOf, label, matchesAny, refersTo } from "./common";
+import {
+    MaybeUnknown, UNKNOWN, UndecidableError, Undecided, configOf, identitiesOf, isKnownString, isSet, isUnknown, label, linkedResources, matchesAny,
+    numOf, onRaw, propsOf, refersTo,
+} from "./common";
 
 /** TLS 1.3 (with 1.2 fallback) and forward-secret policies only. */
 export const DEFAULT_ALLOWED_SSL_POLICIES: readonly string[] = ["ELBSecurityPolicy-TLS13-*", "ELBSecurityPolicy-FS-1-2-*"];
@@ -20,27 +27,45 @@ interface ListenerConfig {
 }
 
 function checkListener(listener: any, name: string, cfg: ListenerConfig, report: (m: string) => void): void {
+    if (isUnknown(listener.protocol)) {
+        throw new UndecidableError("protocol", "the listener's protocol is unknown during preview");
+    }
     const protocol = String(listener.protocol ?? "HTTP").toUpperCase();
     if (NON_HTTP_PROTOCOLS.has(protocol)) {
         return;
     }
-    const what = `Load balancer listener "${name}" (${protocol}:${listener.port ?? "?"})`;
+    const what = `Load balancer listener "${name}" (${protocol}:${isUnknown(listener.port) ? "?" : (listener.port ?? "?")})`;
+    const undecided = new Undecided();
     if (protocol === "HTTPS") {
-        if (!listener.certificateArn) {
-            report(`${what} must name its TLS certificate (certificateArn).`);
-        }
+        // Decisive field first: the TLS policy. The certificate is usually created (or validated) in the same
+        // update, so its ARN is unknown during preview: unknown counts as present.
         const ssl = listener.sslPolicy;
-        if (typeof ssl !== "string" || !matchesAny(ssl, cfg.allowedSslPolicies)) {
+        if (isUnknown(ssl)) {
+            undecided.add("sslPolicy", "the SSL policy is unknown during preview");
+        } else if (typeof ssl !== "string" || !matchesAny(ssl, cfg.allowedSslPolicies)) {
             report(`${what} must use an SSL policy matching ${cfg.allowedSslPolicies.join(" or ")}, got ${ssl === undefined ? "unset (the 2016 default allows TLS 1.0)" : JSON.stringify(ssl)}.`);
         }
+        if (!isSet(listener.certificateArn)) {
+            report(`${what} must name its TLS certificate (certificateArn).`);
+        }
+        undecided.settle();
         return;
     }
-    const actions: any[] = listener.defaultActions ?? [];
-    const redirectsOnly = actions.length > 0 && actions.every((a) => a?.type === "redirect" && String(a?.redirect?.protocol ?? "").toUpperCase() === "HTTPS");
-    if (!redirectsOnly) {
-        const types = actions.map((a) => a?.type === "redirect" ? `redirect to ${a?.redirect?.protocol ?? "#{protocol}"}` : a?.type).join(", ") || "none";
-        report(`${what} must be HTTPS, or HTTP whose only default action redirects to HTTPS; got default actions: ${types}.`);
+    if (isUnknown(listener.defaultActions)) {
+        throw new UndecidableError("defaultActions", "the default actions of a plain-HTTP listener are unknown during preview");
     }
+    const actions: any[] = (Array.isArray(listener.defaultActions) ? listener.defaultActions : []).map((a: any) => (isUnknown(a) ? { type: a } : a ?? {}));
+    const redirectTo = (a: any): unknown => (isUnknown(a.redirect) ? a.redirect : a.redirect?.protocol);
+    if (actions.length > 0 && actions.every((a) => a.type === "redirect" && String(redirectTo(a) ?? "").toUpperCase() === "HTTPS")) {
+        return;
+    }
+    // Proven only when some known action is not a redirect to HTTPS.
+    const proven = actions.length === 0 || actions.some((a) => isKnownString(a.type) && (a.type !== "redirect" || (!isUnknown(redirectTo(a)) && String(redirectTo(a) ?? "").toUpperCase() !== "HTTPS")));
+    if (!proven) {
+        throw new UndecidableError("defaultActions", "whether the plain-HTTP listener only redirects to HTTPS is unknown during preview");
+    }
+    const types = actions.map((a) => a.type === "redirect" ? `redirect to ${isUnknown(redirectTo(a)) ? "(unknown)" : (redirectTo(a) ?? "#{protocol}")}` : isUnknown(a.type) ? "(unknown)" : a.type).join(", ") || "none";
+    report(`${what} must be HTTPS, or HTTP whose only default action redirects to HTTPS; got default actions: ${types}.`);
 }
 
 export const albListenerHttps: ResourceValidationPolicy = {
@@ -55,10 +80,10 @@ export const albListenerHttps: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.lb.Listener, (l, args, report) =>
-            checkListener(l, args.name, configOf<ListenerConfig>(args, { allowedSslPolicies: [...DEFAULT_ALLOWED_SSL_POLICIES] }), report)),
-        validateResourceOfType(aws.alb.Listener, (l, args, report) =>
-            checkListener(l, args.name, configOf<ListenerConfig>(args, { allowedSslPolicies: [...DEFAULT_ALLOWED_SSL_POLICIES] }), report)),
+        validateResourceOfType(aws.lb.Listener, onRaw((l, args, report) =>
+            checkListener(l, args.name, configOf<ListenerConfig>(args, { allowedSslPolicies: [...DEFAULT_ALLOWED_SSL_POLICIES] }), report))),
+        validateResourceOfType(aws.alb.Listener, onRaw((l, args, report) =>
+            checkListener(l, args.name, configOf<ListenerConfig>(args, { allowedSslPolicies: [...DEFAULT_ALLOWED_SSL_POLICIES] }), report))),
     ],
 };
 
@@ -67,58 +92,70 @@ interface IngressRule {
     readonly source: PolicyResource;
     /** The security group it opens, when known. */
     readonly group?: PolicyResource;
-    readonly protocol: string;
-    readonly fromPort?: number;
-    readonly toPort?: number;
+    /** Raw protocol and ports (an unknown stays its sentinel). */
+    readonly protocol: unknown;
+    readonly fromPort: unknown;
+    readonly toPort: unknown;
     readonly worldCidrs: string[];
 }
 
 const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
+/**
+ * The world CIDRs among `cidrs`. An unknown CIDR is never the world: 0.0.0.0/0 and ::/0 are literals,
+ * while a computed CIDR comes from a resource's address range (a VPC, a subnet, a peer).
+ */
 function world(cidrs: unknown): string[] {
-    return (Array.isArray(cidrs) ? cidrs : [cidrs]).filter((c): c is string => typeof c === "string" && WORLD.has(c));
+    return (Array.isArray(cidrs) ? cidrs : [cidrs]).filter((c): c is string => isKnownString(c) && WORLD.has(c));
 }
 
 /** Every ingress rule of the stack that admits the whole internet. */
 export function worldIngressRules(resources: readonly PolicyResource[]): IngressRule[] {
     const groups = resources.filter((r) => r.isType(aws.ec2.SecurityGroup));
-    // A CIDR rule names exactly one group, the one it opens: found by id when the props carry ids,
-    // otherwise through the rule's dependency on it.
+    // A CIDR rule names exactly one group, the one it opens: found by a known id, otherwise through the
+    // rule's dependency on it (its securityGroupId is unknown until the group exists).
     const groupOf = (rule: PolicyResource, id: unknown): PolicyResource | undefined => {
-        const linked = groups.filter((g) => refersTo(rule, g, [id]));
-        return linked.find((g) => typeof id === "string" && identitiesOf(g).has(id)) ?? linked[0];
+        const linked = linkedResources(rule, groups, [id], ["securityGroupId"]);
+        return linked.find((g) => isKnownString(id) && identitiesOf(g).has(id)) ?? (linked.length === 1 ? linked[0] : undefined);
     };
     const out: IngressRule[] = [];
     for (const r of resources) {
-        const p = r.props ?? {};
+        const p = propsOf(r);
         if (r.isType(aws.ec2.SecurityGroup)) {
-            for (const rule of p.ingress ?? []) {
+            for (const rule of Array.isArray(p.ingress) ? p.ingress : []) {
                 const cidrs = [...world(rule?.cidrBlocks ?? []), ...world(rule?.ipv6CidrBlocks ?? [])];
                 if (cidrs.length) {
-                    out.push({ source: r, group: r, protocol: String(rule.protocol ?? "-1"), fromPort: rule.fromPort, toPort: rule.toPort, worldCidrs: cidrs });
+                    out.push({ source: r, group: r, protocol: rule.protocol ?? "-1", fromPort: rule.fromPort, toPort: rule.toPort, worldCidrs: cidrs });
                 }
             }
         } else if (r.isType(aws.ec2.SecurityGroupRule) && p.type === "ingress") {
             const cidrs = [...world(p.cidrBlocks ?? []), ...world(p.ipv6CidrBlocks ?? [])];
             if (cidrs.length) {
-                out.push({ source: r, group: groupOf(r, p.securityGroupId), protocol: String(p.protocol ?? "-1"), fromPort: p.fromPort, toPort: p.toPort, worldCidrs: cidrs });
+                out.push({ source: r, group: groupOf(r, p.securityGroupId), protocol: p.protocol ?? "-1", fromPort: p.fromPort, toPort: p.toPort, worldCidrs: cidrs });
             }
         } else if (r.isType(aws.vpc.SecurityGroupIngressRule)) {
             const cidrs = [...world(p.cidrIpv4), ...world(p.cidrIpv6)];
             if (cidrs.length) {
-                out.push({ source: r, group: groupOf(r, p.securityGroupId), protocol: String(p.ipProtocol ?? "-1"), fromPort: p.fromPort, toPort: p.toPort, worldCidrs: cidrs });
+                out.push({ source: r, group: groupOf(r, p.securityGroupId), protocol: p.ipProtocol ?? "-1", fromPort: p.fromPort, toPort: p.toPort, worldCidrs: cidrs });
             }
         }
     }
     return out;
 }
 
-/** Security groups attached to an application load balancer (aws:lb or aws:alb, type application). */
+/**
+ * Security groups attached to an application load balancer (aws:lb or aws:alb, type application): named
+ * by a known id, or (ids unknown during preview) the groups the load balancer depends on for `securityGroups`.
+ */
 export function albSecurityGroups(resources: readonly PolicyResource[]): PolicyResource[] {
     const albs = resources.filter((r) => (r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer)) &&
-        String(r.props?.loadBalancerType ?? "application") === "application");
-    return resources.filter((g) => g.isType(aws.ec2.SecurityGroup) &&
-        albs.some((lb) => (lb.props?.securityGroups ?? []).length > 0 && refersTo(lb, g, lb.props.securityGroups)));
+        String(propsOf(r).loadBalancerType ?? "application") === "application");
+    const groups = resources.filter((g) => g.isType(aws.ec2.SecurityGroup));
+    return groups.filter((g) => albs.some((lb) => {
+        const attached = propsOf(lb).securityGroups;
+        const refs = isUnknown(attached) ? [attached] : Array.isArray(attached) ? attached : [];
+        return refs.length > 0 && refersTo(lb, g, refs, ["securityGroups"]);
+    }));
 }
 
 interface IngressConfig {
@@ -139,18 +176,29 @@ export const securityGroupPublicIngress: StackValidationPolicy = {
     validateStack: (args, report) => {
         const cfg = configOf<IngressConfig>(args, { allowedPorts: [...DEFAULT_PUBLIC_PORTS] });
         const albGroups = new Set(albSecurityGroups(args.resources).map((g) => g.urn));
+        const undecided = new Undecided();
         for (const rule of worldIngressRules(args.resources)) {
             const what = `${label(rule.source)}${rule.group && rule.group !== rule.source ? ` (security group ${rule.group.name})` : ""}`;
             const cidrs = rule.worldCidrs.join(", ");
-            const protocol = rule.protocol.toLowerCase();
-            const portText = protocol === "-1" || protocol === "all" ? "all traffic" : `${protocol} ${rule.fromPort}-${rule.toPort}`;
-            const singleAllowedPort = (protocol === "tcp" || protocol === "6") && rule.fromPort === rule.toPort && cfg.allowedPorts.includes(rule.fromPort ?? -1);
+            // Decisive fields first: protocol and ports (literals in practice), then which group it opens.
+            if ([rule.protocol, rule.fromPort, rule.toPort].some(isUnknown)) {
+                undecided.add(rule.source.name, `it opens ${cidrs} on a protocol or port unknown during preview`);
+                continue;
+            }
+            const protocol = String(rule.protocol).toLowerCase();
+            const from = numOf(rule.fromPort) as number | undefined;
+            const to = numOf(rule.toPort) as number | undefined;
+            const portText = protocol === "-1" || protocol === "all" ? "all traffic" : `${protocol} ${from}-${to}`;
+            const singleAllowedPort = (protocol === "tcp" || protocol === "6") && from === to && cfg.allowedPorts.includes(from ?? -1);
             if (!singleAllowedPort) {
                 report(`${what} must not open ${portText} to ${cidrs}; only ${cfg.allowedPorts.join("/")} (tcp) of an ALB may be public.`, rule.source.urn);
+            } else if (!rule.group && isUnknown(propsOf(rule.source).securityGroupId)) {
+                undecided.add(rule.source.name, `it opens tcp ${from} to ${cidrs} on a security group whose id is unknown during preview and that no dependency names`);
             } else if (!rule.group || !albGroups.has(rule.group.urn)) {
-                report(`${what} opens tcp ${rule.fromPort} to ${cidrs} but its security group is not attached to an application load balancer.`, rule.source.urn);
+                report(`${what} opens tcp ${from} to ${cidrs} but its security group is not attached to an application load balancer.`, rule.source.urn);
             }
         }
+        undecided.settle();
     },
 };
 
@@ -183,19 +231,33 @@ export const route53WeightedHealthCheck: ResourceValidationPolicy = {
             },
         },
     },
-    validateResource: validateResourceOfType(aws.route53.Record, (rec, args, report) => {
+    validateResource: validateResourceOfType(aws.route53.Record, onRaw((rec, args, report) => {
         const cfg = configOf<HealthCheckConfig>(args, { routingPolicies: ["weighted"], exemptRecordNames: [] });
-        if (typeof rec.name === "string" && matchesAny(rec.name.replace(/\.$/, ""), cfg.exemptRecordNames)) {
+        // Decisive field first: a health check created in the same update has an unknown id, which is present.
+        if (isSet(rec.healthCheckId)) {
             return;
         }
-        for (const policy of cfg.routingPolicies) {
-            const value = (rec as any)[ROUTING_FIELDS[policy]];
-            const present = Array.isArray(value) ? value.length > 0 : Boolean(value);
-            if (present && !rec.healthCheckId) {
-                report(`Route53 ${policy} record "${args.name}" (${rec.name ?? "?"} ${rec.type ?? ""}, set ${rec.setIdentifier ?? "?"}) must set healthCheckId.`);
+        const undecided = new Undecided();
+        const routed = cfg.routingPolicies.filter((policy) => isSet((rec as any)[ROUTING_FIELDS[policy]]));
+        if (routed.length === 0) {
+            return;
+        }
+        const name = rec.name;
+        const exempt: MaybeUnknown<boolean> = isUnknown(name) ? (cfg.exemptRecordNames.length > 0 ? UNKNOWN : false)
+            : typeof name === "string" && matchesAny(name.replace(/\.$/, ""), cfg.exemptRecordNames);
+        if (exempt === true) {
+            return;
+        }
+        if (exempt === UNKNOWN) {
+            undecided.add("name", "the record name, which may be exempt, is unknown during preview");
+        } else {
+            const show = (v: unknown, d: string): string => (isUnknown(v) ? "(unknown)" : String(v ?? d));
+            for (const policy of routed) {
+                report(`Route53 ${policy} record "${args.name}" (${show(rec.name, "?")} ${show(rec.type, "")}, set ${show(rec.setIdentifier, "?")}) must set healthCheckId.`);
             }
         }
-    }),
+        undecided.settle();
+    })),
 };
 
 export const edgePolicies = [

@@ -1,10 +1,17 @@
 /**
  * Replica minimums: nothing the platform serves from, or stores in, runs as a single copy.
+ *
+ * Preview-aware (see common.ts): each check reads plain props, looks at its decisive field first, and
+ * reports only what known values prove; what unknown values leave open is thrown as `UndecidableError`.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, EXEMPT_LABELS_SCHEMA, LABEL_PATTERN, SPOT_DEFAULTS, TAINT_PATTERN, configOf, exemptingLabel, inExcludedNamespace, k8sDisplayName, label, nodePoolsOf, parseLabel, parseTaint, providerKey, refersTo, selectorMatches } from "./common";
+import {
+    DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, EXEMPT_LABELS_SCHEMA, LABEL_PATTERN, MaybeUnknown, SPOT_DEFAULTS, TAINT_PATTERN, UNKNOWN,
+    Undecided, boolOf, configOf, exemptingLabel, inExcludedNamespace, isSet, isUnknown, k8sDisplayName, label, linkedResources, nodePoolsOf, numOf,
+    onRaw, parseLabel, parseTaint, propsOf, providerKey, selectorMatches,
+} from "./common";
 
 /** Seeds 000/002/003: API and WebSocket tiers never run below two replicas. */
 export const DEFAULT_MIN_REPLICAS = 2;
@@ -31,20 +38,39 @@ export const deploymentMinReplicas: ResourceValidationPolicy = {
             exemptLabels: EXEMPT_LABELS_SCHEMA,
         },
     },
-    validateResource: validateResourceOfType(k8s.apps.v1.Deployment, (d, args, report) => {
+    validateResource: validateResourceOfType(k8s.apps.v1.Deployment, onRaw((d: any, args, report) => {
         const cfg = configOf<MinReplicasConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES], exemptLabels: [] });
-        if (inExcludedNamespace(d, cfg.excludeNamespaces) || exemptingLabel(d, d.spec?.template?.metadata?.labels, cfg.exemptLabels)) {
+        const replicas = isUnknown(d.spec) ? UNKNOWN : numOf(d.spec?.replicas);
+        if (typeof replicas === "number" && replicas >= cfg.minReplicas) {
             return;
         }
+        const skipped = skippedWorkload(d, cfg);
+        if (skipped === true) {
+            return;
+        }
+        const undecided = new Undecided();
         const what = k8sDisplayName(args.type, d, args.name);
-        const replicas = d.spec?.replicas;
-        if (replicas === undefined || replicas === null) {
+        if (replicas === UNKNOWN || skipped === UNKNOWN) {
+            undecided.add(replicas === UNKNOWN ? "spec.replicas" : "metadata", "the replica count or the workload's exemption is unknown during preview");
+        } else if (replicas === undefined) {
             report(`${what} must set spec.replicas >= ${cfg.minReplicas}; unset, Kubernetes runs 1 pod until an autoscaler acts (set it to the autoscaler's floor).`);
-        } else if (replicas < cfg.minReplicas) {
+        } else {
             report(`${what} must run at least ${cfg.minReplicas} replicas, got spec.replicas = ${replicas}.`);
         }
-    }),
+        undecided.settle();
+    })),
 };
+
+/** Whether a workload is skipped: excluded namespace or exempting label; `UNKNOWN` when unknown values could make it so. */
+export function skippedWorkload(props: any, cfg: { excludeNamespaces: readonly string[]; exemptLabels?: readonly string[] }): MaybeUnknown<boolean> {
+    const excluded = inExcludedNamespace(props, cfg.excludeNamespaces);
+    const template = props?.spec?.template;
+    const exempt = isUnknown(props?.spec) || isUnknown(template) ? UNKNOWN : exemptingLabel(props, template?.metadata?.labels, cfg.exemptLabels ?? []);
+    if (excluded === true || (exempt !== UNKNOWN && exempt !== undefined)) {
+        return true;
+    }
+    return excluded === UNKNOWN || (exempt === UNKNOWN && (cfg.exemptLabels ?? []).length > 0) ? UNKNOWN : false;
+}
 
 interface HpaConfig {
     minReplicas: number;
@@ -52,18 +78,36 @@ interface HpaConfig {
 }
 
 function checkHpa(h: any, type: string, name: string, cfg: HpaConfig, report: (m: string) => void): void {
-    if (inExcludedNamespace(h, cfg.excludeNamespaces)) {
+    const spec = h?.spec;
+    const givenMin = isUnknown(spec) ? UNKNOWN : numOf(spec?.minReplicas);
+    const min = givenMin ?? 1;
+    const max = isUnknown(spec) ? UNKNOWN : numOf(spec?.maxReplicas);
+    const minOk = min !== UNKNOWN && min >= cfg.minReplicas;
+    const maxOk = max !== UNKNOWN && min !== UNKNOWN && max !== undefined && max >= min;
+    if (minOk && maxOk) {
         return;
     }
+    const excluded = inExcludedNamespace(h, cfg.excludeNamespaces);
+    if (excluded === true) {
+        return;
+    }
+    const undecided = new Undecided();
     const what = k8sDisplayName(type, h, name);
-    const min: number = h?.spec?.minReplicas ?? 1;
-    const max: number | undefined = h?.spec?.maxReplicas;
-    if (min < cfg.minReplicas) {
-        report(`${what} must keep minReplicas >= ${cfg.minReplicas}, got ${h?.spec?.minReplicas === undefined ? "unset (Kubernetes default 1)" : min}.`);
+    if (excluded === UNKNOWN) {
+        undecided.add("metadata.namespace", "the namespace (which may be excluded) is unknown during preview");
+    } else {
+        if (min === UNKNOWN) {
+            undecided.add("spec.minReplicas", "the autoscaler's floor is unknown during preview");
+        } else if (!minOk) {
+            report(`${what} must keep minReplicas >= ${cfg.minReplicas}, got ${givenMin === undefined ? "unset (Kubernetes default 1)" : min}.`);
+        }
+        if (max === UNKNOWN) {
+            undecided.add("spec.maxReplicas", "the autoscaler's ceiling is unknown during preview");
+        } else if (min !== UNKNOWN && !maxOk) {
+            report(`${what} must have maxReplicas >= minReplicas (${min}), got ${max === undefined ? "unset" : max}.`);
+        }
     }
-    if (typeof max !== "number" || max < min) {
-        report(`${what} must have maxReplicas >= minReplicas (${min}), got ${max === undefined ? "unset" : max}.`);
-    }
+    undecided.settle();
 }
 
 export const hpaReplicaBounds: ResourceValidationPolicy = {
@@ -78,10 +122,10 @@ export const hpaReplicaBounds: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(k8s.autoscaling.v2.HorizontalPodAutoscaler, (h, args, report) =>
-            checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report)),
-        validateResourceOfType(k8s.autoscaling.v1.HorizontalPodAutoscaler, (h, args, report) =>
-            checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report)),
+        validateResourceOfType(k8s.autoscaling.v2.HorizontalPodAutoscaler, onRaw((h, args, report) =>
+            checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report))),
+        validateResourceOfType(k8s.autoscaling.v1.HorizontalPodAutoscaler, onRaw((h, args, report) =>
+            checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report))),
     ],
 };
 
@@ -107,12 +151,23 @@ export const onDemandNodePoolMinSize: StackValidationPolicy = {
     validateStack: (args, report) => {
         const cfg = configOf<PoolMinConfig>(args, { minSize: DEFAULT_MIN_POOL_SIZE, spotTaint: SPOT_DEFAULTS.taint, spotLabel: SPOT_DEFAULTS.label });
         const pools = nodePoolsOf(args.resources, { taint: parseTaint(cfg.spotTaint), label: parseLabel(cfg.spotLabel) });
-        for (const pool of pools.filter((p) => !p.spot)) {
-            if (pool.minSize === undefined || pool.minSize < cfg.minSize) {
-                const field = pool.kind === "asg" ? "minSize" : "scalingConfig.minSize";
-                report(`On-demand node pool ${label(pool.resource)} must keep ${field} >= ${cfg.minSize}, got ${pool.minSize ?? "unset"}.`, pool.resource.urn);
+        const undecided = new Undecided();
+        for (const pool of pools) {
+            // Decisive field first: a pool at or above the floor passes whether or not it is spot.
+            if (typeof pool.minSize === "number" && pool.minSize >= cfg.minSize) {
+                continue;
             }
+            if (pool.spot === true) {
+                continue;
+            }
+            if (pool.minSize === UNKNOWN || pool.spot === UNKNOWN) {
+                undecided.add(pool.resource.name, pool.minSize === UNKNOWN ? "its minSize is unknown during preview" : "whether it is a spot pool hangs on values unknown during preview");
+                continue;
+            }
+            const field = pool.kind === "asg" ? "minSize" : "scalingConfig.minSize";
+            report(`On-demand node pool ${label(pool.resource)} must keep ${field} >= ${cfg.minSize}, got ${pool.minSize ?? "unset"}.`, pool.resource.urn);
         }
+        undecided.settle();
     },
 };
 
@@ -120,15 +175,18 @@ interface ReadReplicaConfig {
     minReadReplicas: number;
 }
 
-/** RDS instances that are primaries (not replicas of another instance). */
+/** RDS instances that are primaries (not replicas of another instance; an unknown source ARN is a source). */
 export function rdsPrimaries(resources: readonly PolicyResource[]): PolicyResource[] {
-    return resources.filter((r) => r.isType(aws.rds.Instance) && !r.props?.replicateSourceDb);
+    return resources.filter((r) => r.isType(aws.rds.Instance) && !isSet(propsOf(r).replicateSourceDb));
 }
 
-/** Read replicas of `primary` among `resources` (same- and cross-region). */
+/**
+ * Read replicas of `primary` among `resources` (same- and cross-region): by dependency on the primary
+ * (the engine records one for `replicateSourceDb: primary.arn`, known or not) or by its known identifier/ARN.
+ */
 export function rdsReplicasOf(primary: PolicyResource, resources: readonly PolicyResource[]): PolicyResource[] {
-    return resources.filter((r) => r !== primary && r.isType(aws.rds.Instance) && r.props?.replicateSourceDb &&
-        refersTo(r, primary, [r.props.replicateSourceDb]));
+    const replicas = resources.filter((r) => r !== primary && r.isType(aws.rds.Instance) && isSet(propsOf(r).replicateSourceDb));
+    return replicas.filter((r) => linkedResources(r, [primary], [propsOf(r).replicateSourceDb], ["replicateSourceDb"]).includes(primary));
 }
 
 export const rdsReadReplicas: StackValidationPolicy = {
@@ -143,12 +201,23 @@ export const rdsReadReplicas: StackValidationPolicy = {
     },
     validateStack: (args, report) => {
         const cfg = configOf<ReadReplicaConfig>(args, { minReadReplicas: DEFAULT_MIN_READ_REPLICAS });
-        for (const primary of rdsPrimaries(args.resources)) {
+        const primaries = rdsPrimaries(args.resources);
+        // Replicas whose unknown source links to no primary at all could belong to any of them.
+        const orphans = args.resources.filter((r) => r.isType(aws.rds.Instance) && isUnknown(propsOf(r).replicateSourceDb) &&
+            !primaries.some((p) => rdsReplicasOf(p, [r]).length > 0));
+        const undecided = new Undecided();
+        for (const primary of primaries) {
             const replicas = rdsReplicasOf(primary, args.resources);
-            if (replicas.length < cfg.minReadReplicas) {
+            if (replicas.length >= cfg.minReadReplicas) {
+                continue;
+            }
+            if (replicas.length + orphans.length >= cfg.minReadReplicas) {
+                undecided.add(primary.name, `${orphans.map((o) => o.name).join(", ")} replicate an unknown source, which may be this primary`);
+            } else {
                 report(`RDS primary ${label(primary)} must have at least ${cfg.minReadReplicas} read replica(s), found ${replicas.length}.`, primary.urn);
             }
         }
+        undecided.settle();
     },
 };
 
@@ -157,16 +226,22 @@ interface CacheReplicaConfig {
     requireMultiAz: boolean;
 }
 
-/** Replicas per shard of a replication group, from whichever of the three ways it was sized. */
-export function cacheReplicasPerShard(g: any): number {
-    if (typeof g?.replicasPerNodeGroup === "number") {
-        return g.replicasPerNodeGroup;
+/** Replicas per shard of a replication group, from whichever of the three ways it was sized; `UNKNOWN` during preview. */
+export function cacheReplicasPerShard(g: any): MaybeUnknown<number> {
+    const perGroup = numOf(g?.replicasPerNodeGroup);
+    if (perGroup !== undefined) {
+        return perGroup;
     }
-    const groups: any[] = g?.nodeGroupConfigurations ?? [];
+    if (isUnknown(g?.nodeGroupConfigurations)) {
+        return UNKNOWN;
+    }
+    const groups: any[] = Array.isArray(g?.nodeGroupConfigurations) ? g.nodeGroupConfigurations : [];
     if (groups.length > 0) {
-        return Math.min(...groups.map((n) => (typeof n?.replicaCount === "number" ? n.replicaCount : 1)));
+        const counts = groups.map((n) => (isUnknown(n) ? UNKNOWN : numOf(n?.replicaCount) ?? 1));
+        return counts.includes(UNKNOWN) ? UNKNOWN : Math.min(...(counts as number[]));
     }
-    return (typeof g?.numCacheClusters === "number" ? g.numCacheClusters : 1) - 1;
+    const clusters = numOf(g?.numCacheClusters);
+    return clusters === UNKNOWN ? UNKNOWN : (clusters ?? 1) - 1;
 }
 
 export const elasticacheReplication: ResourceValidationPolicy = {
@@ -181,20 +256,30 @@ export const elasticacheReplication: ResourceValidationPolicy = {
             requireMultiAz: { type: "boolean", default: true, description: "Require multiAzEnabled, so replicas sit in other zones." },
         },
     },
-    validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (g, args, report) => {
+    validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, onRaw((g, args, report) => {
         const cfg = configOf<CacheReplicaConfig>(args, { minReplicasPerNodeGroup: DEFAULT_MIN_CACHE_REPLICAS, requireMultiAz: true });
         const what = `ElastiCache replication group "${args.name}"`;
+        const undecided = new Undecided();
         const replicas = cacheReplicasPerShard(g);
-        if (replicas < cfg.minReplicasPerNodeGroup) {
+        if (replicas === UNKNOWN) {
+            undecided.add("replicasPerNodeGroup", "the replica count is unknown during preview");
+        } else if (replicas < cfg.minReplicasPerNodeGroup) {
             report(`${what} must have replicasPerNodeGroup >= ${cfg.minReplicasPerNodeGroup}, got ${replicas}.`);
         }
-        if (g.automaticFailoverEnabled !== true) {
+        const failover = boolOf(g.automaticFailoverEnabled);
+        if (failover === UNKNOWN) {
+            undecided.add("automaticFailoverEnabled", "it is unknown during preview");
+        } else if (failover !== true) {
             report(`${what} must set automaticFailoverEnabled: true, so a replica takes over when the primary fails.`);
         }
-        if (cfg.requireMultiAz && g.multiAzEnabled !== true) {
+        const multiAz = cfg.requireMultiAz ? boolOf(g.multiAzEnabled) : true;
+        if (multiAz === UNKNOWN) {
+            undecided.add("multiAzEnabled", "it is unknown during preview");
+        } else if (multiAz !== true) {
             report(`${what} must set multiAzEnabled: true, so a zone outage does not take the primary and its replicas together.`);
         }
-    }),
+        undecided.settle();
+    })),
 };
 
 interface PdbConfig {
@@ -202,25 +287,50 @@ interface PdbConfig {
     exemptLabels: string[];
 }
 
-function namespaceOf(r: PolicyResource): string {
-    return r.props?.metadata?.namespace ?? "default";
+function namespaceOf(r: PolicyResource): MaybeUnknown<string> {
+    const ns = propsOf(r).metadata?.namespace;
+    return isUnknown(ns) || isUnknown(propsOf(r).metadata) ? UNKNOWN : (ns ?? "default");
 }
 
-/** The replica floor of a Deployment: spec.replicas, raised by an HPA that targets it. */
-function replicaFloor(d: PolicyResource, hpas: readonly PolicyResource[]): number {
-    let floor: number = d.props?.spec?.replicas ?? 1;
-    for (const h of hpas) {
-        const ref = h.props?.spec?.scaleTargetRef;
-        if (ref?.kind === "Deployment" && ref?.name === d.props?.metadata?.name && namespaceOf(h) === namespaceOf(d) && providerKey(h) === providerKey(d)) {
-            floor = Math.max(floor, h.props?.spec?.minReplicas ?? 1);
-        }
+/** Same value, or `UNKNOWN` when either side is. */
+function same(a: unknown, b: unknown): MaybeUnknown<boolean> {
+    return isUnknown(a) || isUnknown(b) ? UNKNOWN : a === b;
+}
+
+/** The replica floor of a Deployment: spec.replicas, raised by an HPA that targets it; `UNKNOWN` when unknowns could change it. */
+function replicaFloor(d: PolicyResource, hpas: readonly PolicyResource[]): MaybeUnknown<number> {
+    const dp = propsOf(d);
+    const replicas = isUnknown(dp.spec) ? UNKNOWN : numOf(dp.spec?.replicas);
+    if (replicas === UNKNOWN) {
+        return UNKNOWN;
     }
-    return floor;
+    let floor = replicas ?? 1;
+    let unknown = false;
+    for (const h of hpas) {
+        const hp = propsOf(h);
+        const ref = isUnknown(hp.spec) ? UNKNOWN : hp.spec?.scaleTargetRef;
+        const targets = ref === UNKNOWN || isUnknown(ref) ? UNKNOWN
+            : [same(ref?.kind, "Deployment"), same(ref?.name, dp.metadata?.name), same(namespaceOf(h), namespaceOf(d))].reduce<MaybeUnknown<boolean>>(
+                (acc, v) => (acc === false || v === false ? false : acc === UNKNOWN || v === UNKNOWN ? UNKNOWN : true), true);
+        if (targets === false || providerKey(h) !== providerKey(d)) {
+            continue;
+        }
+        const min = isUnknown(hp.spec) ? UNKNOWN : numOf(hp.spec?.minReplicas);
+        if (targets === UNKNOWN || min === UNKNOWN) {
+            unknown = true;
+            continue;
+        }
+        floor = Math.max(floor, min ?? 1);
+    }
+    return unknown && floor <= 1 ? UNKNOWN : floor;
 }
 
-/** True when a PDB lets at least one pod of `replicas` be evicted. */
-function pdbAllowsEviction(pdb: any, replicas: number): boolean {
+/** True when a PDB lets at least one pod of `replicas` be evicted; `UNKNOWN` when its budget is unknown. */
+function pdbAllowsEviction(pdb: any, replicas: number): MaybeUnknown<boolean> {
     const spec = pdb?.spec ?? {};
+    if (isUnknown(pdb?.spec) || isUnknown(spec.maxUnavailable) || isUnknown(spec.minAvailable)) {
+        return UNKNOWN;
+    }
     const asCount = (v: unknown): number | undefined => {
         if (typeof v === "number") {
             return v;
@@ -254,23 +364,38 @@ export const pdbForReplicatedDeployments: StackValidationPolicy = {
         const cfg = configOf<PdbConfig>(args, { excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES], exemptLabels: [] });
         const pdbs = args.resources.filter((r) => r.isType(k8s.policy.v1.PodDisruptionBudget));
         const hpas = args.resources.filter((r) => r.isType(k8s.autoscaling.v2.HorizontalPodAutoscaler) || r.isType(k8s.autoscaling.v1.HorizontalPodAutoscaler));
+        const undecided = new Undecided();
         for (const d of args.resources.filter((r) => r.isType(k8s.apps.v1.Deployment))) {
-            if (inExcludedNamespace(d.props, cfg.excludeNamespaces) || exemptingLabel(d.props, d.props?.spec?.template?.metadata?.labels, cfg.exemptLabels)) {
+            const dp = propsOf(d);
+            const skipped = skippedWorkload(dp, cfg);
+            if (skipped === true) {
                 continue;
             }
             const replicas = replicaFloor(d, hpas);
-            if (replicas <= 1) {
+            if (replicas !== UNKNOWN && replicas <= 1) {
                 continue;
             }
-            const podLabels = d.props?.spec?.template?.metadata?.labels;
-            const covering = pdbs.filter((p) => namespaceOf(p) === namespaceOf(d) && providerKey(p) === providerKey(d) && selectorMatches(p.props?.spec?.selector, podLabels));
-            const what = k8sDisplayName(d.type, d.props, d.name);
-            if (covering.length === 0) {
+            const podLabels = isUnknown(dp.spec) || isUnknown(dp.spec?.template) || isUnknown(dp.spec?.template?.metadata) ? UNKNOWN : dp.spec?.template?.metadata?.labels;
+            const verdicts = pdbs.filter((p) => providerKey(p) === providerKey(d)).map((p) => {
+                const sameNs = same(namespaceOf(p), namespaceOf(d));
+                const selects = podLabels === UNKNOWN || isUnknown(propsOf(p).spec) ? UNKNOWN : selectorMatches(propsOf(p).spec?.selector, podLabels);
+                const covers: MaybeUnknown<boolean> = sameNs === false || selects === false ? false : sameNs === UNKNOWN || selects === UNKNOWN ? UNKNOWN : true;
+                return { covers, allows: replicas === UNKNOWN ? UNKNOWN : pdbAllowsEviction(propsOf(p), replicas) };
+            }).filter((v) => v.covers !== false);
+            if (verdicts.some((v) => v.covers === true && v.allows === true)) {
+                continue; // compliant
+            }
+            const what = k8sDisplayName(d.type, dp, d.name);
+            const open = skipped === UNKNOWN || replicas === UNKNOWN || verdicts.some((v) => v.covers === UNKNOWN || v.allows === UNKNOWN);
+            if (open) {
+                undecided.add(d.name, "its replica floor, namespace, labels or a PodDisruptionBudget that may cover it is unknown during preview");
+            } else if (verdicts.length === 0) {
                 report(`${what} runs ${replicas} replicas and must be covered by a PodDisruptionBudget selecting its pod labels ${JSON.stringify(podLabels ?? {})}.`, d.urn);
-            } else if (!covering.some((p) => pdbAllowsEviction(p.props, replicas))) {
+            } else {
                 report(`${what}: its PodDisruptionBudget must allow at least one eviction (maxUnavailable >= 1 or minAvailable < ${replicas}), otherwise node drains block.`, d.urn);
             }
         }
+        undecided.settle();
     },
 };
 

@@ -1,11 +1,17 @@
 /**
  * Resource limits: every container is sized, nothing is sized beyond what one node can hold, node
  * pools cannot scale without bound, and only approved instance families are bought.
+ *
+ * Preview-aware (see common.ts): plain props, decisive fields first, unknown values never reported as
+ * violations; what they leave open is thrown as `UndecidableError`.
  */
 import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { cpuMillicores, memoryBytes } from "./quantity";
-import { DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, configOf, containersOf, inExcludedNamespace, k8sDisplayName, matchesAny, validateWorkloads } from "./common";
+import {
+    DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, UNKNOWN, UndecidableError, Undecided, configOf, containersOf, inExcludedNamespace, isUnknown,
+    k8sDisplayName, matchesAny, numOf, onRaw, validateWorkloads,
+} from "./common";
 
 export const DEFAULT_MAX_CPU = "4";
 export const DEFAULT_MAX_MEMORY = "8Gi";
@@ -40,24 +46,48 @@ export const containerResourcesDeclared: ResourceValidationPolicy = {
     configSchema: { properties: { excludeNamespaces: EXCLUDE_NAMESPACES_SCHEMA } },
     validateResource: validateWorkloads((pod, props, args, report) => {
         const cfg = configOf<DeclaredConfig>(args, { excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] });
-        if (inExcludedNamespace(props, cfg.excludeNamespaces)) {
-            return;
+        const containers = containersOf(pod.spec);
+        const undecided = new Undecided();
+        if (containers === UNKNOWN) {
+            throw new UndecidableError("spec.template.spec.containers", "the container list is unknown during preview");
         }
-        const what = k8sDisplayName(args.type, props, args.name);
-        for (const { container, path } of containersOf(pod.spec)) {
+        const problems: string[] = [];
+        for (const { container, path } of containers) {
             const missing: string[] = [];
+            const resources: any = container.resources;
+            if (isUnknown(resources)) {
+                continue; // computed resources are declared (an unknown value is a value)
+            }
             for (const kind of ["requests", "limits"] as const) {
+                const section = resources?.[kind];
+                if (isUnknown(section)) {
+                    continue;
+                }
                 for (const res of ["cpu", "memory"]) {
-                    const v = container.resources?.[kind]?.[res];
+                    const v = section?.[res];
                     if (v === undefined || v === null || String(v).trim() === "") {
                         missing.push(`resources.${kind}.${res}`);
                     }
                 }
             }
             if (missing.length > 0) {
-                report(`${what} ${path} must declare ${missing.join(", ")}.`);
+                problems.push(`${path} must declare ${missing.join(", ")}.`);
             }
         }
+        if (problems.length === 0) {
+            return;
+        }
+        const excluded = inExcludedNamespace(props, cfg.excludeNamespaces);
+        if (excluded === true) {
+            return;
+        }
+        if (excluded === UNKNOWN) {
+            undecided.add("metadata.namespace", "the namespace (which may be excluded) is unknown during preview");
+        } else {
+            const what = k8sDisplayName(args.type, props, args.name);
+            problems.forEach((p) => report(`${what} ${p}`));
+        }
+        undecided.settle();
     }),
 };
 
@@ -92,28 +122,53 @@ export const containerLimitsWithinCaps: ResourceValidationPolicy = {
     },
     validateResource: validateWorkloads((pod, props, args, report) => {
         const cfg = configOf<CapsConfig>(args, { maxCpu: DEFAULT_MAX_CPU, maxMemory: DEFAULT_MAX_MEMORY, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] });
-        if (inExcludedNamespace(props, cfg.excludeNamespaces)) {
-            return;
-        }
         const caps = { cpu: cpuMillicores(cfg.maxCpu)!, memory: memoryBytes(cfg.maxMemory)! };
         const capText = { cpu: cfg.maxCpu, memory: cfg.maxMemory };
-        const what = k8sDisplayName(args.type, props, args.name);
-        for (const { container, path } of containersOf(pod.spec)) {
+        const containers = containersOf(pod.spec);
+        if (containers === UNKNOWN) {
+            throw new UndecidableError("spec.template.spec.containers", "the container list is unknown during preview");
+        }
+        const problems: string[] = [];
+        const open: string[] = [];
+        for (const { container, path } of containers) {
             for (const kind of ["requests", "limits"] as const) {
                 for (const res of ["cpu", "memory"] as const) {
-                    const raw = container.resources?.[kind]?.[res];
-                    if (raw === undefined || raw === null) {
+                    const resources: any = container.resources;
+                    const value = isUnknown(resources) || isUnknown(resources?.[kind]) ? UNKNOWN : resources?.[kind]?.[res];
+                    if (value === undefined || value === null) {
                         continue; // container-resources-declared reports absence
                     }
-                    const v = quantity(res, raw);
+                    if (isUnknown(value)) {
+                        if (kind === "limits") {
+                            open.push(`${path}.resources.limits.${res}`);
+                        }
+                        continue;
+                    }
+                    const v = quantity(res, value);
                     if (v === undefined) {
-                        report(`${what} ${path} resources.${kind}.${res} must be a valid Kubernetes quantity, got ${JSON.stringify(raw)}.`);
+                        problems.push(`${path} resources.${kind}.${res} must be a valid Kubernetes quantity, got ${JSON.stringify(value)}.`);
                     } else if (kind === "limits" && v > caps[res]) {
-                        report(`${what} ${path} resources.limits.${res} must be <= ${capText[res]}, got ${raw}.`);
+                        problems.push(`${path} resources.limits.${res} must be <= ${capText[res]}, got ${value}.`);
                     }
                 }
             }
         }
+        if (problems.length === 0 && open.length === 0) {
+            return;
+        }
+        const excluded = inExcludedNamespace(props, cfg.excludeNamespaces);
+        if (excluded === true) {
+            return;
+        }
+        const undecided = new Undecided();
+        if (excluded === UNKNOWN) {
+            undecided.add("metadata.namespace", "the namespace (which may be excluded) is unknown during preview");
+        } else {
+            const what = k8sDisplayName(args.type, props, args.name);
+            problems.forEach((p) => report(`${what} ${p}`));
+        }
+        open.forEach((path) => undecided.add(path, "the limit is unknown during preview"));
+        undecided.settle();
     }),
 };
 
@@ -125,24 +180,61 @@ export const containerRequestsWithinLimits: ResourceValidationPolicy = {
     configSchema: { properties: { excludeNamespaces: EXCLUDE_NAMESPACES_SCHEMA } },
     validateResource: validateWorkloads((pod, props, args, report) => {
         const cfg = configOf<DeclaredConfig>(args, { excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] });
-        if (inExcludedNamespace(props, cfg.excludeNamespaces)) {
-            return;
+        const containers = containersOf(pod.spec);
+        if (containers === UNKNOWN) {
+            throw new UndecidableError("spec.template.spec.containers", "the container list is unknown during preview");
         }
-        const what = k8sDisplayName(args.type, props, args.name);
-        for (const { container, path } of containersOf(pod.spec)) {
+        const problems: string[] = [];
+        const open: string[] = [];
+        for (const { container, path } of containers) {
+            const resources: any = container.resources;
             for (const res of ["cpu", "memory"] as const) {
-                const request = quantity(res, container.resources?.requests?.[res]);
-                const limit = quantity(res, container.resources?.limits?.[res]);
+                const requested = isUnknown(resources) || isUnknown(resources?.requests) ? UNKNOWN : resources?.requests?.[res];
+                const limited = isUnknown(resources) || isUnknown(resources?.limits) ? UNKNOWN : resources?.limits?.[res];
+                if (isUnknown(requested) || isUnknown(limited)) {
+                    if (requested !== undefined && limited !== undefined) {
+                        open.push(`${path}.resources.${res}`);
+                    }
+                    continue;
+                }
+                const request = quantity(res, requested);
+                const limit = quantity(res, limited);
                 if (request !== undefined && limit !== undefined && request > limit) {
-                    report(`${what} ${path} resources.requests.${res} (${container.resources!.requests![res]}) must be <= resources.limits.${res} (${container.resources!.limits![res]}).`);
+                    problems.push(`${path} resources.requests.${res} (${requested}) must be <= resources.limits.${res} (${limited}).`);
                 }
             }
         }
+        if (problems.length === 0 && open.length === 0) {
+            return;
+        }
+        const excluded = inExcludedNamespace(props, cfg.excludeNamespaces);
+        if (excluded === true) {
+            return;
+        }
+        const undecided = new Undecided();
+        if (excluded === UNKNOWN) {
+            undecided.add("metadata.namespace", "the namespace (which may be excluded) is unknown during preview");
+        } else {
+            const what = k8sDisplayName(args.type, props, args.name);
+            problems.forEach((p) => report(`${what} ${p}`));
+        }
+        open.forEach((path) => undecided.add(path, "the request or the limit is unknown during preview"));
+        undecided.settle();
     }),
 };
 
 interface MaxSizeConfig {
     maxSize: number;
+}
+
+function checkMaxSize(what: string, field: string, value: unknown, cfg: MaxSizeConfig, report: (m: string) => void): void {
+    const max = numOf(value);
+    if (max === UNKNOWN) {
+        throw new UndecidableError(field, "the pool's maxSize is unknown during preview");
+    }
+    if (max === undefined || max > cfg.maxSize) {
+        report(`${what} must have ${field} <= ${cfg.maxSize}, got ${max}.`);
+    }
 }
 
 export const nodePoolMaxSize: ResourceValidationPolicy = {
@@ -156,19 +248,11 @@ export const nodePoolMaxSize: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.autoscaling.Group, (g, args, report) => {
-            const cfg = configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE });
-            if (typeof g.maxSize !== "number" || g.maxSize > cfg.maxSize) {
-                report(`Auto Scaling group "${args.name}" must have maxSize <= ${cfg.maxSize}, got ${g.maxSize}.`);
-            }
-        }),
-        validateResourceOfType(aws.eks.NodeGroup, (g, args, report) => {
-            const cfg = configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE });
-            const max = g.scalingConfig?.maxSize;
-            if (typeof max !== "number" || max > cfg.maxSize) {
-                report(`EKS node group "${args.name}" must have scalingConfig.maxSize <= ${cfg.maxSize}, got ${max}.`);
-            }
-        }),
+        validateResourceOfType(aws.autoscaling.Group, onRaw((g, args, report) =>
+            checkMaxSize(`Auto Scaling group "${args.name}"`, "maxSize", g.maxSize, configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE }), report))),
+        validateResourceOfType(aws.eks.NodeGroup, onRaw((g, args, report) =>
+            checkMaxSize(`EKS node group "${args.name}"`, "scalingConfig.maxSize", isUnknown(g.scalingConfig) ? g.scalingConfig : (g.scalingConfig as any)?.maxSize,
+                configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE }), report))),
     ],
 };
 
@@ -184,12 +268,17 @@ const ALLOW_DEFAULTS: AllowListConfig = {
     allowedCacheNodeTypes: [...DEFAULT_ALLOWED_CACHE_NODE_TYPES],
 };
 
-function checkAllowed(what: string, field: string, values: readonly unknown[], allowed: readonly string[], report: (m: string) => void): void {
-    for (const v of values) {
-        if (typeof v === "string" && !matchesAny(v, allowed)) {
+function checkAllowed(what: string, field: string, values: unknown, allowed: readonly string[], report: (m: string) => void): void {
+    const list = isUnknown(values) ? [values] : Array.isArray(values) ? values : [];
+    const undecided = new Undecided();
+    for (const v of list) {
+        if (isUnknown(v)) {
+            undecided.add(field, "the instance type is unknown during preview");
+        } else if (typeof v === "string" && !matchesAny(v, allowed)) {
             report(`${what} ${field} "${v}" must be in the allow-list (${allowed.join(", ")}).`);
         }
     }
+    undecided.settle();
 }
 
 export const instanceTypeAllowlist: ResourceValidationPolicy = {
@@ -206,23 +295,26 @@ export const instanceTypeAllowlist: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.eks.NodeGroup, (g, args, report) =>
-            checkAllowed(`EKS node group "${args.name}"`, "instance type", g.instanceTypes ?? [], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
-        validateResourceOfType(aws.autoscaling.Group, (g, args, report) =>
-            checkAllowed(`Auto Scaling group "${args.name}"`, "instance type", (g.mixedInstancesPolicy?.launchTemplate?.overrides ?? []).map((o) => o.instanceType),
-                configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
-        validateResourceOfType(aws.ec2.LaunchTemplate, (t, args, report) =>
-            checkAllowed(`Launch template "${args.name}"`, "instanceType", [t.instanceType], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
-        validateResourceOfType(aws.ec2.Instance, (i, args, report) =>
-            checkAllowed(`EC2 instance "${args.name}"`, "instanceType", [i.instanceType], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report)),
-        validateResourceOfType(aws.rds.Instance, (i, args, report) =>
-            checkAllowed(`RDS instance "${args.name}"`, "instanceClass", [i.instanceClass], configOf(args, ALLOW_DEFAULTS).allowedDatabaseClasses, report)),
-        validateResourceOfType(aws.rds.ClusterInstance, (i, args, report) =>
-            checkAllowed(`RDS cluster instance "${args.name}"`, "instanceClass", [i.instanceClass], configOf(args, ALLOW_DEFAULTS).allowedDatabaseClasses, report)),
-        validateResourceOfType(aws.elasticache.ReplicationGroup, (g, args, report) =>
-            checkAllowed(`ElastiCache replication group "${args.name}"`, "nodeType", [g.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report)),
-        validateResourceOfType(aws.elasticache.Cluster, (c, args, report) =>
-            checkAllowed(`ElastiCache cluster "${args.name}"`, "nodeType", [c.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report)),
+        validateResourceOfType(aws.eks.NodeGroup, onRaw((g, args, report) =>
+            checkAllowed(`EKS node group "${args.name}"`, "instance type", g.instanceTypes ?? [], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report))),
+        validateResourceOfType(aws.autoscaling.Group, onRaw((g, args, report) => {
+            const mixed: any = g.mixedInstancesPolicy;
+            const overrides = isUnknown(mixed) ? mixed : isUnknown(mixed?.launchTemplate) ? mixed.launchTemplate : mixed?.launchTemplate?.overrides;
+            const types = isUnknown(overrides) ? overrides : (Array.isArray(overrides) ? overrides : []).map((o: any) => (isUnknown(o) ? o : o?.instanceType));
+            checkAllowed(`Auto Scaling group "${args.name}"`, "instance type", types, configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report);
+        })),
+        validateResourceOfType(aws.ec2.LaunchTemplate, onRaw((t, args, report) =>
+            checkAllowed(`Launch template "${args.name}"`, "instanceType", [t.instanceType], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report))),
+        validateResourceOfType(aws.ec2.Instance, onRaw((i, args, report) =>
+            checkAllowed(`EC2 instance "${args.name}"`, "instanceType", [i.instanceType], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report))),
+        validateResourceOfType(aws.rds.Instance, onRaw((i, args, report) =>
+            checkAllowed(`RDS instance "${args.name}"`, "instanceClass", [i.instanceClass], configOf(args, ALLOW_DEFAULTS).allowedDatabaseClasses, report))),
+        validateResourceOfType(aws.rds.ClusterInstance, onRaw((i, args, report) =>
+            checkAllowed(`RDS cluster instance "${args.name}"`, "instanceClass", [i.instanceClass], configOf(args, ALLOW_DEFAULTS).allowedDatabaseClasses, report))),
+        validateResourceOfType(aws.elasticache.ReplicationGroup, onRaw((g, args, report) =>
+            checkAllowed(`ElastiCache replication group "${args.name}"`, "nodeType", [g.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report))),
+        validateResourceOfType(aws.elasticache.Cluster, onRaw((c, args, report) =>
+            checkAllowed(`ElastiCache cluster "${args.name}"`, "nodeType", [c.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report))),
     ],
 };
 

@@ -1,10 +1,15 @@
 /**
  * Secure defaults for stateful and compute resources: data encrypted and private, primaries Multi-AZ
- * with backups and deletion protection, instance metadata behind IMDSv2, buckets closed to the public.
+ * with backups and deletion protection, instance metadata behind IMDSv2, buckets closed to the public,
+ * launch-template volumes encrypted.
+ *
+ * Preview-aware (see common.ts): plain props, the decisive field first; an unknown reference (a KMS key
+ * ARN, a subnet group name, an AUTH token, a source DB ARN) is present; violations only where known values
+ * prove them; what unknowns leave open is thrown as `UndecidableError`.
  */
 import * as aws from "@pulumi/aws";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { configOf, label, refersTo } from "./common";
+import { MaybeUnknown, UNKNOWN, UndecidableError, Undecided, boolOf, configOf, isSet, isUnknown, label, linkedResources, numOf, onRaw, propsOf, providerKey } from "./common";
 
 /** AWS Foundational Security Best Practices RDS.11 asks for >= 7 days of automated backups. */
 export const DEFAULT_MIN_BACKUP_RETENTION_DAYS = 7;
@@ -27,26 +32,36 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.rds.Instance, (db, args, report) => {
+        validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) => {
             const cfg = configOf<EncryptedConfig>(args, { requireCustomerManagedKey: false });
             const what = `RDS instance "${args.name}"`;
-            const replica = Boolean(db.replicateSourceDb);
-            if (db.storageEncrypted === false || (!replica && db.storageEncrypted !== true)) {
+            const undecided = new Undecided();
+            // Decisive field first; only an unset value needs to know whether this is a replica (which inherits it).
+            const encrypted = boolOf(db.storageEncrypted);
+            if (encrypted === UNKNOWN) {
+                undecided.add("storageEncrypted", "it is unknown during preview");
+            } else if (encrypted === false || (encrypted === undefined && !isSet(db.replicateSourceDb))) {
                 report(`${what} must set storageEncrypted: true, got ${db.storageEncrypted ?? "unset (unencrypted)"}.`);
             }
-            if (cfg.requireCustomerManagedKey && !db.kmsKeyId) {
+            if (cfg.requireCustomerManagedKey && !isSet(db.kmsKeyId)) {
                 report(`${what} must encrypt with a customer-managed KMS key (kmsKeyId).`);
             }
-        }),
-        validateResourceOfType(aws.rds.Cluster, (c, args, report) => {
+            undecided.settle();
+        })),
+        validateResourceOfType(aws.rds.Cluster, onRaw((c, args, report) => {
             const cfg = configOf<EncryptedConfig>(args, { requireCustomerManagedKey: false });
-            if (c.storageEncrypted !== true) {
+            const undecided = new Undecided();
+            const encrypted = boolOf(c.storageEncrypted);
+            if (encrypted === UNKNOWN) {
+                undecided.add("storageEncrypted", "it is unknown during preview");
+            } else if (encrypted !== true) {
                 report(`RDS cluster "${args.name}" must set storageEncrypted: true, got ${c.storageEncrypted ?? "unset"}.`);
             }
-            if (cfg.requireCustomerManagedKey && !c.kmsKeyId) {
+            if (cfg.requireCustomerManagedKey && !isSet(c.kmsKeyId)) {
                 report(`RDS cluster "${args.name}" must encrypt with a customer-managed KMS key (kmsKeyId).`);
             }
-        }),
+            undecided.settle();
+        })),
     ],
 };
 
@@ -66,20 +81,29 @@ export const rdsNotPublic: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.rds.Instance, (db, args, report) => {
+        validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) => {
             const cfg = configOf<NotPublicConfig>(args, { requireSubnetGroup: true });
-            if (db.publiclyAccessible === true) {
+            const undecided = new Undecided();
+            const isPublic = boolOf(db.publiclyAccessible);
+            if (isPublic === UNKNOWN) {
+                undecided.add("publiclyAccessible", "it is unknown during preview");
+            } else if (isPublic === true) {
                 report(`RDS instance "${args.name}" must set publiclyAccessible: false.`);
             }
-            if (cfg.requireSubnetGroup && !db.dbSubnetGroupName && !db.replicateSourceDb) {
+            if (cfg.requireSubnetGroup && !isSet(db.dbSubnetGroupName) && !isSet(db.replicateSourceDb)) {
                 report(`RDS instance "${args.name}" must set dbSubnetGroupName to a subnet group of private subnets.`);
             }
-        }),
-        validateResourceOfType(aws.rds.ClusterInstance, (db, args, report) => {
-            if (db.publiclyAccessible === true) {
+            undecided.settle();
+        })),
+        validateResourceOfType(aws.rds.ClusterInstance, onRaw((db, args, report) => {
+            const isPublic = boolOf(db.publiclyAccessible);
+            if (isPublic === UNKNOWN) {
+                throw new UndecidableError("publiclyAccessible", "it is unknown during preview");
+            }
+            if (isPublic === true) {
                 report(`RDS cluster instance "${args.name}" must set publiclyAccessible: false.`);
             }
-        }),
+        })),
     ],
 };
 
@@ -97,13 +121,21 @@ export const rdsMultiAz: ResourceValidationPolicy = {
             includeReplicas: { type: "boolean", default: false, description: "Also require Multi-AZ read replicas." },
         },
     },
-    validateResource: validateResourceOfType(aws.rds.Instance, (db, args, report) => {
+    validateResource: validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) => {
         const cfg = configOf<MultiAzConfig>(args, { includeReplicas: false });
-        const replica = Boolean(db.replicateSourceDb);
-        if ((!replica || cfg.includeReplicas) && db.multiAz !== true) {
-            report(`RDS ${replica ? "read replica" : "primary"} "${args.name}" must set multiAz: true, got ${db.multiAz ?? "unset (single-AZ)"}.`);
+        const multiAz = boolOf(db.multiAz);
+        if (multiAz === true) {
+            return;
         }
-    }),
+        const replica = isSet(db.replicateSourceDb);
+        if (replica && !cfg.includeReplicas) {
+            return;
+        }
+        if (multiAz === UNKNOWN) {
+            throw new UndecidableError("multiAz", "it is unknown during preview");
+        }
+        report(`RDS ${replica ? "read replica" : "primary"} "${args.name}" must set multiAz: true, got ${db.multiAz ?? "unset (single-AZ)"}.`);
+    })),
 };
 
 interface BackupConfig {
@@ -121,23 +153,52 @@ export const rdsBackupRetention: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.rds.Instance, (db, args, report) => {
+        validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) => {
             const cfg = configOf<BackupConfig>(args, { minRetentionDays: DEFAULT_MIN_BACKUP_RETENTION_DAYS });
-            if (!db.replicateSourceDb && (db.backupRetentionPeriod ?? 0) < cfg.minRetentionDays) {
-                report(`RDS primary "${args.name}" must set backupRetentionPeriod >= ${cfg.minRetentionDays} days, got ${db.backupRetentionPeriod ?? "unset"}.`);
+            const days = numOf(db.backupRetentionPeriod);
+            if ((typeof days === "number" && days >= cfg.minRetentionDays) || isSet(db.replicateSourceDb)) {
+                return;
             }
-        }),
-        validateResourceOfType(aws.rds.Cluster, (c, args, report) => {
+            if (days === UNKNOWN) {
+                throw new UndecidableError("backupRetentionPeriod", "it is unknown during preview");
+            }
+            report(`RDS primary "${args.name}" must set backupRetentionPeriod >= ${cfg.minRetentionDays} days, got ${days ?? "unset"}.`);
+        })),
+        validateResourceOfType(aws.rds.Cluster, onRaw((c, args, report) => {
             const cfg = configOf<BackupConfig>(args, { minRetentionDays: DEFAULT_MIN_BACKUP_RETENTION_DAYS });
-            if ((c.backupRetentionPeriod ?? 1) < cfg.minRetentionDays) {
-                report(`RDS cluster "${args.name}" must set backupRetentionPeriod >= ${cfg.minRetentionDays} days, got ${c.backupRetentionPeriod ?? "unset (1)"}.`);
+            const days = numOf(c.backupRetentionPeriod);
+            if (days === UNKNOWN) {
+                throw new UndecidableError("backupRetentionPeriod", "it is unknown during preview");
             }
-        }),
+            if ((days ?? 1) < cfg.minRetentionDays) {
+                report(`RDS cluster "${args.name}" must set backupRetentionPeriod >= ${cfg.minRetentionDays} days, got ${days ?? "unset (1)"}.`);
+            }
+        })),
     ],
 };
 
 interface DeletionConfig {
     requireFinalSnapshot: boolean;
+}
+
+function checkDeletion(what: string, db: any, replica: boolean, cfg: DeletionConfig, report: (m: string) => void): void {
+    const protectedDb = boolOf(db.deletionProtection);
+    const skips = cfg.requireFinalSnapshot ? boolOf(db.skipFinalSnapshot) : false;
+    if ((protectedDb === true && skips !== true && skips !== UNKNOWN) || replica) {
+        return; // read replicas are recreated from the primary; deleting one loses nothing
+    }
+    const undecided = new Undecided();
+    if (protectedDb === UNKNOWN) {
+        undecided.add("deletionProtection", "it is unknown during preview");
+    } else if (protectedDb !== true) {
+        report(`${what} must set deletionProtection: true.`);
+    }
+    if (skips === UNKNOWN) {
+        undecided.add("skipFinalSnapshot", "it is unknown during preview");
+    } else if (skips === true) {
+        report(`${what} must take a final snapshot on deletion (skipFinalSnapshot: false with finalSnapshotIdentifier).`);
+    }
+    undecided.settle();
 }
 
 export const rdsDeletionProtection: ResourceValidationPolicy = {
@@ -152,27 +213,10 @@ export const rdsDeletionProtection: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.rds.Instance, (db, args, report) => {
-            if (db.replicateSourceDb) {
-                return;
-            }
-            const cfg = configOf<DeletionConfig>(args, { requireFinalSnapshot: true });
-            if (db.deletionProtection !== true) {
-                report(`RDS primary "${args.name}" must set deletionProtection: true.`);
-            }
-            if (cfg.requireFinalSnapshot && db.skipFinalSnapshot === true) {
-                report(`RDS primary "${args.name}" must take a final snapshot on deletion (skipFinalSnapshot: false with finalSnapshotIdentifier).`);
-            }
-        }),
-        validateResourceOfType(aws.rds.Cluster, (c, args, report) => {
-            const cfg = configOf<DeletionConfig>(args, { requireFinalSnapshot: true });
-            if (c.deletionProtection !== true) {
-                report(`RDS cluster "${args.name}" must set deletionProtection: true.`);
-            }
-            if (cfg.requireFinalSnapshot && c.skipFinalSnapshot === true) {
-                report(`RDS cluster "${args.name}" must take a final snapshot on deletion (skipFinalSnapshot: false with finalSnapshotIdentifier).`);
-            }
-        }),
+        validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) =>
+            checkDeletion(`RDS primary "${args.name}"`, db, isSet(db.replicateSourceDb), configOf<DeletionConfig>(args, { requireFinalSnapshot: true }), report))),
+        validateResourceOfType(aws.rds.Cluster, onRaw((c, args, report) =>
+            checkDeletion(`RDS cluster "${args.name}"`, c, false, configOf<DeletionConfig>(args, { requireFinalSnapshot: true }), report))),
     ],
 };
 
@@ -190,21 +234,31 @@ export const elasticacheEncrypted: ResourceValidationPolicy = {
             requireAuth: { type: "boolean", default: true, description: "Require authToken or userGroupIds." },
         },
     },
-    validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (g, args, report) => {
+    validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, onRaw((g, args, report) => {
         const cfg = configOf<CacheEncryptionConfig>(args, { requireAuth: true });
         const what = `ElastiCache replication group "${args.name}"`;
+        const undecided = new Undecided();
         // The provider defaults at-rest encryption on for Valkey and off for Redis OSS.
-        const atRest = g.atRestEncryptionEnabled ?? (String(g.engine ?? "redis").toLowerCase() === "valkey");
-        if (atRest !== true && String(atRest) !== "true") {
+        const given = boolOf(g.atRestEncryptionEnabled);
+        const atRest: MaybeUnknown<boolean | undefined> = given !== undefined ? given
+            : isUnknown(g.engine) ? UNKNOWN : String(g.engine ?? "redis").toLowerCase() === "valkey";
+        if (atRest === UNKNOWN) {
+            undecided.add("atRestEncryptionEnabled", "it (or the engine that defaults it) is unknown during preview");
+        } else if (atRest !== true) {
             report(`${what} must set atRestEncryptionEnabled: true.`);
         }
-        if (g.transitEncryptionEnabled !== true) {
+        const transit = boolOf(g.transitEncryptionEnabled);
+        if (transit === UNKNOWN) {
+            undecided.add("transitEncryptionEnabled", "it is unknown during preview");
+        } else if (transit !== true) {
             report(`${what} must set transitEncryptionEnabled: true (clients connect with rediss://).`);
         }
-        if (cfg.requireAuth && !g.authToken && !(g.userGroupIds ?? []).length) {
+        // An AUTH token generated in the same update (random password, secret) is unknown, and present.
+        if (cfg.requireAuth && !isSet(g.authToken) && !isSet(g.userGroupIds)) {
             report(`${what} must require authentication (authToken or userGroupIds).`);
         }
-    }),
+        undecided.settle();
+    })),
 };
 
 interface CachePrivateConfig {
@@ -223,32 +277,48 @@ export const elasticachePrivate: ResourceValidationPolicy = {
             requireSecurityGroups: { type: "boolean", default: true, description: "Require securityGroupIds." },
         },
     },
-    validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (g, args, report) => {
+    validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, onRaw((g, args, report) => {
         const cfg = configOf<CachePrivateConfig>(args, { requireSubnetGroup: true, requireSecurityGroups: true });
         const what = `ElastiCache replication group "${args.name}"`;
-        if (cfg.requireSubnetGroup && !g.subnetGroupName) {
+        // Unknown names and ids (created in the same update) are present.
+        if (cfg.requireSubnetGroup && !isSet(g.subnetGroupName)) {
             report(`${what} must set subnetGroupName to a subnet group of private subnets.`);
         }
-        if (cfg.requireSecurityGroups && !(g.securityGroupIds ?? []).length && !(g.securityGroupNames ?? []).length) {
+        if (cfg.requireSecurityGroups && !isSet(g.securityGroupIds) && !isSet(g.securityGroupNames)) {
             report(`${what} must set securityGroupIds (not the VPC's default security group).`);
         }
-    }),
+    })),
 };
 
 interface ImdsConfig {
     maxHopLimit: number;
 }
 
-function checkMetadataOptions(what: string, m: any, cfg: ImdsConfig, report: (msg: string) => void): void {
-    if (m?.httpEndpoint === "disabled") {
+function checkMetadataOptions(what: string, options: unknown, cfg: ImdsConfig, report: (msg: string) => void): void {
+    if (isUnknown(options)) {
+        throw new UndecidableError("metadataOptions", "it is unknown during preview");
+    }
+    const m: any = options ?? {};
+    if (m.httpEndpoint === "disabled") {
         return; // no metadata service at all
     }
-    if (m?.httpTokens !== "required") {
-        report(`${what} must require IMDSv2: metadataOptions.httpTokens must be "required", got ${m?.httpTokens === undefined ? "unset (IMDSv1 allowed)" : JSON.stringify(m.httpTokens)}.`);
+    const undecided = new Undecided();
+    if (isUnknown(m.httpTokens)) {
+        undecided.add("metadataOptions.httpTokens", "it is unknown during preview");
+    } else if (m.httpTokens !== "required") {
+        if (isUnknown(m.httpEndpoint)) {
+            undecided.add("metadataOptions.httpEndpoint", "IMDSv1 is allowed unless the endpoint is disabled, which is unknown during preview");
+        } else {
+            report(`${what} must require IMDSv2: metadataOptions.httpTokens must be "required", got ${m.httpTokens === undefined ? "unset (IMDSv1 allowed)" : JSON.stringify(m.httpTokens)}.`);
+        }
     }
-    if (typeof m?.httpPutResponseHopLimit === "number" && m.httpPutResponseHopLimit > cfg.maxHopLimit) {
-        report(`${what} must keep metadataOptions.httpPutResponseHopLimit <= ${cfg.maxHopLimit}, got ${m.httpPutResponseHopLimit}.`);
+    const hops = numOf(m.httpPutResponseHopLimit);
+    if (hops === UNKNOWN) {
+        undecided.add("metadataOptions.httpPutResponseHopLimit", "it is unknown during preview");
+    } else if (typeof hops === "number" && hops > cfg.maxHopLimit) {
+        report(`${what} must keep metadataOptions.httpPutResponseHopLimit <= ${cfg.maxHopLimit}, got ${hops}.`);
     }
+    undecided.settle();
 }
 
 export const imdsv2Required: ResourceValidationPolicy = {
@@ -262,17 +332,20 @@ export const imdsv2Required: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.ec2.LaunchTemplate, (t, args, report) =>
-            checkMetadataOptions(`Launch template "${args.name}"`, t.metadataOptions, configOf<ImdsConfig>(args, { maxHopLimit: DEFAULT_MAX_METADATA_HOP_LIMIT }), report)),
-        validateResourceOfType(aws.ec2.Instance, (i, args, report) =>
-            checkMetadataOptions(`EC2 instance "${args.name}"`, i.metadataOptions, configOf<ImdsConfig>(args, { maxHopLimit: DEFAULT_MAX_METADATA_HOP_LIMIT }), report)),
+        validateResourceOfType(aws.ec2.LaunchTemplate, onRaw((t, args, report) =>
+            checkMetadataOptions(`Launch template "${args.name}"`, t.metadataOptions, configOf<ImdsConfig>(args, { maxHopLimit: DEFAULT_MAX_METADATA_HOP_LIMIT }), report))),
+        validateResourceOfType(aws.ec2.Instance, onRaw((i, args, report) =>
+            checkMetadataOptions(`EC2 instance "${args.name}"`, i.metadataOptions, configOf<ImdsConfig>(args, { maxHopLimit: DEFAULT_MAX_METADATA_HOP_LIMIT }), report))),
     ],
 };
 
 const BLOCK_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
 
-function blocksAll(r: PolicyResource): boolean {
-    return BLOCK_FLAGS.every((f) => r.props?.[f] === true);
+/** All four flags true; `UNKNOWN` when none is known false but one is unknown. */
+function blocksAll(r: PolicyResource): MaybeUnknown<boolean> {
+    const p = propsOf(r);
+    const flags = BLOCK_FLAGS.map((f) => boolOf(p[f]));
+    return flags.every((f) => f === true) ? true : flags.some((f) => f !== true && f !== UNKNOWN) ? false : UNKNOWN;
 }
 
 export const s3BucketPublicAccessBlock: StackValidationPolicy = {
@@ -288,20 +361,117 @@ export const s3BucketPublicAccessBlock: StackValidationPolicy = {
     },
     validateStack: (args, report) => {
         const cfg = configOf<{ acceptAccountLevelBlock: boolean }>(args, { acceptAccountLevelBlock: true });
-        if (cfg.acceptAccountLevelBlock && args.resources.some((r) => r.isType(aws.s3.AccountPublicAccessBlock) && blocksAll(r))) {
+        const accountBlocks = args.resources.filter((r) => r.isType(aws.s3.AccountPublicAccessBlock)).map(blocksAll);
+        if (cfg.acceptAccountLevelBlock && accountBlocks.includes(true)) {
             return;
         }
         const blocks = args.resources.filter((r) => r.isType(aws.s3.BucketPublicAccessBlock));
         const buckets = args.resources.filter((r) => r.isType(aws.s3.Bucket) || r.isType(aws.s3.BucketV2));
+        const undecided = new Undecided();
         for (const bucket of buckets) {
-            const mine = blocks.filter((b) => refersTo(b, bucket, [b.props?.bucket]));
-            if (mine.length === 0) {
-                report(`S3 bucket ${label(bucket)} must have a BucketPublicAccessBlock (all four flags true).`, bucket.urn);
-            } else if (!mine.some(blocksAll)) {
-                const off = BLOCK_FLAGS.filter((f) => mine[0].props?.[f] !== true);
+            // The block names its bucket by id, unknown until the bucket exists: joined by dependency (or parent) then.
+            const mine = blocks.filter((b) => linkedResources(b, [bucket], [propsOf(b).bucket], ["bucket"]).includes(bucket));
+            const verdicts = mine.map(blocksAll);
+            if (verdicts.includes(true)) {
+                continue;
+            }
+            if (verdicts.includes(UNKNOWN) || (cfg.acceptAccountLevelBlock && accountBlocks.includes(UNKNOWN))) {
+                undecided.add(bucket.name, "a public-access block flag is unknown during preview");
+            } else if (mine.length === 0) {
+                const unlinked = blocks.filter((b) => isUnknown(propsOf(b).bucket) && !buckets.some((x) => linkedResources(b, [x], [propsOf(b).bucket], ["bucket"]).length > 0));
+                if (unlinked.length > 0) {
+                    undecided.add(bucket.name, `${unlinked.map((b) => b.name).join(", ")} block(s) an unknown bucket, which may be this one`);
+                } else {
+                    report(`S3 bucket ${label(bucket)} must have a BucketPublicAccessBlock (all four flags true).`, bucket.urn);
+                }
+            } else {
+                const off = BLOCK_FLAGS.filter((f) => boolOf(propsOf(mine[0])[f]) !== true);
                 report(`S3 bucket ${label(bucket)}: its BucketPublicAccessBlock must set ${off.join(", ")} to true.`, bucket.urn);
             }
         }
+        undecided.settle();
+    },
+};
+
+interface EbsConfig {
+    acceptEncryptionByDefault: boolean;
+    accountEncryptsByDefault: boolean;
+}
+
+/**
+ * True when the stack turns EBS encryption by default on in the region of `r` (an `aws.ebs.EncryptionByDefault`
+ * with `enabled` not false, through the same provider); `UNKNOWN` when only an unknown `enabled` could.
+ * After EnableEbsEncryptionByDefault "the EBS volumes that you create are always encrypted"
+ * (EC2 API reference, EnableEbsEncryptionByDefault); the provider defaults `enabled` to true.
+ */
+function regionEncryptsByDefault(r: PolicyResource, resources: readonly PolicyResource[]): MaybeUnknown<boolean> {
+    const settings = resources.filter((x) => x.isType(aws.ebs.EncryptionByDefault) && providerKey(x) === providerKey(r)).map((x) => boolOf(propsOf(x).enabled));
+    return settings.some((v) => v === true || v === undefined) ? true : settings.includes(UNKNOWN) ? UNKNOWN : false;
+}
+
+export const launchTemplateEbsEncrypted: StackValidationPolicy = {
+    name: "launch-template-ebs-encrypted",
+    description: "EBS volumes of launch templates must be encrypted: every blockDeviceMappings[].ebs sets encrypted \"true\" " +
+        "(the provider types it as a string), and a template that maps no EBS volume (its AMI's unencrypted snapshot " +
+        "decides) is only accepted when EBS encryption by default is on (an aws.ebs.EncryptionByDefault in the stack for " +
+        "the same region, or `accountEncryptsByDefault`). Node root volumes hold container images, logs and emptyDir data.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            acceptEncryptionByDefault: {
+                type: "boolean", default: true,
+                description: "An aws.ebs.EncryptionByDefault (enabled) in the stack, same provider, covers mappings that leave encrypted unset and templates that map no volume.",
+            },
+            accountEncryptsByDefault: {
+                type: "boolean", default: false,
+                description: "The account enables EBS encryption by default outside this stack (landing zone): same as above for every region.",
+            },
+        },
+    },
+    validateStack: (args, report) => {
+        const cfg = configOf<EbsConfig>(args, { acceptEncryptionByDefault: true, accountEncryptsByDefault: false });
+        const undecided = new Undecided();
+        for (const lt of args.resources.filter((r) => r.isType(aws.ec2.LaunchTemplate))) {
+            const what = `Launch template ${label(lt)}`;
+            const byDefault: MaybeUnknown<boolean> = cfg.accountEncryptsByDefault ? true
+                : cfg.acceptEncryptionByDefault ? regionEncryptsByDefault(lt, args.resources) : false;
+            const mappings = propsOf(lt).blockDeviceMappings;
+            if (isUnknown(mappings)) {
+                if (byDefault !== true) {
+                    undecided.add(lt.name, "its block device mappings are unknown during preview");
+                }
+                continue;
+            }
+            const ebs = (Array.isArray(mappings) ? mappings : []).filter((m: any) => isUnknown(m) || isUnknown(m?.ebs) || (m?.ebs && typeof m.ebs === "object"));
+            if (ebs.length === 0) {
+                if (byDefault === UNKNOWN) {
+                    undecided.add(lt.name, "it maps no EBS volume and whether EBS encryption by default is on is unknown during preview");
+                } else if (byDefault !== true) {
+                    report(`${what} maps no EBS volume, so its AMI's snapshot decides the root volume's encryption: map the root device with ebs.encrypted "true", or enable EBS encryption by default (aws.ebs.EncryptionByDefault).`, lt.urn);
+                }
+                continue;
+            }
+            for (const m of ebs) {
+                const device = isUnknown(m) || isUnknown(m.deviceName) ? "(unknown device)" : (m.deviceName ?? "(no device name)");
+                const encrypted = isUnknown(m) || isUnknown(m.ebs) ? UNKNOWN : boolOf(m.ebs.encrypted);
+                if (encrypted === true) {
+                    continue;
+                }
+                if (encrypted === false) {
+                    // Stated intent: reported even where encryption by default would still encrypt the volume.
+                    report(`${what}: EBS volume ${device} must set encrypted "true", got "false".`, lt.urn);
+                } else if (encrypted === UNKNOWN) {
+                    if (byDefault !== true) {
+                        undecided.add(lt.name, `the encryption of EBS volume ${device} is unknown during preview`);
+                    }
+                } else if (byDefault === UNKNOWN) {
+                    undecided.add(lt.name, `EBS volume ${device} leaves encrypted unset and whether EBS encryption by default is on is unknown during preview`);
+                } else if (byDefault !== true) {
+                    report(`${what}: EBS volume ${device} must set encrypted "true", got unset (the snapshot or the account default decides).`, lt.urn);
+                }
+            }
+        }
+        undecided.settle();
     },
 };
 
@@ -315,4 +485,5 @@ export const securityPolicies = [
     elasticachePrivate,
     imdsv2Required,
     s3BucketPublicAccessBlock,
+    launchTemplateEbsEncrypted,
 ];

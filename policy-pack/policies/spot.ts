@@ -4,8 +4,8 @@
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
-    DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, LABEL_PATTERN, SPOT_DEFAULTS, TAINT_PATTERN, configOf, inExcludedNamespace,
-    k8sDisplayName, label, nodePoolsOf, parseLabel, parseTaint, selectsNodeLabel, toleratesTaint, validateWorkloads,
+    DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, LABEL_PATTERN, SPOT_DEFAULTS, TAINT_PATTERN, UNKNOWN, Undecided, configOf, inExcludedNamespace,
+    isKnownString, k8sDisplayName, label, nodePoolsOf, parseLabel, parseTaint, selectsNodeLabel, toleratesTaint, validateWorkloads,
 } from "./common";
 
 /** Seed 000 and issue 3: a spot pool mixes at least three instance types of similar size. */
@@ -46,15 +46,23 @@ export const spotPoolInstanceDiversity: StackValidationPolicy = {
     },
     validateStack: (args, report) => {
         const cfg = configOf<DiversityConfig>(args, { minInstanceTypes: DEFAULT_MIN_SPOT_INSTANCE_TYPES, spotTaint: SPOT_DEFAULTS.taint, spotLabel: SPOT_DEFAULTS.label });
+        const undecided = new Undecided();
         for (const pool of nodePoolsOf(args.resources, { taint: parseTaint(cfg.spotTaint), label: parseLabel(cfg.spotLabel) })) {
-            if (!pool.spot || pool.instanceTypes === "flexible") {
+            // Decisive field first: a pool with enough types passes whatever it buys.
+            const types = pool.instanceTypes;
+            if (types === "flexible" || (types !== UNKNOWN && types.length >= cfg.minInstanceTypes) || pool.spot === false) {
                 continue;
             }
-            if (pool.instanceTypes.length < cfg.minInstanceTypes) {
-                report(`Spot node pool ${label(pool.resource)} (${pool.spotReason}) must allow at least ${cfg.minInstanceTypes} instance types, ` +
-                    `got ${pool.instanceTypes.length}${pool.instanceTypes.length ? ` (${pool.instanceTypes.join(", ")})` : ""}.`, pool.resource.urn);
+            if (types === UNKNOWN || pool.spot === UNKNOWN) {
+                undecided.add(pool.resource.name, types === UNKNOWN
+                    ? "its instance types are unknown during preview"
+                    : `it allows ${types.length} instance type(s) and whether it is a spot pool hangs on values unknown during preview`);
+                continue;
             }
+            report(`Spot node pool ${label(pool.resource)} (${pool.spotReason}) must allow at least ${cfg.minInstanceTypes} instance types, ` +
+                `got ${types.length}${types.length ? ` (${types.join(", ")})` : ""}.`, pool.resource.urn);
         }
+        undecided.settle();
     },
 };
 
@@ -81,32 +89,58 @@ export const spotPoolTaint: StackValidationPolicy = {
         const cfg = configOf<TaintConfig>(args, { spotTaint: SPOT_DEFAULTS.taint, spotLabel: SPOT_DEFAULTS.label, requireAutoscalerTags: true });
         const taint = parseTaint(cfg.spotTaint);
         const nodeLabel = parseLabel(cfg.spotLabel);
+        const undecided = new Undecided();
         for (const pool of nodePoolsOf(args.resources, { taint, label: nodeLabel })) {
-            if (!pool.spot) {
+            if (pool.spot === false) {
+                continue;
+            }
+            const reg = pool.registration;
+            const tainted = reg !== UNKNOWN && reg.taints.some((t) => t.key === taint.key && t.value === taint.value && t.effect === taint.effect);
+            const labelled = reg !== UNKNOWN && reg.labels[nodeLabel.key] === nodeLabel.value;
+            const tagged = pool.kind === "asg" && pool.tags !== UNKNOWN &&
+                pool.tags[`k8s.io/cluster-autoscaler/node-template/label/${nodeLabel.key}`] === nodeLabel.value &&
+                pool.tags[`k8s.io/cluster-autoscaler/node-template/taint/${taint.key}`] === `${taint.value}:${taint.effect}`;
+            const needsTags = cfg.requireAutoscalerTags && pool.kind === "asg" && pool.minSize !== UNKNOWN && (pool.minSize ?? 0) === 0;
+            if (tainted && labelled && (tagged || !needsTags)) {
+                continue; // compliant, whatever else is unknown
+            }
+            if (pool.spot === UNKNOWN) {
+                undecided.add(pool.resource.name, "whether it is a spot pool hangs on values unknown during preview");
                 continue;
             }
             const what = `Spot node pool ${label(pool.resource)} (${pool.spotReason})`;
-            if (!pool.taints.some((t) => t.key === taint.key && t.value === taint.value && t.effect === taint.effect)) {
-                const where = pool.kind === "node-group" ? "taints" : "the launch template's user data (kubelet --register-with-taints or nodeadm registerWithTaints)";
-                report(`${what} must register its nodes with the taint ${cfg.spotTaint} in ${where}.`, pool.resource.urn);
-            }
-            if (pool.labels[nodeLabel.key] !== nodeLabel.value) {
-                const where = pool.kind === "node-group" ? "labels" : "the launch template's user data (kubelet --node-labels)";
-                report(`${what} must label its nodes ${cfg.spotLabel} in ${where}.`, pool.resource.urn);
-            }
-            if (cfg.requireAutoscalerTags && pool.kind === "asg" && (pool.minSize ?? 0) === 0) {
-                const tags: Record<string, string> = {};
-                for (const t of pool.resource.props?.tags ?? []) {
-                    tags[t?.key] = String(t?.value ?? "");
+            // A registration read from known user data or node-group fields proves a missing taint or label;
+            // one read from the node-template tags (user data unknown during preview) or partly unknown does not.
+            const proves = reg !== UNKNOWN && (reg.source === "user data" || reg.source === "taints/labels");
+            if (!tainted) {
+                if (proves) {
+                    const where = pool.kind === "node-group" ? "taints" : "the launch template's user data (kubelet --register-with-taints or nodeadm registerWithTaints)";
+                    report(`${what} must register its nodes with the taint ${cfg.spotTaint} in ${where}.`, pool.resource.urn);
+                } else {
+                    undecided.add(pool.resource.name, `the taint its nodes register with is in user data unknown during preview${reg === UNKNOWN ? "" : ` and its ${reg.source} do not declare ${cfg.spotTaint}`}`);
                 }
-                const labelTag = `k8s.io/cluster-autoscaler/node-template/label/${nodeLabel.key}`;
-                const taintTag = `k8s.io/cluster-autoscaler/node-template/taint/${taint.key}`;
-                const expectedTaint = `${taint.value}:${taint.effect}`;
-                if (tags[labelTag] !== nodeLabel.value || tags[taintTag] !== expectedTaint) {
-                    report(`${what} scales from zero and must carry the tags ${labelTag}=${nodeLabel.value} and ${taintTag}=${expectedTaint} for the cluster autoscaler.`, pool.resource.urn);
+            }
+            if (!labelled) {
+                if (proves) {
+                    const where = pool.kind === "node-group" ? "labels" : "the launch template's user data (kubelet --node-labels)";
+                    report(`${what} must label its nodes ${cfg.spotLabel} in ${where}.`, pool.resource.urn);
+                } else {
+                    undecided.add(pool.resource.name, `the labels its nodes register with are in user data unknown during preview${reg === UNKNOWN ? "" : ` and its ${reg.source} do not declare ${cfg.spotLabel}`}`);
+                }
+            }
+            if (cfg.requireAutoscalerTags && pool.kind === "asg") {
+                if (pool.minSize === UNKNOWN || pool.tags === UNKNOWN) {
+                    if (!tagged) {
+                        undecided.add(pool.resource.name, pool.minSize === UNKNOWN ? "its minSize is unknown during preview" : "its tags are unknown during preview");
+                    }
+                } else if ((pool.minSize ?? 0) === 0 && !tagged) {
+                    const labelTag = `k8s.io/cluster-autoscaler/node-template/label/${nodeLabel.key}`;
+                    const taintTag = `k8s.io/cluster-autoscaler/node-template/taint/${taint.key}`;
+                    report(`${what} scales from zero and must carry the tags ${labelTag}=${nodeLabel.value} and ${taintTag}=${taint.value}:${taint.effect} for the cluster autoscaler.`, pool.resource.urn);
                 }
             }
         }
+        undecided.settle();
     },
 };
 
@@ -126,13 +160,24 @@ export const spotWorkloadsTolerateTaint: ResourceValidationPolicy = {
     },
     validateResource: validateWorkloads((pod, props, args, report) => {
         const cfg = configOf<TolerateConfig>(args, { spotTaint: SPOT_DEFAULTS.taint, spotLabel: SPOT_DEFAULTS.label, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] });
-        if (inExcludedNamespace(props, cfg.excludeNamespaces)) {
+        const nodeLabel = parseLabel(cfg.spotLabel);
+        const selects = selectsNodeLabel(pod.spec, nodeLabel.key, nodeLabel.value);
+        const tolerates = selects === false ? true : toleratesTaint(pod.spec.tolerations, parseTaint(cfg.spotTaint));
+        if (selects === false || tolerates === true) {
+            return; // decisive fields first: no spot selector, or the toleration is there
+        }
+        const excluded = inExcludedNamespace(props, cfg.excludeNamespaces);
+        if (excluded === true) {
             return;
         }
-        const nodeLabel = parseLabel(cfg.spotLabel);
-        if (selectsNodeLabel(pod.spec, nodeLabel.key, nodeLabel.value) && !toleratesTaint(pod.spec.tolerations, parseTaint(cfg.spotTaint))) {
+        const undecided = new Undecided();
+        if (selects === UNKNOWN || tolerates === UNKNOWN || excluded === UNKNOWN) {
+            undecided.add(selects === UNKNOWN ? "spec.template.spec.nodeSelector" : tolerates === UNKNOWN ? "spec.template.spec.tolerations" : "metadata.namespace",
+                "the values that decide whether the workload selects spot nodes without tolerating them are unknown during preview");
+        } else {
             report(`${k8sDisplayName(args.type, props, args.name)} selects ${cfg.spotLabel} nodes and must tolerate the taint ${cfg.spotTaint}.`);
         }
+        undecided.settle();
     }),
 };
 
@@ -145,7 +190,7 @@ interface CriticalConfig {
 
 /** True when `value` is `name` or has it as a dash-separated token (`prod-use1-api`, `api-v2`). */
 function namesWorkload(value: unknown, name: string): boolean {
-    return typeof value === "string" && (value === name || value.split(/[-_.]/).includes(name));
+    return isKnownString(value) && (value === name || value.split(/[-_.]/).includes(name));
 }
 
 export const criticalWorkloadsNotOnSpot: ResourceValidationPolicy = {
@@ -166,22 +211,31 @@ export const criticalWorkloadsNotOnSpot: ResourceValidationPolicy = {
             criticalWorkloads: [...DEFAULT_CRITICAL_WORKLOADS], identityLabels: [...DEFAULT_IDENTITY_LABELS],
             spotTaint: SPOT_DEFAULTS.taint, spotLabel: SPOT_DEFAULTS.label,
         });
-        const labels = { ...(props?.metadata?.labels ?? {}), ...(pod.metadata.labels ?? {}) };
-        const critical = cfg.criticalWorkloads.find((n) => namesWorkload(props?.metadata?.name ?? args.name, n) ||
+        const objectMeta = props?.metadata ?? {};
+        const labels: Record<string, unknown> = { ...(objectMeta.labels && typeof objectMeta.labels === "object" ? objectMeta.labels : {}), ...(pod.metadata.labels && typeof pod.metadata.labels === "object" ? pod.metadata.labels : {}) };
+        const critical = cfg.criticalWorkloads.find((n) => namesWorkload(objectMeta.name ?? args.name, n) ||
             cfg.identityLabels.some((l) => namesWorkload(labels[l], n)));
         if (!critical) {
-            return;
+            return; // unknown names or labels never name a workload; the Pulumi resource name still does
         }
         const what = k8sDisplayName(args.type, props, args.name);
         const nodeLabel = parseLabel(cfg.spotLabel);
         const spotLabels = [nodeLabel, ...PROVIDER_SPOT_LABELS];
-        const selected = spotLabels.find((l) => selectsNodeLabel(pod.spec, l.key, l.value));
+        const undecided = new Undecided();
+        const selections = spotLabels.map((l) => ({ l, selects: selectsNodeLabel(pod.spec, l.key, l.value) }));
+        const selected = selections.find((s) => s.selects === true);
         if (selected) {
-            report(`${what} is a "${critical}" workload and must not select spot nodes (${selected.key}=${selected.value}).`);
+            report(`${what} is a "${critical}" workload and must not select spot nodes (${selected.l.key}=${selected.l.value}).`);
+        } else if (selections.some((s) => s.selects === UNKNOWN)) {
+            undecided.add("spec.template.spec.affinity", `whether the "${critical}" workload selects spot nodes is unknown during preview`);
         }
-        if (toleratesTaint(pod.spec.tolerations, parseTaint(cfg.spotTaint))) {
+        const tolerates = toleratesTaint(pod.spec.tolerations, parseTaint(cfg.spotTaint));
+        if (tolerates === true) {
             report(`${what} is a "${critical}" workload and must not tolerate the spot taint ${cfg.spotTaint}.`);
+        } else if (tolerates === UNKNOWN) {
+            undecided.add("spec.template.spec.tolerations", `whether the "${critical}" workload tolerates the spot taint is unknown during preview`);
         }
+        undecided.settle();
     }),
 };
 
