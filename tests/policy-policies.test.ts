@@ -2,12 +2,20 @@
  * Every policy of the pack against hand-built resources shaped like a mocked run's registrations: for
  * each policy a compliant set that passes and violating sets reported with their messages.
  */
-import { Policy } from "@pulumi/policy";
+import { Policy, ReportViolation, ResourceValidation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { RegisteredResource } from "../toolkit/offline";
 import { PolicyPackDefinition, evaluatePolicies } from "../toolkit/policy-runner";
 import {
-    allPolicies, decodeUserData, globToRegExp, nodeRegistrationFromUserData, parseTaint, selectorMatches, toleratesTaint,
+    UNKNOWN, UNKNOWN_VALUE, UndecidableError, allPolicies, decodeUserData, globToRegExp, isUnknown, nodeRegistrationFromUserData, parseTaint, raw,
+    selectorMatches, toleratesTaint,
 } from "../policy-pack/policies";
+
+// The policy server's proxy (`@pulumi/policy/proxy` ships no type declarations).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const policyProxy: { unknownCheckingProxy<T>(v: T): T; UnknownValueError: new (...a: any[]) => Error } = require("@pulumi/policy/proxy");
+
+/** The engine's unknown (`pulumi.runtime.unknownValue` on the wire). */
+const U = UNKNOWN_VALUE;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -453,6 +461,27 @@ const CASES: Record<string, Case[]> = {
         { title: "hop limit 3", resources: [launchTemplate("lt", { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 3 } })], violations: [/httpPutResponseHopLimit <= 2, got 3/] },
         { title: "EC2 instance", resources: [res("aws:ec2/instance:Instance", "bastion", { instanceType: "t3.micro" })], violations: [/EC2 instance "bastion" must require IMDSv2/] },
     ],
+    "launch-template-ebs-encrypted": (() => {
+        const root = (ebs: Record<string, any>) => ({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 50, volumeType: "gp3", ...ebs } }] });
+        const byDefault = (enabled?: boolean) => res("aws:ebs/encryptionByDefault:EncryptionByDefault", "ebs-default", enabled === undefined ? {} : { enabled });
+        return [
+            { title: "encrypted \"true\" (the provider's string)", resources: [launchTemplate("lt", root({ encrypted: "true" }))], violations: [] },
+            { title: "encrypted true (boolean)", resources: [launchTemplate("lt", root({ encrypted: true }))], violations: [] },
+            { title: "encrypted \"false\"", resources: [launchTemplate("lt", root({ encrypted: "false" }))], violations: [/Launch template LaunchTemplate "lt": EBS volume \/dev\/xvda must set encrypted "true", got "false"/] },
+            { title: "\"false\" even with encryption by default", resources: [launchTemplate("lt", root({ encrypted: "false" })), byDefault(true)], violations: [/got "false"/] },
+            { title: "unset", resources: [launchTemplate("lt", root({}))], violations: [/EBS volume \/dev\/xvda must set encrypted "true", got unset/] },
+            { title: "unset, covered by encryption by default (enabled defaults to true)", resources: [launchTemplate("lt", root({})), byDefault()], violations: [] },
+            { title: "unset, encryption by default turned off", resources: [launchTemplate("lt", root({})), byDefault(false)], violations: [/got unset/] },
+            {
+                title: "encryption by default through another provider (region) does not count",
+                resources: [launchTemplate("lt", root({})), res("aws:ebs/encryptionByDefault:EncryptionByDefault", "ebs-default-usw2", {}, { provider: "urn:pulumi:test::scaled-web::pulumi:providers:aws::usw2::usw2-id" })],
+                violations: [/got unset/],
+            },
+            { title: "no EBS mapping: the AMI decides", resources: [launchTemplate("lt")], violations: [/Launch template LaunchTemplate "lt" maps no EBS volume/] },
+            { title: "no EBS mapping, account encrypts by default (config)", resources: [launchTemplate("lt")], config: { accountEncryptsByDefault: true }, violations: [] },
+            { title: "instance-store mapping only", resources: [launchTemplate("lt", { blockDeviceMappings: [{ deviceName: "/dev/sdb", virtualName: "ephemeral0" }] })], violations: [/maps no EBS volume/] },
+        ];
+    })(),
     "s3-bucket-public-access-block": (() => {
         const logs = bucket("logs");
         return [
@@ -579,6 +608,269 @@ describe.each(Object.entries(CASES))("%s", (name, cases) => {
             expect(v.resourceUrn).toMatch(/^urn:pulumi:/);
             expect(c.resources.map((r) => r.name)).toContain(v.resourceName);
         }
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Preview: props behind @pulumi/policy's unknown-checking proxy, as the policy server passes them
+// ---------------------------------------------------------------------------------------------
+
+interface PreviewReport {
+    readonly messages: string[];
+    /** Validations that threw UnknownValueError: the server's "can't run policy ... during preview". */
+    readonly undecidable: string[];
+}
+
+/**
+ * One policy evaluated the way @pulumi/policy 1.21's server.js runs it in a preview: every resource's
+ * props (resource and stack validations) wrapped in `unknownCheckingProxy`, and a validation that throws
+ * `UnknownValueError` recorded as undecidable instead of failing. The rest (type filter, config) is the
+ * offline runner's.
+ */
+function evaluatePreviewOne(name: string, resources: RegisteredResource[], config?: Record<string, unknown>): PreviewReport {
+    const undecidable: string[] = [];
+    const guard = <A extends unknown[]>(fn: (...a: A) => unknown, where: string) => (...a: A): unknown => {
+        try {
+            return fn(...a);
+        } catch (e) {
+            if (e instanceof policyProxy.UnknownValueError) {
+                undecidable.push(`${where}: ${(e as Error).message}`);
+                return undefined;
+            }
+            throw e;
+        }
+    };
+    const policy = policyNamed(name) as ResourceValidationPolicy & StackValidationPolicy;
+    const wrapped: any = { ...policy };
+    if (policy.validateResource) {
+        const list: ResourceValidation[] = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+        wrapped.validateResource = list.map((v) => {
+            const w: any = (args: any, report: ReportViolation) => {
+                const props = policyProxy.unknownCheckingProxy(args.props);
+                return guard(v, args.name)({ ...args, props, asType: () => props }, report);
+            };
+            w.__pulumiType = (v as any).__pulumiType;
+            return w;
+        });
+    }
+    if (policy.validateStack) {
+        wrapped.validateStack = (args: any, report: any) => {
+            for (const r of args.resources) {
+                r.props = policyProxy.unknownCheckingProxy(r.props);
+            }
+            return guard(policy.validateStack, "stack")(args, report);
+        };
+    }
+    const pack: PolicyPackDefinition = { name: "under-test", enforcementLevel: "mandatory", policies: [wrapped] };
+    const report = evaluatePolicies(resources, { pack, config: config ? { [name]: config } : {} });
+    return { messages: report.violations.map((v) => v.message), undecidable };
+}
+
+describe("every case, with props behind the preview proxy and nothing unknown", () => {
+    const all = Object.entries(CASES).flatMap(([name, cases]) => cases.map((c) => [`${name}: ${c.title}`, name, c] as const));
+    it.each(all)("%s", (_t, name, c) => {
+        const plain = evaluateOne(name, c.resources, c.config).violations.map((v) => v.message);
+        const preview = evaluatePreviewOne(name, c.resources, c.config);
+        expect(preview.undecidable).toEqual([]);
+        expect(preview.messages.sort()).toEqual(plain.sort());
+    });
+});
+
+/** A case of a first preview: ids, ARNs, tokens and user data unknown. */
+interface PreviewCase {
+    readonly title: string;
+    readonly policy: string;
+    readonly resources: RegisteredResource[];
+    readonly config?: Record<string, unknown>;
+    readonly violations: RegExp[];
+    /** Validations that must say they cannot decide. */
+    readonly undecidable?: number;
+}
+
+/** A spot or on-demand pool as a first preview sees it: template id and user data unknown, joined by dependency. */
+function previewPool(name: string, o: { spot: boolean; types?: string[]; minSize?: number; tags?: any[] }): RegisteredResource[] {
+    const [lt, asg] = asgPool(name, { ...o, userData: U });
+    asg.inputs.mixedInstancesPolicy.launchTemplate.launchTemplateSpecification = { launchTemplateId: U, version: U };
+    return [lt, asg];
+}
+
+const PREVIEW_CASES: PreviewCase[] = [
+    { title: "certificate ARN unknown, modern TLS policy", policy: "alb-listener-https", resources: [listener("https", { ...HTTPS, certificateArn: U, loadBalancerArn: U })], violations: [] },
+    {
+        title: "certificate ARN unknown, old TLS policy (read before the certificate)", policy: "alb-listener-https",
+        resources: [listener("https", { ...HTTPS, certificateArn: U, sslPolicy: "ELBSecurityPolicy-2016-08" })], violations: [/must use an SSL policy .* got "ELBSecurityPolicy-2016-08"/],
+    },
+    { title: "HTTP redirect with an unknown load balancer ARN", policy: "alb-listener-https", resources: [listener("http", { ...REDIRECT, loadBalancerArn: U })], violations: [] },
+    { title: "SSL policy unknown", policy: "alb-listener-https", resources: [listener("https", { ...HTTPS, sslPolicy: U })], violations: [], undecidable: 1 },
+    { title: "KMS key being created", policy: "rds-storage-encrypted", resources: [primaryDb({ kmsKeyId: U })], config: { requireCustomerManagedKey: true }, violations: [] },
+    { title: "unencrypted, KMS key unknown", policy: "rds-storage-encrypted", resources: [primaryDb({ kmsKeyId: U, storageEncrypted: false })], violations: [/must set storageEncrypted: true, got false/] },
+    { title: "replica of an unknown ARN inherits encryption", policy: "rds-storage-encrypted", resources: [res("aws:rds/instance:Instance", "replica", { replicateSourceDb: U, kmsKeyId: U })], violations: [] },
+    { title: "replica of an unknown ARN is no primary", policy: "rds-multi-az", resources: [res("aws:rds/instance:Instance", "replica", { replicateSourceDb: U })], violations: [] },
+    { title: "subnet group being created", policy: "rds-not-public", resources: [primaryDb({ dbSubnetGroupName: U })], violations: [] },
+    { title: "backups and deletion protection with unknown refs", policy: "rds-deletion-protection", resources: [primaryDb({ kmsKeyId: U, dbSubnetGroupName: U })], violations: [] },
+    { title: "AUTH token generated in the same update", policy: "elasticache-encrypted", resources: [cacheGroup({ authToken: U })], violations: [] },
+    {
+        title: "transit encryption off, AUTH token unknown (read after the decisive fields)", policy: "elasticache-encrypted",
+        resources: [cacheGroup({ authToken: U, transitEncryptionEnabled: false })], violations: [/must set transitEncryptionEnabled: true/],
+    },
+    { title: "unknown subnet group and security group ids", policy: "elasticache-private", resources: [cacheGroup({ subnetGroupName: U, securityGroupIds: [U] })], violations: [] },
+    { title: "health check being created", policy: "route53-weighted-health-check", resources: [record("api-use1", { zoneId: U, setIdentifier: "a", weightedRoutingPolicies: [{ weight: 1 }], healthCheckId: U })], violations: [] },
+    {
+        title: "ALB 443 on groups with unknown ids", policy: "security-group-public-ingress",
+        resources: (() => {
+            const rs = albWithRules([80, 443]);
+            rs.forEach((r) => {
+                if (r.inputs.securityGroupId) {
+                    r.inputs.securityGroupId = U;
+                }
+                if (r.inputs.securityGroups) {
+                    r.inputs.securityGroups = [U];
+                }
+            });
+            return rs;
+        })(),
+        violations: [],
+    },
+    {
+        title: "world-open SSH on a group with an unknown id", policy: "security-group-public-ingress",
+        resources: (() => {
+            const rs = albWithRules([22]);
+            rs.forEach((r) => {
+                if (r.inputs.securityGroupId) {
+                    r.inputs.securityGroupId = U;
+                }
+            });
+            return rs;
+        })(),
+        violations: [/"edge-in-22" \(security group edge-sg\) must not open tcp 22-22 to 0\.0\.0\.0\/0/],
+    },
+    {
+        title: "443 on an unknown group that nothing links", policy: "security-group-public-ingress",
+        resources: [res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "orphan-443", { securityGroupId: U, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" })],
+        violations: [], undecidable: 1,
+    },
+    { title: "CIDR computed from a VPC is never the world", policy: "security-group-public-ingress", resources: albWithRules([22], { cidr: U }), violations: [] },
+    {
+        title: "block on a bucket whose id is unknown, joined by dependency", policy: "s3-bucket-public-access-block",
+        resources: (() => {
+            const b = bucket("logs");
+            return [b, publicAccessBlock(b, { bucket: U })];
+        })(),
+        violations: [],
+    },
+    {
+        title: "block joined by parent when no dependency is sent", policy: "s3-bucket-public-access-block",
+        resources: (() => {
+            const parent = "urn:pulumi:test::scaled-web::scaled-web:edge:Logs::logs";
+            const b = res("aws:s3/bucket:Bucket", "logs", {}, { parent });
+            return [b, res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "logs-pab", {
+                bucket: U, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+            }, { parent })];
+        })(),
+        violations: [],
+    },
+    { title: "bucket without a block", policy: "s3-bucket-public-access-block", resources: [bucket("logs")], violations: [/must have a BucketPublicAccessBlock/] },
+    {
+        title: "block flag unknown", policy: "s3-bucket-public-access-block",
+        resources: (() => {
+            const b = bucket("logs");
+            return [b, publicAccessBlock(b, { bucket: U, blockPublicPolicy: U })];
+        })(),
+        violations: [], undecidable: 1,
+    },
+    {
+        title: "replica by unknown ARN, joined by dependency", policy: "rds-read-replicas",
+        resources: (() => {
+            const primary = primaryDb();
+            return [primary, res("aws:rds/instance:Instance", "db-replica-usw2", { replicateSourceDb: U }, dependsOn(primary))];
+        })(),
+        violations: [],
+    },
+    {
+        title: "replica of an unknown source that no dependency names", policy: "rds-read-replicas",
+        resources: [primaryDb(), res("aws:rds/instance:Instance", "db-replica-usw2", { replicateSourceDb: U })], violations: [], undecidable: 1,
+    },
+    { title: "primary alone", policy: "rds-read-replicas", resources: [primaryDb({ kmsKeyId: U })], violations: [/must have at least 1 read replica\(s\), found 0/] },
+    { title: "spot pool with 3 types, template and user data unknown", policy: "spot-pool-instance-diversity", resources: previewPool("workers", { spot: true }), violations: [] },
+    {
+        title: "one-type spot pool, template and user data unknown", policy: "spot-pool-instance-diversity", resources: previewPool("workers", { spot: true, types: ["m7i.xlarge"] }),
+        violations: [/Spot node pool Group "workers-asg" \(mixedInstancesPolicy with onDemandPercentageAboveBaseCapacity 0\) must allow at least 3 instance types, got 1/],
+    },
+    { title: "one-type on-demand pool (node-template tags stand in for the user data)", policy: "spot-pool-instance-diversity", resources: previewPool("general", { spot: false }), violations: [] },
+    { title: "spot pool declares its taint and label in node-template tags", policy: "spot-pool-taint", resources: previewPool("workers", { spot: true }), violations: [] },
+    {
+        title: "spot pool scaling from zero without node-template tags", policy: "spot-pool-taint", resources: previewPool("workers", { spot: true, tags: [] }),
+        violations: [/scales from zero and must carry the tags/], undecidable: 1,
+    },
+    { title: "spot pool from 2 without tags: the user data decides, and it is unknown", policy: "spot-pool-taint", resources: previewPool("workers", { spot: true, tags: [], minSize: 2 }), violations: [], undecidable: 1 },
+    { title: "on-demand and spot pools at their floors", policy: "on-demand-node-pool-min-size", resources: [...previewPool("general", { spot: false }), ...previewPool("workers", { spot: true })], violations: [] },
+    { title: "on-demand pool at 1", policy: "on-demand-node-pool-min-size", resources: previewPool("general", { spot: false, minSize: 1 }), violations: [/On-demand node pool Group "general-asg" must keep minSize >= 2, got 1/] },
+    { title: "replicas unknown", policy: "deployment-min-replicas", resources: [(() => { const d = deployment("api"); d.inputs.spec.replicas = U; return d; })()], violations: [], undecidable: 1 },
+    { title: "namespace unknown, replicas fine", policy: "deployment-min-replicas", resources: [(() => { const d = deployment("api"); d.inputs.metadata.namespace = U; return d; })()], violations: [] },
+    {
+        title: "image from a repository being created", policy: "container-resources-declared",
+        resources: [deployment("api", { podSpec: { containers: [sized({ image: U })] } })], violations: [],
+    },
+    {
+        title: "PDB in a namespace named by an unknown output", policy: "pdb-for-replicated-deployments",
+        resources: [deployment("api"), pdb("api", { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "api" } } })].map((r) => {
+            r.inputs.metadata.namespace = U;
+            return r;
+        }),
+        violations: [], undecidable: 1,
+    },
+    {
+        title: "volume encryption unknown", policy: "launch-template-ebs-encrypted",
+        resources: [launchTemplate("lt", { userData: U, imageId: U, blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: U } }] })], violations: [], undecidable: 1,
+    },
+    {
+        title: "encrypted volume, key and AMI unknown", policy: "launch-template-ebs-encrypted",
+        resources: [launchTemplate("lt", { userData: U, imageId: U, blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", kmsKeyId: U } }] })], violations: [],
+    },
+    {
+        title: "unencrypted volume, key and AMI unknown", policy: "launch-template-ebs-encrypted",
+        resources: [launchTemplate("lt", { userData: U, imageId: U, blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false", kmsKeyId: U } }] })],
+        violations: [/EBS volume \/dev\/xvda must set encrypted "true", got "false"/],
+    },
+    { title: "IMDSv2 with unknown user data", policy: "imdsv2-required", resources: [launchTemplate("lt", { userData: U, imageId: U, vpcSecurityGroupIds: [U] })], violations: [] },
+    { title: "instance type from an unknown parameter", policy: "instance-type-allowlist", resources: [launchTemplate("lt", { instanceType: U })], violations: [], undecidable: 1 },
+];
+
+describe("a first preview: unknown ids, ARNs, tokens and user data", () => {
+    it("covers every policy the issue names as skipped or stopped early", () => {
+        const covered = new Set(PREVIEW_CASES.map((c) => c.policy));
+        for (const p of [
+            "on-demand-node-pool-min-size", "spot-pool-instance-diversity", "spot-pool-taint", "rds-read-replicas", "s3-bucket-public-access-block",
+            "security-group-public-ingress", "alb-listener-https", "elasticache-encrypted", "rds-storage-encrypted",
+        ]) {
+            expect({ p, covered: covered.has(p) }).toEqual({ p, covered: true });
+        }
+    });
+
+    it.each(PREVIEW_CASES.map((c) => [`${c.policy}: ${c.title}`, c] as const))("%s", (_t, c) => {
+        const report = evaluatePreviewOne(c.policy, c.resources, c.config);
+        for (const expected of c.violations) {
+            expect(report.messages).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+        }
+        expect(report.messages).toHaveLength(c.violations.length);
+        expect(report.undecidable).toHaveLength(c.undecidable ?? 0);
+    });
+
+    it("an undecidable check names the field and why, as the server's UnknownValueError does", () => {
+        const d = deployment("api");
+        d.inputs.spec.replicas = U;
+        const report = evaluatePreviewOne("deployment-min-replicas", [d]);
+        expect(report.undecidable).toEqual([expect.stringMatching(/use1-api: string value at \.spec\.replicas can't be known during preview, and the replica count .* is unknown during preview/)]);
+        expect(new UndecidableError("a.b", "why")).toBeInstanceOf(policyProxy.UnknownValueError);
+    });
+
+    it("the old behaviour is what the proxy punishes: reading an unknown field throws", () => {
+        const props = policyProxy.unknownCheckingProxy({ kmsKeyId: U, storageEncrypted: true });
+        expect(() => (props as any).kmsKeyId !== undefined).toThrow(policyProxy.UnknownValueError);
+        expect(raw(props).kmsKeyId).toBe(U);
+        expect(isUnknown(raw(props).kmsKeyId)).toBe(true);
+        expect(isUnknown(UNKNOWN)).toBe(true);
+        expect(isUnknown("arn:aws:kms:key")).toBe(false);
     });
 });
 
