@@ -247,6 +247,7 @@ describe("policy summary and outcome", () => {
         ],
         mandatoryCount: 1,
         advisoryCount: 1,
+        undecidable: [],
     };
 
     test("counts by level, mandatory first; a mandatory violation fails the plan", () => {

@@ -9,12 +9,12 @@
  * The toolkit depends on the library (`components/`), the reference program's config types
  * (`platform/config.ts`) and the policy pack (`policy-pack/policies`); none of those import it.
  */
-export { MOCK_ACCOUNT_ID, StackFileError, readStackConfig, runOffline } from "./offline";
+export { MOCK_ACCOUNT_ID, StackFileError, UNKNOWN, readStackConfig, runOffline } from "./offline";
 export type { OfflineOptions, OfflineRun, RegisteredResource } from "./offline";
 export {
     CONFIG_DIR as POLICY_CONFIG_DIR, DEFAULT_PACK, PolicyConfigError, evaluatePolicies, evaluatePoliciesAsync, loadPolicyConfig,
 } from "./policy-runner";
 export type { EvaluateOptions, PolicyPackConfigFile, PolicyPackDefinition } from "./policy-runner";
-export type { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
+export type { EnforcementLevel, PolicyReport, PolicyViolation, UndecidablePolicy } from "./report-types";
 export { buildPlanReport, money, renderMarkdown, renderText } from "./report";
 export type { PlanInput, PlanReport } from "./report";
