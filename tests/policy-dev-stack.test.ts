@@ -3,23 +3,51 @@
  * and the same resources under `config/prod.json` are held to prod's bar, failing exactly where dev
  * deliberately differs from prod (single-AZ database without replicas or deletion protection).
  */
-import type { RegisteredResource } from "../toolkit/offline";
+import { RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
 import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
+import { platformProgram } from "../platform/program";
 import { runStack } from "./harness";
 
 let resources: RegisteredResource[];
 let devReport: PolicyReport;
 let underProd: PolicyReport;
+let previewReport: PolicyReport;
 
 beforeAll(async () => {
     resources = (await runStack("dev")).resources;
     devReport = evaluatePolicies(resources, { config: loadPolicyConfig("dev") });
     underProd = evaluatePolicies(resources, { config: loadPolicyConfig("prod") });
+    // A first `pulumi preview` of dev: ids, ARNs, tokens and user data unknown.
+    const { project, config } = readStackConfig("dev");
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        const preview = (await runOffline(() => platformProgram(), { project, stack: "dev", config, preview: true })).resources;
+        previewReport = evaluatePolicies(preview, { config: loadPolicyConfig("dev"), preview: true });
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
 }, 300_000);
 
 describe("dev", () => {
     it("has no mandatory violation under config/dev.json", () => {
         expect(devReport.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceName}: ${v.message}`)).toEqual([]);
+    });
+
+    it("has no mandatory violation and no undecidable policy in a first preview either", () => {
+        expect(previewReport.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceName}: ${v.message}`)).toEqual([]);
+        expect(previewReport.undecidable).toEqual([]);
+        expect(devReport.undecidable).toEqual([]);
+        // The same advisories as the update: preview-awareness neither hides nor invents findings.
+        const key = (r: PolicyReport): string[] => r.violations.map((v) => `${v.policyName} ${v.resourceName}`).sort();
+        expect(key(previewReport)).toEqual(key(devReport));
+    });
+
+    it("keeps the security baseline mandatory, launch-template volume encryption included", () => {
+        const level = new Map(devReport.policies.map((p) => [p.name, p.enforcementLevel]));
+        for (const p of ["rds-not-public", "security-group-public-ingress", "alb-listener-https", "s3-bucket-public-access-block", "imdsv2-required", "launch-template-ebs-encrypted"]) {
+            expect({ p, level: level.get(p) }).toEqual({ p, level: "mandatory" });
+        }
     });
 
     it("turns deletion protection, Multi-AZ and read replicas off, and reports the rest as advisory", () => {

@@ -1,0 +1,72 @@
+/**
+ * The project's set of insecure mutations of prod (tests/policy-mutations.ts), run through the in-process
+ * runner in update mode and in preview mode (a first `pulumi preview`: ids, ARNs, tokens and user data
+ * unknown): unmutated prod is clean in both, and every mutation is caught by its policy as a mandatory
+ * violation in both. Every policy of the pack has at least one mutation.
+ */
+import { RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
+import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
+import { allPolicies } from "../policy-pack/policies";
+import { platformProgram } from "../platform/program";
+import { POLICY_MUTATIONS, applyMutation } from "./policy-mutations";
+
+const MODES = ["update", "preview"] as const;
+type Mode = (typeof MODES)[number];
+
+const prodConfig = loadPolicyConfig("prod");
+const runs = {} as Record<Mode, { resources: RegisteredResource[]; report: PolicyReport }>;
+
+async function runProd(preview: boolean): Promise<RegisteredResource[]> {
+    const { project, config } = readStackConfig("prod");
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        return (await runOffline(() => platformProgram(), { project, stack: "prod", config, preview })).resources;
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
+}
+
+function evaluate(resources: RegisteredResource[], mode: Mode): PolicyReport {
+    return evaluatePolicies(resources, { config: prodConfig, preview: mode === "preview" });
+}
+
+beforeAll(async () => {
+    for (const mode of MODES) {
+        const resources = await runProd(mode === "preview");
+        runs[mode] = { resources, report: evaluate(resources, mode) };
+    }
+}, 300_000);
+
+describe.each(MODES)("prod in %s mode", (mode) => {
+    it("has no mandatory violation and no undecidable policy", () => {
+        const { report } = runs[mode];
+        expect(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceName}: ${v.message}`)).toEqual([]);
+        expect(report.undecidable).toEqual([]);
+        expect(report.policies.map((p) => p.name).sort()).toEqual(allPolicies.map((p) => p.name).sort());
+    });
+
+    it.each(POLICY_MUTATIONS.map((m) => [`${m.policy}: ${m.name}`, m] as const))("catches %s", (_title, m) => {
+        const { resources, expectOn } = applyMutation(m, runs[mode].resources);
+        const report = evaluate(resources, mode);
+        const caught = report.violations.filter((v) => v.policyName === m.policy && v.enforcementLevel === "mandatory");
+        expect(caught.map((v) => v.resourceName)).toContain(expectOn);
+    });
+});
+
+describe("the mutation set", () => {
+    it("has at least one mutation for every policy of the pack, and none for a policy it does not have", () => {
+        const covered = new Set(POLICY_MUTATIONS.map((m) => m.policy));
+        expect(allPolicies.map((p) => p.name).filter((n) => !covered.has(n))).toEqual([]);
+        expect([...covered].filter((n) => !allPolicies.some((p) => p.name === n))).toEqual([]);
+    });
+
+    it("has unique names and leaves the resources it is given untouched", () => {
+        expect(new Set(POLICY_MUTATIONS.map((m) => m.name)).size).toBe(POLICY_MUTATIONS.length);
+        const before = JSON.stringify(runs.update.resources);
+        for (const m of POLICY_MUTATIONS) {
+            applyMutation(m, runs.update.resources);
+        }
+        expect(JSON.stringify(runs.update.resources)).toBe(before);
+    });
+});

@@ -1,0 +1,265 @@
+/**
+ * Insecure or fragile changes to the prod stack, at least one per policy of the pack: each edits the
+ * resources a run of prod registered (update mode, or preview mode with unknown ids) the way a careless
+ * change to the program would, and names the policy that must catch it as a mandatory violation.
+ *
+ * Shared by the in-process tests (tests/policy-mutations.test.ts) and the Analyzer-protocol tests: a
+ * mutation only edits `RegisteredResource`s (both `inputs`, which resource policies see, and `state`,
+ * which stack policies see in preview mode), so the same set runs through `evaluatePolicies` or over gRPC.
+ * Edits never read an unknown value: they set known values, or remove whole entries.
+ */
+import { RegisteredResource, UNKNOWN } from "../toolkit/offline";
+
+export interface PolicyMutation {
+    /** What the change does, for test titles. */
+    readonly name: string;
+    /** The policy that must report it (mandatory under config/prod.json). */
+    readonly policy: string;
+    /**
+     * Applies the change to `resources` (a private copy: edit in place, remove entries) and returns the
+     * resulting list plus the name of the resource the violation is expected on (a stack policy may report
+     * it on a related resource, e.g. the bucket whose block was removed).
+     */
+    mutate(resources: RegisteredResource[]): { resources: RegisteredResource[]; expectOn: string };
+}
+
+type Props = Record<string, any>;
+
+/** The first resource of `type` matching `pred`; throws with the candidates when none does. */
+export function findResource(rs: readonly RegisteredResource[], type: string, pred: (r: RegisteredResource) => boolean = () => true): RegisteredResource {
+    const r = rs.find((x) => x.type === type && pred(x));
+    if (!r) {
+        throw new Error(`no ${type} matching the mutation's predicate; have: ${rs.filter((x) => x.type === type).map((x) => x.name).join(", ") || "none"}`);
+    }
+    return r;
+}
+
+/** Applies `change` to the resource's inputs and (when it is a separate object) its state. */
+function edit(r: RegisteredResource, change: (p: Props) => void): void {
+    change(r.inputs);
+    if (r.state && r.state !== r.inputs && typeof r.state === "object") {
+        change(r.state);
+    }
+}
+
+function remove(rs: RegisteredResource[], pred: (r: RegisteredResource) => boolean): RegisteredResource[] {
+    return rs.filter((r) => !pred(r));
+}
+
+const T = {
+    deployment: "kubernetes:apps/v1:Deployment",
+    hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+    asg: "aws:autoscaling/group:Group",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    rds: "aws:rds/instance:Instance",
+    cache: "aws:elasticache/replicationGroup:ReplicationGroup",
+    listener: "aws:lb/listener:Listener",
+    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    record: "aws:route53/record:Record",
+    bucket: "aws:s3/bucket:Bucket",
+    bucketBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+} as const;
+
+/** A Kubernetes object of the us-east-1 cluster by `metadata.name`. */
+const use1Named = (name: string) => (r: RegisteredResource): boolean => r.inputs.metadata?.name === name && r.name.includes("use1");
+const isSpotAsg = (r: RegisteredResource): boolean => r.inputs.mixedInstancesPolicy?.instancesDistribution?.onDemandPercentageAboveBaseCapacity === 0;
+const isPrimaryDb = (r: RegisteredResource): boolean => r.inputs.replicateSourceDb === undefined || r.inputs.replicateSourceDb === null;
+/** Containers of a workload's pod template. */
+const containers = (p: Props): Props[] => p.spec?.template?.spec?.containers ?? [];
+
+/** Same change on one resource found by type and predicate; the violation is expected on it. */
+function on(type: string, pred: (r: RegisteredResource) => boolean, change: (p: Props) => void): PolicyMutation["mutate"] {
+    return (rs) => {
+        const r = findResource(rs, type, pred);
+        edit(r, change);
+        return { resources: rs, expectOn: r.name };
+    };
+}
+
+export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
+    // --- replicas ---------------------------------------------------------------------------------
+    { name: "api Deployment scaled to one replica", policy: "deployment-min-replicas", mutate: on(T.deployment, use1Named("api"), (p) => { p.spec.replicas = 1; }) },
+    { name: "api autoscaler floor lowered to 1", policy: "hpa-replica-bounds", mutate: on(T.hpa, use1Named("api"), (p) => { p.spec.minReplicas = 1; }) },
+    { name: "autoscaler ceiling below its floor", policy: "hpa-replica-bounds", mutate: on(T.hpa, use1Named("ws"), (p) => { p.spec.maxReplicas = 1; }) },
+    {
+        name: "on-demand pool allowed to shrink to one node", policy: "on-demand-node-pool-min-size",
+        mutate: on(T.asg, (r) => r.name.includes("use1") && !isSpotAsg(r), (p) => { p.minSize = 1; }),
+    },
+    {
+        name: "database primary without read replicas", policy: "rds-read-replicas",
+        mutate: (rs) => ({ resources: remove(rs, (r) => r.type === T.rds && !isPrimaryDb(r)), expectOn: findResource(rs, T.rds, isPrimaryDb).name }),
+    },
+    {
+        name: "cache shards without replicas", policy: "elasticache-replication",
+        mutate: on(T.cache, (r) => typeof r.inputs.replicasPerNodeGroup === "number", (p) => { p.replicasPerNodeGroup = 0; }),
+    },
+    {
+        name: "queue cache without automatic failover", policy: "elasticache-replication",
+        mutate: on(T.cache, (r) => r.name.endsWith("-queue"), (p) => { p.automaticFailoverEnabled = false; }),
+    },
+    {
+        name: "ws PodDisruptionBudget removed", policy: "pdb-for-replicated-deployments",
+        mutate: (rs) => ({
+            resources: remove(rs, (r) => r.type === T.pdb && use1Named("ws")(r)),
+            expectOn: findResource(rs, T.deployment, use1Named("ws")).name,
+        }),
+    },
+    {
+        name: "ws PodDisruptionBudget that blocks every eviction", policy: "pdb-for-replicated-deployments",
+        mutate: (rs) => {
+            edit(findResource(rs, T.pdb, use1Named("ws")), (p) => {
+                delete p.spec.maxUnavailable;
+                p.spec.minAvailable = "100%";
+            });
+            return { resources: rs, expectOn: findResource(rs, T.deployment, use1Named("ws")).name };
+        },
+    },
+    // --- resources --------------------------------------------------------------------------------
+    {
+        name: "ws containers without limits", policy: "container-resources-declared",
+        mutate: on(T.deployment, use1Named("ws"), (p) => containers(p).forEach((c) => { delete c.resources.limits; })),
+    },
+    {
+        name: "api container limited to 16 CPUs", policy: "container-limits-within-caps",
+        mutate: on(T.deployment, use1Named("api"), (p) => { containers(p)[0].resources.limits.cpu = "16"; }),
+    },
+    {
+        name: "api container requesting more memory than its limit", policy: "container-requests-within-limits",
+        mutate: on(T.deployment, use1Named("api"), (p) => {
+            containers(p)[0].resources.requests.memory = "4Gi";
+            containers(p)[0].resources.limits.memory = "1Gi";
+        }),
+    },
+    { name: "general pool allowed 500 nodes", policy: "node-pool-max-size", mutate: on(T.asg, (r) => r.name.includes("use1") && !isSpotAsg(r), (p) => { p.maxSize = 500; }) },
+    {
+        name: "previous-generation database class", policy: "instance-type-allowlist",
+        mutate: on(T.rds, isPrimaryDb, (p) => { p.instanceClass = "db.r5.2xlarge"; }),
+    },
+    {
+        name: "general pool on a previous-generation instance type", policy: "instance-type-allowlist",
+        mutate: on(T.asg, (r) => r.name.includes("use1") && !isSpotAsg(r), (p) => { p.mixedInstancesPolicy.launchTemplate.overrides[0].instanceType = "m4.2xlarge"; }),
+    },
+    // --- spot -------------------------------------------------------------------------------------
+    {
+        name: "spot pool with a single instance type", policy: "spot-pool-instance-diversity",
+        mutate: on(T.asg, (r) => r.name.includes("use1") && isSpotAsg(r), (p) => {
+            p.mixedInstancesPolicy.launchTemplate.overrides = p.mixedInstancesPolicy.launchTemplate.overrides.slice(0, 1);
+        }),
+    },
+    {
+        name: "spot pool registering without the spot taint", policy: "spot-pool-taint",
+        mutate: (rs) => {
+            const asg = findResource(rs, T.asg, (r) => r.name.includes("use1") && isSpotAsg(r));
+            // The launch template's user data (known in an update, unknown in a preview) and the
+            // cluster-autoscaler node-template tags come from the same taint list in the component.
+            edit(asg, (p) => { p.tags = (p.tags as Props[]).filter((t) => !String(t.key).startsWith("k8s.io/cluster-autoscaler/node-template/taint/")); });
+            const lt = findResource(rs, T.launchTemplate, (r) => asg.dependencies.includes(r.urn));
+            edit(lt, (p) => {
+                if (typeof p.userData === "string" && p.userData !== UNKNOWN) {
+                    const text = Buffer.from(p.userData, "base64").toString("utf8").replace(/\s*- --register-with-taints=\S+/g, "");
+                    p.userData = Buffer.from(text).toString("base64");
+                }
+            });
+            return { resources: rs, expectOn: asg.name };
+        },
+    },
+    {
+        name: "spot worker that no longer tolerates the spot taint", policy: "spot-workloads-tolerate-taint",
+        mutate: on(T.deployment, use1Named("worker-notifications"), (p) => { delete p.spec.template.spec.tolerations; }),
+    },
+    {
+        name: "api scheduled onto spot nodes", policy: "critical-workloads-not-on-spot",
+        mutate: on(T.deployment, use1Named("api"), (p) => {
+            p.spec.template.spec.nodeSelector = { "node-type": "spot" };
+            p.spec.template.spec.tolerations = [{ key: "spot", operator: "Equal", value: "true", effect: "NoSchedule" }];
+        }),
+    },
+    // --- security ---------------------------------------------------------------------------------
+    { name: "unencrypted database primary", policy: "rds-storage-encrypted", mutate: on(T.rds, isPrimaryDb, (p) => { p.storageEncrypted = false; }) },
+    { name: "database primary with the AWS-managed key", policy: "rds-storage-encrypted", mutate: on(T.rds, isPrimaryDb, (p) => { delete p.kmsKeyId; }) },
+    { name: "publicly accessible database", policy: "rds-not-public", mutate: on(T.rds, isPrimaryDb, (p) => { p.publiclyAccessible = true; }) },
+    { name: "database in the default VPC", policy: "rds-not-public", mutate: on(T.rds, isPrimaryDb, (p) => { delete p.dbSubnetGroupName; }) },
+    { name: "single-AZ database primary", policy: "rds-multi-az", mutate: on(T.rds, isPrimaryDb, (p) => { p.multiAz = false; }) },
+    { name: "one day of backups", policy: "rds-backup-retention", mutate: on(T.rds, isPrimaryDb, (p) => { p.backupRetentionPeriod = 1; }) },
+    { name: "deletion protection off", policy: "rds-deletion-protection", mutate: on(T.rds, isPrimaryDb, (p) => { p.deletionProtection = false; }) },
+    { name: "no final snapshot", policy: "rds-deletion-protection", mutate: on(T.rds, isPrimaryDb, (p) => { p.skipFinalSnapshot = true; }) },
+    { name: "ElastiCache without transit encryption", policy: "elasticache-encrypted", mutate: on(T.cache, (r) => r.name.endsWith("-sessions"), (p) => { p.transitEncryptionEnabled = false; }) },
+    {
+        name: "ElastiCache without AUTH", policy: "elasticache-encrypted",
+        mutate: on(T.cache, (r) => r.name.endsWith("-sessions"), (p) => {
+            delete p.authToken;
+            delete p.userGroupIds;
+        }),
+    },
+    {
+        name: "ElastiCache in the default VPC", policy: "elasticache-private",
+        mutate: on(T.cache, (r) => r.name.endsWith("-queue"), (p) => {
+            delete p.subnetGroupName;
+            delete p.securityGroupIds;
+        }),
+    },
+    {
+        name: "launch template allowing IMDSv1", policy: "imdsv2-required",
+        mutate: on(T.launchTemplate, (r) => r.name.includes("use1"), (p) => { p.metadataOptions = { ...p.metadataOptions, httpTokens: "optional" }; }),
+    },
+    {
+        name: "access-log bucket without its public-access block", policy: "s3-bucket-public-access-block",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.includes("use1"));
+            return { resources: remove(rs, (r) => r.type === T.bucketBlock && r.dependencies.includes(bucket.urn)), expectOn: bucket.name };
+        },
+    },
+    {
+        name: "public-access block that allows bucket policies", policy: "s3-bucket-public-access-block",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.includes("use1"));
+            edit(findResource(rs, T.bucketBlock, (r) => r.dependencies.includes(bucket.urn)), (p) => { p.blockPublicPolicy = false; });
+            return { resources: rs, expectOn: bucket.name };
+        },
+    },
+    {
+        name: "launch template with an unencrypted root volume", policy: "launch-template-ebs-encrypted",
+        mutate: on(T.launchTemplate, (r) => r.name.includes("use1"), (p) => {
+            p.blockDeviceMappings = (p.blockDeviceMappings as Props[]).map((m) => ({ ...m, ebs: { ...m.ebs, encrypted: "false" } }));
+        }),
+    },
+    {
+        name: "launch template that leaves the root volume to the AMI", policy: "launch-template-ebs-encrypted",
+        mutate: on(T.launchTemplate, (r) => r.name.includes("use1"), (p) => { delete p.blockDeviceMappings; }),
+    },
+    // --- edge -------------------------------------------------------------------------------------
+    {
+        name: "HTTPS listener on the 2016 TLS policy", policy: "alb-listener-https",
+        mutate: on(T.listener, (r) => r.inputs.protocol === "HTTPS" && r.name.includes("use1"), (p) => { p.sslPolicy = "ELBSecurityPolicy-2016-08"; }),
+    },
+    {
+        name: "HTTP listener forwarding instead of redirecting", policy: "alb-listener-https",
+        mutate: (rs) => {
+            const https = findResource(rs, T.listener, (r) => r.inputs.protocol === "HTTPS" && r.name.includes("use1"));
+            const http = findResource(rs, T.listener, (r) => r.inputs.protocol === "HTTP" && r.name.includes("use1"));
+            edit(http, (p) => { p.defaultActions = JSON.parse(JSON.stringify(https.inputs.defaultActions)); });
+            return { resources: rs, expectOn: http.name };
+        },
+    },
+    {
+        name: "world-open SSH on the load balancer's security group", policy: "security-group-public-ingress",
+        mutate: on(T.ingress, (r) => r.inputs.cidrIpv4 === "0.0.0.0/0" && r.inputs.fromPort === 443 && r.name.includes("use1"), (p) => {
+            p.fromPort = 22;
+            p.toPort = 22;
+        }),
+    },
+    {
+        name: "database port open to the internet", policy: "security-group-public-ingress",
+        mutate: on(T.ingress, (r) => r.inputs.fromPort === 5432 && r.inputs.cidrIpv4 !== undefined, (p) => { p.cidrIpv4 = "0.0.0.0/0"; }),
+    },
+    {
+        name: "weighted record without a health check", policy: "route53-weighted-health-check",
+        mutate: on(T.record, (r) => Array.isArray(r.inputs.weightedRoutingPolicies) && r.inputs.healthCheckId !== undefined, (p) => { delete p.healthCheckId; }),
+    },
+];
+
+/** Runs one mutation on a deep copy of `resources`. */
+export function applyMutation(m: PolicyMutation, resources: readonly RegisteredResource[]): { resources: RegisteredResource[]; expectOn: string } {
+    return m.mutate(JSON.parse(JSON.stringify(resources)));
+}
