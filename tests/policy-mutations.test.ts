@@ -2,7 +2,9 @@
  * The project's set of insecure mutations of prod (tests/policy-mutations.ts), run through the in-process
  * runner in update mode and in preview mode (a first `pulumi preview`: ids, ARNs, tokens and user data
  * unknown): unmutated prod is clean in both, and every mutation is caught by its policy as a mandatory
- * violation in both. Every policy of the pack has at least one mutation.
+ * violation in both. Update mode runs twice: stack policies on the inputs (the runner's default, what
+ * mutation tests edit) and on the outputs (what the engine's AnalyzeStack sends). Every policy of the pack
+ * has at least one mutation.
  */
 import { RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
 import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
@@ -10,7 +12,7 @@ import { allPolicies } from "../policy-pack/policies";
 import { platformProgram } from "../platform/program";
 import { POLICY_MUTATIONS, applyMutation } from "./policy-mutations";
 
-const MODES = ["update", "preview"] as const;
+const MODES = ["update", "update, stack policies on outputs", "preview"] as const;
 type Mode = (typeof MODES)[number];
 
 const prodConfig = loadPolicyConfig("prod");
@@ -28,12 +30,18 @@ async function runProd(preview: boolean): Promise<RegisteredResource[]> {
 }
 
 function evaluate(resources: RegisteredResource[], mode: Mode): PolicyReport {
-    return evaluatePolicies(resources, { config: prodConfig, preview: mode === "preview" });
+    return evaluatePolicies(resources, {
+        config: prodConfig,
+        preview: mode === "preview",
+        ...(mode === "update, stack policies on outputs" ? { stackProperties: "outputs" as const } : {}),
+    });
 }
 
 beforeAll(async () => {
+    const update = await runProd(false);
+    const preview = await runProd(true);
     for (const mode of MODES) {
-        const resources = await runProd(mode === "preview");
+        const resources = mode === "preview" ? preview : update;
         runs[mode] = { resources, report: evaluate(resources, mode) };
     }
 }, 300_000);
