@@ -751,6 +751,10 @@ const PREVIEW_CASES: PreviewCase[] = [
     },
     { title: "CIDR computed from a VPC is never the world", policy: "security-group-public-ingress", resources: albWithRules([22], { cidr: U }), violations: [] },
     {
+        title: "inline rules computed as a whole", policy: "security-group-public-ingress",
+        resources: [res("aws:ec2/securityGroup:SecurityGroup", "nodes", { vpcId: U, ingress: U })], violations: [], undecidable: 1,
+    },
+    {
         title: "block on a bucket whose id is unknown, joined by dependency", policy: "s3-bucket-public-access-block",
         resources: (() => {
             const b = bucket("logs");

@@ -110,7 +110,7 @@ function world(cidrs: unknown): string[] {
 }
 
 /** Every ingress rule of the stack that admits the whole internet. */
-export function worldIngressRules(resources: readonly PolicyResource[]): IngressRule[] {
+export function worldIngressRules(resources: readonly PolicyResource[], undecided?: Undecided): IngressRule[] {
     const groups = resources.filter((r) => r.isType(aws.ec2.SecurityGroup));
     // A CIDR rule names exactly one group, the one it opens: found by a known id, otherwise through the
     // rule's dependency on it (its securityGroupId is unknown until the group exists).
@@ -122,6 +122,10 @@ export function worldIngressRules(resources: readonly PolicyResource[]): Ingress
     for (const r of resources) {
         const p = propsOf(r);
         if (r.isType(aws.ec2.SecurityGroup)) {
+            // A literal 0.0.0.0/0 inside rules computed as a whole (an `apply` returning the list) is invisible.
+            if (isUnknown(p.ingress) || (Array.isArray(p.ingress) && p.ingress.some(isUnknown))) {
+                undecided?.add(r.name, "its inline ingress rules are computed from values unknown during preview");
+            }
             for (const rule of Array.isArray(p.ingress) ? p.ingress : []) {
                 const cidrs = [...world(rule?.cidrBlocks ?? []), ...world(rule?.ipv6CidrBlocks ?? [])];
                 if (cidrs.length) {
@@ -177,7 +181,7 @@ export const securityGroupPublicIngress: StackValidationPolicy = {
         const cfg = configOf<IngressConfig>(args, { allowedPorts: [...DEFAULT_PUBLIC_PORTS] });
         const albGroups = new Set(albSecurityGroups(args.resources).map((g) => g.urn));
         const undecided = new Undecided();
-        for (const rule of worldIngressRules(args.resources)) {
+        for (const rule of worldIngressRules(args.resources, undecided)) {
             const what = `${label(rule.source)}${rule.group && rule.group !== rule.source ? ` (security group ${rule.group.name})` : ""}`;
             const cidrs = rule.worldCidrs.join(", ");
             // Decisive fields first: protocol and ports (literals in practice), then which group it opens.
