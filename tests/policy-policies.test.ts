@@ -2,7 +2,7 @@
  * Every policy of the pack against hand-built resources shaped like a mocked run's registrations: for
  * each policy a compliant set that passes and violating sets reported with their messages.
  */
-import { Policy, ReportViolation, ResourceValidation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { Policy } from "@pulumi/policy";
 import type { RegisteredResource } from "../toolkit/offline";
 import { PolicyPackDefinition, evaluatePolicies } from "../toolkit/policy-runner";
 import {
@@ -622,48 +622,18 @@ interface PreviewReport {
 }
 
 /**
- * One policy evaluated the way @pulumi/policy 1.21's server.js runs it in a preview: every resource's
- * props (resource and stack validations) wrapped in `unknownCheckingProxy`, and a validation that throws
- * `UnknownValueError` recorded as undecidable instead of failing. The rest (type filter, config) is the
- * offline runner's.
+ * One policy evaluated in preview mode by the in-process runner, which wraps every resource's props
+ * (resource and stack validations) in `@pulumi/policy`'s `unknownCheckingProxy` as its server.js does,
+ * and records a validation that throws `UnknownValueError` as undecidable. Fixtures share one object
+ * for inputs and state, so stack policies (which see outputs in preview mode) see the same values.
  */
 function evaluatePreviewOne(name: string, resources: RegisteredResource[], config?: Record<string, unknown>): PreviewReport {
-    const undecidable: string[] = [];
-    const guard = <A extends unknown[]>(fn: (...a: A) => unknown, where: string) => (...a: A): unknown => {
-        try {
-            return fn(...a);
-        } catch (e) {
-            if (e instanceof policyProxy.UnknownValueError) {
-                undecidable.push(`${where}: ${(e as Error).message}`);
-                return undefined;
-            }
-            throw e;
-        }
+    const pack: PolicyPackDefinition = { name: "under-test", enforcementLevel: "mandatory", policies: [policyNamed(name)] };
+    const report = evaluatePolicies(resources, { pack, config: config ? { [name]: config } : {}, preview: true });
+    return {
+        messages: report.violations.map((v) => v.message),
+        undecidable: report.undecidable.map((u) => `${u.resourceUrn ? u.resourceUrn.split("::").pop() : "stack"}: ${u.message}`),
     };
-    const policy = policyNamed(name) as ResourceValidationPolicy & StackValidationPolicy;
-    const wrapped: any = { ...policy };
-    if (policy.validateResource) {
-        const list: ResourceValidation[] = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-        wrapped.validateResource = list.map((v) => {
-            const w: any = (args: any, report: ReportViolation) => {
-                const props = policyProxy.unknownCheckingProxy(args.props);
-                return guard(v, args.name)({ ...args, props, asType: () => props }, report);
-            };
-            w.__pulumiType = (v as any).__pulumiType;
-            return w;
-        });
-    }
-    if (policy.validateStack) {
-        wrapped.validateStack = (args: any, report: any) => {
-            for (const r of args.resources) {
-                r.props = policyProxy.unknownCheckingProxy(r.props);
-            }
-            return guard(policy.validateStack, "stack")(args, report);
-        };
-    }
-    const pack: PolicyPackDefinition = { name: "under-test", enforcementLevel: "mandatory", policies: [wrapped] };
-    const report = evaluatePolicies(resources, { pack, config: config ? { [name]: config } : {} });
-    return { messages: report.violations.map((v) => v.message), undecidable };
 }
 
 describe("every case, with props behind the preview proxy and nothing unknown", () => {
@@ -872,6 +842,8 @@ describe("a first preview: unknown ids, ARNs, tokens and user data", () => {
         const props = policyProxy.unknownCheckingProxy({ kmsKeyId: U, storageEncrypted: true });
         expect(() => (props as any).kmsKeyId !== undefined).toThrow(policyProxy.UnknownValueError);
         expect(raw(props).kmsKeyId).toBe(U);
+        // A host that wraps already-wrapped props (a proxy of a proxy) still yields the plain object.
+        expect(raw(policyProxy.unknownCheckingProxy(props)).kmsKeyId).toBe(U);
         expect(isUnknown(raw(props).kmsKeyId)).toBe(true);
         expect(isUnknown(UNKNOWN)).toBe(true);
         expect(isUnknown("arn:aws:kms:key")).toBe(false);

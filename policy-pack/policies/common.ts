@@ -75,10 +75,12 @@ export function containsUnknown(v: unknown): boolean {
  * sentinel strings instead of throwing, and decides what an unknown means where it meets one.
  */
 export function raw<T>(v: T): T {
-    if (v !== null && (typeof v === "object" || typeof v === "function") && (v as any)[policyProxy.isSpecialProxy] === true) {
-        return (v as any)[policyProxy.getSpecialProxyTarget] as T;
+    let out: any = v;
+    // A host may wrap props that are already wrapped: unwrap down to the plain object.
+    while (out !== null && (typeof out === "object" || typeof out === "function") && out[policyProxy.isSpecialProxy] === true) {
+        out = out[policyProxy.getSpecialProxyTarget];
     }
-    return v;
+    return out as T;
 }
 
 /**
