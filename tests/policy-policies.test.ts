@@ -782,6 +782,11 @@ const PREVIEW_CASES: PreviewCase[] = [
     { title: "replicas unknown", policy: "deployment-min-replicas", resources: [(() => { const d = deployment("api"); d.inputs.spec.replicas = U; return d; })()], violations: [], undecidable: 1 },
     { title: "namespace unknown, replicas fine", policy: "deployment-min-replicas", resources: [(() => { const d = deployment("api"); d.inputs.metadata.namespace = U; return d; })()], violations: [] },
     {
+        title: "object name unknown: the Pulumi resource name still names an api workload", policy: "critical-workloads-not-on-spot",
+        resources: [(() => { const d = deployment("api", { podSpec: { nodeSelector: { "node-type": "spot" } } }); d.inputs.metadata.name = U; return d; })()],
+        violations: [/use1-api.* is a "api" workload and must not select spot nodes/],
+    },
+    {
         title: "image from a repository being created", policy: "container-resources-declared",
         resources: [deployment("api", { podSpec: { containers: [sized({ image: U })] } })], violations: [],
     },

@@ -213,7 +213,7 @@ export const criticalWorkloadsNotOnSpot: ResourceValidationPolicy = {
         });
         const objectMeta = props?.metadata ?? {};
         const labels: Record<string, unknown> = { ...(objectMeta.labels && typeof objectMeta.labels === "object" ? objectMeta.labels : {}), ...(pod.metadata.labels && typeof pod.metadata.labels === "object" ? pod.metadata.labels : {}) };
-        const critical = cfg.criticalWorkloads.find((n) => namesWorkload(objectMeta.name ?? args.name, n) ||
+        const critical = cfg.criticalWorkloads.find((n) => namesWorkload(isKnownString(objectMeta.name) ? objectMeta.name : args.name, n) ||
             cfg.identityLabels.some((l) => namesWorkload(labels[l], n)));
         if (!critical) {
             return; // unknown names or labels never name a workload; the Pulumi resource name still does
