@@ -1,0 +1,51 @@
+/**
+ * The mutation set (tests/policy-mutations.ts) over the Analyzer gRPC protocol, the way the Pulumi CLI
+ * runs the pack (toolkit/analyzer-client.ts): prod in update and preview mode is clean (no mandatory
+ * violation, no "can't run policy ... during preview"), and every mutation is caught by its policy as a
+ * mandatory violation in both modes. Stack policies see outputs here (AnalyzeStack), so mutations edit
+ * both inputs and state.
+ */
+import { PolicyPackProcess } from "../toolkit/analyzer-client";
+import { RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
+import { loadPolicyConfig } from "../toolkit/policy-runner";
+import { platformProgram } from "../platform/program";
+import { POLICY_MUTATIONS, applyMutation } from "./policy-mutations";
+
+const MODES = ["update", "preview"] as const;
+
+let pack: PolicyPackProcess;
+const runs = new Map<string, RegisteredResource[]>();
+const prodConfig = loadPolicyConfig("prod");
+
+beforeAll(async () => {
+    pack = await PolicyPackProcess.start({ project: "scaled-web", stack: "prod" });
+    const { project, config } = readStackConfig("prod");
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        for (const mode of MODES) {
+            runs.set(mode, (await runOffline(() => platformProgram(), { project, stack: "prod", config, preview: mode === "preview" })).resources);
+        }
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
+}, 600_000);
+
+afterAll(async () => {
+    await pack?.close();
+});
+
+describe.each(MODES)("prod in %s mode over the Analyzer protocol", (mode) => {
+    it("has no mandatory violation and no policy that cannot decide", async () => {
+        const report = await pack.evaluate(runs.get(mode)!, { config: prodConfig, preview: mode === "preview" });
+        expect(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceName}: ${v.message}`)).toEqual([]);
+        expect(report.undecidable).toEqual([]);
+    }, 120_000);
+
+    it.each(POLICY_MUTATIONS.map((m) => [`${m.policy}: ${m.name}`, m] as const))("catches %s", async (_title, m) => {
+        const { resources, expectOn } = applyMutation(m, runs.get(mode)!);
+        const report = await pack.evaluate(resources, { config: prodConfig, preview: mode === "preview" });
+        const caught = report.violations.filter((v) => v.policyName === m.policy && v.enforcementLevel === "mandatory");
+        expect(caught.map((v) => v.resourceName ?? v.resourceUrn?.split("::").pop())).toContain(expectOn);
+    }, 120_000);
+});
