@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { RegisteredResource, UNKNOWN, readStackConfig, runOffline } from "../toolkit/offline";
+import { RegisteredResource, UNKNOWN, readStackConfig, runOffline, withInputs } from "../toolkit/offline";
 import { evaluatePolicies, evaluatePoliciesAsync, loadPolicyConfig } from "../toolkit/policy-runner";
 import { platformProgram } from "../platform/program";
 
@@ -253,5 +253,25 @@ describe("the runner on unknown values", () => {
         };
         const report = await evaluatePoliciesAsync([sgRule], { pack: { name: "t", policies: [asyncPolicy] }, preview: true });
         expect(report.undecidable).toEqual([{ policyName: "async-reader", resourceUrn: sgRule.urn, message: "string value at .securityGroupId can't be known during preview" }]);
+    });
+});
+
+describe("withInputs", () => {
+    it("edits a copy of the inputs and answers the state anew, computed values unknown in preview mode", async () => {
+        const run = await runOffline(() => {
+            const sg = new aws.ec2.SecurityGroup("w-sg", { vpcId: "vpc-1" });
+            new aws.vpc.SecurityGroupIngressRule("w-rule", { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "10.0.0.0/8" });
+        }, { stack: "test", preview: true });
+        const rule = run.resources.find((r) => r.name === "w-rule")!;
+        const open = withInputs(rule, (i) => {
+            i.cidrIpv4 = "0.0.0.0/0";
+        }, { preview: true });
+        expect(open.inputs).toEqual({ ...rule.inputs, cidrIpv4: "0.0.0.0/0" });
+        expect(open.state).toMatchObject({ cidrIpv4: "0.0.0.0/0", securityGroupId: UNKNOWN, arn: UNKNOWN });
+        expect(rule.inputs.cidrIpv4).toBe("10.0.0.0/8");
+        expect(rule.state.cidrIpv4).toBe("10.0.0.0/8");
+        const replaced = withInputs(rule, (i) => ({ ...i, fromPort: 22 }));
+        expect(replaced.state.fromPort).toBe(22);
+        expect(replaced.state.arn).toMatch(/^arn:aws:vpc:us-east-1:123456789012:/);
     });
 });
