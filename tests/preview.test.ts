@@ -241,6 +241,20 @@ describe("the runner on unknown values", () => {
         expect(evaluatePolicies([sgRule, sg], { pack }).undecidable.map((u) => u.policyName)).toEqual(["reads-group-first"]);
     });
 
+    it("attributes a resource violation to the URN the policy names, as @pulumi/policy's server does", () => {
+        const blames: ResourceValidationPolicy = {
+            name: "blames-group",
+            description: "Reports rules against their group.",
+            validateResource: (args, report) => {
+                if (args.type === sgRule.type) {
+                    report("group too open", sg.urn);
+                }
+            },
+        };
+        const report = evaluatePolicies([sgRule, sg], { pack: { name: "t", policies: [blames] } });
+        expect(report.violations).toEqual([{ policyName: "blames-group", enforcementLevel: "advisory", message: "group too open", resourceUrn: sg.urn, resourceName: "sg", resourceType: sg.type }]);
+    });
+
     it("records an UnknownValueError an asynchronous validation rejects with", async () => {
         const asyncPolicy: ResourceValidationPolicy = {
             name: "async-reader",
