@@ -132,6 +132,7 @@ describe("preview-mode programs", () => {
         }, { stack: "test", preview: true });
         expect(dryRun).toBe(true);
         expect(applied).toBe(false);
+        expect(run.outputs).toBeUndefined();
         const rule = run.resources.find((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")!;
         expect(rule.inputs).toEqual({
             securityGroupId: UNKNOWN, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443,
