@@ -8,7 +8,7 @@
  * ts-node (run-policy-pack always does), which can take a minute or two; ts-node caches the result.
  */
 import { PolicyPackProcess } from "../toolkit/analyzer-client";
-import { RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
+import { RegisteredResource, readStackConfig, runOffline, withInputs } from "../toolkit/offline";
 import { PolicyReport, PolicyViolation, UndecidablePolicy, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { platformProgram } from "../platform/program";
 
@@ -82,4 +82,29 @@ describe.each(CASES)("%s in %s mode, over the Analyzer protocol", (stack, mode) 
         }
         expect(new Set(protocol.undecidable.map(undecidableKey)).size).toBe(protocol.undecidable.length);
     });
+});
+
+describe("a mutation of prod, over the protocol", () => {
+    it("reaches stack policies when made with withInputs (AnalyzeStack sends outputs), not when only inputs are edited", async () => {
+        const resources = runs.get("prod update")!;
+        const i = resources.findIndex((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.inputs.cidrIpv4 === "0.0.0.0/0");
+        expect(i).toBeGreaterThanOrEqual(0);
+        const rule = resources[i];
+        const sshOpen = (inputs: Record<string, any>): void => {
+            inputs.fromPort = 22;
+            inputs.toPort = 22;
+        };
+        const mutated = [...resources];
+        mutated[i] = withInputs(rule, sshOpen);
+        expect(mutated[i].state).toMatchObject({ fromPort: 22, toPort: 22, arn: rule.state.arn });
+        const caught = await pack.evaluate(mutated, { config: loadPolicyConfig("prod") });
+        expect(caught.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceUrn}`))
+            .toContain(`security-group-public-ingress ${rule.urn}`);
+        expect(summary(evaluatePolicies(mutated, { config: loadPolicyConfig("prod"), stackProperties: "outputs" }))).toEqual(summary(caught));
+
+        const inputsOnly = [...resources];
+        inputsOnly[i] = { ...rule, inputs: { ...rule.inputs, fromPort: 22, toPort: 22 } };
+        const missed = await pack.evaluate(inputsOnly, { config: loadPolicyConfig("prod") });
+        expect(missed.violations.map((v) => v.policyName)).not.toContain("security-group-public-ingress");
+    }, 120_000);
 });

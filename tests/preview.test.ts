@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { RegisteredResource, UNKNOWN, readStackConfig, runOffline } from "../toolkit/offline";
+import { RegisteredResource, UNKNOWN, readStackConfig, runOffline, withInputs } from "../toolkit/offline";
 import { evaluatePolicies, evaluatePoliciesAsync, loadPolicyConfig } from "../toolkit/policy-runner";
 import { platformProgram } from "../platform/program";
 
@@ -132,6 +132,7 @@ describe("preview-mode programs", () => {
         }, { stack: "test", preview: true });
         expect(dryRun).toBe(true);
         expect(applied).toBe(false);
+        expect(run.outputs).toBeUndefined();
         const rule = run.resources.find((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")!;
         expect(rule.inputs).toEqual({
             securityGroupId: UNKNOWN, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443,
@@ -241,6 +242,20 @@ describe("the runner on unknown values", () => {
         expect(evaluatePolicies([sgRule, sg], { pack }).undecidable.map((u) => u.policyName)).toEqual(["reads-group-first"]);
     });
 
+    it("attributes a resource violation to the URN the policy names, as @pulumi/policy's server does", () => {
+        const blames: ResourceValidationPolicy = {
+            name: "blames-group",
+            description: "Reports rules against their group.",
+            validateResource: (args, report) => {
+                if (args.type === sgRule.type) {
+                    report("group too open", sg.urn);
+                }
+            },
+        };
+        const report = evaluatePolicies([sgRule, sg], { pack: { name: "t", policies: [blames] } });
+        expect(report.violations).toEqual([{ policyName: "blames-group", enforcementLevel: "advisory", message: "group too open", resourceUrn: sg.urn, resourceName: "sg", resourceType: sg.type }]);
+    });
+
     it("records an UnknownValueError an asynchronous validation rejects with", async () => {
         const asyncPolicy: ResourceValidationPolicy = {
             name: "async-reader",
@@ -253,5 +268,25 @@ describe("the runner on unknown values", () => {
         };
         const report = await evaluatePoliciesAsync([sgRule], { pack: { name: "t", policies: [asyncPolicy] }, preview: true });
         expect(report.undecidable).toEqual([{ policyName: "async-reader", resourceUrn: sgRule.urn, message: "string value at .securityGroupId can't be known during preview" }]);
+    });
+});
+
+describe("withInputs", () => {
+    it("edits a copy of the inputs and answers the state anew, computed values unknown in preview mode", async () => {
+        const run = await runOffline(() => {
+            const sg = new aws.ec2.SecurityGroup("w-sg", { vpcId: "vpc-1" });
+            new aws.vpc.SecurityGroupIngressRule("w-rule", { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "10.0.0.0/8" });
+        }, { stack: "test", preview: true });
+        const rule = run.resources.find((r) => r.name === "w-rule")!;
+        const open = withInputs(rule, (i) => {
+            i.cidrIpv4 = "0.0.0.0/0";
+        }, { preview: true });
+        expect(open.inputs).toEqual({ ...rule.inputs, cidrIpv4: "0.0.0.0/0" });
+        expect(open.state).toMatchObject({ cidrIpv4: "0.0.0.0/0", securityGroupId: UNKNOWN, arn: UNKNOWN });
+        expect(rule.inputs.cidrIpv4).toBe("10.0.0.0/8");
+        expect(rule.state.cidrIpv4).toBe("10.0.0.0/8");
+        const replaced = withInputs(rule, (i) => ({ ...i, fromPort: 22 }));
+        expect(replaced.state.fromPort).toBe(22);
+        expect(replaced.state.arn).toMatch(/^arn:aws:vpc:us-east-1:123456789012:/);
     });
 });

@@ -47,7 +47,10 @@ export interface RegisteredResource {
 
 export interface OfflineRun<T> {
     readonly resources: RegisteredResource[];
-    /** Whatever the program returned (its stack outputs), with every Output resolved. */
+    /**
+     * Whatever the program returned (its stack outputs), with every Output resolved. In preview mode it is
+     * `undefined` as soon as one output is unknown (the SDK's `output(...).promise()` of the stack outputs).
+     */
     readonly outputs: T;
     /** Invokes the program made, in order: token and inputs. */
     readonly invokes: { token: string; inputs: Record<string, any>; provider?: string }[];
@@ -240,6 +243,26 @@ export async function runOffline<T>(program: () => T | Promise<T>, options: Offl
         throw failure.error;
     }
     return { resources, outputs, invokes };
+}
+
+/**
+ * A copy of `resource` whose inputs `change` edits (a deep copy; `change` may mutate it in place or
+ * return a replacement), with `state` answered anew from the new inputs as the mock would have
+ * answered them (`preview`: as in a first preview). For mutation tests: stack policies and the Analyzer
+ * protocol's AnalyzeStack read outputs, so editing `inputs` alone would not reach them.
+ */
+export function withInputs(
+    resource: RegisteredResource, change: (inputs: Record<string, any>) => Record<string, any> | void, options: { preview?: boolean } = {},
+): RegisteredResource {
+    const copy = JSON.parse(JSON.stringify(resource.inputs ?? {})) as Record<string, any>;
+    const inputs = change(copy) ?? copy;
+    const ctx = {
+        region: resource.region ?? (typeof inputs.region === "string" && inputs.region !== UNKNOWN ? inputs.region : "us-east-1"),
+        accountId: MOCK_ACCOUNT_ID,
+        id: `${resource.name}-id`,
+    };
+    const state = options.preview ? mockPreviewState(resource.type, resource.name, inputs, ctx) : mockResourceState(resource.type, resource.name, inputs, ctx);
+    return { ...resource, inputs, state };
 }
 
 /** Flattens a YAML config map into the CLI's `namespace:key` -> string form. */
