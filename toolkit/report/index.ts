@@ -29,6 +29,15 @@ export interface PolicySummary {
     readonly advisory: number;
     readonly violations: readonly PolicyViolation[];
     readonly note?: string;
+    /** The `--policy-pack-config` file the results were evaluated with, when the caller says (see `PlanInput.policyConfig`). */
+    readonly config?: PolicyConfigSource;
+}
+
+/** Which policy config file a stack resolved to: its own (`config/<stack>.json`) or its environment's. */
+export interface PolicyConfigSource {
+    /** Path of the file, e.g. `policy-pack/config/prod.json`. */
+    readonly file: string;
+    readonly matchedBy: "stack" | "environment";
 }
 
 export interface PlanReport {
@@ -55,16 +64,19 @@ export interface PlanInput {
     readonly policy?: PolicyReport | { readonly unavailable: string };
     /** Said next to the policy results, e.g. that the pack's defaults were used. */
     readonly policyNote?: string;
+    /** The policy config file used; the report names it next to the results. */
+    readonly policyConfig?: PolicyConfigSource;
 }
 
-export function summarizePolicy(policy: PlanInput["policy"], note?: string): PolicySummary {
+export function summarizePolicy(policy: PlanInput["policy"], note?: string, config?: PolicyConfigSource): PolicySummary {
     if (!policy || "unavailable" in policy) {
-        return { status: "unavailable", reason: policy?.unavailable ?? "no policy results", policies: 0, mandatory: 0, advisory: 0, violations: [], note };
+        return { status: "unavailable", reason: policy?.unavailable ?? "no policy results", policies: 0, mandatory: 0, advisory: 0, violations: [], note, config };
     }
     const mandatory = policy.violations.filter((v) => v.enforcementLevel === "mandatory").length;
     return {
         status: "evaluated",
         note,
+        config,
         packName: policy.packName,
         policies: policy.policies.length,
         // The runner's counts and the violations agree; take the larger in case a runner counts stack-wide failures separately.
@@ -79,7 +91,7 @@ export function summarizePolicy(policy: PlanInput["policy"], note?: string): Pol
 export function buildPlanReport(input: PlanInput): PlanReport {
     const regions = input.config?.regions.map((r) => r.name) ?? [];
     const graph = new ResourceGraph(input.resources, regions);
-    const policy = summarizePolicy(input.policy, input.policyNote);
+    const policy = summarizePolicy(input.policy, input.policyNote, input.policyConfig);
     const failures = policy.mandatory > 0 ? [`${policy.mandatory} mandatory policy violation${policy.mandatory === 1 ? "" : "s"}`] : [];
     return {
         schemaVersion: 1,
