@@ -1,12 +1,17 @@
 /**
- * `npm run plan -- [--stack dev] [--format text|markdown|json] [--out FILE] [--project-dir DIR]`
+ * `npm run plan -- [--stack dev] [--preview] [--format text|markdown|json] [--out FILE] [--project-dir DIR]`
  *
  * Runs the real program for `Pulumi.<stack>.yaml` under Pulumi's mock runtime (no cloud, no
  * credentials, no Pulumi CLI), evaluates the policy pack with the stack's policy config, and prints the
  * offline plan report: inventory, architecture at a glance, capacity, policy results and a monthly cost
  * estimate. Started by `scripts/plan.js`, which sets up the transpile cache first.
  *
- * Exit status: 0 OK; 1 a mandatory policy failed; 2 the stack's config or files are invalid (or bad
+ * With `--preview` the program runs as in a first `pulumi preview` of a new stack (ids and computed
+ * values unknown) and the policies are evaluated as CrossGuard does then: a policy that reads an unknown
+ * value cannot decide, and a mandatory one that cannot decide fails the plan (a real preview would only
+ * print an advisory "can't run policy" message, leaving the check unenforced).
+ *
+ * Exit status: 0 OK; 1 a mandatory policy failed or could not decide; 2 the stack's config or files are invalid (or bad
  * usage), with the message and no stack trace; 3 an unexpected error (a bug: its stack trace with --debug).
  */
 import * as fs from "fs";
@@ -27,6 +32,8 @@ export interface PlanOptions {
     readonly format: Format;
     readonly out?: string;
     readonly projectDir: string;
+    /** Run as a first `pulumi preview` (unknown ids and computed values) and evaluate policies so. */
+    readonly preview?: boolean;
     /** Print phase timings as one JSON line on stderr (used by `npm run bench`). */
     readonly timings: boolean;
     /** Progress on stderr: `auto` = only when stderr is a terminal and the run passes one second. */
@@ -42,6 +49,8 @@ policy pack's results with the stack's policy config (policy-pack/config/<stack>
 
 Options:
   --stack NAME         stack whose Pulumi.<NAME>.yaml to read (default: dev)
+  --preview            run as a first "pulumi preview" would (ids and computed values unknown); a
+                       mandatory policy that cannot decide on unknown values fails the plan
   --format FORMAT      text (default), markdown (for a pull-request comment) or json (for tools)
   --out FILE           write the report to FILE instead of stdout
   --project-dir DIR    directory holding Pulumi.yaml and the stack files (default: the project root)
@@ -50,7 +59,8 @@ Options:
   --debug              keep JavaScript stack traces (off by default: they cost ~40 % of the run)
   -h, --help           show this help
 
-Exit status: 0 OK, 1 a mandatory policy failed, 2 invalid stack config/files or usage, 3 unexpected error.
+Exit status: 0 OK, 1 a mandatory policy failed (or, with --preview, could not decide), 2 invalid stack
+config/files or usage, 3 unexpected error.
 `;
 
 /** Bad command-line usage: printed with the usage hint, exit 2. */
@@ -68,6 +78,7 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
     let projectDir = defaultProjectDir;
     let timings = false;
     let progress: PlanOptions["progress"] = "auto";
+    let preview = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -111,13 +122,16 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
             case "--no-progress":
                 progress = "never";
                 break;
+            case "--preview":
+                preview = true;
+                break;
             case "--debug":
                 break; // read by scripts/plan.js before anything loads
             default:
                 throw new UsageError(`unknown option "${arg}"`);
         }
     }
-    return { stack, format, out, projectDir, timings, progress };
+    return { stack, format, out, projectDir, timings, progress, preview };
 }
 
 /**
@@ -235,17 +249,18 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
     const policyConfig = policyConfigFor(options.stack, config.environment);
     lap("configMs");
 
-    onPhase("running the program under mocks");
-    const run = await runOffline(() => platformProgram(), { project, stack: options.stack, config: flat });
+    const preview = options.preview ?? false;
+    onPhase(preview ? "running the program under mocks, as a preview" : "running the program under mocks");
+    const run = await runOffline(() => platformProgram(), { project, stack: options.stack, config: flat, preview });
     lap("programMs");
 
     onPhase(`evaluating policies on ${run.resources.length} resources`);
-    const policy = await evaluatePoliciesAsync(run.resources, { config: policyConfig.config });
+    const policy = await evaluatePoliciesAsync(run.resources, { config: policyConfig.config, preview });
     lap("policyMs");
 
     onPhase("building the report");
     const report = buildPlanReport({ project, stack: options.stack, resources: run.resources, config, policy,
-        policyConfig: { file: policyConfig.file, matchedBy: policyConfig.matchedBy } });
+        policyConfig: { file: policyConfig.file, matchedBy: policyConfig.matchedBy }, mode: preview ? "preview" : "update" });
     lap("reportMs");
     timings.resources = report.inventory.total;
     return { report, resources: run.resources, exitCode: report.outcome.ok ? EXIT.ok : EXIT.policy, timings };
@@ -281,7 +296,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
         return EXIT.ok;
     }
     const opts = options;
-    const progress = new Progress(io.stderr, opts.progress === "auto", `plan ${opts.stack}`);
+    const progress = new Progress(io.stderr, opts.progress === "auto", `plan ${opts.stack}${opts.preview ? " (preview)" : ""}`);
     try {
         const result = await plan(opts, (phase) => progress.set(phase));
         progress.stop();

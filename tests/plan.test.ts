@@ -10,6 +10,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { fourRegionProd, median } from "../scripts/bench-cli";
 import { money } from "../toolkit/report";
+import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { EXIT, PlanResult, USAGE, parseArgs, plan, rawConfigFrom, render } from "../scripts/plan-cli";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -25,6 +26,8 @@ describe("command line", () => {
         [[], { stack: "dev", format: "text", out: undefined, progress: "auto", timings: false }],
         [["--stack", "prod", "--format", "markdown", "--out", "x.md"], { stack: "prod", format: "markdown", out: "x.md" }],
         [["--stack=prod", "--format=json", "--no-progress", "--timings"], { stack: "prod", format: "json", progress: "never", timings: true }],
+        [[], { preview: false }],
+        [["--preview", "--stack", "prod"], { stack: "prod", preview: true }],
     ])("parseArgs(%j)", (argv, expected) => {
         expect(parseArgs(argv, ROOT)).toMatchObject(expected);
     });
@@ -40,7 +43,7 @@ describe("command line", () => {
 
     test("--help prints the usage, which names every flag", () => {
         expect(parseArgs(["--help"], ROOT)).toBe("help");
-        for (const flag of ["--stack", "--format", "--out", "--project-dir", "--no-progress", "--timings", "--debug"]) {
+        for (const flag of ["--stack", "--preview", "--format", "--out", "--project-dir", "--no-progress", "--timings", "--debug"]) {
             expect(USAGE).toContain(flag);
         }
     });
@@ -153,6 +156,41 @@ describe.each(["dev", "prod"])("the %s report against its own run", (stack) => {
     function report(): PlanResult["report"] {
         return result.report;
     }
+});
+
+describe.each(["dev", "prod"])("the %s report in preview mode", (stack) => {
+    let result: PlanResult;
+    beforeAll(async () => {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            result = await plan(parseArgs(["--stack", stack, "--preview"], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    });
+
+    test("runs the program as a preview and reports what the policies could not decide", () => {
+        const { report, resources } = result;
+        expect(report.mode).toBe("preview");
+        const direct = evaluatePolicies(resources, { config: loadPolicyConfig(stack), preview: true });
+        expect(report.policy.undecidable.map((u) => `${u.policyName} ${u.resourceUrn ?? ""} ${u.message}`).sort())
+            .toEqual(direct.undecidable.map((u) => `${u.policyName} ${u.resourceUrn ?? ""} ${u.message}`).sort());
+        expect(report.policy.undecidableMandatory).toBe(report.policy.undecidable.filter((u) => u.enforcementLevel === "mandatory" || u.enforcementLevel === "remediate").length);
+    });
+
+    test("fails (exit 1) exactly when a mandatory policy failed or could not decide", () => {
+        const { policy, outcome } = result.report;
+        expect(outcome.ok).toBe(policy.mandatory === 0 && policy.undecidableMandatory === 0);
+        expect(result.exitCode).toBe(outcome.ok ? EXIT.ok : EXIT.policy);
+        if (!outcome.ok && policy.undecidableMandatory > 0) {
+            expect(outcome.failures.join("; ")).toMatch(/mandatory policy checks? could not be decided on unknown values/);
+        }
+    });
+
+    test("shows no unknown sentinel anywhere in the report", () => {
+        expect(JSON.stringify(result.report)).not.toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");
+    });
 });
 
 describe("the command as a child process", () => {

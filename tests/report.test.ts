@@ -247,6 +247,7 @@ describe("policy summary and outcome", () => {
         ],
         mandatoryCount: 1,
         advisoryCount: 1,
+        undecidable: [],
     };
 
     test("counts by level, mandatory first; a mandatory violation fails the plan", () => {
@@ -271,6 +272,34 @@ describe("policy summary and outcome", () => {
         expect(md).toContain("**Unknown prices**");
         expect(md).toContain(`**${money(report.cost.total.monthly)}**`);
         expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    });
+
+    test("undecidable policies: listed with their level and resource; a mandatory one fails the plan, an advisory one does not", () => {
+        const target = RESOURCES[RESOURCES.length - 1];
+        const undecidable = [
+            { policyName: "b", resourceUrn: target.urn, message: "string value at .certificateArn can't be known during preview" },
+            { policyName: "a", message: "string value at .id can't be known during preview" },
+        ];
+        const clean = { ...policy, violations: [policy.violations[0]], mandatoryCount: 0 };
+        const advisoryOnly = buildPlanReport({ project: "p", stack: "s", resources: RESOURCES, policy: { ...clean, undecidable: [undecidable[0]] }, mode: "preview" });
+        expect(advisoryOnly.outcome.ok).toBe(true);
+        expect(advisoryOnly.policy.undecidable).toEqual([{ ...undecidable[0], enforcementLevel: "advisory", resourceName: target.name, resourceType: target.type }]);
+        const report = buildPlanReport({ project: "p", stack: "s", resources: RESOURCES, policy: { ...clean, undecidable }, mode: "preview" });
+        expect(report.mode).toBe("preview");
+        expect(report.policy.undecidableMandatory).toBe(1);
+        expect(report.policy.undecidable.map((u) => u.policyName)).toEqual(["a", "b"]);
+        expect(report.outcome).toEqual({ ok: false, failures: ["1 mandatory policy check could not be decided on unknown values (a)"] });
+        const text = renderText(report);
+        expect(text).toMatch(/: offline plan, preview mode/);
+        expect(text).toMatch(/^POLICIES {2}pack, 2 policies: 0 mandatory, 1 advisory violation, 2 undecidable \(1 of mandatory policies\)$/m);
+        expect(text).toMatch(/^ {2}undecidable \(mandatory\) +a +\(stack\) +string value at \.id can't be known during preview$/m);
+        expect(text).toMatch(/RESULT {2}FAILED: 1 mandatory policy check could not be decided/);
+        const md = renderMarkdown(report);
+        expect(md).toContain("preview mode");
+        expect(md).toContain("| mandatory | `a` | (stack) | string value at .id can't be known during preview |");
+        // Outside preview mode nothing is said when everything was decided.
+        const update = renderText(buildPlanReport({ project: "p", stack: "s", resources: RESOURCES, policy: clean }));
+        expect(update).not.toMatch(/undecidable|preview/);
     });
 
     test("Markdown stays under GitHub's comment limit: long tables and violations are cut, with a pointer", () => {

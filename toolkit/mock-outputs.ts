@@ -103,11 +103,112 @@ export const MOCK_STATE: Record<string, StateFn> = {
 /** The state a mock registration returns: echoed inputs, a generic ARN, then type-specific attributes. */
 export function mockResourceState(type: string, name: string, inputs: Record<string, any>, ctx: MockContext): Record<string, any> {
     const specific = MOCK_STATE[type];
+    const autonames: Record<string, string> = {};
+    for (const k of AUTONAMED[type] ?? []) {
+        if (inputs[k] === undefined) {
+            autonames[k] = name;
+        }
+    }
     return {
         ...inputs,
+        ...autonames,
         ...(type.startsWith("aws:") ? { arn: arnFor(type, name, ctx) } : {}),
         ...(specific ? specific(name, inputs, ctx) : {}),
     };
+}
+
+/** The engine's unknown sentinel (see `UNKNOWN` in offline.ts; duplicated to keep this module standalone). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * Properties the provider fills in during `Check` when the program leaves them out (Pulumi auto-naming:
+ * the logical name plus a random suffix), so they are known already in a preview; the mock answers the
+ * logical name (in both modes). Everything else a provider computes (ids, ARNs, endpoints, AWS-generated
+ * names, versions) is only known after Create.
+ *
+ * Sources: pulumi-aws provider/resources.go `setAutonaming` auto-names every resource's `name` input
+ * (a TF property that is Optional or Required, i.e. a `name?:` in the @pulumi/aws 7.48 `*Args`
+ * interface), plus explicit `AutoName` fields: `bucket` (S3, "If omitted, the provider will assign a
+ * random, unique name"), `identifier` (RDS instance, "this provider will assign a random, unique
+ * identifier") and `replicationGroupId` (ElastiCache, `AutoNameTransform(..., strings.ToLower)`).
+ * Listed for the types the reference program creates; a type missing here gets an unknown name.
+ */
+export const AUTONAMED: Record<string, readonly string[]> = {
+    "aws:autoscaling/group:Group": ["name"],
+    "aws:autoscaling/lifecycleHook:LifecycleHook": ["name"],
+    "aws:cloudwatch/eventRule:EventRule": ["name"],
+    "aws:cloudwatch/logGroup:LogGroup": ["name"],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ["name"],
+    "aws:ec2/launchTemplate:LaunchTemplate": ["name"],
+    "aws:ec2/securityGroup:SecurityGroup": ["name"],
+    "aws:ecr/repository:Repository": ["name"],
+    "aws:eks/cluster:Cluster": ["name"],
+    "aws:elasticache/parameterGroup:ParameterGroup": ["name"],
+    "aws:elasticache/replicationGroup:ReplicationGroup": ["replicationGroupId"],
+    "aws:elasticache/subnetGroup:SubnetGroup": ["name"],
+    "aws:iam/instanceProfile:InstanceProfile": ["name"],
+    "aws:iam/policy:Policy": ["name"],
+    "aws:iam/role:Role": ["name"],
+    "aws:iam/rolePolicy:RolePolicy": ["name"],
+    "aws:kms/alias:Alias": ["name"],
+    "aws:lb/loadBalancer:LoadBalancer": ["name"],
+    "aws:lb/targetGroup:TargetGroup": ["name"],
+    "aws:rds/instance:Instance": ["identifier"],
+    "aws:rds/parameterGroup:ParameterGroup": ["name"],
+    "aws:rds/proxy:Proxy": ["name"],
+    "aws:rds/subnetGroup:SubnetGroup": ["name"],
+    "aws:route53/zone:Zone": ["name"],
+    "aws:s3/bucket:Bucket": ["bucket"],
+    "aws:s3/bucketV2:BucketV2": ["bucket"],
+    "aws:secretsmanager/secret:Secret": ["name"],
+    "aws:sns/topic:Topic": ["name"],
+    "aws:sqs/queue:Queue": ["name"],
+    "aws:wafv2/webAcl:WebAcl": ["name"],
+};
+
+function isPlainObject(v: unknown): v is Record<string, any> {
+    return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/** `planned` where the program set a value, `UNKNOWN` for everything the provider would compute. */
+function overlayUnknown(input: any, computed: any): any {
+    if (input === undefined) {
+        return UNKNOWN;
+    }
+    if (isPlainObject(input) && isPlainObject(computed)) {
+        const out: Record<string, any> = { ...input };
+        for (const [k, v] of Object.entries(computed)) {
+            out[k] = overlayUnknown(input[k], v);
+        }
+        return out;
+    }
+    return input;
+}
+
+/**
+ * The state a first `pulumi preview` plans for a new resource: what the program set (its inputs,
+ * unknowns included) and, for every attribute the provider computes, an unknown, as the AWS provider's
+ * preview of a Create marks computed attributes not set in config (pulumi-terraform-bridge: planned
+ * state, unknown for Computed attributes without a config value). Auto-named properties (`AUTONAMED`)
+ * stay known: the provider assigns them in `Check`, before the preview.
+ */
+export function mockPreviewState(type: string, name: string, inputs: Record<string, any>, ctx: MockContext): Record<string, any> {
+    const full = mockResourceState(type, name, inputs, ctx);
+    const autonamed = AUTONAMED[type] ?? [];
+    const out: Record<string, any> = { ...inputs };
+    for (const [k, v] of Object.entries(full)) {
+        if (k in inputs && inputs[k] !== undefined) {
+            out[k] = overlayUnknown(inputs[k], v);
+        } else {
+            out[k] = UNKNOWN;
+        }
+    }
+    for (const k of autonamed) {
+        if (inputs[k] === undefined) {
+            out[k] = full[k];
+        }
+    }
+    return out;
 }
 
 /** Answers for the invokes the program makes. Unknown tokens fail loudly so a new invoke gets an answer here. */

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { mockCall, mockResourceState } from "./mock-outputs";
+import { mockCall, mockPreviewState, mockResourceState } from "./mock-outputs";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 
@@ -18,9 +18,17 @@ export interface RegisteredResource {
     readonly urn: string;
     readonly type: string;
     readonly name: string;
-    /** Inputs as the program gave them (secrets unwrapped; see `secretInputs`). */
+    /**
+     * Inputs as the program sent them to the engine, in the form the engine hands them to a policy pack:
+     * secrets unwrapped (see `secretInputs`), a value not known yet (preview) as the unknown sentinel
+     * `UNKNOWN` wherever it sits, and a resource passed as an input as its id (custom resource; unknown
+     * while the id is) or its URN (component), as the engine marshals references for analyzers.
+     */
     readonly inputs: Record<string, any>;
-    /** Outputs the mock answered with (inputs plus computed ids/arns/endpoints). */
+    /**
+     * Outputs the mock answered with (inputs plus computed ids/arns/endpoints). In preview mode every
+     * computed attribute the program did not set is `UNKNOWN`, as in a first `pulumi preview`.
+     */
     readonly state: Record<string, any>;
     /** URN of the parent resource, or undefined for the root stack. */
     readonly parent?: string;
@@ -31,6 +39,8 @@ export interface RegisteredResource {
     readonly custom: boolean;
     readonly protect: boolean;
     readonly dependencies: readonly string[];
+    /** Per input property, the URNs of the resources its value came from (as the engine records them). */
+    readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
     /** Names of inputs that were marked secret. */
     readonly secretInputs: readonly string[];
 }
@@ -48,26 +58,84 @@ export interface OfflineOptions {
     readonly stack?: string;
     /** Flat config map `namespace:key` -> string value (objects as JSON), as the CLI passes it. */
     readonly config?: Record<string, string>;
+    /**
+     * Run as a first `pulumi preview` of a new stack (`pulumi.runtime.isDryRun()` is true): every id and
+     * every computed attribute the program did not set comes back unknown, so anything built from them
+     * (`apply`, `interpolate`, invokes on unknown inputs) stays unknown and reaches the resources that
+     * use it as the sentinel `UNKNOWN`. @default false
+     */
+    readonly preview?: boolean;
 }
 
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/**
+ * The wire form of a value not known yet: `pulumi.runtime.unknownValue` in the SDK, `UnknownStringValue`
+ * in the engine (sdk/go/common/resource/plugin/rpc.go), `unknownStringValue` in `@pulumi/policy/proxy`.
+ * The engine re-marshals every unknown it sends to an analyzer with this (string) sentinel, because the
+ * SDK only ever sends untyped unknowns.
+ */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-function unwrapSecrets(value: any, secretPaths: string[], pathPrefix: string): any {
+/** `pulumi.runtime.specialSigKey` and the signatures the SDK uses on the wire (runtime/rpc.js). */
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/**
+ * Turns the SDK's wire form of a registration's inputs into what the engine hands an analyzer:
+ * secrets unwrapped (their paths recorded), unknowns kept as the sentinel, and resource references
+ * marshalled as the engine does without `KeepResources` (pkg/resource/plugin/analyzer_plugin.go
+ * marshals with `KeepUnknowns, KeepSecrets, SkipInternalKeys` only; sdk/go/common/resource/plugin/rpc.go:
+ * a reference with an `id` becomes that id, unknown when the id is empty or unknown, one without an
+ * `id` (a component) becomes its URN).
+ */
+export function fromWire(value: any, secretPaths: string[], pathPrefix = ""): any {
     if (value && typeof value === "object" && !Array.isArray(value)) {
-        if (value[pulumi.runtime.specialSigKey] === SECRET_SIG) {
+        const sig = value[SIG_KEY];
+        if (sig === SECRET_SIG) {
             secretPaths.push(pathPrefix);
-            return unwrapSecrets(value.value, secretPaths, pathPrefix);
+            return fromWire(value.value, secretPaths, pathPrefix);
+        }
+        if (sig === RESOURCE_SIG) {
+            if ("id" in value) {
+                return value.id === "" || value.id === UNKNOWN || value.id === undefined ? UNKNOWN : value.id;
+            }
+            return value.urn;
         }
         const out: Record<string, any> = {};
         for (const [k, v] of Object.entries(value)) {
-            out[k] = unwrapSecrets(v, secretPaths, pathPrefix ? `${pathPrefix}.${k}` : k);
+            // SkipInternalKeys: the engine drops `__`-prefixed keys (e.g. `__defaults`) before analyzers see them.
+            if (pathPrefix === "" && k.startsWith("__")) {
+                continue;
+            }
+            out[k] = fromWire(v, secretPaths, pathPrefix ? `${pathPrefix}.${k}` : k);
         }
         return out;
     }
     if (Array.isArray(value)) {
-        return value.map((v, i) => unwrapSecrets(v, secretPaths, `${pathPrefix}[${i}]`));
+        return value.map((v, i) => fromWire(v, secretPaths, `${pathPrefix}[${i}]`));
     }
     return value;
+}
+
+/** `RegisterResourceRequest.propertyDependencies` as a plain map (property -> URNs). */
+function propertyDependenciesOf(req: any): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    const map = req.getPropertydependenciesMap?.();
+    if (map) {
+        for (const [k, v] of map.entries() as Iterable<[string, any]>) {
+            out[k] = v.getUrnsList();
+        }
+    }
+    return out;
+}
+
+/** Splits a provider reference `urn::id` into its URN (the id may be unknown in a preview). */
+function providerUrnOf(ref: string | undefined): string | undefined {
+    if (!ref) {
+        return undefined;
+    }
+    const i = ref.lastIndexOf("::");
+    return i > 0 ? ref.slice(0, i) : ref;
 }
 
 /**
@@ -77,20 +145,26 @@ function unwrapSecrets(value: any, secretPaths: string[], pathPrefix: string): a
 export async function runOffline<T>(program: () => T | Promise<T>, options: OfflineOptions = {}): Promise<OfflineRun<pulumi.Unwrap<T>>> {
     const project = options.project ?? "scaled-web";
     const stack = options.stack ?? "dev";
+    const preview = options.preview ?? false;
     const resources: RegisteredResource[] = [];
     const invokes: OfflineRun<unknown>["invokes"] = [];
+    // Keyed by the provider's URN: in a preview a new provider's id is unknown, so ids cannot tell them apart.
     const providerRegions = new Map<string, string>();
+    // The registration being answered: set by the monitor wrapper below right before the mock monitor
+    // calls `newResource` (synchronously), so `newResource` sees the request's wire form and URN.
+    let current: { wire: Record<string, any>; urn: string } | undefined;
 
     const mocks: pulumi.runtime.Mocks = {
         newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
             const secretInputs: string[] = [];
-            const inputs = unwrapSecrets(args.inputs, secretInputs, "");
-            const region = args.provider ? providerRegions.get(args.provider.split("::").pop()!) : undefined;
+            // The wire form, not `args.inputs`: the mock monitor deserializes resource references into
+            // resource objects and unknowns into `undefined`/Unknown objects, which an analyzer never sees.
+            const inputs = fromWire(current?.wire ?? args.inputs, secretInputs);
+            current = undefined;
+            const region = providerRegions.get(providerUrnOf(args.provider) ?? "");
             const id = `${args.name}-id`;
-            const state = mockResourceState(args.type, args.name, inputs, { region: region ?? inputs.region ?? "us-east-1", accountId: MOCK_ACCOUNT_ID, id });
-            if (args.type === "pulumi:providers:aws") {
-                providerRegions.set(id, inputs.region);
-            }
+            const ctx = { region: region ?? (typeof inputs.region === "string" && inputs.region !== UNKNOWN ? inputs.region : "us-east-1"), accountId: MOCK_ACCOUNT_ID, id };
+            const state = preview ? mockPreviewState(args.type, args.name, inputs, ctx) : mockResourceState(args.type, args.name, inputs, ctx);
             resources.push({
                 urn: "",
                 type: args.type,
@@ -104,16 +178,18 @@ export async function runOffline<T>(program: () => T | Promise<T>, options: Offl
                 dependencies: [],
                 secretInputs,
             });
-            return { id: args.custom === false ? undefined : id, state };
+            // A preview of a new resource has no id yet: the mock monitor sends "" and the SDK resolves the
+            // resource's `id` as unknown (runtime/resource.js: `resp.getId() || undefined`, known = false).
+            return { id: args.custom === false || preview ? undefined : id, state };
         },
         call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
-            const region = (args.provider ? providerRegions.get(args.provider.split("::").pop()!) : undefined) ?? args.inputs?.region ?? "us-east-1";
+            const region = providerRegions.get(providerUrnOf(args.provider) ?? "") ?? args.inputs?.region ?? "us-east-1";
             invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
             return mockCall(args.token, args.inputs ?? {}, { region, accountId: MOCK_ACCOUNT_ID });
         },
     };
 
-    await pulumi.runtime.setMocks(mocks, project, stack, false);
+    await pulumi.runtime.setMocks(mocks, project, stack, preview);
     pulumi.runtime.setAllConfig(options.config ?? {});
 
     // Wrap the mock monitor to learn each registration's URN, parent and options, which the
@@ -123,10 +199,19 @@ export async function runOffline<T>(program: () => T | Promise<T>, options: Offl
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+        const urn: string = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+        current = { wire: req.getObject()?.toJavaScript() ?? {}, urn };
+        if (req.getType() === "pulumi:providers:aws") {
+            const region = current.wire.region;
+            if (typeof region === "string" && region !== UNKNOWN) {
+                providerRegions.set(urn, region);
+            }
+        }
         const meta = {
             parent: (req.getParent() as string) || undefined,
             protect: Boolean(req.getProtect?.()),
             dependencies: (req.getDependenciesList?.() as string[]) ?? [],
+            propertyDependencies: propertyDependenciesOf(req),
         };
         return register(req, (err: any, resp: any) => {
             if (resp) {
@@ -155,6 +240,26 @@ export async function runOffline<T>(program: () => T | Promise<T>, options: Offl
         throw failure.error;
     }
     return { resources, outputs, invokes };
+}
+
+/**
+ * A copy of `resource` whose inputs `change` edits (a deep copy; `change` may mutate it in place or
+ * return a replacement), with `state` answered anew from the new inputs as the mock would have
+ * answered them (`preview`: as in a first preview). For mutation tests: stack policies and the Analyzer
+ * protocol's AnalyzeStack read outputs, so editing `inputs` alone would not reach them.
+ */
+export function withInputs(
+    resource: RegisteredResource, change: (inputs: Record<string, any>) => Record<string, any> | void, options: { preview?: boolean } = {},
+): RegisteredResource {
+    const copy = JSON.parse(JSON.stringify(resource.inputs ?? {})) as Record<string, any>;
+    const inputs = change(copy) ?? copy;
+    const ctx = {
+        region: resource.region ?? (typeof inputs.region === "string" && inputs.region !== UNKNOWN ? inputs.region : "us-east-1"),
+        accountId: MOCK_ACCOUNT_ID,
+        id: `${resource.name}-id`,
+    };
+    const state = options.preview ? mockPreviewState(resource.type, resource.name, inputs, ctx) : mockResourceState(resource.type, resource.name, inputs, ctx);
+    return { ...resource, inputs, state };
 }
 
 /** Flattens a YAML config map into the CLI's `namespace:key` -> string form. */

@@ -9,10 +9,16 @@
  *   property) by the config file, then validated against the schema;
  * - `validateResourceOfType`: a validation only runs on resources whose type token equals the class's
  *   `__pulumiType`; `args.isType` / `asType` compare the same way; `args.notApplicable()` skips quietly;
- * - stack policies get every resource with `parent`, `dependencies` and `provider` resolved to objects.
+ * - stack policies get every resource with `parent`, `dependencies`, `propertyDependencies` and `provider`
+ *   resolved to objects;
+ * - every `props` (resources, stack resources, providers) is wrapped in `@pulumi/policy`'s
+ *   `unknownCheckingProxy`, as its server does; a validation that reads an unknown value throws
+ *   `UnknownValueError`, which is not a violation but an entry of `PolicyReport.undecidable` (the server
+ *   reports it as an advisory "can't run policy ... during preview" diagnostic).
  *
- * Differences, on purpose: a resource's `props` are the inputs the program gave (the engine gives
- * resource policies inputs too, but stack policies outputs); and the config is checked more strictly
+ * Differences, on purpose: outside preview mode stack policies see each resource's inputs, not its
+ * outputs as the engine gives them (`stackProperties`; resource policies get inputs in both); and the
+ * config is checked more strictly
  * than the CLI does (unknown policy names and unknown properties are errors, so a typo in
  * `config/prod.json` cannot silently loosen a guardrail).
  */
@@ -25,9 +31,20 @@ import type {
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { RegisteredResource } from "./offline";
 import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, allPolicies } from "../policy-pack/policies";
-import { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
+import { EnforcementLevel, PolicyReport, PolicyViolation, UndecidablePolicy } from "./report-types";
 
-export type { EnforcementLevel, PolicyReport, PolicyViolation } from "./report-types";
+export type { EnforcementLevel, PolicyReport, PolicyViolation, UndecidablePolicy } from "./report-types";
+
+/**
+ * `@pulumi/policy/proxy`: the proxy its server wraps every `props` in, and the error it throws on an
+ * unknown value. Both are `@internal` (absent from the .d.ts), hence the typed require.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const policyProxy = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy<T extends object>(target: T): T;
+    UnknownValueError: new (...args: any[]) => Error;
+};
+const { unknownCheckingProxy, UnknownValueError } = policyProxy;
 
 export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 
@@ -56,6 +73,17 @@ export interface EvaluateOptions {
     readonly pack?: PolicyPackDefinition;
     /** Stack tags the policies see as `args.stackTags`. */
     readonly stackTags?: Readonly<Record<string, string>>;
+    /**
+     * The resources come from a preview (`runOffline(..., { preview: true })`): values not known yet are
+     * the unknown sentinel, and stack policies see outputs (see `stackProperties`). @default false
+     */
+    readonly preview?: boolean;
+    /**
+     * What stack policies see as a resource's `props`: its `state` (outputs, as the engine's AnalyzeStack
+     * sends them: pkg/resource/deploy/step_generator.go `AnalyzeResources` uses `v.Outputs`) or its
+     * `inputs`. @default "outputs" in preview mode, else "inputs" (mutation tests edit inputs)
+     */
+    readonly stackProperties?: "outputs" | "inputs";
 }
 
 /** The effective config of one policy after defaults, `all` and per-policy overrides. */
@@ -398,11 +426,19 @@ export interface EvalResource {
     readonly opts: PolicyResourceOptions;
 }
 
-/** The engine's view of the registered resources: props from inputs, links resolved to objects. */
-export function toPolicyResources(resources: readonly RegisteredResource[]): EvalResource[] {
+/** A fresh copy of `props` behind `@pulumi/policy`'s unknown-checking proxy, as its server hands them out. */
+function proxied(props: Record<string, any> | undefined): any {
+    return unknownCheckingProxy(clone(props ?? {}));
+}
+
+/**
+ * The engine's view of the registered resources for stack policies: props from `stackProperties`
+ * (inputs unless told otherwise), behind the unknown-checking proxy, links resolved to objects.
+ */
+export function toPolicyResources(resources: readonly RegisteredResource[], stackProperties: "outputs" | "inputs" = "inputs"): EvalResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const out: EvalResource[] = resources.map((r) => {
-        const props = clone(r.inputs ?? {});
+        const props = proxied(stackProperties === "outputs" ? r.state : r.inputs);
         const opts: PolicyResourceOptions = {
             protect: r.protect,
             ignoreChanges: [],
@@ -434,19 +470,35 @@ export function toPolicyResources(resources: readonly RegisteredResource[]): Eva
             mutable.parent = byUrn.get(source.parent);
         }
         mutable.dependencies = (source.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
-        const purn = providerUrn(source.provider);
-        if (purn) {
-            const p = registered.get(purn);
-            mutable.provider = { type: p?.type ?? typeFromUrn(purn), props: clone(p?.inputs ?? {}), urn: purn, name: p?.name ?? nameFromUrn(purn) };
+        const propertyDependencies: Record<string, PolicyResource[]> = {};
+        for (const [k, urns] of Object.entries(source.propertyDependencies ?? {})) {
+            propertyDependencies[k] = urns.map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
+        }
+        mutable.propertyDependencies = propertyDependencies;
+        const provider = providerOf(source, registered);
+        if (provider) {
+            mutable.provider = provider;
         }
     }
     return out;
+}
+
+/** The provider a resource uses, as the engine describes it to analyzers (its inputs, proxied). */
+function providerOf(source: RegisteredResource, registered: ReadonlyMap<string, RegisteredResource>): PolicyResource["provider"] {
+    const purn = providerUrn(source.provider);
+    if (!purn) {
+        return undefined;
+    }
+    const p = registered.get(purn);
+    return { type: p?.type ?? typeFromUrn(purn), props: proxied(p?.inputs), urn: purn, name: p?.name ?? nameFromUrn(purn) };
 }
 
 /** A promise a policy returned, for the driver to settle. */
 interface Pending {
     readonly policy: string;
     readonly promise: PromiseLike<unknown>;
+    /** Where an `UnknownValueError` the promise rejects with is recorded. */
+    readonly resourceUrn?: string;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -457,9 +509,12 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
     const pack = options.pack ?? DEFAULT_PACK;
     const resolved = resolvePolicyConfig(pack, options.config ?? {});
     const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
-    const evalResources = toPolicyResources(resources);
+    const stackProperties = options.stackProperties ?? (options.preview ? "outputs" : "inputs");
+    const evalResources = toPolicyResources(resources, stackProperties);
+    const registered = new Map(resources.map((r) => [r.urn, r]));
     const byUrn = new Map(evalResources.map((e) => [e.source.urn, e.source]));
     const violations: PolicyViolation[] = [];
+    const undecidable: UndecidablePolicy[] = [];
     const evaluated: PolicyReport["policies"][number][] = [];
 
     for (const policy of pack.policies) {
@@ -475,20 +530,21 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
         const validate = (policy as ResourceValidationPolicy).validateResource;
         if (validate) {
             const validations: ResourceValidation[] = Array.isArray(validate) ? validate : [validate];
-            for (const { source, policyResource, opts } of evalResources) {
+            for (const { source, opts } of evalResources) {
                 for (const validation of validations) {
                     const token = pulumiTypeOf(validation);
                     if (token && token !== source.type) {
                         continue;
                     }
-                    const props = clone(source.inputs ?? {});
+                    const props = proxied(source.inputs);
+                    const provider = providerOf(source, registered);
                     const args: ResourceValidationArgs = {
                         type: source.type,
                         props,
                         urn: source.urn,
                         name: source.name,
                         opts,
-                        provider: policyResource.provider,
+                        ...(provider ? { provider } : {}),
                         stackTags,
                         isType: (cls) => isTypeOf(source.type, cls),
                         asType: ((cls: unknown) => (isTypeOf(source.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
@@ -504,10 +560,12 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
                     try {
                         const result = validation(args, report);
                         if (isThenable(result)) {
-                            yield { policy: policy.name, promise: result };
+                            yield { policy: policy.name, promise: result, resourceUrn: source.urn };
                         }
                     } catch (e) {
-                        if (!(e instanceof NotApplicable)) {
+                        if (e instanceof UnknownValueError) {
+                            undecidable.push({ policyName: policy.name, resourceUrn: source.urn, message: e.message });
+                        } else if (!(e instanceof NotApplicable)) {
                             throw new Error(`policy "${policy.name}" failed on ${source.type} "${source.name}": ${(e as Error)?.message ?? e}`, { cause: e });
                         }
                     }
@@ -535,7 +593,9 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
                     yield { policy: policy.name, promise: result };
                 }
             } catch (e) {
-                if (!(e instanceof NotApplicable)) {
+                if (e instanceof UnknownValueError) {
+                    undecidable.push({ policyName: policy.name, message: e.message });
+                } else if (!(e instanceof NotApplicable)) {
                     throw new Error(`policy "${policy.name}" failed on the stack: ${(e as Error)?.message ?? e}`, { cause: e });
                 }
             }
@@ -548,6 +608,7 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
         violations,
         mandatoryCount: violations.filter((v) => v.enforcementLevel === "mandatory").length,
         advisoryCount: violations.filter((v) => v.enforcementLevel === "advisory").length,
+        undecidable,
     };
 }
 

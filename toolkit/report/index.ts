@@ -5,7 +5,7 @@
  */
 import type { PlatformConfig } from "../../platform/config";
 import type { RegisteredResource } from "../offline";
-import type { PolicyReport, PolicyViolation } from "../report-types";
+import type { EnforcementLevel, PolicyReport, PolicyViolation } from "../report-types";
 import { Architecture, buildArchitecture } from "./architecture";
 import { CostReport, estimateCost } from "./cost";
 import { ResourceGraph } from "./graph";
@@ -16,6 +16,17 @@ export * from "./cost";
 export * from "./graph";
 export * from "./inventory";
 export { MAX_MARKDOWN_CHARS, markdownMarker, renderMarkdown, renderText, money } from "./render";
+
+/** A policy that could not decide on a resource (or the stack) because it read a value unknown in a preview. */
+export interface UndecidableEntry {
+    readonly policyName: string;
+    /** The policy's effective enforcement level: a mandatory one that cannot decide is not enforced. */
+    readonly enforcementLevel: EnforcementLevel;
+    readonly message: string;
+    readonly resourceUrn?: string;
+    readonly resourceName?: string;
+    readonly resourceType?: string;
+}
 
 export interface PolicySummary {
     /** `evaluated`, or `unavailable` with `reason` when the pack could not be run. */
@@ -28,6 +39,10 @@ export interface PolicySummary {
     readonly mandatory: number;
     readonly advisory: number;
     readonly violations: readonly PolicyViolation[];
+    /** Policies that could not decide (unknown values in a preview), per resource; empty when none. */
+    readonly undecidable: readonly UndecidableEntry[];
+    /** How many of `undecidable` belong to mandatory (or remediate) policies: checks a preview does not enforce. */
+    readonly undecidableMandatory: number;
     readonly note?: string;
     /** The `--policy-pack-config` file the results were evaluated with, when the caller says (see `PlanInput.policyConfig`). */
     readonly config?: PolicyConfigSource;
@@ -44,13 +59,15 @@ export interface PlanReport {
     readonly schemaVersion: 1;
     readonly project: string;
     readonly stack: string;
+    /** `preview`: the program ran as in a first `pulumi preview` (unknown ids and computed values). */
+    readonly mode: "update" | "preview";
     readonly environment?: string;
     readonly tier?: string;
     readonly inventory: Inventory;
     readonly architecture: Architecture;
     readonly policy: PolicySummary;
     readonly cost: CostReport;
-    /** `ok` is false when a mandatory policy failed; `failures` says why. */
+    /** `ok` is false when a mandatory policy failed or could not decide; `failures` says why. */
     readonly outcome: { readonly ok: boolean; readonly failures: readonly string[] };
 }
 
@@ -66,13 +83,27 @@ export interface PlanInput {
     readonly policyNote?: string;
     /** The policy config file used; the report names it next to the results. */
     readonly policyConfig?: PolicyConfigSource;
+    /** How the program ran. @default "update" */
+    readonly mode?: "update" | "preview";
 }
 
-export function summarizePolicy(policy: PlanInput["policy"], note?: string, config?: PolicyConfigSource): PolicySummary {
+export function summarizePolicy(policy: PlanInput["policy"], note?: string, resources: readonly RegisteredResource[] = [], config?: PolicyConfigSource): PolicySummary {
     if (!policy || "unavailable" in policy) {
-        return { status: "unavailable", reason: policy?.unavailable ?? "no policy results", policies: 0, mandatory: 0, advisory: 0, violations: [], note, config };
+        return { status: "unavailable", reason: policy?.unavailable ?? "no policy results", policies: 0, mandatory: 0, advisory: 0, violations: [], undecidable: [], undecidableMandatory: 0, note, config };
     }
     const mandatory = policy.violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    const levels = new Map(policy.policies.map((p) => [p.name, p.enforcementLevel]));
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const undecidable: UndecidableEntry[] = (policy.undecidable ?? []).map((u) => {
+        const r = u.resourceUrn ? byUrn.get(u.resourceUrn) : undefined;
+        return {
+            policyName: u.policyName,
+            enforcementLevel: levels.get(u.policyName) ?? "advisory",
+            message: u.message,
+            ...(u.resourceUrn ? { resourceUrn: u.resourceUrn } : {}),
+            ...(r ? { resourceName: r.name, resourceType: r.type } : {}),
+        };
+    }).sort((a, b) => rank(a.enforcementLevel) - rank(b.enforcementLevel) || a.policyName.localeCompare(b.policyName) || (a.resourceName ?? "").localeCompare(b.resourceName ?? ""));
     return {
         status: "evaluated",
         note,
@@ -85,18 +116,32 @@ export function summarizePolicy(policy: PlanInput["policy"], note?: string, conf
         violations: [...policy.violations].sort((a, b) =>
             (a.enforcementLevel === "mandatory" ? 0 : 1) - (b.enforcementLevel === "mandatory" ? 0 : 1) ||
             a.policyName.localeCompare(b.policyName) || (a.resourceName ?? "").localeCompare(b.resourceName ?? "")),
+        undecidable,
+        undecidableMandatory: undecidable.filter((u) => rank(u.enforcementLevel) === 0).length,
     };
+}
+
+/** Mandatory (and remediate, which the engine reports as mandatory) first. */
+function rank(level: EnforcementLevel): number {
+    return level === "mandatory" || level === "remediate" ? 0 : 1;
 }
 
 export function buildPlanReport(input: PlanInput): PlanReport {
     const regions = input.config?.regions.map((r) => r.name) ?? [];
     const graph = new ResourceGraph(input.resources, regions);
-    const policy = summarizePolicy(input.policy, input.policyNote, input.policyConfig);
+    const policy = summarizePolicy(input.policy, input.policyNote, input.resources, input.policyConfig);
     const failures = policy.mandatory > 0 ? [`${policy.mandatory} mandatory policy violation${policy.mandatory === 1 ? "" : "s"}`] : [];
+    if (policy.undecidableMandatory > 0) {
+        // @pulumi/policy turns these into advisory "can't run policy ... during preview" messages: the
+        // check is not enforced, so the plan cannot call the stack clean.
+        const names = [...new Set(policy.undecidable.filter((u) => rank(u.enforcementLevel) === 0).map((u) => u.policyName))];
+        failures.push(`${policy.undecidableMandatory} mandatory policy check${policy.undecidableMandatory === 1 ? "" : "s"} could not be decided on unknown values (${names.join(", ")})`);
+    }
     return {
         schemaVersion: 1,
         project: input.project,
         stack: input.stack,
+        mode: input.mode ?? "update",
         environment: input.config?.environment,
         tier: input.config?.tier,
         inventory: buildInventory(graph, regions),

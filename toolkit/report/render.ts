@@ -149,7 +149,16 @@ function unknownGroups(report: PlanReport): string[] {
 
 function headline(report: PlanReport): string {
     const env = [report.environment && `environment ${report.environment}`, report.tier && `tier ${report.tier}`].filter(Boolean).join(", ");
-    return `${report.project} / stack ${report.stack}${env ? ` (${env})` : ""}: offline plan`;
+    return `${report.project} / stack ${report.stack}${env ? ` (${env})` : ""}: offline plan${report.mode === "preview" ? ", preview mode (as a first `pulumi preview`: ids and computed values unknown)" : ""}`;
+}
+
+/** ", 3 undecidable (2 of mandatory policies)" when a policy could not decide, or in preview mode. */
+function undecidablePhrase(report: PlanReport): string {
+    const p = report.policy;
+    if (p.undecidable.length === 0 && report.mode !== "preview") {
+        return "";
+    }
+    return `, ${p.undecidable.length} undecidable${p.undecidable.length ? ` (${p.undecidableMandatory} of mandatory policies)` : ""}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,8 +206,11 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
     if (p.status === "unavailable") {
         out.push(`POLICIES  not evaluated: ${p.reason}`);
     } else {
-        out.push(`POLICIES  ${p.packName}, ${plural(p.policies, "policy", "policies")}: ${p.mandatory} mandatory, ${p.advisory} advisory violation${p.advisory === 1 ? "" : "s"}`);
-        out.push(...pad(p.violations.map((v) => [v.enforcementLevel, v.policyName, v.resourceName ? `${v.resourceName} (${v.resourceType ?? "?"})` : "(stack)", v.message]), "  "));
+        out.push(`POLICIES  ${p.packName}, ${plural(p.policies, "policy", "policies")}: ${p.mandatory} mandatory, ${p.advisory} advisory violation${p.advisory === 1 ? "" : "s"}${undecidablePhrase(report)}`);
+        out.push(...pad([
+            ...p.violations.map((v) => [v.enforcementLevel, v.policyName, v.resourceName ? `${v.resourceName} (${v.resourceType ?? "?"})` : "(stack)", v.message]),
+            ...p.undecidable.map((u) => [`undecidable (${u.enforcementLevel})`, u.policyName, u.resourceName ? `${u.resourceName} (${u.resourceType ?? "?"})` : "(stack)", u.message]),
+        ], "  "));
     }
     const configUsed = policyConfigPhrase(report);
     if (configUsed) {
@@ -298,9 +310,9 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     const cost = report.cost;
     const p = report.policy;
     out.push(markdownMarker(report.stack));
-    out.push(`### Offline plan: \`${report.stack}\`${report.environment ? ` (${report.environment}${report.tier ? `, ${report.tier} tier` : ""})` : ""}`, "");
+    out.push(`### Offline plan: \`${report.stack}\`${report.environment ? ` (${report.environment}${report.tier ? `, ${report.tier} tier` : ""})` : ""}${report.mode === "preview" ? ", preview mode" : ""}`, "");
     const status = report.outcome.ok ? "**OK**" : `**FAILED**: ${report.outcome.failures.join("; ")}`;
-    const policyLine = p.status === "evaluated" ? `${p.mandatory} mandatory / ${p.advisory} advisory policy violations` : `policies not evaluated (${p.reason})`;
+    const policyLine = p.status === "evaluated" ? `${p.mandatory} mandatory / ${p.advisory} advisory policy violations${undecidablePhrase(report)}` : `policies not evaluated (${p.reason})`;
     const unpriced = cost.unknown.length ? ` (excludes ${plural(cost.unknown.length, "unpriced item")})` : "";
     out.push(`${status} · ${inv.total} resources · ${policyLine} · est. **${money(cost.total.monthly)}/month** at desired sizes, ${money(cost.total.monthlyAtMax)} at max${unpriced}`, "");
 
@@ -340,6 +352,16 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
             ])), "");
             if (shown.length < p.violations.length) {
                 out.push(`...and ${p.violations.length - shown.length} more (run \`npm run plan\` for all of them).`, "");
+            }
+        }
+        if (p.undecidable.length) {
+            const shown = p.undecidable.slice(0, opts.maxViolations ?? p.undecidable.length);
+            out.push(`Could not decide (a value is unknown until the resource exists; a mandatory policy here is not enforced by \`pulumi preview\`):`, "");
+            out.push(...table(["Level", "Policy", "Resource", "Unknown value"], shown.map((u) => [
+                u.enforcementLevel, `\`${u.policyName}\``, u.resourceName ? `\`${u.resourceName}\` (${u.resourceType ?? "?"})` : "(stack)", u.message,
+            ])), "");
+            if (shown.length < p.undecidable.length) {
+                out.push(`...and ${p.undecidable.length - shown.length} more (run \`npm run plan -- --preview\` for all of them).`, "");
             }
         }
     }
