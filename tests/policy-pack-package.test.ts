@@ -9,25 +9,23 @@
  * - start: the nodejs language host's `RunPlugin` resolves `@pulumi/pulumi/cmd/run-policy-pack` from the pack
  *   directory and runs `node <that> <engine address> <pack dir>` with the pack directory as working
  *   directory (sdk/nodejs/cmd/pulumi-language-nodejs/main.go); run-policy-pack compiles `index.ts` with
- *   ts-node and the pack's `tsconfig.json`, and the served pack prints its gRPC port on stdout.
+ *   ts-node and the pack's `tsconfig.json`, and the served pack prints its gRPC port on stdout. The
+ *   project's Analyzer client (`PolicyPackProcess`, toolkit/analyzer-client.ts) does exactly that and then
+ *   makes the engine's calls (ConfigureStack, GetAnalyzerInfo, Configure, Analyze, AnalyzeStack).
  *
  * The test does the same in an empty temporary directory (outside the repository, so nothing resolves from
  * the project's node_modules). `npm install` runs with `--prefer-offline`: the versions are resolved as
  * usual, tarballs come from the npm cache the project's own `npm ci` filled (the same versions, as the
  * ranges match the lock file), so the install takes seconds rather than downloading @pulumi/aws again.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as grpc from "@grpc/grpc-js";
-import { Empty } from "google-protobuf/google/protobuf/empty_pb";
-import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
-import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { PACK_NAME, allPolicies } from "../policy-pack/policies";
-import type { RegisteredResource } from "../toolkit/offline";
-import { DEFAULT_PACK, loadPolicyConfig, resolvePolicyConfig } from "../toolkit/policy-runner";
+import { PolicyPackProcess } from "../toolkit/analyzer-client";
+import { RegisteredResource, withInputs } from "../toolkit/offline";
+import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { runStack } from "./harness";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -138,92 +136,49 @@ describe("the published pack, installed and started on its own", () => {
         expect(own).toEqual(packSources());
     });
 
-    describe("started the way the CLI starts it", () => {
-        let child: ChildProcess;
-        let client: analyzerRpc.AnalyzerClient;
-        let stderr = "";
+    describe("started the way the CLI starts it, driven over the Analyzer protocol", () => {
+        let pack: PolicyPackProcess;
         let prod: RegisteredResource[];
 
         beforeAll(async () => {
-            // The CLI resolves run-policy-pack from the pack directory: it must be the pack's own copy.
-            const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [installDir] });
-            expect(runPolicyPack.startsWith(installDir)).toBe(true);
-            child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:1", installDir], {
-                cwd: installDir,
-                env: { ...process.env, PULUMI_NODEJS_PROJECT: "scaled-web", PULUMI_NODEJS_STACK: "prod", PULUMI_NODEJS_DRY_RUN: "false" },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
-            child.stderr!.on("data", (d) => (stderr += String(d)));
-            const port = await new Promise<number>((resolve, reject) => {
-                let out = "";
-                child.stdout!.on("data", (d) => {
-                    out += String(d);
-                    const m = /^(\d+)\s*$/m.exec(out);
-                    if (m) {
-                        resolve(Number(m[1]));
-                    }
-                });
-                child.on("exit", (code) => reject(new Error(`the pack exited (${code}) before printing its port:\n${stderr}`)));
-            });
-            client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+            pack = await PolicyPackProcess.start({ packDir: installDir, project: "scaled-web", stack: "prod" });
             prod = (await runStack("prod")).resources;
         }, 300_000);
 
-        afterAll(() => {
-            client?.close();
-            child?.kill();
+        afterAll(async () => {
+            await pack?.close();
         });
 
-        function call<Req, Res>(method: (req: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
-            return new Promise((resolve, reject) => method.call(client, req, (e, r) => (e ? reject(e) : resolve(r))));
-        }
+        it("runs the pack's own @pulumi/pulumi/cmd/run-policy-pack, as the CLI resolves it from the pack directory", () => {
+            expect(pack.packDir).toBe(installDir);
+            expect(require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [installDir] }).startsWith(path.join(installDir, "node_modules") + path.sep)).toBe(true);
+        });
 
         it("serves the pack's policies (GetAnalyzerInfo)", async () => {
-            const info = await call<Empty, analyzerPb.AnalyzerInfo>(client.getAnalyzerInfo, new Empty());
-            expect(info.getName()).toBe(PACK_NAME);
-            expect(info.getPoliciesList().map((p) => p.getName()).sort()).toEqual(allPolicies.map((p) => p.name).sort());
+            const info = await pack.info();
+            expect(info.name).toBe(PACK_NAME);
+            expect(info.policies.map((p) => p.name).sort()).toEqual(allPolicies.map((p) => p.name).sort());
         });
 
-        it("analyzes prod under config/prod.json with no mandatory violation, and catches an insecure change", async () => {
-            const configure = new analyzerPb.ConfigureAnalyzerRequest();
-            const levels: Record<string, analyzerPb.EnforcementLevel> = {
-                advisory: analyzerPb.EnforcementLevel.ADVISORY, mandatory: analyzerPb.EnforcementLevel.MANDATORY,
-                disabled: analyzerPb.EnforcementLevel.DISABLED, remediate: analyzerPb.EnforcementLevel.REMEDIATE,
-            };
-            for (const [name, c] of resolvePolicyConfig(DEFAULT_PACK, loadPolicyConfig("prod"))) {
-                configure.getPolicyconfigMap().set(name, new analyzerPb.PolicyConfig()
-                    .setEnforcementlevel(levels[c.enforcementLevel]).setProperties(Struct.fromJavaScript(c.properties as Record<string, any>)));
-            }
-            await call(client.configure, configure);
+        it("analyzes prod under config/prod.json: no mandatory violation, in agreement with the in-process runner", async () => {
+            const config = loadPolicyConfig("prod");
+            const report = await pack.evaluate(prod, { config });
+            expect(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceUrn ?? "(stack)"}: ${v.message}`)).toEqual([]);
+            expect(report.policies).toHaveLength(allPolicies.length);
+            const inProcess = evaluatePolicies(prod, { config, stackProperties: "outputs" });
+            expect(report.policies).toEqual(inProcess.policies);
+            expect(report.violations).toEqual(inProcess.violations);
+        }, 120_000);
 
-            // The fields the engine always sends (pkg/resource/analyzer: options, provider, parent, dependencies).
-            const plain = (v: Record<string, unknown>): Struct => Struct.fromJavaScript(JSON.parse(JSON.stringify(v)));
-            const byUrn = new Map(prod.map((r) => [r.urn, r]));
-            const options = (r: RegisteredResource): analyzerPb.AnalyzerResourceOptions =>
-                new analyzerPb.AnalyzerResourceOptions().setProtect(r.protect).setParent(r.parent ?? "");
-            const provider = (r: RegisteredResource): analyzerPb.AnalyzerProviderResource | undefined => {
-                const p = r.provider ? byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::"))) : undefined;
-                return p && new analyzerPb.AnalyzerProviderResource().setType(p.type).setUrn(p.urn).setName(p.name).setProperties(plain(p.inputs));
-            };
-            const analyze = (r: RegisteredResource, inputs = r.inputs): Promise<analyzerPb.AnalyzeResponse> =>
-                call(client.analyze, new analyzerPb.AnalyzeRequest().setType(r.type).setUrn(r.urn).setName(r.name).setProperties(plain(inputs))
-                    .setOptions(options(r)).setProvider(provider(r)));
-            const mandatory = (res: analyzerPb.AnalyzeResponse): string[] =>
-                res.getDiagnosticsList().filter((d) => d.getEnforcementlevel() === analyzerPb.EnforcementLevel.MANDATORY).map((d) => `${d.getPolicyname()} ${d.getUrn()}: ${d.getMessage()}`);
-
-            const found: string[] = [];
-            for (const r of prod.filter((x) => x.custom)) {
-                found.push(...mandatory(await analyze(r)));
-            }
-            const stack = new analyzerPb.AnalyzeStackRequest().setResourcesList(prod.map((r) =>
-                new analyzerPb.AnalyzerResource().setType(r.type).setUrn(r.urn).setName(r.name).setParent(r.parent ?? "").setProperties(plain(r.state))
-                    .setOptions(options(r)).setProvider(provider(r)).setDependenciesList([...r.dependencies])));
-            found.push(...mandatory(await call(client.analyzeStack, stack)));
-            expect(found).toEqual([]);
-
-            const lt = prod.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate" && r.inputs.metadataOptions)!;
-            const weakened = await analyze(lt, { ...lt.inputs, metadataOptions: { ...lt.inputs.metadataOptions, httpTokens: "optional" } });
-            expect(mandatory(weakened).join("\n")).toMatch(/^imdsv2-required /);
+        it("catches an insecure change (IMDSv1 allowed on a launch template)", async () => {
+            const i = prod.findIndex((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate" && r.inputs.metadataOptions);
+            const weakened = [...prod];
+            weakened[i] = withInputs(prod[i], (inputs) => {
+                inputs.metadataOptions.httpTokens = "optional";
+            });
+            const report = await pack.evaluate(weakened, { config: loadPolicyConfig("prod") });
+            expect(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceUrn}`))
+                .toEqual([`imdsv2-required ${prod[i].urn}`]);
         }, 120_000);
     });
 });
