@@ -127,6 +127,9 @@ describe("config, as the CLI reconciles it", () => {
             "probe-reads-description": { enforcementLevel: "mandatory", properties: { forbidden: "x" } },
         });
         expect(() => reconcileConfig(info, { "probe-reads-description": { forbidden: 3 } })).toThrow(PolicyConfigError);
+        // Names the pack does not have are sent along (the server ignores them), but need a level, as in the CLI.
+        expect(reconcileConfig(info, { "no-such-policy": "advisory" })["no-such-policy"]).toEqual({ enforcementLevel: "advisory", properties: {} });
+        expect(() => reconcileConfig(info, { "no-such-policy": { x: 1 } })).toThrow(/no-such-policy: invalid enforcement level ""/);
     });
 
     it("sends the levels with Configure: a disabled policy stops reporting, a mandatory one counts as mandatory", async () => {

@@ -132,6 +132,7 @@ describe("preview-mode programs", () => {
         }, { stack: "test", preview: true });
         expect(dryRun).toBe(true);
         expect(applied).toBe(false);
+        expect(run.outputs).toBeUndefined();
         const rule = run.resources.find((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")!;
         expect(rule.inputs).toEqual({
             securityGroupId: UNKNOWN, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443,
@@ -239,6 +240,20 @@ describe("the runner on unknown values", () => {
     it("gives stack policies outputs in preview mode and inputs otherwise, unless told", () => {
         expect(evaluatePolicies([sgRule, sg], { pack, preview: true, stackProperties: "inputs" }).undecidable.map((u) => u.policyName)).toEqual(["reads-group-first"]);
         expect(evaluatePolicies([sgRule, sg], { pack }).undecidable.map((u) => u.policyName)).toEqual(["reads-group-first"]);
+    });
+
+    it("attributes a resource violation to the URN the policy names, as @pulumi/policy's server does", () => {
+        const blames: ResourceValidationPolicy = {
+            name: "blames-group",
+            description: "Reports rules against their group.",
+            validateResource: (args, report) => {
+                if (args.type === sgRule.type) {
+                    report("group too open", sg.urn);
+                }
+            },
+        };
+        const report = evaluatePolicies([sgRule, sg], { pack: { name: "t", policies: [blames] } });
+        expect(report.violations).toEqual([{ policyName: "blames-group", enforcementLevel: "advisory", message: "group too open", resourceUrn: sg.urn, resourceName: "sg", resourceType: sg.type }]);
     });
 
     it("records an UnknownValueError an asynchronous validation rejects with", async () => {

@@ -316,10 +316,11 @@ export function reconcileConfig(info: AnalyzerInfoSummary, file: object = {}): R
             problems.push(...validateAgainstSchema(result[p.name].properties, schema, p.name));
         }
     }
-    // The CLI keeps entries for names the pack does not have ("all" included) only when they carry a level.
+    // The CLI keeps entries for names the pack does not have ("all" included) and sends them; one without a
+    // level fails its Configure call ("invalid enforcement level", analyzer_plugin.go `Configure`).
     for (const [name, c] of Object.entries(result)) {
         if (!isLevel(c.enforcementLevel)) {
-            delete result[name];
+            problems.push(`${name}: invalid enforcement level "" (the pack has no policy "${name}", so the config must give one)`);
         }
     }
     if (problems.length > 0) {

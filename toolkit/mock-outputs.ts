@@ -187,10 +187,12 @@ function overlayUnknown(input: any, computed: any): any {
 
 /**
  * The state a first `pulumi preview` plans for a new resource: what the program set (its inputs,
- * unknowns included) and, for every attribute the provider computes, an unknown, as the AWS provider's
- * preview of a Create marks computed attributes not set in config (pulumi-terraform-bridge: planned
- * state, unknown for Computed attributes without a config value). Auto-named properties (`AUTONAMED`)
- * stay known: the provider assigns them in `Check`, before the preview.
+ * unknowns included) and, for every attribute the provider computes, an unknown. The engine previews a
+ * Create by calling the provider's Create with `preview: true`; the AWS provider (pulumi-terraform-bridge)
+ * answers with Terraform's planned state, where a Computed attribute the config does not set is unknown
+ * (bridge CHANGELOG: "Add support for previewing Create and Update operations" #276, "Ensure that nested
+ * unknowns are preserved during previews" #308). Auto-named properties (`AUTONAMED`) stay known: the
+ * provider assigns them in `Check`, before the preview.
  */
 export function mockPreviewState(type: string, name: string, inputs: Record<string, any>, ctx: MockContext): Record<string, any> {
     const full = mockResourceState(type, name, inputs, ctx);

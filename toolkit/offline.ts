@@ -47,7 +47,10 @@ export interface RegisteredResource {
 
 export interface OfflineRun<T> {
     readonly resources: RegisteredResource[];
-    /** Whatever the program returned (its stack outputs), with every Output resolved. */
+    /**
+     * Whatever the program returned (its stack outputs), with every Output resolved. In preview mode it is
+     * `undefined` as soon as one output is unknown (the SDK's `output(...).promise()` of the stack outputs).
+     */
     readonly outputs: T;
     /** Invokes the program made, in order: token and inputs. */
     readonly invokes: { token: string; inputs: Record<string, any>; provider?: string }[];

@@ -551,10 +551,13 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
                         getConfig,
                         notApplicable: throwNotApplicable,
                     };
-                    const report: ReportViolation = (message: string) => {
+                    // As the server: a URN given with the violation wins over the validated resource's.
+                    const report: ReportViolation = (message: string, urn?: string) => {
+                        const r = urn ? byUrn.get(urn) : source;
                         violations.push({
                             policyName: policy.name, enforcementLevel: reportedLevel, message,
-                            resourceUrn: source.urn, resourceName: source.name, resourceType: source.type,
+                            resourceUrn: urn || source.urn,
+                            ...(r ? { resourceName: r.name, resourceType: r.type } : {}),
                         });
                     };
                     try {
