@@ -20,7 +20,7 @@ import { CONFIG_KEYS, ConfigError, PROJECT_NAME, PlatformConfig, parseConfig } f
 import { RegisteredResource, StackFileError, readStackConfig, runOffline } from "../toolkit/offline";
 import { platformProgram } from "../platform/program";
 import { PlanReport, buildPlanReport, money, renderMarkdown, renderText } from "../toolkit/report";
-import { CONFIG_DIR as POLICY_CONFIG_DIR, evaluatePoliciesAsync, loadPolicyConfig } from "../toolkit/policy-runner";
+import { evaluatePoliciesAsync, locatePolicyConfig } from "../toolkit/policy-runner";
 
 export const FORMATS = ["text", "markdown", "json"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -44,7 +44,8 @@ export const USAGE = `Usage: npm run plan -- [options]
 
 Runs the program for a stack offline (Pulumi mock runtime: no cloud account, credentials or Pulumi CLI)
 and prints its plan: resources per component/region/type, the architecture at a glance, capacity, the
-policy pack's results with the stack's policy config, and a monthly cost estimate.
+policy pack's results with the stack's policy config (policy-pack/config/<stack>.json, else
+<environment>.json), and a monthly cost estimate.
 
 Options:
   --stack NAME         stack whose Pulumi.<NAME>.yaml to read (default: dev)
@@ -165,7 +166,7 @@ export function isUserError(e: unknown): e is Error {
     if (!(e instanceof Error)) {
         return false;
     }
-    return ["ConfigError", "StackFileError", "UsageError", "PolicyConfigError", "InputPropertiesError", "InputPropertyError", "RunError"].includes(e.name) ||
+    return ["ConfigError", "StackFileError", "UsageError", "PolicyConfigError", "PolicyConfigNotFoundError", "InputPropertiesError", "InputPropertyError", "RunError"].includes(e.name) ||
         e instanceof StackFileError || (e as any).__pulumiRunError === true || (e as any).__pulumiInputPropertiesError === true ||
         (e as any).__pulumiInputPropertyError === true;
 }
@@ -214,12 +215,13 @@ class Progress {
     }
 }
 
-/** The stack's `--policy-pack-config` JSON, or the pack's defaults (and a note) when the stack has none. */
-function policyConfigFor(stack: string): { config?: object; note?: string } {
-    if (!fs.existsSync(path.join(POLICY_CONFIG_DIR, `${stack}.json`))) {
-        return { note: `no policy-pack/config/${stack}.json; the pack's defaults were used` };
-    }
-    return { config: loadPolicyConfig(stack) };
+/**
+ * The stack's `--policy-pack-config`: `policy-pack/config/<stack>.json`, else `config/<environment>.json`;
+ * neither is a `PolicyConfigNotFoundError` (exit 2) naming both paths. `file` is relative to the project root.
+ */
+function policyConfigFor(stack: string, environment: string): { config: object; file: string; matchedBy: "stack" | "environment" } {
+    const found = locatePolicyConfig(stack, { environment });
+    return { config: found.config, file: path.relative(path.resolve(__dirname, ".."), found.file).split(path.sep).join("/"), matchedBy: found.matchedBy };
 }
 
 export interface PlanResult {
@@ -243,6 +245,8 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
     onPhase("reading config");
     const { project, config: flat } = readStackConfig(options.stack, options.projectDir);
     const config: PlatformConfig = parseConfig(rawConfigFrom(flat, options.stack), options.stack, project);
+    // Before the program runs: a stack without a policy config fails fast.
+    const policyConfig = policyConfigFor(options.stack, config.environment);
     lap("configMs");
 
     const preview = options.preview ?? false;
@@ -251,12 +255,12 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
     lap("programMs");
 
     onPhase(`evaluating policies on ${run.resources.length} resources`);
-    const policyConfig = policyConfigFor(options.stack);
     const policy = await evaluatePoliciesAsync(run.resources, { config: policyConfig.config, preview });
     lap("policyMs");
 
     onPhase("building the report");
-    const report = buildPlanReport({ project, stack: options.stack, resources: run.resources, config, policy, policyNote: policyConfig.note, mode: preview ? "preview" : "update" });
+    const report = buildPlanReport({ project, stack: options.stack, resources: run.resources, config, policy,
+        policyConfig: { file: policyConfig.file, matchedBy: policyConfig.matchedBy }, mode: preview ? "preview" : "update" });
     lap("reportMs");
     timings.resources = report.inventory.total;
     return { report, resources: run.resources, exitCode: report.outcome.ok ? EXIT.ok : EXIT.policy, timings };

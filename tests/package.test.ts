@@ -40,7 +40,7 @@ describe("npm pack", () => {
             "dist/components/index.js", "dist/components/index.d.ts",
             "dist/components/network.js", "dist/components/network.d.ts",
             "dist/toolkit/offline.js", "dist/policy-pack/policies/index.js", "dist/toolkit/policy-runner.js",
-            "policy-pack/config/dev.json", "policy-pack/config/prod.json",
+            "policy-pack/config/dev.json", "policy-pack/config/staging.json", "policy-pack/config/prod.json",
         ]));
         expect(files.filter((f) => /(^|\/)tests?\/|\.test\.|\.spec\.|\.map$|^examples\/|\.ts$(?<!\.d\.ts$)/.test(f))).toEqual([]);
     });

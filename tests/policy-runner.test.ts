@@ -299,7 +299,7 @@ describe("the project's pack and per-stack configs", () => {
         expect(resolved.get("node-pool-max-size")).toEqual({ enforcementLevel: "advisory", properties: { maxSize: 10 } });
     });
 
-    it("names the available configs when a stack has none", () => {
-        expect(() => loadPolicyConfig("staging")).toThrow(/No policy config .*staging\.json for stack "staging"; configs here: dev, prod/);
+    it("names the paths tried and the available configs when a stack has none", () => {
+        expect(() => loadPolicyConfig("qa")).toThrow(/No policy config for stack "qa": tried .*qa\.json .*; configs there: dev, prod, staging\./);
     });
 });

@@ -103,18 +103,64 @@ export class PolicyConfigError extends Error {
 /** The pack `policy-pack/index.ts` serves. */
 export const DEFAULT_PACK: PolicyPackDefinition = { name: PACK_NAME, enforcementLevel: PACK_ENFORCEMENT_LEVEL, policies: allPolicies };
 
-/** Reads `policy-pack/config/<stack>.json`. */
-export function loadPolicyConfig(stack: string, dir: string = CONFIG_DIR): PolicyPackConfigFile {
-    const file = path.join(dir, `${stack}.json`);
-    if (!fs.existsSync(file)) {
-        const stacks = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)) : [];
-        throw new Error(`No policy config ${file} for stack "${stack}"; configs here: ${stacks.join(", ") || "none"}.`);
+/** Where to look for a stack's policy config: its environment (`scaled-web:environment`) and the directory. */
+export interface PolicyConfigLookup {
+    /** The stack's environment; `config/<environment>.json` is the fallback when the stack has no file of its own. */
+    readonly environment?: string;
+    /** @default `CONFIG_DIR` (`policy-pack/config`) */
+    readonly dir?: string;
+}
+
+/** The policy config a stack resolved to, and which file it came from. */
+export interface LocatedPolicyConfig {
+    readonly config: PolicyPackConfigFile;
+    /** Absolute path of the file read. */
+    readonly file: string;
+    /** `stack`: `config/<stack>.json`; `environment`: `config/<environment>.json` (the stack has no file of its own). */
+    readonly matchedBy: "stack" | "environment";
+}
+
+/** Neither `config/<stack>.json` nor `config/<environment>.json` exists; `tried` lists the paths looked at. */
+export class PolicyConfigNotFoundError extends Error {
+    constructor(public readonly stack: string, public readonly tried: readonly string[], available: readonly string[], environment?: string) {
+        const envHint = environment === undefined ? " (no environment given, so no environment fallback was tried)" : "";
+        const create = tried.length > 1 ? `${tried[0]} (this stack only) or ${tried[1]} (every stack whose environment is "${environment}")` : tried[0];
+        super(`No policy config for stack "${stack}": tried ${tried.join(" and ")}${envHint}; configs there: ${available.join(", ") || "none"}. ` +
+            `Fix: create ${create} in the --policy-pack-config format, e.g. a copy of one of those configs.`);
+        this.name = "PolicyConfigNotFoundError";
+    }
+}
+
+/**
+ * Finds a stack's `--policy-pack-config` file: `config/<stack>.json`, else `config/<environment>.json`
+ * (so a new stack such as a copy of prod under another name gets its environment's guardrails), else
+ * throws `PolicyConfigNotFoundError` naming both paths.
+ */
+export function locatePolicyConfig(stack: string, lookup: PolicyConfigLookup = {}): LocatedPolicyConfig {
+    const dir = lookup.dir ?? CONFIG_DIR;
+    const candidates: { file: string; matchedBy: LocatedPolicyConfig["matchedBy"] }[] = [{ file: path.join(dir, `${stack}.json`), matchedBy: "stack" }];
+    if (lookup.environment !== undefined && lookup.environment !== stack) {
+        candidates.push({ file: path.join(dir, `${lookup.environment}.json`), matchedBy: "environment" });
+    }
+    const found = candidates.find((c) => fs.existsSync(c.file));
+    if (!found) {
+        const available = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort() : [];
+        throw new PolicyConfigNotFoundError(stack, candidates.map((c) => c.file), available, lookup.environment);
     }
     try {
-        return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfigFile;
+        return { config: JSON.parse(fs.readFileSync(found.file, "utf8")) as PolicyPackConfigFile, file: found.file, matchedBy: found.matchedBy };
     } catch (e) {
-        throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
+        throw new Error(`${found.file} is not valid JSON: ${(e as Error).message}`);
     }
+}
+
+/**
+ * Reads a stack's policy config: `policy-pack/config/<stack>.json`, else `config/<environment>.json` when
+ * `lookup.environment` is given (see `locatePolicyConfig`, which also says which file was used). A string
+ * second argument is the directory (the former signature).
+ */
+export function loadPolicyConfig(stack: string, lookup: PolicyConfigLookup | string = {}): PolicyPackConfigFile {
+    return locatePolicyConfig(stack, typeof lookup === "string" ? { dir: lookup } : lookup).config;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,6 +44,15 @@ export interface PolicySummary {
     /** How many of `undecidable` belong to mandatory (or remediate) policies: checks a preview does not enforce. */
     readonly undecidableMandatory: number;
     readonly note?: string;
+    /** The `--policy-pack-config` file the results were evaluated with, when the caller says (see `PlanInput.policyConfig`). */
+    readonly config?: PolicyConfigSource;
+}
+
+/** Which policy config file a stack resolved to: its own (`config/<stack>.json`) or its environment's. */
+export interface PolicyConfigSource {
+    /** Path of the file, e.g. `policy-pack/config/prod.json`. */
+    readonly file: string;
+    readonly matchedBy: "stack" | "environment";
 }
 
 export interface PlanReport {
@@ -72,13 +81,15 @@ export interface PlanInput {
     readonly policy?: PolicyReport | { readonly unavailable: string };
     /** Said next to the policy results, e.g. that the pack's defaults were used. */
     readonly policyNote?: string;
+    /** The policy config file used; the report names it next to the results. */
+    readonly policyConfig?: PolicyConfigSource;
     /** How the program ran. @default "update" */
     readonly mode?: "update" | "preview";
 }
 
-export function summarizePolicy(policy: PlanInput["policy"], note?: string, resources: readonly RegisteredResource[] = []): PolicySummary {
+export function summarizePolicy(policy: PlanInput["policy"], note?: string, resources: readonly RegisteredResource[] = [], config?: PolicyConfigSource): PolicySummary {
     if (!policy || "unavailable" in policy) {
-        return { status: "unavailable", reason: policy?.unavailable ?? "no policy results", policies: 0, mandatory: 0, advisory: 0, violations: [], undecidable: [], undecidableMandatory: 0, note };
+        return { status: "unavailable", reason: policy?.unavailable ?? "no policy results", policies: 0, mandatory: 0, advisory: 0, violations: [], undecidable: [], undecidableMandatory: 0, note, config };
     }
     const mandatory = policy.violations.filter((v) => v.enforcementLevel === "mandatory").length;
     const levels = new Map(policy.policies.map((p) => [p.name, p.enforcementLevel]));
@@ -96,6 +107,7 @@ export function summarizePolicy(policy: PlanInput["policy"], note?: string, reso
     return {
         status: "evaluated",
         note,
+        config,
         packName: policy.packName,
         policies: policy.policies.length,
         // The runner's counts and the violations agree; take the larger in case a runner counts stack-wide failures separately.
@@ -117,7 +129,7 @@ function rank(level: EnforcementLevel): number {
 export function buildPlanReport(input: PlanInput): PlanReport {
     const regions = input.config?.regions.map((r) => r.name) ?? [];
     const graph = new ResourceGraph(input.resources, regions);
-    const policy = summarizePolicy(input.policy, input.policyNote, input.resources);
+    const policy = summarizePolicy(input.policy, input.policyNote, input.resources, input.policyConfig);
     const failures = policy.mandatory > 0 ? [`${policy.mandatory} mandatory policy violation${policy.mandatory === 1 ? "" : "s"}`] : [];
     if (policy.undecidableMandatory > 0) {
         // @pulumi/policy turns these into advisory "can't run policy ... during preview" messages: the

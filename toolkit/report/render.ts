@@ -101,6 +101,17 @@ function regionRows(r: RegionArchitecture): [string, string[]][] {
     return rows;
 }
 
+/** `policy-pack/config/prod.json (the environment's: the stack "preprod" has no file of its own)`. */
+function policyConfigPhrase(report: PlanReport, code: (s: string) => string = (s) => s): string | undefined {
+    const c = report.policy.config;
+    if (!c) {
+        return undefined;
+    }
+    return c.matchedBy === "stack"
+        ? `${code(c.file)} (the stack's own)`
+        : `${code(c.file)} (environment ${report.environment ?? "?"}: no file for stack ${report.stack})`;
+}
+
 function capacityPhrase(c: CapacityClass): string {
     const unknown = c.unknownTypes.length ? `; unknown sizes: ${c.unknownTypes.join(", ")}` : "";
     const fits = c.vcpu.max > 0 && c.requests.cpuAtMax > c.vcpu.max ? "  ! requests at max replicas exceed the pool maximum" : "";
@@ -200,6 +211,10 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
             ...p.violations.map((v) => [v.enforcementLevel, v.policyName, v.resourceName ? `${v.resourceName} (${v.resourceType ?? "?"})` : "(stack)", v.message]),
             ...p.undecidable.map((u) => [`undecidable (${u.enforcementLevel})`, u.policyName, u.resourceName ? `${u.resourceName} (${u.resourceType ?? "?"})` : "(stack)", u.message]),
         ], "  "));
+    }
+    const configUsed = policyConfigPhrase(report);
+    if (configUsed) {
+        out.push(`  config: ${configUsed}`);
     }
     if (p.note) {
         out.push(`  note: ${p.note}`);
@@ -327,7 +342,9 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     if (p.status === "unavailable") {
         out.push(`Not evaluated: ${p.reason}`, "");
     } else {
-        out.push(`${p.packName}: ${plural(p.policies, "policy", "policies")} evaluated, **${p.mandatory} mandatory**, ${p.advisory} advisory violations.${p.note ? ` (${p.note})` : ""}`, "");
+        const configUsed = policyConfigPhrase(report, (f) => `\`${f}\``);
+        out.push(`${p.packName}: ${plural(p.policies, "policy", "policies")} evaluated, **${p.mandatory} mandatory**, ${p.advisory} advisory violations.${p.note ? ` (${p.note})` : ""}` +
+            `${configUsed ? ` Config: ${configUsed}.` : ""}`, "");
         if (p.violations.length) {
             const shown = p.violations.slice(0, opts.maxViolations ?? p.violations.length);
             out.push(...table(["Level", "Policy", "Resource", "Message"], shown.map((v) => [
