@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import { Network, NetworkArgs, UNSUPPORTED_ZONE_IDS, chooseAvailabilityZones, parseCidr, planSubnets, validateNetworkArgs, zoneIdPrefix } from "../components/network";
-import { StackRun, runComponent } from "./harness";
+import { StackRun, runComponent, runStack } from "./harness";
 
 const AZS3 = ["us-east-1a", "us-east-1b", "us-east-1c"];
 
@@ -249,5 +249,62 @@ describe("Network placed by zone ID", () => {
         expect(run.get("aws:ec2/flowLog:FlowLog", "prod-use1-net-flow-log").inputs.iamRoleArn).toBeUndefined();
         expect(run.ofType("aws:cloudwatch/logGroup:LogGroup")).toHaveLength(0);
         expect(run.ofType("aws:iam/role:Role")).toHaveLength(0);
+    });
+});
+
+describe("zones of the reference program (platform/zones.ts)", () => {
+    let prod: StackRun;
+    beforeAll(async () => {
+        prod = await runStack("prod");
+    });
+
+    test("each region asks EC2 through its own provider for its available Availability Zones", () => {
+        const asks = prod.invokes.filter((i) => i.token === "aws:index/getAvailabilityZones:getAvailabilityZones");
+        const providers = prod.ofType("pulumi:providers:aws");
+        expect(asks.map((a) => providers.find((p) => a.provider?.startsWith(`${p.urn}::`))?.inputs.region)).toEqual(["us-east-1", "us-west-2"]);
+        for (const a of asks) {
+            expect(a.inputs).toMatchObject({
+                state: "available",
+                filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }, { name: "zone-type", values: ["availability-zone"] }],
+            });
+        }
+    });
+
+    test("subnets sit in the first zone IDs the account offers, by ID, never in use1-az3, named by zone name", () => {
+        const placed = (region: string): string[] => prod.ofType("aws:ec2/subnet:Subnet")
+            .filter((s) => s.region === region && s.inputs.tags?.tier === "private")
+            .map((s) => `${s.name} ${s.inputs.availabilityZoneId}`).sort();
+        // The mock account: us-east-1a=use1-az2, 1b=az4, 1c=az1, 1d=az6, 1e=az3, 1f=az5. Without the exclusion,
+        // use1-az3 (us-east-1e) would be among the first three.
+        expect(placed("us-east-1")).toEqual([
+            "prod-use1-net-private-us-east-1a use1-az2", "prod-use1-net-private-us-east-1b use1-az4", "prod-use1-net-private-us-east-1c use1-az1",
+        ]);
+        expect(placed("us-west-2")).toEqual([
+            "prod-usw2-net-private-us-west-2a usw2-az2", "prod-usw2-net-private-us-west-2b usw2-az1", "prod-usw2-net-private-us-west-2c usw2-az3",
+        ]);
+        expect(prod.ofType("aws:ec2/subnet:Subnet").filter((s) => s.inputs.availabilityZoneId === "use1-az3")).toEqual([]);
+    });
+
+    test("a stack pins zone IDs; the network follows them, CIDRs handed out in zone-name order", async () => {
+        const run = await runStack("prod", {
+            regions: {
+                "us-east-1": { role: "primary", weight: 70, cidr: "10.10.0.0/16", availabilityZoneIds: ["use1-az6", "use1-az5"] },
+                "us-west-2": { role: "secondary", weight: 30, cidr: "10.20.0.0/16" },
+            },
+        });
+        const east = run.ofType("aws:ec2/subnet:Subnet").filter((s) => s.region === "us-east-1" && s.inputs.tags?.tier === "private");
+        expect(east.map((s) => `${s.name} ${s.inputs.availabilityZoneId} ${s.inputs.cidrBlock}`)).toEqual([
+            "prod-use1-net-private-us-east-1d use1-az6 10.10.0.0/19",
+            "prod-use1-net-private-us-east-1f use1-az5 10.10.32.0/19",
+        ]);
+    });
+
+    test("a pinned zone the account is not offered fails the run with the stack key and the zones offered", async () => {
+        await expect(runStack("prod", {
+            regions: {
+                "us-east-1": { role: "primary", weight: 70, availabilityZoneIds: ["use1-az1", "use1-az7"] },
+                "us-west-2": { role: "secondary", weight: 30 },
+            },
+        })).rejects.toThrow(/scaled-web:regions\.us-east-1\.availabilityZoneIds: use1-az7 is not offered to this account in this region \(available: use1-az1, use1-az2, use1-az3, use1-az4, use1-az5, use1-az6\)/);
     });
 });
