@@ -34,7 +34,15 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
             if (db.storageEncrypted === false || (!replica && db.storageEncrypted !== true)) {
                 report(`${what} must set storageEncrypted: true, got ${db.storageEncrypted ?? "unset (unencrypted)"}.`);
             }
-            if (cfg.requireCustomerManagedKey && !db.kmsKeyId) {
+            // A replica named by identifier is in its source's region: RDS encrypts it with the source's key and
+            // rejects a KmsKeyId ("If you create an encrypted read replica in the same AWS Region as the source DB
+            // instance, don't specify a value", CreateDBInstanceReadReplica); the source's key is checked on the source.
+            // A replica named by ARN may be cross-region, where the destination's key must be given.
+            const sameRegionReplica = replica && typeof db.replicateSourceDb === "string" && !db.replicateSourceDb.startsWith("arn:");
+            if (sameRegionReplica && db.kmsKeyId) {
+                report(`${what} is a same-region read replica and must not set kmsKeyId (it is encrypted with its source's key; RDS rejects the parameter with InvalidParameterCombination).`);
+            }
+            if (cfg.requireCustomerManagedKey && !db.kmsKeyId && !sameRegionReplica) {
                 report(`${what} must encrypt with a customer-managed KMS key (kmsKeyId).`);
             }
         }),
