@@ -267,6 +267,20 @@ describe("cost settings read back from the resources", () => {
     });
 });
 
+test("architecture: each region's zones by name, with the zone ID its subnets were placed by", () => {
+    const arch = buildPlanReport({
+        project: "scaled-web", stack: "test", resources: [
+            { ...res("pulumi:pulumi:Stack", "scaled-web-test", {}, { custom: false }), urn: STACK_URN, parent: undefined },
+            res("aws:ec2/subnet:Subnet", "t-use1-net-private-us-east-1b", { availabilityZoneId: "use1-az4" }, { region: E1 }),
+            res("aws:ec2/subnet:Subnet", "t-use1-net-public-us-east-1b", { availabilityZoneId: "use1-az4" }, { region: E1 }),
+            res("aws:ec2/subnet:Subnet", "t-use1-net-private-us-east-1a", { availabilityZoneId: "use1-az2" }, { region: E1 }),
+            res("aws:ec2/subnet:Subnet", "t-euw1-net-private-eu-west-1a", { availabilityZone: "eu-west-1a" }, { region: "eu-west-1" }),
+        ],
+    }).architecture;
+    expect(arch.regions.find((r) => r.region === E1)?.zones).toEqual([{ name: "us-east-1a", zoneId: "use1-az2" }, { name: "us-east-1b", zoneId: "use1-az4" }]);
+    expect(arch.regions.find((r) => r.region === "eu-west-1")?.zones).toEqual([{ name: "eu-west-1a" }]);
+});
+
 describe("policy summary and outcome", () => {
     const policy: PolicyReport = {
         packName: "pack",

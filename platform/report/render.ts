@@ -84,6 +84,9 @@ function regionRows(r: RegionArchitecture): [string, string[]][] {
             rows.push([label, values]);
         }
     };
+    if (r.zones.length) {
+        add("zones", [r.zones.map((z) => (z.zoneId ? `${z.name} (${z.zoneId})` : z.name)).join(", ")]);
+    }
     add("load balancer", lbPhrases(r));
     if (r.natGateways) {
         add("NAT gateways", [String(r.natGateways)]);
