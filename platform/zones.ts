@@ -29,7 +29,11 @@ export const ZONE_QUERY: aws.GetAvailabilityZonesArgs = {
     ],
 };
 
-/** Looks up the zones the account is offered in `region` and chooses the network's zones; a ConfigError when it cannot. */
+/**
+ * Looks up the zones the account is offered in `region` and chooses the network's zones; a ConfigError when it
+ * cannot. `names[i]` and `zoneIds[i]` describe the same zone: the data source sorts the zones by name and fills
+ * both lists in one pass (terraform-provider-aws internal/service/ec2/ec2_availability_zones_data_source.go).
+ */
 export async function resolveZones(stack: string, region: RegionConfig, provider: aws.Provider): Promise<ZoneChoice> {
     const listing = await aws.getAvailabilityZones(ZONE_QUERY, { provider });
     const choice = chooseAvailabilityZones(listing, { count: region.azCount, strictCount: region.azCountExplicit, pinned: region.availabilityZoneIds });
