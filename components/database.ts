@@ -38,7 +38,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { parseCidr } from "./network";
-import { DNS_LABEL, DNS_NAME, Problems, show } from "./validation";
+import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, Problems, show } from "./validation";
 
 // ---------------------------------------------------------------------------------------------
 // Defaults (named once, applied once with ??).
@@ -80,10 +80,22 @@ export const READER_MAX_LAG_SECONDS = 30;
 /** RDS for PostgreSQL allows up to 15 read replicas per source instance. */
 export const MAX_READ_REPLICAS = 15;
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
+/**
+ * Days CloudWatch Logs keeps the exported PostgreSQL logs. RDS creates `/aws/rds/instance/<id>/<log>` without
+ * retention (kept forever, billed forever) unless the group already exists, so the component creates each
+ * group first with this retention (RDS User Guide, "Publishing PostgreSQL logs to Amazon CloudWatch Logs";
+ * the same pattern as terraform-aws-modules/terraform-aws-rds `aws_cloudwatch_log_group.this`).
+ */
+export const DEFAULT_LOG_RETENTION_DAYS = 30;
+/**
+ * A cross-region replica is a DR copy that serves reads while the primary lives; single-AZ halves its cost.
+ * After a promotion it can be made Multi-AZ with one config change (`crossRegionReplicaMultiAz`).
+ */
+export const DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ = false;
 export const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
-/** Pulumi's auto-naming appends `-` and 7 characters; RDS identifiers are at most 63 characters. */
-const AUTONAME_SUFFIX_LENGTH = 8;
+/** RDS DB instance identifiers: 1-63 letters, digits or hyphens, a letter first, no `--`, no trailing `-`; stored lower-case. */
 const RDS_IDENTIFIER_MAX = 63;
+const RDS_IDENTIFIER = /^[a-z](-?[a-z0-9])*$/;
 const ENHANCED_MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +169,25 @@ export interface DatabaseArgs extends DatabaseInstanceProps, DatabaseNetwork {
     readonly masterUsername?: string;
     /** Multi-AZ standby for the primary. @default true */
     readonly multiAz?: boolean;
+    /**
+     * Multi-AZ for the cross-region (DR) replicas. Off by default: a replica's standby doubles its instance and
+     * storage cost while it only serves reads; turn it on before (or right after) promoting one.
+     * @default false
+     */
+    readonly crossRegionReplicaMultiAz?: boolean;
+    /**
+     * Retention of the exported PostgreSQL logs (`postgresql`, `upgrade`), one of the periods CloudWatch Logs
+     * accepts. Their log groups are created before the instances so RDS publishes into them.
+     * @default 30
+     */
+    readonly logRetentionDays?: number;
+    /**
+     * RDS instance identifiers by instance key (`primary`, `replica-1`..`replica-N`, `replica-<region>`), for
+     * instances that must keep an identifier they already have (e.g. one Pulumi auto-named before identifiers
+     * were explicit; changing an identifier replaces the instance). Unlisted keys get `<name>-<key>`.
+     * @default {}
+     */
+    readonly identifiers?: Readonly<Record<string, string>>;
     /** Automated backup retention, 0-35 days (replicas need > 0). @default 7 */
     readonly backupRetentionDays?: number;
     /**
@@ -276,6 +307,20 @@ export function sameRegionReplicaKeys(count: number): string[] {
 }
 
 /**
+ * The instance's RDS identifier: `<name>-<key>` (e.g. `prod-use1-db-primary`, `prod-use1-db-replica-us-west-2`)
+ * unless `overrides` names one. Explicit, not auto-named: the CloudWatch log groups must exist, under this
+ * identifier, before the instance does.
+ */
+export function instanceIdentifier(name: string, key: string, overrides: Readonly<Record<string, string>> = {}): string {
+    return overrides[key] ?? `${name}-${key}`;
+}
+
+/** CloudWatch log group RDS publishes `log` of instance `identifier` to: `/aws/rds/instance/<identifier>/<log>`. */
+export function rdsLogGroupName(identifier: string, log: string): string {
+    return `/aws/rds/instance/${identifier}/${log}`;
+}
+
+/**
  * Which instances `reader.<zone>` resolves to in `region`: `replica-<k>` keys of the same-region replicas,
  * `replica-<region>` for a cross-region replica, or `writer` when there is nothing else.
  * Primary region: its same-region replicas, else the writer. Secondary region: its own cross-region
@@ -377,8 +422,25 @@ export function validateDatabaseArgs(name: string, args: DatabaseArgs): Problems
         }
     }
 
-    const longest = `${name}-replica-${[...crossRegion, String(replicas)].reduce((a, b) => (b.length > a.length ? b : a), "")}`;
-    p.check(longest.length + AUTONAME_SUFFIX_LENGTH <= RDS_IDENTIFIER_MAX, "name", `${show(name)} is too long: instance identifiers such as ${show(longest)} plus Pulumi's 8-character suffix exceed RDS's ${RDS_IDENTIFIER_MAX}; use a shorter component name`);
+    const keys = ["primary", ...sameRegionReplicaKeys(isWhole(replicas) ? Math.min(Math.max(replicas, 0), MAX_READ_REPLICAS) : 0), ...crossRegion.map((r) => `replica-${r}`)];
+    const overrides = args.identifiers ?? {};
+    for (const key of Object.keys(overrides)) {
+        p.check(keys.includes(key), `identifiers.${key}`, `is not an instance of this database; keys are ${keys.join(", ")}`);
+    }
+    const badNames: string[] = [];
+    for (const key of keys) {
+        const id = instanceIdentifier(name, key, overrides);
+        if (!(RDS_IDENTIFIER.test(id) && id.length <= RDS_IDENTIFIER_MAX)) {
+            badNames.push(id);
+            if (key in overrides) {
+                p.add(`identifiers.${key}`, `must be an RDS identifier (1-${RDS_IDENTIFIER_MAX} lower-case letters, digits or single hyphens, a letter first), got ${show(id)}`);
+            }
+        }
+    }
+    const derived = badNames.filter((id) => !Object.values(overrides).includes(id));
+    p.check(derived.length === 0, "name", `${show(name)} makes invalid RDS instance identifiers (${derived.join(", ")}): they must be 1-${RDS_IDENTIFIER_MAX} lower-case letters, digits or single hyphens starting with a letter; use a shorter lower-case component name`);
+    const logRetention = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+    p.check((CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(logRetention), "logRetentionDays", `must be one of the periods CloudWatch Logs accepts (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), got ${show(logRetention)}`);
     for (const [key, net] of [["", args] as const, ...Object.entries(regions).map(([r, n]) => [`regions.${r}.`, n] as const)]) {
         p.check(net.subnetIds.length >= 2, `${key}subnetIds`, `must list private subnets in at least two AZs (RDS subnet groups need two), got ${net.subnetIds.length}`);
         p.check(Object.keys(net.allowedSecurityGroupIds).length >= 1, `${key}allowedSecurityGroupIds`, "must name at least one client security group (e.g. { nodes: <node SG id> }); nothing else may connect");
@@ -540,7 +602,6 @@ export class Database extends pulumi.ComponentResource {
             storageType: "gp3",
             maxAllocatedStorage: maxAllocated,
             storageEncrypted: true,
-            kmsKeyId: base.key.arn,
             dbSubnetGroupName: base.subnetGroup.name,
             vpcSecurityGroupIds: [base.securityGroup.id],
             parameterGroupName: base.parameterGroup.name,
@@ -560,9 +621,22 @@ export class Database extends pulumi.ComponentResource {
             tags,
         });
 
+        // Log groups first, under the identifiers the instances will get, so RDS publishes into groups that
+        // expire (RDS creates missing ones itself, without retention).
+        const logRetention = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+        const identifiers = args.identifiers ?? {};
+        const logGroups = (key: string, region: string): aws.cloudwatch.LogGroup[] =>
+            LOG_EXPORTS.map((log) => new aws.cloudwatch.LogGroup(`${name}-${key}-${log}-logs`, {
+                name: rdsLogGroupName(instanceIdentifier(name, key, identifiers), log),
+                retentionInDays: logRetention,
+                tags,
+            }, inRegion(region)));
+
         const primaryBase = bases[args.region];
         this.primary = new aws.rds.Instance(`${name}-primary`, {
             ...shared(primaryBase),
+            identifier: instanceIdentifier(name, "primary", identifiers),
+            kmsKeyId: primaryBase.key.arn,
             instanceClass: args.instanceClass,
             engine: "postgres",
             engineVersion: version,
@@ -576,30 +650,40 @@ export class Database extends pulumi.ComponentResource {
             deleteAutomatedBackups: !protectData,
             skipFinalSnapshot: !protectData,
             finalSnapshotIdentifier: protectData ? `${name}-final` : undefined,
-        }, { ...here, protect: protectData });
+        }, { ...here, protect: protectData, dependsOn: logGroups("primary", args.region) });
         this.instanceId = this.primary.identifier;
         this.instanceArn = this.primary.arn;
 
         // Read replicas. No engine, version, user, password or database name: they come from the source.
         // PostgreSQL replicas take no automated backups (RDS does not support them) and no final snapshot.
+        // KMS key: only a cross-region replica names one (a key of its own region). CreateDBInstanceReadReplica,
+        // KmsKeyId: "If you create an encrypted read replica in the same Amazon Web Services Region as the source
+        // DB instance [...], don't specify a value for this parameter. A read replica in the same Region is always
+        // encrypted with the same KMS key as the source" (RDS API Reference); RDS answers a same-region request
+        // that carries one with InvalidParameterCombination ("Your request does not require the KMS key
+        // parameter", cloudposse/terraform-aws-rds-replica#5).
         const replica = (key: string, region: string, source: pulumi.Input<string>, replicaMultiAz: boolean): aws.rds.Instance =>
             new aws.rds.Instance(`${name}-${key}`, {
                 ...shared(bases[region]),
+                identifier: instanceIdentifier(name, key, identifiers),
+                kmsKeyId: region === args.region ? undefined : bases[region].key.arn,
                 instanceClass: args.instanceClass,
                 replicateSourceDb: source,
                 multiAz: replicaMultiAz,
                 backupRetentionPeriod: 0,
                 skipFinalSnapshot: true,
-            }, { ...inRegion(region), dependsOn: [this.primary] });
+            }, { ...inRegion(region), dependsOn: [this.primary, ...logGroups(key, region)] });
         const replicas: Record<string, aws.rds.Instance> = {};
         for (const key of sameRegionReplicaKeys(readReplicas)) {
             // Same region: the source by identifier; replicas spread reads, the primary's standby gives HA.
             replicas[key] = replica(key, args.region, this.primary.identifier, false);
         }
+        const drMultiAz = args.crossRegionReplicaMultiAz ?? DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ;
         for (const r of crossRegion) {
             // Cross region: the source by ARN, through the destination's provider, with its key, subnet group
-            // and security group. Multi-AZ follows the primary so a promoted DR copy is as available.
-            replicas[`replica-${r}`] = replica(`replica-${r}`, r, this.primary.arn, multiAz);
+            // and security group. Single-AZ unless asked: Multi-AZ doubles the cost of a copy that only serves
+            // reads until it is promoted.
+            replicas[`replica-${r}`] = replica(`replica-${r}`, r, this.primary.arn, drMultiAz);
         }
         this.replicas = replicas;
 

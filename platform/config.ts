@@ -11,7 +11,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
 import { Thresholds, resolveThresholds, thresholdProblems } from "../components/observability";
-import { parseCidr } from "../components/network";
+import {
+    DEFAULT_FLOW_LOG_DESTINATION, DEFAULT_FLOW_LOG_MAX_AGGREGATION_INTERVAL, DEFAULT_FLOW_LOG_TRAFFIC_TYPE, FLOW_LOG_DESTINATIONS,
+    FLOW_LOG_TRAFFIC_TYPES, FlowLogAggregationInterval, FlowLogDestination, FlowLogTrafficType, UNSUPPORTED_ZONE_IDS, ZONE_ID, parseCidr, zoneIdPrefix,
+} from "../components/network";
+import { DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS } from "../components/database";
 import { cidrsOverlap } from "../components/region-peering";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 
@@ -90,9 +94,17 @@ const regionSchema = z.object({
     weight: z.number().int("must be a whole number").min(0, "must be 0-100").max(100, "must be 0-100"),
     /** VPC CIDR, /16 to /20. */
     cidr: cidr.optional(),
-    /** Number of availability zones, 2-6. */
+    /**
+     * Number of availability zones, 2-6. Given, the account must offer that many usable zones; left out, 3 or
+     * as many as there are (at least 2).
+     */
     azCount: z.number().int().min(2, "must be 2-6").max(6, "must be 2-6").optional(),
-    /** Explicit AZ names; default `<region>a`, `<region>b`, ... */
+    /**
+     * Zone IDs to use, e.g. [use1-az1, use1-az2, use1-az4] (the same physical zones in every account). Default:
+     * the first `azCount` zone IDs the account is offered, in order, without the zones EKS or RDS Proxy cannot use.
+     */
+    availabilityZoneIds: z.array(z.string()).optional(),
+    /** Zone names are no longer accepted (they name different zones per account); kept to say so clearly. */
     availabilityZones: z.array(z.string()).optional(),
     /** Per-region replica floors, overriding `api.minReplicas` / `ws.minReplicas` there. */
     replicas: z.object({ api: positive.optional(), ws: positive.optional() }).strict().optional(),
@@ -146,6 +158,14 @@ export const rawConfigSchema = z.object({
         /** "perAz": one NAT gateway per AZ (HA); "single": one shared (cheap). @default perAz in prod, single elsewhere */
         natGateways: z.enum(["single", "perAz"]).optional(),
         flowLogs: z.boolean().default(true),
+        /** Flows recorded: REJECT (default), ACCEPT or ALL. */
+        flowLogTrafficType: z.enum(FLOW_LOG_TRAFFIC_TYPES, { message: `must be one of ${FLOW_LOG_TRAFFIC_TYPES.join(", ")}` }).default(DEFAULT_FLOW_LOG_TRAFFIC_TYPE),
+        /** Aggregation window of a flow record in seconds: 600 (default) or 60. */
+        flowLogMaxAggregationInterval: z.number().refine((v) => v === 60 || v === 600, { message: "must be 60 or 600 (seconds)" }).default(DEFAULT_FLOW_LOG_MAX_AGGREGATION_INTERVAL),
+        /** cloud-watch-logs (a log group per VPC) or s3 (`flowLogBucketArn`). */
+        flowLogDestination: z.enum(FLOW_LOG_DESTINATIONS, { message: `must be one of ${FLOW_LOG_DESTINATIONS.join(", ")}` }).default(DEFAULT_FLOW_LOG_DESTINATION),
+        /** S3 bucket ARN receiving the flow logs of every region when flowLogDestination is s3. */
+        flowLogBucketArn: z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be an S3 bucket ARN such as \"arn:aws:s3:::my-log-archive\"").optional(),
         flowLogRetentionDays: z.number().refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), { message: `must be one of the periods CloudWatch Logs accepts (${CLOUDWATCH_RETENTION_DAYS.join(", ")})` }).default(30),
     }).strict().default({}),
     cluster: z.object({
@@ -195,6 +215,15 @@ export const rawConfigSchema = z.object({
         /** Cross-region read replicas: one per listed secondary region. @default every secondary region */
         crossRegionReplicas: z.array(z.string()).optional(),
         multiAz: z.boolean().optional(),
+        /** Multi-AZ for the cross-region (DR) replicas; off: a standby doubles the cost of a copy that only serves reads. */
+        crossRegionReplicaMultiAz: z.boolean().default(DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ),
+        /** Retention of the exported PostgreSQL logs (their log groups are created before the instances). */
+        logRetentionDays: z.number().refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), { message: `must be one of the periods CloudWatch Logs accepts (${CLOUDWATCH_RETENTION_DAYS.join(", ")})` }).default(DEFAULT_LOG_RETENTION_DAYS),
+        /**
+         * RDS identifiers to keep, by instance key (primary, replica-1.., replica-<region>); for instances created
+         * before identifiers were explicit. Default `<env>-<region code>-db-<key>`.
+         */
+        instanceIdentifiers: z.record(z.string(), z.string()).optional(),
         backupRetentionDays: z.number().int().min(0, "must be 0-35").max(35, "must be 0-35").optional(),
         maxConnections: z.number().int().min(20).max(5000).optional(),
         iamAuthentication: z.boolean().default(true),
@@ -259,7 +288,12 @@ export interface RegionConfig {
     readonly role: "primary" | "secondary";
     readonly weight: number;
     readonly cidr: string;
-    readonly availabilityZones: readonly string[];
+    /** How many zones to use: `regions.<name>.azCount`, else 3 (or fewer, at least 2, where fewer are usable). */
+    readonly azCount: number;
+    /** True when `azCount` was given: the account must then offer that many usable zones. */
+    readonly azCountExplicit: boolean;
+    /** Zone IDs pinned by the stack; otherwise chosen when the program runs (`platform/zones.ts`). */
+    readonly availabilityZoneIds?: readonly string[];
     readonly apiMinReplicas: number;
     readonly wsMinReplicas: number;
 }
@@ -287,7 +321,15 @@ export interface PlatformConfig {
     readonly primaryRegion: RegionConfig;
     readonly tags: Readonly<Record<string, string>>;
     readonly protectData: boolean;
-    readonly network: { readonly natGateways: "single" | "perAz"; readonly flowLogs: boolean; readonly flowLogRetentionDays: number };
+    readonly network: {
+        readonly natGateways: "single" | "perAz";
+        readonly flowLogs: boolean;
+        readonly flowLogTrafficType: FlowLogTrafficType;
+        readonly flowLogMaxAggregationInterval: FlowLogAggregationInterval;
+        readonly flowLogDestination: FlowLogDestination;
+        readonly flowLogBucketArn?: string;
+        readonly flowLogRetentionDays: number;
+    };
     readonly cluster: ParsedRaw["cluster"];
     readonly nodePools: Readonly<Record<string, NodePoolConfig>>;
     readonly api: ResolvedService;
@@ -395,9 +437,6 @@ export function defaultRegionCidr(index: number): string {
     return `10.${10 * (index + 1)}.0.0/16`;
 }
 
-export function defaultAvailabilityZones(region: string, azCount: number): string[] {
-    return "abcdef".slice(0, azCount).split("").map((l) => `${region}${l}`);
-}
 
 const DEFAULT_CACHE_PURPOSES: Readonly<Record<string, { maxmemoryPolicy: string; snapshotRetentionDays: number }>> = {
     cache: { maxmemoryPolicy: "allkeys-lru", snapshotRetentionDays: 0 },
@@ -461,17 +500,33 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             }
             cidrs.set(cidrValue, name);
         }
-        const azs = r.availabilityZones ?? defaultAvailabilityZones(name, r.azCount ?? DEFAULT_AZ_COUNT);
         if (r.availabilityZones) {
-            if (azs.length < 2 || azs.length > 6) {
-                issues.push({ path: `regions.${name}.availabilityZones`, message: `must list 2-6 zones, got ${azs.length}` });
+            issues.push({
+                path: `regions.${name}.availabilityZones`,
+                message: `zone names (${r.availabilityZones.join(", ")}) map to different physical zones in each account; pin zone IDs with availabilityZoneIds instead ` +
+                    `(aws ec2 describe-availability-zones --region ${name} --query "AvailabilityZones[].[ZoneName,ZoneId]" lists the IDs behind your names)`,
+            });
+        }
+        const ids = r.availabilityZoneIds;
+        if (ids) {
+            const prefix = zoneIdPrefix(name);
+            if (ids.length < 2 || ids.length > 6) {
+                issues.push({ path: `regions.${name}.availabilityZoneIds`, message: `must list 2-6 zone IDs, got ${ids.length}` });
             }
-            if (r.azCount !== undefined && r.azCount !== azs.length) {
-                issues.push({ path: `regions.${name}.azCount`, message: `is ${r.azCount} but availabilityZones lists ${azs.length}; give one or make them agree` });
+            if (new Set(ids).size !== ids.length) {
+                issues.push({ path: `regions.${name}.availabilityZoneIds`, message: `must not repeat a zone, got ${ids.join(", ")}` });
             }
-            azs.forEach((az, i) => {
-                if (!new RegExp(`^${name}[a-z]$`).test(az)) {
-                    issues.push({ path: `regions.${name}.availabilityZones.${i}`, message: `"${az}" is not a zone of ${name}; use names like ${name}a` });
+            if (r.azCount !== undefined && r.azCount !== ids.length) {
+                issues.push({ path: `regions.${name}.azCount`, message: `is ${r.azCount} but availabilityZoneIds lists ${ids.length}; give one or make them agree` });
+            }
+            ids.forEach((id, i) => {
+                const path = `regions.${name}.availabilityZoneIds.${i}`;
+                if (!ZONE_ID.test(id)) {
+                    issues.push({ path, message: `"${id}" is not a zone ID; use IDs like ${prefix}-az1 (zone names such as ${name}a differ per account)` });
+                } else if (!id.startsWith(`${prefix}-`)) {
+                    issues.push({ path, message: `"${id}" is not a zone of ${name}; its zone IDs start with "${prefix}-"` });
+                } else if (UNSUPPORTED_ZONE_IDS.includes(id)) {
+                    issues.push({ path, message: `"${id}" cannot hold the EKS control plane or RDS Proxy (unsupported zones: ${UNSUPPORTED_ZONE_IDS.join(", ")}); choose another zone of ${name}` });
                 }
             });
         }
@@ -480,7 +535,9 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             role: r.role,
             weight: r.weight,
             cidr: cidrValue,
-            availabilityZones: azs,
+            azCount: ids?.length ?? r.azCount ?? DEFAULT_AZ_COUNT,
+            azCountExplicit: ids !== undefined || r.azCount !== undefined,
+            availabilityZoneIds: ids,
             apiMinReplicas: r.replicas?.api ?? c.api.minReplicas ?? preset.api.minReplicas,
             wsMinReplicas: r.replicas?.ws ?? c.ws.minReplicas ?? preset.ws.minReplicas,
         };
@@ -563,6 +620,10 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             issues.push({ path: `nodePools.${name}.instanceTypes`, message: `a spot pool needs >= 3 instance types of similar size to ride out capacity shortages, got ${pool.instanceTypes.length} (${pool.instanceTypes.join(", ")})` });
         }
         nodePools[name] = pool;
+    }
+
+    if (c.network.flowLogs && c.network.flowLogDestination === "s3" && !c.network.flowLogBucketArn) {
+        issues.push({ path: "network.flowLogBucketArn", message: "is required when network.flowLogDestination is s3: the ARN of the bucket (arn:aws:s3:::<bucket>) whose policy lets delivery.logs.amazonaws.com write" });
     }
 
     // Cluster endpoint: private by default; a public endpoint needs an explicit allow-list.
@@ -653,6 +714,10 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         network: {
             natGateways: c.network.natGateways ?? (prod ? "perAz" : "single"),
             flowLogs: c.network.flowLogs,
+            flowLogTrafficType: c.network.flowLogTrafficType,
+            flowLogMaxAggregationInterval: c.network.flowLogMaxAggregationInterval as FlowLogAggregationInterval,
+            flowLogDestination: c.network.flowLogDestination,
+            flowLogBucketArn: c.network.flowLogBucketArn,
             flowLogRetentionDays: c.network.flowLogRetentionDays,
         },
         cluster: c.cluster,

@@ -16,6 +16,7 @@ import { wireImages } from "./images";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
 import { wireWorkloads } from "./workloads";
+import { resolveZones } from "./zones";
 
 /** What every area gets for one region. */
 export interface RegionContext {
@@ -58,19 +59,26 @@ export interface PlatformOutputs {
     readonly regions: Record<string, RegionOutputs>;
 }
 
-/** Creates the region's provider and network: the context every other area builds on. */
-function regionContext(config: PlatformConfig, region: RegionConfig): RegionContext {
+/** Creates the region's provider, chooses its zones (platform/zones.ts) and builds its network: the context every other area builds on. */
+async function regionContext(config: PlatformConfig, region: RegionConfig): Promise<RegionContext> {
     const prefix = `${config.environment}-${regionCode(region.name)}`;
     const provider = new aws.Provider(`aws-${region.name}`, {
         region: region.name as aws.Region,
         defaultTags: { tags: { ...config.tags, region: region.name } },
     });
+    const zones = await resolveZones(config.stack, region, provider);
+    const flow = config.network;
     const network = new Network(`${prefix}-net`, {
         cidrBlock: region.cidr,
-        availabilityZones: region.availabilityZones,
+        availabilityZones: zones.names,
+        availabilityZoneIds: zones.zoneIds,
         natGateways: config.network.natGateways,
-        flowLogs: config.network.flowLogs,
-        flowLogRetentionDays: config.network.flowLogRetentionDays,
+        flowLogs: flow.flowLogs,
+        flowLogTrafficType: flow.flowLogTrafficType,
+        flowLogMaxAggregationInterval: flow.flowLogMaxAggregationInterval,
+        flowLogDestination: flow.flowLogDestination,
+        flowLogBucketArn: flow.flowLogBucketArn,
+        flowLogRetentionDays: flow.flowLogRetentionDays,
         clusterNames: [`${prefix}-eks`],
         tags: config.tags,
     }, { provider });
@@ -81,8 +89,11 @@ function regionContext(config: PlatformConfig, region: RegionConfig): RegionCont
  * Builds the whole platform for an already validated config. Stages run in dependency order; each
  * stage's wire function lives in platform/<area>.ts and returns the interface in platform/contracts.ts.
  */
-export function createPlatform(config: PlatformConfig): PlatformOutputs {
-    const regions: RegionContext[] = config.regions.map((region) => regionContext(config, region));
+export async function createPlatform(config: PlatformConfig): Promise<PlatformOutputs> {
+    const regions: RegionContext[] = [];
+    for (const region of config.regions) {
+        regions.push(await regionContext(config, region));
+    }
 
     // Stage peering (platform/peering.ts): VPC peering from the primary region to every other region.
     const peering = wirePeering(config, regions);
@@ -125,7 +136,10 @@ export function createPlatform(config: PlatformConfig): PlatformOutputs {
     };
 }
 
-/** Reads and validates the stack's config, then builds the platform. The CLI entry point. */
-export function platformProgram(): PlatformOutputs {
+/**
+ * Reads and validates the stack's config, then builds the platform. The CLI entry point: the Pulumi CLI awaits
+ * the promise (the zone lookups are invokes) and publishes what it resolves to as stack outputs.
+ */
+export function platformProgram(): Promise<PlatformOutputs> {
     return createPlatform(loadConfig());
 }

@@ -175,7 +175,7 @@ describe("wireCompute contract", () => {
             }, "dev");
             const region = config.regions[0];
             const provider = new aws.Provider("aws-eu-west-1", { region: "eu-west-1" });
-            const network = new Network("dev-euw1-net", { cidrBlock: region.cidr, availabilityZones: region.availabilityZones }, { provider });
+            const network = new Network("dev-euw1-net", { cidrBlock: region.cidr, availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }, { provider });
             const c = wireCompute({ config, region, prefix: "dev-euw1", provider, network });
             return { target: c.targetAutoScalingGroupNames, all: c.autoScalingGroupNames, clusterName: c.clusterName, sg: c.nodeSecurityGroupId, oidc: c.oidcProviderArn, issuer: c.oidcIssuerUrl };
         });

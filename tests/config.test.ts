@@ -36,7 +36,8 @@ describe("parseConfig: valid input", () => {
         expect(c.regions.map((r) => r.name)).toEqual(["us-east-1", "us-west-2"]);
         expect(c.primaryRegion.name).toBe("us-east-1");
         expect(c.regions[1].cidr).toBe("10.20.0.0/16");
-        expect(c.regions[0].availabilityZones).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+        // Zones are chosen by zone ID when the program runs (platform/zones.ts); the config holds only the count.
+        expect(c.regions[0]).toMatchObject({ azCount: 3, azCountExplicit: false, availabilityZoneIds: undefined });
         expect(c.api.minReplicas).toBe(TIER_PRESETS.large.api.minReplicas);
         expect(c.api.resources).toEqual(TIER_PRESETS.large.api.resources);
         expect(c.network.natGateways).toBe("perAz");
@@ -47,6 +48,23 @@ describe("parseConfig: valid input", () => {
         expect(c.cache.purposes.cache).toMatchObject({ shards: 3, replicasPerShard: 1, maxmemoryPolicy: "allkeys-lru" });
         expect(c.cache.purposes.queue.maxmemoryPolicy).toBe("noeviction");
         expect(c.tags).toMatchObject({ environment: "prod", stack: "prod", "managed-by": "pulumi" });
+    });
+
+    test("cost defaults: rejected flows every 10 minutes to CloudWatch Logs, a single-AZ DR replica, RDS logs kept 30 days", () => {
+        const c = parseConfig(base(), "prod");
+        expect(c.network).toMatchObject({ flowLogs: true, flowLogTrafficType: "REJECT", flowLogMaxAggregationInterval: 600, flowLogDestination: "cloud-watch-logs", flowLogRetentionDays: 30 });
+        expect(c.database).toMatchObject({ crossRegionReplicaMultiAz: false, logRetentionDays: 30 });
+    });
+
+    test("pinned zone IDs and the cost keys pass through", () => {
+        const raw = base();
+        raw.regions["us-east-1"].availabilityZoneIds = ["use1-az6", "use1-az1", "use1-az2"];
+        raw.network = { flowLogTrafficType: "ALL", flowLogMaxAggregationInterval: 60, flowLogDestination: "s3", flowLogBucketArn: "arn:aws:s3:::org-logs" };
+        raw.database = { crossRegionReplicaMultiAz: true, logRetentionDays: 90, instanceIdentifiers: { primary: "prod-use1-db-primary-1a2b3c4" } };
+        const c = parseConfig(raw, "prod");
+        expect(c.regions[0]).toMatchObject({ azCount: 3, azCountExplicit: true, availabilityZoneIds: ["use1-az6", "use1-az1", "use1-az2"] });
+        expect(c.network).toMatchObject({ flowLogTrafficType: "ALL", flowLogMaxAggregationInterval: 60, flowLogDestination: "s3", flowLogBucketArn: "arn:aws:s3:::org-logs" });
+        expect(c.database).toMatchObject({ crossRegionReplicaMultiAz: true, logRetentionDays: 90, instanceIdentifiers: { primary: "prod-use1-db-primary-1a2b3c4" } });
     });
 
     test("the primary region comes first whatever the declaration order", () => {
@@ -131,6 +149,19 @@ const BAD: [string, (c: any) => void, RegExp][] = [
     ["unaligned region CIDR", (c) => { c.regions["us-east-1"].cidr = "10.0.0.1/16"; }, /regions\.us-east-1\.cidr: must be an aligned network address \(no host bits set\), got "10\.0\.0\.1\/16"/],
     ["misspelt key", (c) => { c.databse = {}; }, /\(root\): unknown key "databse"/],
     ["az count out of range", (c) => { c.regions["us-east-1"].azCount = 7; }, /regions\.us-east-1\.azCount: must be 2-6 \(got 7\)/],
+    ["zone names, which differ per account", (c) => { c.regions["us-east-1"].availabilityZones = ["us-east-1a", "us-east-1b"]; },
+        /regions\.us-east-1\.availabilityZones: zone names \(us-east-1a, us-east-1b\) map to different physical zones in each account; pin zone IDs with availabilityZoneIds instead \(aws ec2 describe-availability-zones --region us-east-1/],
+    ["a zone name as a zone ID", (c) => { c.regions["us-east-1"].availabilityZoneIds = ["use1-az1", "us-east-1b"]; }, /regions\.us-east-1\.availabilityZoneIds\.1: "us-east-1b" is not a zone ID; use IDs like use1-az1/],
+    ["a zone ID of another region", (c) => { c.regions["us-east-1"].availabilityZoneIds = ["use1-az1", "usw2-az1"]; }, /regions\.us-east-1\.availabilityZoneIds\.1: "usw2-az1" is not a zone of us-east-1; its zone IDs start with "use1-"/],
+    ["a zone EKS cannot use", (c) => { c.regions["us-east-1"].availabilityZoneIds = ["use1-az1", "use1-az3", "use1-az4"]; }, /regions\.us-east-1\.availabilityZoneIds\.1: "use1-az3" cannot hold the EKS control plane or RDS Proxy \(unsupported zones: use1-az3, usw1-az2, cac1-az3\)/],
+    ["one zone ID", (c) => { c.regions["us-east-1"].availabilityZoneIds = ["use1-az1"]; }, /regions\.us-east-1\.availabilityZoneIds: must list 2-6 zone IDs, got 1/],
+    ["a repeated zone ID", (c) => { c.regions["us-east-1"].availabilityZoneIds = ["use1-az1", "use1-az1"]; }, /regions\.us-east-1\.availabilityZoneIds: must not repeat a zone, got use1-az1, use1-az1/],
+    ["azCount disagreeing with the pinned zones", (c) => { c.regions["us-east-1"].azCount = 3; c.regions["us-east-1"].availabilityZoneIds = ["use1-az1", "use1-az2"]; }, /regions\.us-east-1\.azCount: is 3 but availabilityZoneIds lists 2/],
+    ["a flow log traffic type EC2 rejects", (c) => { c.network = { flowLogTrafficType: "DENIED" }; }, /network\.flowLogTrafficType: must be one of ACCEPT, REJECT, ALL/],
+    ["an aggregation interval EC2 rejects", (c) => { c.network = { flowLogMaxAggregationInterval: 120 }; }, /network\.flowLogMaxAggregationInterval: must be 60 or 600 \(seconds\) \(got 120\)/],
+    ["flow logs to S3 without a bucket", (c) => { c.network = { flowLogDestination: "s3" }; }, /network\.flowLogBucketArn: is required when network\.flowLogDestination is s3/],
+    ["a bucket name instead of its ARN", (c) => { c.network = { flowLogDestination: "s3", flowLogBucketArn: "logs" }; }, /network\.flowLogBucketArn: must be an S3 bucket ARN/],
+    ["RDS log retention CloudWatch rejects", (c) => { c.database = { logRetentionDays: 45 }; }, /database\.logRetentionDays: must be one of the periods CloudWatch Logs accepts .*\(got 45\)/],
     ["NodePorts that collide", (c) => { c.api = { nodePort: 30500 }; c.ws = { nodePort: 30500 }; }, /ws\.nodePort: must differ from api\.nodePort \(both 30500\)/],
 ];
 

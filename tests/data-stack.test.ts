@@ -61,6 +61,28 @@ describe("prod data stage", () => {
         expect([...subnets.inputs.subnetIds].sort()).toEqual(westPrivate);
     });
 
+    test("cost defaults: the DR replica is single-AZ; every instance's PostgreSQL logs expire after 30 days", () => {
+        expect(run.get(INSTANCE, "prod-use1-db-replica-us-west-2").inputs.multiAz).toBe(false);
+        const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((g) => String(g.inputs.name).startsWith("/aws/rds/instance/"));
+        expect(groups.map((g) => `${g.region} ${g.inputs.name} ${g.inputs.retentionInDays}`).sort()).toEqual([
+            "us-east-1 /aws/rds/instance/prod-use1-db-primary/postgresql 30",
+            "us-east-1 /aws/rds/instance/prod-use1-db-primary/upgrade 30",
+            "us-east-1 /aws/rds/instance/prod-use1-db-replica-1/postgresql 30",
+            "us-east-1 /aws/rds/instance/prod-use1-db-replica-1/upgrade 30",
+            "us-east-1 /aws/rds/instance/prod-use1-db-replica-2/postgresql 30",
+            "us-east-1 /aws/rds/instance/prod-use1-db-replica-2/upgrade 30",
+            "us-west-2 /aws/rds/instance/prod-use1-db-replica-us-west-2/postgresql 30",
+            "us-west-2 /aws/rds/instance/prod-use1-db-replica-us-west-2/upgrade 30",
+        ]);
+    });
+
+    test("same-region replicas name no KMS key (they take the source's); the DR replica names its region's", () => {
+        for (const name of ["prod-use1-db-replica-1", "prod-use1-db-replica-2"]) {
+            expect([name, run.get(INSTANCE, name).inputs.kmsKeyId]).toEqual([name, undefined]);
+        }
+        expect(run.get(INSTANCE, "prod-use1-db-replica-us-west-2").inputs.kmsKeyId).toMatch(/^arn:aws:kms:us-west-2:/);
+    });
+
     test("RDS Proxy pools connections in front of the writer with TLS required", () => {
         const proxy = run.get("aws:rds/proxy:Proxy", "prod-use1-db-proxy");
         expect(proxy.region).toBe("us-east-1");
@@ -158,5 +180,14 @@ describe("bad data config", () => {
 
     test("prod backups under 14 days are rejected", async () => {
         await expect(runStack("prod", { database: { backupRetentionDays: 7 } })).rejects.toThrow(/database\.backupRetentionDays: prod keeps backups >= 14 days, got 7/);
+    });
+});
+
+describe("prod data stage with the DR replica Multi-AZ and longer log retention", () => {
+    test("database.crossRegionReplicaMultiAz and database.logRetentionDays reach the instances and log groups", async () => {
+        const run = await runStack("prod", { database: { crossRegionReplicaMultiAz: true, logRetentionDays: 90 } });
+        expect(run.get(INSTANCE, "prod-use1-db-replica-us-west-2").inputs.multiAz).toBe(true);
+        const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((g) => String(g.inputs.name).startsWith("/aws/rds/instance/"));
+        expect(new Set(groups.map((g) => g.inputs.retentionInDays))).toEqual(new Set([90]));
     });
 });

@@ -135,7 +135,16 @@ describe("Database validation", () => {
     });
 
     test("a too-long name is refused before RDS would", () => {
-        expect(() => new Database("a-very-long-component-name-for-a-database", validArgs)).toThrow(/name: .* exceed RDS's 63; use a shorter component name/);
+        const name = `app-${"x".repeat(44)}-db`; // 51 characters: "-primary" fits in 63, "-replica-us-west-2" does not
+        expect(() => new Database(name, validArgs)).toThrow(new RegExp(`name: "${name}" makes invalid RDS instance identifiers \\(${name}-replica-us-west-2\\).*use a shorter lower-case component name`));
+    });
+
+    test.each<[string, Partial<DatabaseArgs>, RegExp]>([
+        ["log retention CloudWatch rejects", { logRetentionDays: 31 }, /logRetentionDays: must be one of the periods CloudWatch Logs accepts \(1, 3, 5, .*\), got 31/],
+        ["identifier override for an unknown instance", { identifiers: { "replica-9": "x" } }, /identifiers\.replica-9: is not an instance of this database; keys are primary, replica-1, replica-2, replica-us-west-2/],
+        ["identifier override RDS refuses", { identifiers: { primary: "Prod_DB" } }, /identifiers\.primary: must be an RDS identifier .*got "Prod_DB"/],
+    ])("%s", (_what, change, message) => {
+        expect(() => new Database("app-db", { ...validArgs, ...change } as DatabaseArgs)).toThrow(message);
     });
 
     test("every problem is reported at once", () => {
@@ -241,7 +250,7 @@ describe("Database under mocks", () => {
             const r = inst(name);
             expect(r.region).toBe("us-east-1");
             expect(r.inputs.replicateSourceDb).toBe("app-db-primary");
-            for (const key of ["instanceClass", "storageType", "maxAllocatedStorage", "parameterGroupName", "dbSubnetGroupName", "vpcSecurityGroupIds", "kmsKeyId",
+            for (const key of ["instanceClass", "storageType", "maxAllocatedStorage", "parameterGroupName", "dbSubnetGroupName", "vpcSecurityGroupIds", "storageEncrypted",
                 "iamDatabaseAuthenticationEnabled", "performanceInsightsEnabled", "monitoringInterval", "enabledCloudwatchLogsExports", "publiclyAccessible", "deletionProtection"]) {
                 expect([name, key, r.inputs[key]]).toEqual([name, key, primary[key]]);
             }
@@ -251,6 +260,34 @@ describe("Database under mocks", () => {
             expect(r.inputs.password).toBeUndefined();
             expect(r.inputs).toMatchObject({ backupRetentionPeriod: 0, skipFinalSnapshot: true, multiAz: false });
         }
+    });
+
+    test("same-region replicas carry no KMS key (RDS: don't specify one in the source's region); the primary and the DR replica do", () => {
+        expect(inst("app-db-primary").inputs.kmsKeyId).toBe("arn:aws:kms:us-east-1:123456789012:key/app-db-kms");
+        for (const name of ["app-db-replica-1", "app-db-replica-2"]) {
+            expect([name, "kmsKeyId" in inst(name).inputs]).toEqual([name, false]);
+        }
+        expect(inst("app-db-replica-us-west-2").inputs.kmsKeyId).toBe("arn:aws:kms:us-west-2:123456789012:key/app-db-kms-us-west-2");
+    });
+
+    test("instances have explicit identifiers and their log groups exist first, with retention, in their region", () => {
+        const expected: [string, string, string][] = [
+            ["app-db-primary", "app-db-primary", "us-east-1"],
+            ["app-db-replica-1", "app-db-replica-1", "us-east-1"],
+            ["app-db-replica-2", "app-db-replica-2", "us-east-1"],
+            ["app-db-replica-us-west-2", "app-db-replica-us-west-2", "us-west-2"],
+        ];
+        const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup");
+        for (const [resource, identifier, region] of expected) {
+            const instance = inst(resource);
+            expect(instance.inputs.identifier).toBe(identifier);
+            for (const log of ["postgresql", "upgrade"]) {
+                const group = groups.find((g) => g.inputs.name === `/aws/rds/instance/${identifier}/${log}`);
+                expect([resource, log, group?.inputs.retentionInDays, group?.region]).toEqual([resource, log, 30, region]);
+                expect([resource, log, instance.dependencies.includes(group!.urn)]).toEqual([resource, log, true]);
+            }
+        }
+        expect(groups).toHaveLength(8);
     });
 
     test("the cross-region replica goes through the us-west-2 provider with its own key, subnet group, SG and parameter group", () => {
@@ -267,7 +304,8 @@ describe("Database under mocks", () => {
             parameterGroupName: "app-db-params-us-west-2",
             storageEncrypted: true,
             publiclyAccessible: false,
-            multiAz: true,
+            // A DR copy that only serves reads: single-AZ unless crossRegionReplicaMultiAz asks otherwise.
+            multiAz: false,
         });
         for (const [type, name] of [
             ["aws:kms/key:Key", "app-db-kms-us-west-2"],
@@ -501,5 +539,37 @@ describe.each([
             [`${rulePrefix}-us-west-2b`, "us-east-1", frontDoor, "10.20.32.0/19", "tcp", 5432, 5432],
         ]);
         expect(cidrRules.every((r) => r.inputs.referencedSecurityGroupId === undefined)).toBe(true);
+    });
+});
+
+describe("Database cost settings asked for by name", () => {
+    let run: StackRun<string>;
+    beforeAll(async () => {
+        run = await runComponent(() => {
+            const east = new aws.Provider("east", { region: "us-east-1" });
+            const west = new aws.Provider("west", { region: "us-west-2" });
+            const db = new Database("app-db", {
+                ...validArgs,
+                readReplicas: 1,
+                crossRegionReplicaMultiAz: true,
+                logRetentionDays: 90,
+                // An instance Pulumi auto-named before identifiers were explicit keeps its identifier.
+                identifiers: { primary: "app-db-primary-4f1c2ab" },
+                regions: { "us-west-2": { ...validArgs.regions!["us-west-2"], provider: west } },
+            }, { provider: east });
+            return db.writerEndpoint;
+        });
+    });
+
+    test("the DR replica is Multi-AZ when asked; same-region replicas stay single-AZ", () => {
+        expect(run.get(INSTANCE, "app-db-replica-us-west-2").inputs.multiAz).toBe(true);
+        expect(run.get(INSTANCE, "app-db-replica-1").inputs.multiAz).toBe(false);
+    });
+
+    test("log retention and identifier overrides reach the log groups and the instance", () => {
+        expect(run.get(INSTANCE, "app-db-primary").inputs.identifier).toBe("app-db-primary-4f1c2ab");
+        const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup");
+        expect(groups.map((g) => g.inputs.name)).toContain("/aws/rds/instance/app-db-primary-4f1c2ab/postgresql");
+        expect(new Set(groups.map((g) => g.inputs.retentionInDays))).toEqual(new Set([90]));
     });
 });

@@ -407,6 +407,20 @@ const CASES: Record<string, Case[]> = {
             { title: "unset on a primary", resources: [primaryDb({ storageEncrypted: undefined })], violations: [/must set storageEncrypted: true, got unset/] },
             { title: "replica turning it off", resources: [primary, replicaDb("db-replica-1", primary, { storageEncrypted: false })], violations: [/"db-replica-1" must set storageEncrypted: true, got false/] },
             { title: "customer-managed key required", resources: [primaryDb({ kmsKeyId: undefined })], config: { requireCustomerManagedKey: true }, violations: [/must encrypt with a customer-managed KMS key \(kmsKeyId\)/] },
+            {
+                title: "customer-managed key required: a same-region replica takes its source's", config: { requireCustomerManagedKey: true },
+                resources: [primaryDb({ kmsKeyId: "arn:aws:kms:us-east-1:1:key/k" }), replicaDb("db-replica-1", primary)], violations: [],
+            },
+            {
+                title: "a same-region replica naming a key (RDS: InvalidParameterCombination)",
+                resources: [primary, replicaDb("db-replica-1", primary, { kmsKeyId: "arn:aws:kms:us-east-1:1:key/k" })],
+                violations: [/"db-replica-1" is a same-region read replica and must not set kmsKeyId/],
+            },
+            {
+                title: "customer-managed key required: a replica by ARN (cross-region) names its region's key", config: { requireCustomerManagedKey: true },
+                resources: [primary, replicaDb("db-replica-us-west-2", primary, { replicateSourceDb: "arn:aws:rds:us-east-1:1:db:db-primary" })],
+                violations: [/"db-replica-us-west-2" must encrypt with a customer-managed KMS key \(kmsKeyId\)/],
+            },
             { title: "Aurora cluster", resources: [res("aws:rds/cluster:Cluster", "aurora", { engine: "aurora-postgresql" })], violations: [/RDS cluster "aurora" must set storageEncrypted: true/] },
         ];
     })(),

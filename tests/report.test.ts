@@ -237,6 +237,50 @@ describe("cost arithmetic", () => {
     });
 });
 
+describe("cost settings read back from the resources", () => {
+    const W2 = "us-west-2";
+    const settings = buildPlanReport({
+        project: "scaled-web", stack: "test", resources: [
+            { ...res("pulumi:pulumi:Stack", "scaled-web-test", {}, { custom: false }), urn: STACK_URN, parent: undefined },
+            res("aws:cloudwatch/logGroup:LogGroup", "t-use1-net-flow-logs", { retentionInDays: 30 }, { region: E1 }),
+            res("aws:ec2/flowLog:FlowLog", "t-use1-net-flow-log", { trafficType: "REJECT", maxAggregationInterval: 600, logDestinationType: "cloud-watch-logs", logDestination: "arn:aws:test:us-east-1:1:t-use1-net-flow-logs" }, { region: E1 }),
+            res("aws:ec2/flowLog:FlowLog", "t-usw2-net-flow-log", { trafficType: "ALL", maxAggregationInterval: 60, logDestinationType: "s3", logDestination: "arn:aws:s3:::logs" }, { region: W2 }),
+            res("aws:rds/instance:Instance", "t-db-primary", { identifier: "t-db-primary", instanceClass: "db.t4g.medium", multiAz: true }, { region: E1 }),
+            res("aws:cloudwatch/logGroup:LogGroup", "t-db-primary-postgresql-logs", { name: "/aws/rds/instance/t-db-primary/postgresql", retentionInDays: 30 }, { region: E1 }),
+            res("aws:rds/instance:Instance", "t-db-replica-us-west-2", { identifier: "t-db-replica-us-west-2", instanceClass: "db.t4g.medium", multiAz: false, replicateSourceDb: "arn:aws:test:us-east-1:1:t-db-primary" }, { region: W2 }),
+        ],
+    }).cost.settings;
+
+    test("flow logs: what is captured, how often, where, and for how long", () => {
+        expect(settings).toEqual(expect.arrayContaining([
+            { region: E1, subject: "flow logs t-use1-net-flow-log", value: "REJECT every 600 s to cloud-watch-logs, kept 30 days", key: "network.flowLog*" },
+            { region: W2, subject: "flow logs t-usw2-net-flow-log", value: "ALL every 60 s to s3 (bucket lifecycle sets retention)", key: "network.flowLog*" },
+        ]));
+    });
+
+    test("RDS log retention per instance (an instance without a pre-created group is flagged) and the DR replica's Multi-AZ", () => {
+        expect(settings).toEqual(expect.arrayContaining([
+            { region: E1, subject: "PostgreSQL logs of t-db-primary", value: "kept 30 days", key: "database.logRetentionDays" },
+            { region: W2, subject: "PostgreSQL logs of t-db-replica-us-west-2", value: "no log group created first: RDS creates one that never expires", key: "database.logRetentionDays" },
+            { region: W2, subject: "DR replica t-db-replica-us-west-2", value: "single-AZ", key: "database.crossRegionReplicaMultiAz" },
+        ]));
+    });
+});
+
+test("architecture: each region's zones by name, with the zone ID its subnets were placed by", () => {
+    const arch = buildPlanReport({
+        project: "scaled-web", stack: "test", resources: [
+            { ...res("pulumi:pulumi:Stack", "scaled-web-test", {}, { custom: false }), urn: STACK_URN, parent: undefined },
+            res("aws:ec2/subnet:Subnet", "t-use1-net-private-us-east-1b", { availabilityZoneId: "use1-az4" }, { region: E1 }),
+            res("aws:ec2/subnet:Subnet", "t-use1-net-public-us-east-1b", { availabilityZoneId: "use1-az4" }, { region: E1 }),
+            res("aws:ec2/subnet:Subnet", "t-use1-net-private-us-east-1a", { availabilityZoneId: "use1-az2" }, { region: E1 }),
+            res("aws:ec2/subnet:Subnet", "t-euw1-net-private-eu-west-1a", { availabilityZone: "eu-west-1a" }, { region: "eu-west-1" }),
+        ],
+    }).architecture;
+    expect(arch.regions.find((r) => r.region === E1)?.zones).toEqual([{ name: "us-east-1a", zoneId: "use1-az2" }, { name: "us-east-1b", zoneId: "use1-az4" }]);
+    expect(arch.regions.find((r) => r.region === "eu-west-1")?.zones).toEqual([{ name: "eu-west-1a" }]);
+});
+
 describe("policy summary and outcome", () => {
     const policy: PolicyReport = {
         packName: "pack",

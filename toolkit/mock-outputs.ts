@@ -234,11 +234,18 @@ export const MOCK_CALLS: Record<string, (inputs: Record<string, any>, ctx: MockC
         id: inputs.name,
     }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
-    "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, ctx) => ({
-        names: ["a", "b", "c", "d"].map((l) => `${ctx.region}${l}`),
-        zoneIds: [1, 2, 3, 4].map((n) => `${ctx.region.slice(0, 2)}az${n}`),
-        id: ctx.region,
-    }),
+    // Zones as one account might see them (data: issue 14): names and zone IDs do not line up, and us-east-1
+    // offers use1-az3, which EKS and RDS Proxy cannot use, so the program's exclusion is exercised.
+    "aws:index/getAvailabilityZones:getAvailabilityZones": (_i, ctx) => {
+        const zones = MOCK_ZONES[ctx.region] ?? { a: 1, b: 2, c: 3 };
+        const prefix = zoneIdPrefixOf(ctx.region);
+        return {
+            names: Object.keys(zones).map((l) => `${ctx.region}${l}`),
+            zoneIds: Object.values(zones).map((n) => `${prefix}-az${n}`),
+            groupNames: Object.keys(zones).map(() => ctx.region),
+            id: ctx.region,
+        };
+    },
     "aws:route53/getZone:getZone": (inputs) => ({
         zoneId: `Z${String(inputs.name ?? "zone").replace(/[^A-Za-z0-9]/g, "").toUpperCase().slice(0, 20)}`,
         name: inputs.name,
@@ -252,6 +259,20 @@ export const MOCK_CALLS: Record<string, (inputs: Record<string, any>, ctx: MockC
         id: ctx.region,
     }),
 };
+
+/** Zone letter -> zone ID number per region for the mock answer above; other regions get a, b, c = az1..az3. */
+const MOCK_ZONES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+    "us-east-1": { a: 2, b: 4, c: 1, d: 6, e: 3, f: 5 },
+    "us-west-2": { a: 2, b: 1, c: 3, d: 4 },
+    "us-west-1": { a: 1, b: 2, c: 3 },
+    "ca-central-1": { a: 1, b: 2, d: 4 },
+};
+
+/** `us-east-1` -> `use1` (as components/network.ts `zoneIdPrefix`). */
+function zoneIdPrefixOf(region: string): string {
+    const [geo, dir = "", n = ""] = region.split("-");
+    return `${geo}${dir.replace(/north/g, "n").replace(/south/g, "s").replace(/east/g, "e").replace(/west/g, "w").replace(/central/g, "c")}${n}`;
+}
 
 export function mockCall(token: string, inputs: Record<string, any>, ctx: MockContext): Record<string, any> {
     const answer = MOCK_CALLS[token];

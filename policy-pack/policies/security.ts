@@ -9,7 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { MaybeUnknown, UNKNOWN, UndecidableError, Undecided, boolOf, configOf, isSet, isUnknown, label, linkedResources, numOf, onRaw, propsOf, providerKey } from "./common";
+import { MaybeUnknown, UNKNOWN, UndecidableError, Undecided, boolOf, configOf, isKnownString, isSet, isUnknown, label, linkedResources, numOf, onRaw, propsOf, providerKey } from "./common";
 
 /** AWS Foundational Security Best Practices RDS.11 asks for >= 7 days of automated backups. */
 export const DEFAULT_MIN_BACKUP_RETENTION_DAYS = 7;
@@ -43,8 +43,21 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
             } else if (encrypted === false || (encrypted === undefined && !isSet(db.replicateSourceDb))) {
                 report(`${what} must set storageEncrypted: true, got ${db.storageEncrypted ?? "unset (unencrypted)"}.`);
             }
-            if (cfg.requireCustomerManagedKey && !isSet(db.kmsKeyId)) {
-                report(`${what} must encrypt with a customer-managed KMS key (kmsKeyId).`);
+            // A replica named by identifier is in its source's region: RDS encrypts it with the source's key and
+            // rejects a KmsKeyId ("If you create an encrypted read replica in the same AWS Region as the source DB
+            // instance, don't specify a value", CreateDBInstanceReadReplica); the source's key is checked on the source.
+            // A replica named by ARN may be cross-region, where the destination's key must be given.
+            const source = db.replicateSourceDb;
+            const sameRegionReplica = isKnownString(source) && !source.startsWith("arn:");
+            if (sameRegionReplica && isSet(db.kmsKeyId)) {
+                report(`${what} is a same-region read replica and must not set kmsKeyId (it is encrypted with its source's key; RDS rejects the parameter with InvalidParameterCombination).`);
+            }
+            if (cfg.requireCustomerManagedKey && !isSet(db.kmsKeyId) && !sameRegionReplica) {
+                if (isUnknown(source)) {
+                    undecided.add("replicateSourceDb", "without kmsKeyId, only a known source tells a same-region replica (no key allowed) from a cross-region one (key required)");
+                } else {
+                    report(`${what} must encrypt with a customer-managed KMS key (kmsKeyId).`);
+                }
             }
             undecided.settle();
         })),

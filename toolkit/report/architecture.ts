@@ -121,6 +121,8 @@ export interface RegionArchitecture {
     readonly dnsSource: "route53" | "config" | "none";
     readonly loadBalancers: readonly LoadBalancerInfo[];
     readonly natGateways: number;
+    /** Zones the region's subnets sit in: the name (the children's key) and, when placed by ID, the zone ID. */
+    readonly zones: readonly { readonly name: string; readonly zoneId?: string }[];
     readonly clusters: readonly { readonly name: string; readonly version?: string }[];
     readonly nodePools: readonly NodePool[];
     readonly services: readonly Workload[];
@@ -571,6 +573,17 @@ function capacityOf(region: string, pools: readonly NodePool[], workloads: reado
     return { region, classes };
 }
 
+/** Distinct zones of a region's subnets, by name (the Network keys children by zone name) with their zone IDs. */
+function zonesOf(subnets: readonly RegisteredResource[]): { name: string; zoneId?: string }[] {
+    const zones = new Map<string, string | undefined>();
+    for (const s of subnets) {
+        const zoneId: string | undefined = s.inputs?.availabilityZoneId ?? undefined;
+        const name: string = s.inputs?.availabilityZone ?? s.state?.availabilityZone ?? /([a-z]{2}-[a-z]+-\d[a-z])$/.exec(s.name)?.[1] ?? zoneId ?? s.name;
+        zones.set(name, zoneId ?? zones.get(name));
+    }
+    return [...zones.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, zoneId]) => (zoneId ? { name, zoneId } : { name }));
+}
+
 export function buildArchitecture(graph: ResourceGraph, config?: PlatformConfig): Architecture {
     const notes: string[] = [];
     const configRegions = config?.regions.map((r) => r.name) ?? [];
@@ -610,6 +623,7 @@ export function buildArchitecture(graph: ResourceGraph, config?: PlatformConfig)
             dnsSource,
             loadBalancers: loadBalancersIn(graph, region),
             natGateways: graph.ofType(T.natGateway).filter(inRegion).length,
+            zones: zonesOf(graph.ofType("aws:ec2/subnet:Subnet").filter(inRegion)),
             clusters: graph.ofType(T.eksCluster).filter(inRegion).map((c) => ({ name: c.name, version: c.inputs?.version })),
             nodePools: pools.filter((p) => p.region === region),
             services: workloads.filter((w) => w.region === region && w.kind !== "worker"),

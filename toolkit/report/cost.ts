@@ -51,6 +51,20 @@ export interface CostTotals {
     readonly monthlyAtMax: number;
 }
 
+/**
+ * A setting that moves the bill but has no line of its own (log volume, a replica's standby), read back from
+ * the registered resources so the report shows what the stack really does.
+ */
+export interface CostSetting {
+    readonly region: string;
+    /** What it is about, e.g. `flow logs prod-use1-net-flow-log`. */
+    readonly subject: string;
+    /** The effective value, e.g. `REJECT every 600 s to cloud-watch-logs, kept 30 days`. */
+    readonly value: string;
+    /** The stack key that changes it. */
+    readonly key: string;
+}
+
 export interface CostReport {
     readonly currency: "USD";
     readonly source: string;
@@ -64,6 +78,40 @@ export interface CostReport {
     readonly byRegion: readonly ({ readonly region: string } & CostTotals)[];
     readonly byCategory: readonly ({ readonly category: CostCategory } & CostTotals)[];
     readonly notEstimated: readonly string[];
+    /** Cost-relevant settings in force (flow logs, RDS log retention, DR replica Multi-AZ). */
+    readonly settings: readonly CostSetting[];
+}
+
+/** Flow logs, exported RDS log retention and cross-region replicas' Multi-AZ, as registered. */
+export function costSettings(graph: ResourceGraph): CostSetting[] {
+    const out: CostSetting[] = [];
+    const groups = graph.ofType("aws:cloudwatch/logGroup:LogGroup");
+    const kept = (days: unknown): string => (days === undefined || days === null || Number(days) === 0 ? "never expires" : `kept ${days} days`);
+    for (const f of graph.ofType("aws:ec2/flowLog:FlowLog")) {
+        const i = f.inputs ?? {};
+        const destination = String(i.logDestinationType ?? "cloud-watch-logs");
+        const group = groups.find((g) => i.logDestination !== undefined && (g.state?.arn === i.logDestination || `${g.name}-id` === i.logDestination));
+        const retention = destination === "cloud-watch-logs" ? `, ${kept(group?.inputs?.retentionInDays)}` : " (bucket lifecycle sets retention)";
+        out.push({
+            region: graph.regionLabel(f), subject: `flow logs ${f.name}`, key: "network.flowLog*",
+            value: `${i.trafficType ?? "ALL"} every ${i.maxAggregationInterval ?? 600} s to ${destination}${retention}`,
+        });
+    }
+    const rdsGroups = groups.filter((g) => String(g.inputs?.name ?? "").startsWith("/aws/rds/instance/"));
+    for (const db of databasesOf(graph)) {
+        const mine = rdsGroups.filter((g) => String(g.inputs.name).startsWith(`/aws/rds/instance/${db.identifier}/`));
+        out.push({
+            region: db.region, subject: `PostgreSQL logs of ${db.name}`, key: "database.logRetentionDays",
+            value: mine.length ? [...new Set(mine.map((g) => kept(g.inputs.retentionInDays)))].join(", ") : "no log group created first: RDS creates one that never expires",
+        });
+        if (db.crossRegion) {
+            out.push({
+                region: db.region, subject: `DR replica ${db.name}`, key: "database.crossRegionReplicaMultiAz",
+                value: db.multiAz ? "Multi-AZ (instance and storage x2)" : "single-AZ",
+            });
+        }
+    }
+    return out;
 }
 
 /** Services billed globally (Route53), priced wherever their provider sits. */
@@ -316,5 +364,6 @@ export function estimateCost(graph: ResourceGraph, config?: PlatformConfig): Cos
         byRegion: [...sum(lines, (l) => l.region).entries()].map(([region, t]) => ({ region, ...t })).sort(byMonthlyDesc),
         byCategory: [...sum(lines, (l) => l.category).entries()].map(([category, t]) => ({ category, ...t })).sort(byMonthlyDesc),
         notEstimated: NOT_ESTIMATED,
+        settings: costSettings(graph),
     };
 }

@@ -84,6 +84,9 @@ function regionRows(r: RegionArchitecture): [string, string[]][] {
             rows.push([label, values]);
         }
     };
+    if (r.zones.length) {
+        add("zones", [r.zones.map((z) => (z.zoneId ? `${z.name} (${z.zoneId})` : z.name)).join(", ")]);
+    }
     add("load balancer", lbPhrases(r));
     if (r.natGateways) {
         add("NAT gateways", [String(r.natGateways)]);
@@ -242,6 +245,10 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
         out.push(`  unknown (not in the totals; no price in the table, not guessed)`);
         out.push(...unknownGroups(report).map((u) => `    - ${u}`));
     }
+    if (cost.settings.length) {
+        out.push("  cost settings (stack keys that change them)");
+        out.push(...pad(cost.settings.map((c) => [c.region, c.subject, c.value, c.key]), "    "));
+    }
     out.push(`  prices: ${cost.source}`);
     out.push(`  spot: ${cost.spotAssumption}`);
     out.push(`  not estimated: ${cost.notEstimated.join("; ")}`);
@@ -384,6 +391,10 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     }
     if (cost.unknown.length) {
         out.push("**Unknown prices** (left out of the totals, not guessed):", "", ...unknownGroups(report).map((u) => `- ${u}`), "");
+    }
+    if (cost.settings.length) {
+        out.push("<details><summary>Cost settings</summary>", "");
+        out.push(...table(["Region", "What", "Setting", "Stack key"], firstRows(cost.settings.map((c) => [c.region, c.subject, c.value, `\`${c.key}\``]), opts.compact ? 20 : undefined, "settings"), ["l", "l", "l", "l"]), "", "</details>", "");
     }
     out.push(`<sub>Prices: ${cost.source}. Spot: ${cost.spotAssumption}. Not estimated: ${cost.notEstimated.join("; ")}.</sub>`, "");
 
