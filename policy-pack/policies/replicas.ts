@@ -95,7 +95,8 @@ export const onDemandNodePoolMinSize: StackValidationPolicy = {
     name: "on-demand-node-pool-min-size",
     description: "On-demand node pools (Auto Scaling groups and EKS node groups that are not spot) must keep minSize >= " +
         "`minSize` (default 2): they carry the API/WebSocket pods and the load balancer's targets, which must survive " +
-        "losing one node or one zone. Spot pools are recognised as in spot-pool-taint and may scale to zero.",
+        "losing one node or one zone. Auto Scaling groups launched from the same launch template count as one pool " +
+        "split per zone, and the minimum holds for their sum. Spot pools are recognised as in spot-pool-taint and may scale to zero.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -107,10 +108,27 @@ export const onDemandNodePoolMinSize: StackValidationPolicy = {
     validateStack: (args, report) => {
         const cfg = configOf<PoolMinConfig>(args, { minSize: DEFAULT_MIN_POOL_SIZE, spotTaint: SPOT_DEFAULTS.taint, spotLabel: SPOT_DEFAULTS.label });
         const pools = nodePoolsOf(args.resources, { taint: parseTaint(cfg.spotTaint), label: parseLabel(cfg.spotLabel) });
+        // ASGs launched from one launch template are one pool split per zone (NodePool perZone): the
+        // minimum holds for their sum. Any other ASG or node group stands alone.
+        const groups = new Map<string, typeof pools>();
         for (const pool of pools.filter((p) => !p.spot)) {
-            if (pool.minSize === undefined || pool.minSize < cfg.minSize) {
-                const field = pool.kind === "asg" ? "minSize" : "scalingConfig.minSize";
-                report(`On-demand node pool ${label(pool.resource)} must keep ${field} >= ${cfg.minSize}, got ${pool.minSize ?? "unset"}.`, pool.resource.urn);
+            const key = pool.kind === "asg" && pool.launchTemplate ? `lt:${pool.launchTemplate.urn}` : pool.resource.urn;
+            groups.set(key, [...(groups.get(key) ?? []), pool]);
+        }
+        for (const members of groups.values()) {
+            const first = members[0];
+            const field = first.kind === "asg" ? "minSize" : "scalingConfig.minSize";
+            if (members.some((m) => m.minSize === undefined)) {
+                const unset = members.find((m) => m.minSize === undefined)!;
+                report(`On-demand node pool ${label(unset.resource)} must keep ${field} >= ${cfg.minSize}, got unset.`, unset.resource.urn);
+                continue;
+            }
+            const total = members.reduce((sum, m) => sum + (m.minSize ?? 0), 0);
+            if (total < cfg.minSize) {
+                const what = members.length === 1
+                    ? `${label(first.resource)} must keep ${field} >= ${cfg.minSize}, got ${total}`
+                    : `${members.map((m) => label(m.resource)).join(" + ")} (one launch template, one group per zone) must keep ${field} >= ${cfg.minSize} in total, got ${members.map((m) => m.minSize).join(" + ")} = ${total}`;
+                report(`On-demand node pool ${what}.`, first.resource.urn);
             }
         }
     },
