@@ -145,7 +145,7 @@ export class WeightedDns extends pulumi.ComponentResource {
             : aws.route53.getZoneOutput({ name: args.domain, privateZone: false }, child).zoneId;
 
         this.healthCheckIds = {};
-        for (const [i, host] of hostnames.entries()) {
+        for (const host of hostnames) {
             const resourcePath = args.healthCheckPaths?.[host] ?? args.healthCheckPath ?? DEFAULT_DNS_HEALTH_CHECK_PATH;
             for (const [region, target] of Object.entries(args.regions)) {
                 const key = healthCheckKey(host, region);
@@ -158,8 +158,7 @@ export class WeightedDns extends pulumi.ComponentResource {
                     failureThreshold: args.failureThreshold ?? DEFAULT_DNS_FAILURE_THRESHOLD,
                     enableSni: true,
                     tags: { ...tags, Name: `${name}-${key}`, region, hostname: host },
-                // The first hostname's check is the one region-wide check of earlier releases (`<name>-<region>`).
-                }, i === 0 ? { ...child, aliases: [{ name: `${name}-${region}` }] } : child);
+                }, child);
                 this.healthCheckIds[key] = check.id;
             }
         }
