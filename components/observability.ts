@@ -268,7 +268,7 @@ export interface ObservabilityArgs {
     readonly httpsEndpoints?: readonly string[];
     /** The region's ALB. @default none */
     readonly loadBalancer?: LoadBalancerTarget;
-    /** ASG names keyed by node pool. @default {} */
+    /** ASG names keyed by node pool, or by `<pool>-<zone>` for a pool with one group per zone (`NodePool.autoScalingGroupNames`). @default {} */
     readonly autoScalingGroups?: Readonly<Record<string, pulumi.Input<string>>>;
     /** RDS instances living in this region. @default none */
     readonly database?: DatabaseTarget;
