@@ -309,7 +309,12 @@ export class ClusterAddons extends pulumi.ComponentResource {
                     annotations: { "eks.amazonaws.com/role-arn": caRole.arn },
                 },
             },
+            // Chart values key `extraArgs` renders each entry as `--<key>=<value>`
+            // (kubernetes/autoscaler charts/cluster-autoscaler/templates/deployment.yaml @ cluster-autoscaler-chart-9.46.6).
             extraArgs: {
+                // On-demand pools run one ASG per zone (NodePool perZone): the FAQ's answer for zone-spread pods
+                // ("use separate node groups per zone ... --balance-similar-node-groups will keep nodes balanced
+                // across zones", cluster-autoscaler/FAQ.md @ cluster-autoscaler-chart-9.46.6).
                 "balance-similar-node-groups": true,
                 expander: "least-waste",
                 "skip-nodes-with-system-pods": false,

@@ -12,6 +12,14 @@ export const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 4000;
 export const ALB_MAX_IDLE_TIMEOUT_SECONDS = 4000;
 export const DEFAULT_WS_PATHS: readonly string[] = ["/socket.io/*", "/ws/*"];
+/**
+ * Path an outside probe requests on the ALB to reach the ws pods (the Route53 health check of
+ * `ws.<domain>`). The ALB forwards it unchanged to the ws target group, so the ws service must answer
+ * `GET /ws/health` with 200 (as well as `/health`, the target group's own health check).
+ */
+export const DEFAULT_WS_PROBE_PATH = "/ws/health";
+/** Listener rule priority of the ws probe path: ahead of the ws host rule (10) and the ws path rules (100+). */
+export const WS_PROBE_RULE_PRIORITY = 5;
 export const DEFAULT_EDGE_API_HOSTNAME = "api";
 export const DEFAULT_EDGE_WS_HOSTNAME = "ws";
 /** Seeds 001/002: `/health` every 10 s, 5 s timeout, 3 failures out, 2 successes back in. */
@@ -95,6 +103,16 @@ export interface LoadBalancerArgs {
      */
     readonly wsPaths?: readonly string[];
     /**
+     * Exact path the HTTPS listener forwards to the ws target group on any host, ahead of every other rule
+     * (priority 5). It exists for the Route53 health check of `ws.<domain>`: that check reaches the ALB by
+     * the ALB's own DNS name (Route53 sends its `fqdn` as the Host header), so the `ws.<domain>` host rule
+     * never matches it, and only a path can steer it to the ws pods. The path reaches the pods unchanged:
+     * the ws service must answer `GET <wsProbePath>` with 200. Requests for the api health check path
+     * (`healthCheck.path`) still go to the api target group (the default action).
+     * @default "/ws/health"
+     */
+    readonly wsProbePath?: string;
+    /**
      * Seconds a connection may stay idle. 1-4000: 4000 is the ALB maximum. Seed 000 proxies its log stream
      * with `proxy_read_timeout 86400s`; on an ALB a WebSocket that is silent for longer than this is closed,
      * so clients must send a ping (Socket.IO does every 25 s) or reconnect. The default is the cap.
@@ -169,6 +187,15 @@ export function pathRuleKey(pattern: string): string {
     return key || "root";
 }
 
+/**
+ * Whether an ALB path pattern matches a path: case-sensitive, `*` matches any run of characters, `?`
+ * exactly one (Elastic Load Balancing user guide, "Path conditions").
+ */
+export function albPathMatches(pattern: string, path: string): boolean {
+    const re = pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("");
+    return new RegExp(`^${re}$`).test(path);
+}
+
 /** The fully qualified names the certificate covers, api first. */
 export function edgeHostnames(domain: string, apiHostname = DEFAULT_EDGE_API_HOSTNAME, wsHostname = DEFAULT_EDGE_WS_HOSTNAME): { api: string; ws: string } {
     return { api: `${apiHostname}.${domain}`, ws: `${wsHostname}.${domain}` };
@@ -208,6 +235,10 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs): 
     const dup = keys.find((k, i) => keys.indexOf(k) !== i);
     p.check(dup === undefined, "wsPaths", `patterns must differ in more than punctuation (two map to rule key ${show(dup)}), got ${show(paths)}`);
 
+    const probe = args.wsProbePath ?? DEFAULT_WS_PROBE_PATH;
+    p.check(typeof probe === "string" && /^\/[A-Za-z0-9_\-.$/~"'@:+&;%=]*$/.test(probe) && probe.length <= 128, "wsProbePath",
+        `must be an exact path starting with "/" (at most 128 characters, no wildcards; the ws service answers it), got ${show(probe)}`);
+
     const idle = args.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS;
     p.check(isInt(idle) && idle >= 1 && idle <= ALB_MAX_IDLE_TIMEOUT_SECONDS, "idleTimeoutSeconds",
         `must be a whole number of seconds in 1-${ALB_MAX_IDLE_TIMEOUT_SECONDS} (the ALB maximum; long-lived WebSockets must ping within it), got ${show(idle)}`);
@@ -220,6 +251,13 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs): 
     }
     for (const key of ["healthyThreshold", "unhealthyThreshold"] as const) {
         p.check(isInt(hc[key]) && hc[key] >= 2 && hc[key] <= 10, `healthCheck.${key}`, `must be 2-10, got ${show(hc[key])}`);
+    }
+    if (typeof hc.path === "string") {
+        // An outside probe of the api (Route53) requests this path by the ALB's name: it must fall through to the api default action.
+        const stolen = paths.find((pattern) => typeof pattern === "string" && albPathMatches(pattern, hc.path));
+        p.check(stolen === undefined, "healthCheck.path",
+            `${show(hc.path)} matches ws path pattern ${show(stolen)}, so a probe of the api on the load balancer would reach the ws pods; pick an api health path outside wsPaths`);
+        p.check(hc.path !== probe, "wsProbePath", `must differ from healthCheck.path (${show(hc.path)}), which probes the api`);
     }
 
     const dereg = args.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
@@ -260,7 +298,8 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs): 
  * - Target group `api` (default action): least outstanding requests (the seeds' `least_conn`), health
  *   check `/health` every 10 s, timeout 5 s, unhealthy 3 / healthy 2, deregistration delay.
  * - Target group `ws`: `lb_cookie` stickiness (Socket.IO's long-polling fallback must return to the same
- *   pod's node), reached by host `ws.<domain>` and by each of `wsPaths` on any host.
+ *   pod's node), reached by host `ws.<domain>`, by each of `wsPaths` on any host, and by the exact
+ *   `wsProbePath` (`/ws/health`) on any host, which lets a Route53 health check probe the ws pods.
  * - Targets: the given Auto Scaling groups' instances on fixed NodePorts (see `targetAutoScalingGroups`).
  * - Security groups: the ALB accepts 80/443 from the internet and may only reach the nodes on the two
  *   NodePorts; the nodes accept those ports from the ALB only.
@@ -290,6 +329,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
     public readonly rateLimit: number;
     /** Fully qualified names served: `{ api, ws }`. */
     public readonly hostnames: { readonly api: string; readonly ws: string };
+    /** The exact path the listener sends to the ws target group on any host (see `wsProbePath`). */
+    public readonly wsProbePath: string;
+    /**
+     * Path an outside health check requests on this ALB (by its DNS name) to reach each service:
+     * `{ api: healthCheck.path, ws: wsProbePath }`. Feed them to `WeightedDns.healthCheckPaths`.
+     */
+    public readonly probePaths: { readonly api: string; readonly ws: string };
 
     constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         validateLoadBalancerArgs(name, args).throwIfAny(`LoadBalancer "${name}"`);
@@ -305,6 +351,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const window = args.rateLimitWindowSeconds ?? DEFAULT_RATE_LIMIT_WINDOW_SECONDS;
         this.rateLimit = wafRateLimit(args.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND, window);
         this.hostnames = hosts;
+        this.wsProbePath = args.wsProbePath ?? DEFAULT_WS_PROBE_PATH;
+        this.probePaths = { api: hc.path, ws: this.wsProbePath };
 
         const zoneId = args.hostedZoneId !== undefined
             ? pulumi.output(args.hostedZoneId)
@@ -498,6 +546,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
             tags,
         }, child);
         const toWs = [{ type: "forward", targetGroupArn: this.wsTargetGroup.arn }];
+        new aws.lb.ListenerRule(`${name}-ws-probe`, {
+            listenerArn: https.arn,
+            priority: WS_PROBE_RULE_PRIORITY,
+            conditions: [{ pathPattern: { values: [this.wsProbePath] } }],
+            actions: toWs,
+            tags,
+        }, child);
         new aws.lb.ListenerRule(`${name}-ws-host`, {
             listenerArn: https.arn,
             priority: 10,

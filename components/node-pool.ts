@@ -33,6 +33,12 @@ export const NTH_MANAGED_TAG = "aws-node-termination-handler/managed";
  * it and complete the lifecycle action; after that the ASG continues anyway.
  */
 export const DRAIN_HEARTBEAT_SECONDS = 300;
+/**
+ * EC2 detailed monitoring (1-minute instance metrics) is off unless asked for: it is billed per metric
+ * (CloudWatch pricing: 7 metrics per instance at the custom-metric rate), and the platform's node CPU
+ * alarms use 5-minute periods, which basic monitoring already serves.
+ */
+export const DEFAULT_DETAILED_MONITORING = false;
 /** ASG metrics published to CloudWatch (observability alarms on capacity use them). */
 export const ASG_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"] as const;
 
@@ -77,6 +83,34 @@ export interface NodePoolArgs {
     readonly desiredSize?: number;
     /** Private subnets to spread the nodes over (one per AZ). */
     readonly subnetIds: readonly pulumi.Input<string>[];
+    /**
+     * The availability zone of each entry of `subnetIds`, in the same order (`Network.availabilityZones`
+     * next to `Network.privateSubnetIds`). Required with `perZone`: each zone's ASG is named after it.
+     */
+    readonly availabilityZones?: readonly string[];
+    /**
+     * One Auto Scaling group per zone instead of one group over every subnet.
+     *
+     * cluster-autoscaler cannot choose the zone of a new node in a multi-zone ASG: it models the whole
+     * group as the group's first zone (cluster-autoscaler/cloudprovider/aws/aws_manager.go, `getAsgTemplate`),
+     * so pods with a zone topology spread constraint (`whenUnsatisfiable: DoNotSchedule`, as api/ws use)
+     * or a zonal volume may stay Pending. Its FAQ ("use separate node groups per zone ... the
+     * `--balance-similar-node-groups` flag will keep nodes balanced across zones") is what this does;
+     * `ClusterAddons` runs cluster-autoscaler with that flag.
+     *
+     * `minSize`, `maxSize` and `desiredSize` stay the pool's totals and are split over the zones as
+     * evenly as possible, earlier zones taking the remainder (min 2 over 3 zones -> 1, 1, 0), so the pool
+     * costs and holds what its totals say. Spot pools default to one group over all zones: workers have
+     * no zone constraint, and one mixed-instances group draws on every zone's spot capacity pools.
+     * @default true for `on-demand` pools, false for `spot` pools
+     */
+    readonly perZone?: boolean;
+    /**
+     * EC2 detailed monitoring (1-minute CloudWatch metrics) on the pool's instances. Billed per metric
+     * and instance; 5-minute basic monitoring serves the platform's node alarms.
+     * @default false
+     */
+    readonly detailedMonitoring?: boolean;
     /** Encrypted gp3 root volume size. @default 50 */
     readonly diskSizeGiB?: number;
     /**
@@ -177,6 +211,22 @@ export function validateNodePoolArgs(args: NodePoolArgs): Problems {
             `must be a whole number from 0 to maxSize (${args.maxSize}), got ${show(args.onDemandBaseCapacity)}`);
     }
     problems.check(args.subnetIds.length >= 1, "subnetIds", "must list at least one private subnet (one per AZ to spread nodes), got []");
+    const zones = args.availabilityZones;
+    if (zones !== undefined) {
+        problems.check(zones.length === args.subnetIds.length, "availabilityZones",
+            `must name the zone of each of the ${args.subnetIds.length} subnetIds, in the same order, got ${zones.length} (${show(zones)})`);
+        zones.forEach((z, i) => problems.check(DNS_LABEL.test(z), `availabilityZones[${i}]`, `must be a zone name such as "us-east-1a" (it names the zone's ASG), got ${show(z)}`));
+        problems.check(new Set(zones).size === zones.length, "availabilityZones", `must not repeat a zone (one subnet per zone), got ${show(zones)}`);
+    }
+    if (isPerZone(args)) {
+        if (zones === undefined) {
+            problems.add("availabilityZones", `is required with perZone (the default for on-demand pools): name the zone of each subnetIds entry, e.g. Network.availabilityZones, or set perZone: false for one ASG over all zones`);
+        } else if (Number.isInteger(args.maxSize) && zones.length > 0) {
+            problems.check(args.maxSize >= zones.length, "maxSize",
+                `must be >= the number of zones (${zones.length}) with perZone, so every zone's ASG can hold a node, got ${args.maxSize}`);
+        }
+    }
+    problems.check(args.detailedMonitoring === undefined || typeof args.detailedMonitoring === "boolean", "detailedMonitoring", `must be true or false, got ${show(args.detailedMonitoring)}`);
     const disk = args.diskSizeGiB ?? DEFAULT_DISK_SIZE_GIB;
     problems.check(Number.isInteger(disk) && disk >= 20 && disk <= 16384, "diskSizeGiB", `must be a whole number of GiB from 20 to 16384, got ${show(disk)}`);
 
@@ -203,6 +253,53 @@ export function nodeLabels(args: Pick<NodePoolArgs, "poolName" | "capacityType" 
 export function nodeTaints(args: Pick<NodePoolArgs, "capacityType" | "taints">): NodeTaint[] {
     const extra = (args.taints ?? []).filter((t) => !(args.capacityType === "spot" && t.key === SPOT_TAINT.key));
     return args.capacityType === "spot" ? [SPOT_TAINT, ...extra] : [...extra];
+}
+
+/** Whether a pool gets one ASG per zone (`perZone`, defaulting to on-demand pools only). */
+export function isPerZone(args: Pick<NodePoolArgs, "perZone" | "capacityType">): boolean {
+    return args.perZone ?? args.capacityType === "on-demand";
+}
+
+/**
+ * Splits a pool total over `zones` groups as evenly as possible, the first zones taking the remainder:
+ * `splitAcrossZones(2, 3)` = `[1, 1, 0]`, `splitAcrossZones(12, 3)` = `[4, 4, 4]`. The split of a larger
+ * total is never smaller in any zone, so per-zone min <= desired <= max holds when the totals do.
+ */
+export function splitAcrossZones(total: number, zones: number): number[] {
+    const base = Math.floor(total / zones);
+    const rest = total % zones;
+    return Array.from({ length: zones }, (_, i) => base + (i < rest ? 1 : 0));
+}
+
+/** One Auto Scaling group of a pool: its key, subnets and sizes. */
+export interface AsgPlan {
+    /** `<pool>` for a pool-wide group, `<pool>-<zone>` for a zone's group (alarm and attachment keys). */
+    readonly key: string;
+    /** The zone of a per-zone group. */
+    readonly zone?: string;
+    readonly subnetIndexes: readonly number[];
+    readonly minSize: number;
+    readonly maxSize: number;
+    readonly desiredSize: number;
+    /** Spot pools: the group's share of `onDemandBaseCapacity`. */
+    readonly onDemandBase?: number;
+}
+
+/** The Auto Scaling groups a (validated) pool consists of. */
+export function planAutoScalingGroups(args: Pick<NodePoolArgs, "poolName" | "capacityType" | "perZone" | "subnetIds" | "availabilityZones" | "minSize" | "maxSize" | "desiredSize" | "onDemandBaseCapacity">): AsgPlan[] {
+    const desired = args.desiredSize ?? args.minSize;
+    const base = args.onDemandBaseCapacity;
+    if (!isPerZone(args)) {
+        return [{ key: args.poolName, subnetIndexes: args.subnetIds.map((_, i) => i), minSize: args.minSize, maxSize: args.maxSize, desiredSize: desired, onDemandBase: base }];
+    }
+    const zones = args.availabilityZones ?? [];
+    const mins = splitAcrossZones(args.minSize, zones.length);
+    const maxes = splitAcrossZones(args.maxSize, zones.length);
+    const desireds = splitAcrossZones(desired, zones.length);
+    const bases = base === undefined ? undefined : splitAcrossZones(base, zones.length);
+    return zones.map((zone, i) => ({
+        key: `${args.poolName}-${zone}`, zone, subnetIndexes: [i], minSize: mins[i], maxSize: maxes[i], desiredSize: desireds[i], onDemandBase: bases?.[i],
+    }));
 }
 
 /**
@@ -287,14 +384,16 @@ export function renderNodeUserData(p: NodeUserDataParams): string {
 /**
  * One pool of self-managed EKS nodes: a launch template (EKS-optimized AL2023 AMI, IMDSv2 required
  * with hop limit 1 so pods cannot reach the node's credentials and use IRSA instead, encrypted gp3
- * root volume, nodeadm user data with the pool's labels and taints) and an autoscaling group over
- * the private subnets with a mixed-instances policy:
+ * root volume, nodeadm user data with the pool's labels and taints, detailed monitoring only when
+ * asked for) and Auto Scaling groups with a mixed-instances policy:
  *
- * - `on-demand`: 100 % on-demand, types in priority order, min >= 2;
- * - `spot`: spot above `onDemandBaseCapacity` with `price-capacity-optimized` over >= 3 types,
- *   capacity rebalance on, tainted `spot=true:NoSchedule` and labelled `node-type=spot`.
+ * - `on-demand`: 100 % on-demand, types in priority order, min >= 2 in total, one group per zone
+ *   (`perZone`) so cluster-autoscaler can add a node in the zone a pending pod needs;
+ * - `spot`: one group over every zone's subnets, spot above `onDemandBaseCapacity` with
+ *   `price-capacity-optimized` over >= 3 types, capacity rebalance on, tainted `spot=true:NoSchedule`
+ *   and labelled `node-type=spot`.
  *
- * Both carry cluster-autoscaler discovery and node-template tags (so a pool can scale from zero), the
+ * Every group carries cluster-autoscaler discovery and node-template tags (so a pool can scale from zero), the
  * aws-node-termination-handler managed tag, and a termination lifecycle hook it completes once the
  * node is drained. Pass the region's `aws.Provider` in `opts.provider`.
  */
@@ -305,9 +404,17 @@ export class NodePool extends pulumi.ComponentResource {
     public readonly labels: Readonly<Record<string, string>>;
     public readonly taints: readonly NodeTaint[];
     public readonly launchTemplate: aws.ec2.LaunchTemplate;
-    public readonly autoScalingGroup: aws.autoscaling.Group;
-    public readonly autoScalingGroupName: pulumi.Output<string>;
-    public readonly autoScalingGroupArn: pulumi.Output<string>;
+    /**
+     * The pool's Auto Scaling groups keyed `<pool>` (one group over all zones) or `<pool>-<zone>` (one
+     * per zone, see `perZone`); the keys are unique across pools, so callers can merge them.
+     */
+    public readonly autoScalingGroups: Readonly<Record<string, aws.autoscaling.Group>>;
+    /** ASG names, keyed as `autoScalingGroups`. */
+    public readonly autoScalingGroupNames: Readonly<Record<string, pulumi.Output<string>>>;
+    /** ASG ARNs, keyed as `autoScalingGroups`. */
+    public readonly autoScalingGroupArns: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Zones with a group of their own (empty for a pool-wide group). */
+    public readonly zones: readonly string[];
     public readonly imageId: pulumi.Output<string>;
 
     constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -358,65 +465,73 @@ export class NodePool extends pulumi.ComponentResource {
                     ...(args.rootVolumeKmsKeyArn !== undefined ? { kmsKeyId: args.rootVolumeKmsKeyArn } : {}),
                 },
             }],
-            monitoring: { enabled: true },
+            monitoring: { enabled: args.detailedMonitoring ?? DEFAULT_DETAILED_MONITORING },
             updateDefaultVersion: true,
             tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: instanceTags })),
             tags,
         }, child);
 
-        const asgTags = pulumi.output(cluster.clusterName).apply((c) => {
-            const all: Record<string, string> = {
-                ...tags,
-                Name: `${c}-${args.poolName}`,
-                [`kubernetes.io/cluster/${c}`]: "owned",
-                [NTH_MANAGED_TAG]: "true",
-                ...autoscalerTags(c, this.labels, this.taints),
-            };
-            return Object.entries(all).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));
-        });
-
         const spot = args.capacityType === "spot";
-        this.autoScalingGroup = new aws.autoscaling.Group(`${name}-asg`, {
-            vpcZoneIdentifiers: [...args.subnetIds],
-            minSize: args.minSize,
-            maxSize: args.maxSize,
-            desiredCapacity: args.desiredSize ?? args.minSize,
-            capacityRebalance: spot,
-            mixedInstancesPolicy: {
-                instancesDistribution: instancesDistribution(args.capacityType, args.onDemandBaseCapacity),
-                launchTemplate: {
-                    launchTemplateSpecification: {
-                        launchTemplateId: this.launchTemplate.id,
-                        version: this.launchTemplate.latestVersion.apply(String),
+        const plans = planAutoScalingGroups(args);
+        const groups: Record<string, aws.autoscaling.Group> = {};
+        for (const plan of plans) {
+            // A pool-wide group keeps the child names it always had; a zone's group is named after its zone.
+            const suffix = plan.zone !== undefined ? `-${plan.zone}` : "";
+            const asgTags = pulumi.output(cluster.clusterName).apply((c) => {
+                const all: Record<string, string> = {
+                    ...tags,
+                    Name: `${c}-${args.poolName}${suffix}`,
+                    [`kubernetes.io/cluster/${c}`]: "owned",
+                    [NTH_MANAGED_TAG]: "true",
+                    ...autoscalerTags(c, this.labels, this.taints),
+                };
+                return Object.entries(all).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));
+            });
+            const group = new aws.autoscaling.Group(`${name}-asg${suffix}`, {
+                vpcZoneIdentifiers: plan.subnetIndexes.map((i) => args.subnetIds[i]),
+                minSize: plan.minSize,
+                maxSize: plan.maxSize,
+                desiredCapacity: plan.desiredSize,
+                capacityRebalance: spot,
+                mixedInstancesPolicy: {
+                    instancesDistribution: instancesDistribution(args.capacityType, plan.onDemandBase),
+                    launchTemplate: {
+                        launchTemplateSpecification: {
+                            launchTemplateId: this.launchTemplate.id,
+                            version: this.launchTemplate.latestVersion.apply(String),
+                        },
+                        overrides: args.instanceTypes.map((instanceType) => ({ instanceType })),
                     },
-                    overrides: args.instanceTypes.map((instanceType) => ({ instanceType })),
                 },
-            },
-            healthCheckType: "EC2",
-            healthCheckGracePeriod: 300,
-            enabledMetrics: [...ASG_METRICS],
-            tags: asgTags,
-        }, {
-            ...child,
-            dependsOn: cluster.nodeAccessEntry ? [cluster.nodeAccessEntry] : [],
-            // cluster-autoscaler owns the desired capacity; the load balancer attaches its own target groups.
-            ignoreChanges: ["desiredCapacity", "targetGroupArns", "loadBalancers", "trafficSources"],
-        });
-        this.autoScalingGroupName = this.autoScalingGroup.name;
-        this.autoScalingGroupArn = this.autoScalingGroup.arn;
+                healthCheckType: "EC2",
+                healthCheckGracePeriod: 300,
+                enabledMetrics: [...ASG_METRICS],
+                tags: asgTags,
+            }, {
+                ...child,
+                dependsOn: cluster.nodeAccessEntry ? [cluster.nodeAccessEntry] : [],
+                // cluster-autoscaler owns the desired capacity; the load balancer attaches its own target groups.
+                ignoreChanges: ["desiredCapacity", "targetGroupArns", "loadBalancers", "trafficSources"],
+            });
+            groups[plan.key] = group;
 
-        if (args.drainOnTermination ?? true) {
-            new aws.autoscaling.LifecycleHook(`${name}-drain`, {
-                autoscalingGroupName: this.autoScalingGroup.name,
-                lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
-                heartbeatTimeout: DRAIN_HEARTBEAT_SECONDS,
-                defaultResult: "CONTINUE",
-            }, child);
+            if (args.drainOnTermination ?? true) {
+                new aws.autoscaling.LifecycleHook(`${name}-drain${suffix}`, {
+                    autoscalingGroupName: group.name,
+                    lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+                    heartbeatTimeout: DRAIN_HEARTBEAT_SECONDS,
+                    defaultResult: "CONTINUE",
+                }, child);
+            }
         }
+        this.autoScalingGroups = groups;
+        this.autoScalingGroupNames = Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, g.name]));
+        this.autoScalingGroupArns = Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, g.arn]));
+        this.zones = plans.flatMap((p) => (p.zone !== undefined ? [p.zone] : []));
 
         this.registerOutputs({
-            autoScalingGroupName: this.autoScalingGroupName,
-            autoScalingGroupArn: this.autoScalingGroupArn,
+            autoScalingGroupNames: this.autoScalingGroupNames,
+            autoScalingGroupArns: this.autoScalingGroupArns,
             launchTemplateId: this.launchTemplate.id,
             imageId: this.imageId,
         });

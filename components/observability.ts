@@ -268,7 +268,7 @@ export interface ObservabilityArgs {
     readonly httpsEndpoints?: readonly string[];
     /** The region's ALB. @default none */
     readonly loadBalancer?: LoadBalancerTarget;
-    /** ASG names keyed by node pool. @default {} */
+    /** ASG names keyed by node pool, or by `<pool>-<zone>` for a pool with one group per zone (`NodePool.autoScalingGroupNames`). @default {} */
     readonly autoScalingGroups?: Readonly<Record<string, pulumi.Input<string>>>;
     /** RDS instances living in this region. @default none */
     readonly database?: DatabaseTarget;
@@ -279,7 +279,7 @@ export interface ObservabilityArgs {
     /** @default DEFAULT_QUEUE_DEPTH_METRIC */
     readonly queueDepthMetric?: QueueDepthMetric;
     /**
-     * Route53 health check ids keyed by name (e.g. region). Their metrics exist only in us-east-1, so
+     * Route53 health check ids keyed by name (e.g. `api-us-east-1`, `ws-us-east-1`: one per hostname and region). Their metrics exist only in us-east-1, so
      * this component must then run through a us-east-1 provider (`region: "us-east-1"`). @default {}
      */
     readonly healthChecks?: Readonly<Record<string, pulumi.Input<string>>>;
@@ -560,7 +560,7 @@ export function planAlarms(targets: AlarmTargets, thresholds: Thresholds): Alarm
         specs.push({
             key: `route53-health-${key}-critical`, family: "route53-health", level: "critical",
             comparisonOperator: "LessThanThreshold", threshold: 1,
-            description: `Route53 health check ${key} is failing: DNS is steering traffic away from it. Check the region's load balancer and api.`,
+            description: `Route53 health check ${key} is failing: DNS is steering that hostname's traffic away from the region. Check the region's load balancer and the service behind that hostname (api or ws).`,
             metric: { namespace: "AWS/Route53", metricName: "HealthCheckStatus", dimensions: { HealthCheckId: id }, statistic: "Minimum" },
         });
     }

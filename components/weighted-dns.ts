@@ -21,7 +21,7 @@ export interface WeightedDnsRegion {
      * every region with a non-zero weight is unhealthy, which makes it a warm standby.
      */
     readonly weight: number;
-    /** DNS name of the region's load balancer (alias target, and what the health check probes). */
+    /** DNS name of the region's load balancer (alias target, and what the health checks probe). */
     readonly dnsName: pulumi.Input<string>;
     /** Route53 zone id of that DNS name (the ALB's canonical hosted zone). */
     readonly zoneId: pulumi.Input<string>;
@@ -39,8 +39,16 @@ export interface WeightedDnsArgs {
     readonly hostnames?: readonly string[];
     /** Regions keyed by name (the key is the records' `setIdentifier`). */
     readonly regions: Readonly<Record<string, WeightedDnsRegion>>;
-    /** HTTPS path the health checks request. @default "/health" */
+    /** HTTPS path the health checks request, for every hostname not in `healthCheckPaths`. @default "/health" */
     readonly healthCheckPath?: string;
+    /**
+     * HTTPS path per hostname label, e.g. `{ api: "/health", ws: "/ws/health" }`. Every hostname gets its
+     * own health check per region, and its records use it, so a region whose ws service is down leaves
+     * `ws.<domain>` while it stays in `api.<domain>`. The path must reach that hostname's own service on the
+     * region's load balancer when requested by the load balancer's DNS name (the Host header a Route53
+     * check sends): `LoadBalancer.probePaths` gives them. @default `healthCheckPath` for each hostname
+     */
+    readonly healthCheckPaths?: Readonly<Record<string, string>>;
     /** Seconds between checks from each Route53 checker: 10 or 30. @default 10 */
     readonly healthCheckIntervalSeconds?: HealthCheckIntervalSeconds;
     /** Consecutive failures (1-10) before a region counts as unhealthy. @default 3 */
@@ -73,8 +81,13 @@ export function validateWeightedDnsArgs(args: WeightedDnsArgs): Problems {
         p.add("regions", `at least one region needs a weight above 0; all are 0 (${names.join(", ")}), and Route53 would then spread traffic evenly, ignoring the drain`);
     }
 
+    const validPath = (v: unknown): boolean => typeof v === "string" && v.startsWith("/") && v.length <= 255;
     const path = args.healthCheckPath ?? DEFAULT_DNS_HEALTH_CHECK_PATH;
-    p.check(typeof path === "string" && path.startsWith("/") && path.length <= 255, "healthCheckPath", `must be a path starting with "/" (at most 255 characters), got ${show(path)}`);
+    p.check(validPath(path), "healthCheckPath", `must be a path starting with "/" (at most 255 characters), got ${show(path)}`);
+    for (const [host, hostPath] of Object.entries(args.healthCheckPaths ?? {})) {
+        p.check(hostnames.includes(host), `healthCheckPaths.${host}`, `names no published hostname (${hostnames.join(", ")}); key the paths by hostname label`);
+        p.check(validPath(hostPath), `healthCheckPaths.${host}`, `must be a path starting with "/" (at most 255 characters), got ${show(hostPath)}`);
+    }
     const interval = args.healthCheckIntervalSeconds ?? DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS;
     p.check(interval === 10 || interval === 30, "healthCheckIntervalSeconds", `must be 10 or 30 (the only Route53 request intervals), got ${show(interval)}`);
     const threshold = args.failureThreshold ?? DEFAULT_DNS_FAILURE_THRESHOLD;
@@ -88,23 +101,31 @@ export function trafficShares(regions: Readonly<Record<string, { weight: number 
     return Object.fromEntries(Object.entries(regions).map(([n, r]) => [n, total === 0 ? 0 : Math.round((r.weight / total) * 10000) / 100]));
 }
 
+/** Key of a hostname's health check in one region: `api-us-east-1`. */
+export function healthCheckKey(hostname: string, region: string): string {
+    return `${hostname}-${region}`;
+}
+
 /**
  * Weighted multi-region DNS: for every hostname (`api.<domain>`, `ws.<domain>`) one alias record per
- * region with `weightedRoutingPolicy = weight`, `setIdentifier = region`, and that region's Route53
- * health check attached, so a failed region drops out of the answers (`evaluateTargetHealth` also drops
- * it when its ALB has no healthy targets).
+ * region with `weightedRoutingPolicy = weight`, `setIdentifier = region`, and that hostname's own health
+ * check in that region attached, so a region whose service fails drops out of that hostname's answers
+ * only (`evaluateTargetHealth` also drops a region whose ALB has no healthy targets at all).
  *
- * Each region gets one HTTPS health check on its load balancer's own DNS name (not `api.<domain>`, which
- * would resolve through these very records and probe whichever region DNS picked). Route53 health
- * checkers do not validate the certificate, so the ALB's name works although the certificate is for
- * `api.<domain>`; the request reaches the HTTPS listener's default action (api target group) and its path.
+ * Each hostname gets one HTTPS health check per region on the region's load balancer's own DNS name (not
+ * `ws.<domain>`, which would resolve through these very records and probe whichever region DNS picked).
+ * Without an IP address, Route53 resolves that name and sends it as the Host header and SNI name (Route53
+ * API reference, HealthCheckConfig.FullyQualifiedDomainName), so host-based listener rules never match a
+ * check: its path (`healthCheckPaths`) is what must steer it to the hostname's own service. Route53
+ * health checkers do not validate the certificate, so the ALB's name works although the certificate is
+ * for `api.<domain>`/`ws.<domain>`.
  *
  * Route53 is a global service: records and health checks may be created through any region's provider.
  * Pass the primary region's `aws.Provider` in `opts.provider` so they live with the rest of the primary
  * region's resources and do not move when a secondary region is added or removed.
  */
 export class WeightedDns extends pulumi.ComponentResource {
-    /** Health check id per region. */
+    /** Health check id per hostname and region, keyed `<hostname>-<region>` (`api-us-east-1`, `ws-us-east-1`). */
     public readonly healthCheckIds: Record<string, pulumi.Output<string>>;
     /** Fully qualified names published, e.g. `["api.example.com", "ws.example.com"]`. */
     public readonly fqdns: readonly string[];
@@ -124,18 +145,22 @@ export class WeightedDns extends pulumi.ComponentResource {
             : aws.route53.getZoneOutput({ name: args.domain, privateZone: false }, child).zoneId;
 
         this.healthCheckIds = {};
-        for (const [region, target] of Object.entries(args.regions)) {
-            const check = new aws.route53.HealthCheck(`${name}-${region}`, {
-                type: "HTTPS",
-                fqdn: target.dnsName,
-                port: 443,
-                resourcePath: args.healthCheckPath ?? DEFAULT_DNS_HEALTH_CHECK_PATH,
-                requestInterval: args.healthCheckIntervalSeconds ?? DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS,
-                failureThreshold: args.failureThreshold ?? DEFAULT_DNS_FAILURE_THRESHOLD,
-                enableSni: true,
-                tags: { ...tags, Name: `${name}-${region}`, region },
-            }, child);
-            this.healthCheckIds[region] = check.id;
+        for (const host of hostnames) {
+            const resourcePath = args.healthCheckPaths?.[host] ?? args.healthCheckPath ?? DEFAULT_DNS_HEALTH_CHECK_PATH;
+            for (const [region, target] of Object.entries(args.regions)) {
+                const key = healthCheckKey(host, region);
+                const check = new aws.route53.HealthCheck(`${name}-${key}`, {
+                    type: "HTTPS",
+                    fqdn: target.dnsName,
+                    port: 443,
+                    resourcePath,
+                    requestInterval: args.healthCheckIntervalSeconds ?? DEFAULT_DNS_HEALTH_CHECK_INTERVAL_SECONDS,
+                    failureThreshold: args.failureThreshold ?? DEFAULT_DNS_FAILURE_THRESHOLD,
+                    enableSni: true,
+                    tags: { ...tags, Name: `${name}-${key}`, region, hostname: host },
+                }, child);
+                this.healthCheckIds[key] = check.id;
+            }
         }
 
         const records: Record<string, aws.route53.Record> = {};
@@ -150,7 +175,7 @@ export class WeightedDns extends pulumi.ComponentResource {
                         type,
                         setIdentifier: region,
                         weightedRoutingPolicies: [{ weight: target.weight }],
-                        healthCheckId: this.healthCheckIds[region],
+                        healthCheckId: this.healthCheckIds[healthCheckKey(host, region)],
                         aliases: [{ name: target.dnsName, zoneId: target.zoneId, evaluateTargetHealth: true }],
                     }, child);
                 }

@@ -1,7 +1,13 @@
 /**
  * Stage compute: one EKS cluster per region, its node pools (from `config.nodePools`, the tier's
  * `general` on-demand and `workers` spot pools plus any the stack adds) and its add-ons.
+ *
+ * On-demand pools get one ASG per availability zone (`nodePools.<pool>.perZone`, default on): api/ws
+ * spread over zones with `whenUnsatisfiable: DoNotSchedule`, and cluster-autoscaler can only add a node in
+ * a chosen zone when that zone has a group of its own (its FAQ; it runs with
+ * `--balance-similar-node-groups`, see ClusterAddons). The spot pool stays one group over all zones.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { ClusterAddons } from "../components/cluster-addons";
 import { NodePool } from "../components/node-pool";
@@ -45,6 +51,9 @@ export function wireCompute(ctx: RegionContext): ComputeRegionDetails {
             desiredSize: pool.desiredSize,
             diskSizeGiB: pool.diskSizeGiB,
             subnetIds: network.privateSubnetIds,
+            availabilityZones: network.availabilityZones,
+            perZone: pool.perZone,
+            detailedMonitoring: pool.detailedMonitoring,
             ...(pool.capacityType === "spot" ? { onDemandBaseCapacity: pool.onDemandBase } : {}),
             tags,
         }, { provider });
@@ -58,7 +67,7 @@ export function wireCompute(ctx: RegionContext): ComputeRegionDetails {
         oidcProviderArn: cluster.oidcProviderArn,
         oidcIssuerUrl: cluster.oidcIssuerUrl,
         k8sProvider: cluster.k8sProvider,
-        autoScalingGroupNames: pools.map((p) => p.autoScalingGroupName),
+        autoScalingGroupNames: pools.flatMap((p) => Object.values(p.autoScalingGroupNames)),
         tags,
     }, { provider, dependsOn: pools });
 
@@ -66,8 +75,8 @@ export function wireCompute(ctx: RegionContext): ComputeRegionDetails {
         clusterName: cluster.clusterName,
         k8sProvider: cluster.k8sProvider,
         nodeSecurityGroupId: cluster.nodeSecurityGroupId,
-        targetAutoScalingGroupNames: pools.filter((p) => p.capacityType === "on-demand").map((p) => p.autoScalingGroupName),
-        autoScalingGroupNames: Object.fromEntries(Object.entries(nodePools).map(([k, p]) => [k, p.autoScalingGroupName])),
+        targetAutoScalingGroupNames: pools.filter((p) => p.capacityType === "on-demand").flatMap((p) => Object.values(p.autoScalingGroupNames)),
+        autoScalingGroupNames: Object.assign({}, ...pools.map((p) => p.autoScalingGroupNames)) as Record<string, pulumi.Output<string>>,
         oidcProviderArn: cluster.oidcProviderArn,
         oidcIssuerUrl: cluster.oidcIssuerUrl,
         cluster,

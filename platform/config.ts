@@ -119,6 +119,13 @@ const nodePoolSchema = z.object({
     diskSizeGiB: z.number().int().min(20, "must be >= 20").max(16384).optional(),
     /** Base of on-demand instances under a spot pool (default 0). */
     onDemandBase: count.optional(),
+    /**
+     * One ASG per availability zone (default: true for on-demand pools, false for spot pools), so
+     * cluster-autoscaler can add a node in the zone a zone-spread pod needs (see NodePoolArgs.perZone).
+     */
+    perZone: z.boolean().optional(),
+    /** EC2 detailed (1-minute) monitoring on the pool's instances, billed per metric (default false). */
+    detailedMonitoring: z.boolean().optional(),
 }).strict();
 
 const queueSchema = z.object({
@@ -202,6 +209,11 @@ export const rawConfigSchema = z.object({
         /** Seed 004: 10 requests/s per client IP. */
         rateLimitPerSecond: positive.default(10),
         healthCheckPath: z.string().startsWith("/").default("/health"),
+        /**
+         * Exact path the ALB sends to the ws pods on any host; the Route53 health check of `ws.<domain>` requests
+         * it, so the ws service must answer it with 200 (see LoadBalancerArgs.wsProbePath).
+         */
+        wsHealthCheckPath: z.string().regex(/^\/[\w\-./]*$/, "must be an exact path such as \"/ws/health\" (no wildcards)").default("/ws/health"),
         /** Route53 health check interval: 10 or 30 seconds. */
         healthCheckIntervalSeconds: z.number().refine((v) => v === 10 || v === 30, { message: "must be 10 or 30" }).default(10),
     }).strict().default({}),
@@ -307,6 +319,10 @@ export interface ResolvedService extends ServiceSizing {
 
 export interface NodePoolConfig extends NodePoolSizing {
     readonly onDemandBase: number;
+    /** One ASG per zone; defaults to true for on-demand pools. */
+    readonly perZone: boolean;
+    /** EC2 detailed monitoring on the pool's instances; default false. */
+    readonly detailedMonitoring: boolean;
 }
 
 export interface PlatformConfig {
@@ -606,6 +622,8 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             desiredSize: over.desiredSize ?? base?.desiredSize ?? over.minSize ?? 0,
             diskSizeGiB: over.diskSizeGiB ?? base?.diskSizeGiB ?? 50,
             onDemandBase: over.onDemandBase ?? 0,
+            perZone: over.perZone ?? (over.capacityType ?? base?.capacityType ?? "on-demand") === "on-demand",
+            detailedMonitoring: over.detailedMonitoring ?? false,
         };
         if (pool.minSize > pool.maxSize) {
             issues.push({ path: `nodePools.${name}.minSize`, message: `must be <= maxSize (${pool.maxSize}), got ${pool.minSize}` });
@@ -615,6 +633,13 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         }
         if (pool.capacityType === "on-demand" && pool.minSize < 2) {
             issues.push({ path: `nodePools.${name}.minSize`, message: `an on-demand pool keeps >= 2 nodes so api/ws survive the loss of a node or AZ, got ${pool.minSize}` });
+        }
+        if (pool.perZone) {
+            for (const r of regions) {
+                if (pool.maxSize < r.azCount) {
+                    issues.push({ path: `nodePools.${name}.maxSize`, message: `must be >= ${r.azCount} (the zones of ${r.name}): with perZone every zone gets its own ASG and needs room for a node, got ${pool.maxSize}; raise maxSize or set perZone: false` });
+                }
+            }
         }
         if (pool.capacityType === "spot" && pool.instanceTypes.length < 3) {
             issues.push({ path: `nodePools.${name}.instanceTypes`, message: `a spot pool needs >= 3 instance types of similar size to ride out capacity shortages, got ${pool.instanceTypes.length} (${pool.instanceTypes.join(", ")})` });

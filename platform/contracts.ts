@@ -14,9 +14,13 @@ export interface ComputeRegion {
     readonly k8sProvider: k8s.Provider;
     /** Security group attached to every node; data stores and the ALB open ports to it. */
     readonly nodeSecurityGroupId: pulumi.Output<string>;
-    /** ASGs of the on-demand pool(s) the load balancer targets (api/ws run there). */
+    /** ASGs of the on-demand pool(s) the load balancer targets (api/ws run there): every zone's group. */
     readonly targetAutoScalingGroupNames: pulumi.Output<string>[];
-    /** ASG names per node pool, e.g. `{ general: ..., workers: ... }` (alarms use them). */
+    /**
+     * ASG names keyed `<pool>` (one group over all zones) or `<pool>-<zone>` (one group per zone), e.g.
+     * `{ "general-us-east-1a": ..., "general-us-east-1b": ..., "general-us-east-1c": ..., workers: ... }`
+     * (alarms and load balancer attachments are keyed by them).
+     */
     readonly autoScalingGroupNames: Readonly<Record<string, pulumi.Output<string>>>;
     readonly oidcProviderArn: pulumi.Output<string>;
     readonly oidcIssuerUrl: pulumi.Output<string>;

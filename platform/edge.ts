@@ -36,6 +36,7 @@ export function wireEdge(ctx: RegionContext, compute: ComputeRegion): EdgeRegion
         wsNodePort: config.ws.nodePort,
         targetAutoScalingGroups: targetAutoScalingGroups(compute),
         wsPaths: config.edge.wsPaths,
+        wsProbePath: config.edge.wsHealthCheckPath,
         idleTimeoutSeconds: config.edge.idleTimeoutSeconds,
         healthCheck: { path: config.edge.healthCheckPath },
         rateLimitPerSecond: config.edge.rateLimitPerSecond,
@@ -51,7 +52,7 @@ export function wireEdge(ctx: RegionContext, compute: ComputeRegion): EdgeRegion
 }
 
 export interface DnsOutputs {
-    /** Route53 health check id per region. */
+    /** Route53 health check id per hostname and region, keyed `<hostname>-<region>` (e.g. `ws-us-west-2`). */
     readonly healthCheckIds: Record<string, pulumi.Output<string>>;
     /** Names published, e.g. `["api.example.com", "ws.example.com"]`. */
     readonly fqdns: readonly string[];
@@ -59,8 +60,11 @@ export interface DnsOutputs {
 
 /**
  * Stage dns: `api.<domain>` and `ws.<domain>` weighted across the regions by their configured weights,
- * each region's records guarded by a health check on its ALB. Route53 is global; the records and
- * checks are created through the primary region's provider.
+ * each hostname's records in a region guarded by that hostname's own health check on the region's ALB:
+ * `api` requests `edge.healthCheckPath` (`/health`, the listener's default action: api pods), `ws`
+ * requests `edge.wsHealthCheckPath` (`/ws/health`, the listener's ws probe rule: ws pods). So a region
+ * whose ws service is down leaves `ws.<domain>` and stays in `api.<domain>`. Route53 is global; the
+ * records and checks are created through the primary region's provider.
  */
 export function wireDns(config: PlatformConfig, regions: readonly RegionContext[], edges: ReadonlyMap<string, EdgeRegion>): DnsOutputs {
     const primary = regions.find((r) => r.region.role === "primary") ?? regions[0];
@@ -78,6 +82,8 @@ export function wireDns(config: PlatformConfig, regions: readonly RegionContext[
         hostnames: [config.edge.apiHostname, config.edge.wsHostname],
         regions: targets,
         healthCheckPath: config.edge.healthCheckPath,
+        // The same paths wireEdge gives each LoadBalancer (its `probePaths`).
+        healthCheckPaths: { [config.edge.apiHostname]: config.edge.healthCheckPath, [config.edge.wsHostname]: config.edge.wsHealthCheckPath },
         healthCheckIntervalSeconds: config.edge.healthCheckIntervalSeconds,
         tags: config.tags,
     }, { provider: primary.provider });

@@ -57,15 +57,33 @@ describe("prod stack: compute", () => {
             expect(ssm.length).toBeGreaterThanOrEqual(1);
         });
 
-        test("general pool: on-demand ASG, min >= 2, spread over the private subnets, no taint", () => {
-            const asg = run.get("aws:autoscaling/group:Group", `${eks}-pool-general-asg`);
-            expect(asg.inputs.minSize).toBeGreaterThanOrEqual(2);
-            expect(asg.inputs.vpcZoneIdentifiers).toEqual(["a", "b", "c"].map((az) => `${prefix}-net-private-${region}${az}-id`));
-            expect(asg.inputs.mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity).toBe(100);
-            expect(asg.inputs.capacityRebalance).toBe(false);
-            const tags = tagMap(asg);
-            expect(tags["k8s.io/cluster-autoscaler/node-template/label/node-type"]).toBe("on-demand");
-            expect(Object.keys(tags).some((k) => k.includes("/taint/"))).toBe(false);
+        test("general pool: one on-demand ASG per zone (cluster-autoscaler FAQ), min >= 2 in total, no taint", () => {
+            const zones = ["a", "b", "c"].map((az) => `${region}${az}`);
+            const groups = zones.map((zone) => run.get("aws:autoscaling/group:Group", `${eks}-pool-general-asg-${zone}`));
+            expect(run.ofType("aws:autoscaling/group:Group").filter((g) => g.name.startsWith(`${eks}-pool-general`))).toHaveLength(3);
+            expect(groups.reduce((sum, g) => sum + g.inputs.minSize, 0)).toBeGreaterThanOrEqual(2);
+            groups.forEach((asg, i) => {
+                expect(asg.inputs.vpcZoneIdentifiers).toEqual([`${prefix}-net-private-${zones[i]}-id`]);
+                expect(asg.inputs.mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity).toBe(100);
+                expect(asg.inputs.capacityRebalance).toBe(false);
+                const tags = tagMap(asg);
+                expect(tags["k8s.io/cluster-autoscaler/node-template/label/node-type"]).toBe("on-demand");
+                expect(tags["k8s.io/cluster-autoscaler/node-template/label/node-pool"]).toBe("general");
+                expect(Object.keys(tags).some((k) => k.includes("/taint/"))).toBe(false);
+            });
+            // prod general is 3..12: one node per zone at least, four at most.
+            expect(groups.map((g) => [g.inputs.minSize, g.inputs.maxSize])).toEqual([[1, 4], [1, 4], [1, 4]]);
+        });
+
+        test("launch templates leave detailed monitoring off (the node alarms use 5-minute periods)", () => {
+            for (const pool of ["general", "workers"]) {
+                expect(run.get("aws:ec2/launchTemplate:LaunchTemplate", `${eks}-pool-${pool}-lt`).inputs.monitoring).toEqual({ enabled: false });
+            }
+        });
+
+        test("cluster-autoscaler balances similar node groups (the per-zone ASGs of a pool)", () => {
+            const values = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-cluster-autoscaler`).inputs.values;
+            expect(values.extraArgs["balance-similar-node-groups"]).toBe(true);
         });
 
         test("workers pool: spot, >= 3 types, capacity rebalance, taint + label, CA node-template tags", () => {
@@ -133,7 +151,9 @@ describe("prod stack: compute", () => {
             expect(rules.map((r) => JSON.parse(r.inputs.eventPattern)["detail-type"][0])).toEqual([
                 "EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation", "EC2 Instance-terminate Lifecycle Action",
             ]);
-            expect(JSON.parse(rules[2].inputs.eventPattern).detail.AutoScalingGroupName.sort()).toEqual([`${eks}-pool-general-asg`, `${eks}-pool-workers-asg`]);
+            expect(JSON.parse(rules[2].inputs.eventPattern).detail.AutoScalingGroupName.sort()).toEqual([
+                ...["a", "b", "c"].map((az) => `${eks}-pool-general-asg-${region}${az}`), `${eks}-pool-workers-asg`,
+            ]);
             for (const rule of rules) {
                 expect(run.get("aws:cloudwatch/eventTarget:EventTarget", rule.name).inputs).toMatchObject({ rule: rule.state.name, arn: queue.state.arn });
             }
@@ -143,8 +163,8 @@ describe("prod stack: compute", () => {
             expect(nth.find((s) => actions(s).includes("sqs:ReceiveMessage"))?.Resource).toBe(queue.state.arn);
             const release = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-aws-node-termination-handler`);
             expect(release.inputs.values).toMatchObject({ enableSqsTerminationDraining: true, queueURL: queue.state.url, awsRegion: region });
-            for (const pool of ["general", "workers"]) {
-                expect(run.get("aws:autoscaling/lifecycleHook:LifecycleHook", `${eks}-pool-${pool}-drain`).inputs.lifecycleTransition).toBe("autoscaling:EC2_INSTANCE_TERMINATING");
+            for (const hook of [...["a", "b", "c"].map((az) => `general-drain-${region}${az}`), "workers-drain"]) {
+                expect(run.get("aws:autoscaling/lifecycleHook:LifecycleHook", `${eks}-pool-${hook}`).inputs.lifecycleTransition).toBe("autoscaling:EC2_INSTANCE_TERMINATING");
             }
         });
 
@@ -181,9 +201,14 @@ describe("wireCompute contract", () => {
         });
     });
 
-    test("the load balancer targets the on-demand pools only; every pool's ASG is listed by name", () => {
-        expect(run.outputs.target).toEqual(["dev-euw1-eks-pool-general-asg"]);
-        expect(run.outputs.all).toEqual({ general: "dev-euw1-eks-pool-general-asg", workers: "dev-euw1-eks-pool-workers-asg", batch: "dev-euw1-eks-pool-batch-asg" });
+    test("the load balancer targets the on-demand pools only (every zone's group); every ASG is listed by its key", () => {
+        const zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
+        expect(run.outputs.target).toEqual(zones.map((z) => `dev-euw1-eks-pool-general-asg-${z}`));
+        expect(run.outputs.all).toEqual({
+            ...Object.fromEntries(zones.map((z) => [`general-${z}`, `dev-euw1-eks-pool-general-asg-${z}`])),
+            workers: "dev-euw1-eks-pool-workers-asg",
+            batch: "dev-euw1-eks-pool-batch-asg",
+        });
         expect(run.outputs.clusterName).toBe("dev-euw1-eks");
         expect(run.outputs.sg).toBe("dev-euw1-eks-nodes-id");
         expect(run.outputs.oidc).toBe(`arn:aws:iam::123456789012:oidc-provider/${run.outputs.issuer.replace("https://", "")}`);
@@ -204,6 +229,8 @@ describe("stack config for compute", () => {
         ["a pool name that is not a DNS label", { nodePools: { Big_Pool: { instanceTypes: ["m7i.large"], maxSize: 3, minSize: 2 } } }, /nodePools.Big_Pool: pool name "Big_Pool" must be a DNS label/],
         ["an invalid instance type", { nodePools: { general: { instanceTypes: ["m7i-large"] } } }, /nodePools.general.instanceTypes.0: must be an EC2 instance type such as "m7i.large"/],
         ["an on-demand pool below 2 nodes", { nodePools: { general: { minSize: 1, desiredSize: 1 } } }, /nodePools.general.minSize: an on-demand pool keeps >= 2 nodes .* got 1/],
+        ["a per-zone pool with fewer nodes at most than zones", { nodePools: { general: { minSize: 2, desiredSize: 2, maxSize: 2 } } },
+            /nodePools.general.maxSize: must be >= 3 \(the zones of us-east-1\): with perZone every zone gets its own ASG and needs room for a node, got 2; raise maxSize or set perZone: false/],
         ["a public endpoint without CIDRs", { cluster: { publicEndpoint: true } }, /cluster.publicAccessCidrs: must list the CIDRs allowed to reach the public API endpoint/],
         ["a public endpoint open to 0.0.0.0/0", { cluster: { publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"] } }, /cluster.publicAccessCidrs: contains 0.0.0.0\/0; .*cluster.allowPublicAccessFromAnywhere: true/],
     ])("rejects %s with one clear message", async (_label, overrides, expected) => {

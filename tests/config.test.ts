@@ -95,6 +95,17 @@ describe("parseConfig: valid input", () => {
         expect(c.nodePools.workers.capacityType).toBe("spot");
     });
 
+    test("node pools: one ASG per zone for on-demand pools, one for spot pools, detailed monitoring off; the ws probe path", () => {
+        const c = parseConfig(base(), "prod");
+        expect([c.nodePools.general.perZone, c.nodePools.workers.perZone]).toEqual([true, false]);
+        expect([c.nodePools.general.detailedMonitoring, c.nodePools.workers.detailedMonitoring]).toEqual([false, false]);
+        expect(c.edge.wsHealthCheckPath).toBe("/ws/health");
+        const raw = base();
+        raw.nodePools = { general: { perZone: false, detailedMonitoring: true, minSize: 2, desiredSize: 2, maxSize: 2 } };
+        const over = parseConfig(raw, "prod");
+        expect(over.nodePools.general).toMatchObject({ perZone: false, detailedMonitoring: true, maxSize: 2 });
+    });
+
     test("a drained region (weight 0) is allowed", () => {
         const raw = base();
         raw.regions["us-east-1"].weight = 100;
@@ -143,6 +154,9 @@ const BAD: [string, (c: any) => void, RegExp][] = [
     ["cache shards out of range", (c) => { c.cache = { purposes: { cache: { shards: 0 } } }; }, /cache\.purposes\.cache\.shards: must be 1-500 \(got 0\)/],
     ["idle timeout above the ALB maximum", (c) => { c.edge = { idleTimeoutSeconds: 86400 }; }, /edge\.idleTimeoutSeconds: must be 1-4000 \(the ALB maximum\) \(got 86400\)/],
     ["health check interval not 10/30", (c) => { c.edge = { healthCheckIntervalSeconds: 15 }; }, /edge\.healthCheckIntervalSeconds: must be 10 or 30 \(got 15\)/],
+    ["a ws health check path with a wildcard", (c) => { c.edge = { wsHealthCheckPath: "/ws/*" }; }, /edge\.wsHealthCheckPath: must be an exact path such as "\/ws\/health" \(no wildcards\)/],
+    ["a per-zone pool with room for fewer nodes than zones", (c) => { c.nodePools = { general: { minSize: 2, desiredSize: 2, maxSize: 2 } }; },
+        /nodePools\.general\.maxSize: must be >= 3 \(the zones of us-east-1\): with perZone every zone gets its own ASG/],
     ["critical not above warning", (c) => { c.alerts = { thresholds: { cpu: { warning: 85, critical: 70 } } }; }, /alerts\.thresholds\.cpu\.critical: must be above warning \(85\), got 70/],
     ["overlapping region CIDRs", (c) => { c.regions["us-east-1"].cidr = "10.5.0.0/16"; c.regions["us-west-2"].cidr = "10.5.0.0/16"; }, /regions\.us-west-2\.cidr: 10\.5\.0\.0\/16 overlaps 10\.5\.0\.0\/16 of us-east-1; peered regions need non-overlapping CIDRs/],
     ["nested region CIDRs", (c) => { c.regions["us-east-1"].cidr = "10.0.0.0/16"; c.regions["us-west-2"].cidr = "10.0.16.0/20"; }, /regions\.us-west-2\.cidr: 10\.0\.16\.0\/20 overlaps 10\.0\.0\.0\/16 of us-east-1/],

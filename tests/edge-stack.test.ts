@@ -106,18 +106,17 @@ describe("edge of the prod stack", () => {
         expect(assoc.inputs.webAclArn).toBe(acl.state.arn);
     });
 
-    test.each(REGIONS)("%s: targets are the general pool's ASG; nodes admit the NodePorts from the ALB only", (region, code) => {
+    test.each(REGIONS)("%s: targets are every zone's ASG of the general pool; nodes admit the NodePorts from the ALB only", (region, code) => {
         const attachments = inRegion(T.attach, code);
-        expect(attachments.length).toBe(2);
         const general = run.ofType(T.asg).filter((g) => g.region === region && /general/.test(g.name));
-        expect(general.length).toBeGreaterThan(0);
-        const generalNames = general.map((g) => g.state.name);
-        for (const a of attachments) {
-            expect(generalNames).toContain(a.inputs.autoscalingGroupName);
+        expect(general.map((g) => g.name).sort()).toEqual(["a", "b", "c"].map((az) => `prod-${code}-eks-pool-general-asg-${region}${az}`));
+        // Each zone's group is attached to both target groups.
+        expect(attachments.length).toBe(2 * general.length);
+        for (const g of general) {
+            expect(attachments.filter((a) => a.inputs.autoscalingGroupName === g.state.name).map((a) => a.inputs.lbTargetGroupArn).sort()).toEqual(
+                [run.get(T.tg, `prod-${code}-edge-api`).state.arn, run.get(T.tg, `prod-${code}-edge-ws`).state.arn].sort(),
+            );
         }
-        expect(attachments.map((a) => a.inputs.lbTargetGroupArn).sort()).toEqual(
-            [run.get(T.tg, `prod-${code}-edge-api`).state.arn, run.get(T.tg, `prod-${code}-edge-ws`).state.arn].sort(),
-        );
         const fromAlb = inRegion(T.ingress, code).filter((r) => r.inputs.referencedSecurityGroupId === `prod-${code}-edge-sg-id`);
         expect(fromAlb.map((r) => r.inputs.fromPort).sort()).toEqual([30080, 30081]);
         const nodeSg = new Set(fromAlb.map((r) => r.inputs.securityGroupId));
@@ -132,7 +131,7 @@ describe("edge of the prod stack", () => {
         expect(validation.every((r) => r.inputs.allowOverwrite === true && r.inputs.zoneId === "Z0PROD000000000000001")).toBe(true);
     });
 
-    test("two weighted records per hostname, weights 70 and 30, each with its region's health check", () => {
+    test("two weighted records per hostname, weights 70 and 30, each with its hostname's own health check in its region", () => {
         const dns = run.get("scaled-web:edge:WeightedDns", "prod-dns");
         const weighted = run.descendantsOf(dns).filter((r) => r.type === T.record);
         const summary = weighted.map((r) => [r.inputs.name, r.inputs.setIdentifier, r.inputs.weightedRoutingPolicies[0].weight]).sort();
@@ -143,11 +142,12 @@ describe("edge of the prod stack", () => {
             ["ws.scaled-web.example.com", "us-west-2", 30],
         ]);
         const checks = run.descendantsOf(dns).filter((r) => r.type === T.check);
-        expect(checks).toHaveLength(2);
+        expect(checks).toHaveLength(4);
         for (const r of weighted) {
             const region = r.inputs.setIdentifier;
             const code = REGIONS.find(([name]) => name === region)![1];
-            expect(r.inputs.healthCheckId).toBe(`prod-dns-${region}-id`);
+            const host = r.inputs.name.split(".")[0];
+            expect(r.inputs.healthCheckId).toBe(`prod-dns-${host}-${region}-id`);
             expect(r.inputs.aliases[0]).toEqual({
                 name: run.get(T.alb, `prod-${code}-edge-alb`).state.dnsName,
                 zoneId: run.get(T.alb, `prod-${code}-edge-alb`).state.zoneId,
@@ -158,7 +158,10 @@ describe("edge of the prod stack", () => {
         }
         for (const c of checks) {
             const code = REGIONS.find(([name]) => name === c.inputs.tags.region)![1];
-            expect(c.inputs).toMatchObject({ type: "HTTPS", port: 443, resourcePath: "/health", requestInterval: 10, failureThreshold: 3 });
+            // api: /health falls through to the listener's default action (api pods); ws: /ws/health hits the ws probe rule (ws pods).
+            const path = c.inputs.tags.hostname === "ws" ? "/ws/health" : "/health";
+            expect(c.inputs).toMatchObject({ type: "HTTPS", port: 443, resourcePath: path, requestInterval: 10, failureThreshold: 3, enableSni: true });
+            expect(run.get(T.rule, `prod-${code}-edge-ws-probe`).inputs.conditions).toEqual([{ pathPattern: { values: ["/ws/health"] } }]);
             expect(c.inputs.fqdn).toBe(run.get(T.alb, `prod-${code}-edge-alb`).state.dnsName);
             expect(c.region).toBe("us-east-1");
         }

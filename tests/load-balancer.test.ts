@@ -3,7 +3,9 @@ import {
     DEFAULT_TARGET_HEALTH_CHECK,
     LoadBalancer,
     LoadBalancerArgs,
+    DEFAULT_WS_PROBE_PATH,
     accessLogBucketPolicy,
+    albPathMatches,
     edgeHostnames,
     pathRuleKey,
     validateLoadBalancerArgs,
@@ -44,6 +46,20 @@ describe.each([
     ["/API/Live?", "api-live"],
 ])("pathRuleKey(%s)", (pattern, key) => {
     test(`is ${key}`, () => expect(pathRuleKey(pattern)).toBe(key));
+});
+
+describe.each([
+    ["/ws/*", "/ws/health", true],
+    ["/ws/*", "/ws/", true],
+    ["/ws/*", "/ws", false],
+    ["/socket.io/*", "/socket.io/?EIO=4", true],
+    ["/socket.io/*", "/socketXio/", false],
+    ["/*", "/health", true],
+    ["/health", "/health", true],
+    ["/health", "/Health", false],
+    ["/h?alth", "/health", true],
+])("albPathMatches(%s, %s)", (pattern, path, matches) => {
+    test(`is ${matches}`, () => expect(albPathMatches(pattern, path)).toBe(matches));
 });
 
 test("edgeHostnames puts the labels under the domain", () => {
@@ -107,6 +123,10 @@ describe("LoadBalancer validation", () => {
         ["a burst larger than the window's limit", { rateLimitBurst: 601 }, /rateLimitBurst: must be 0-600 \(the WAF limit per 60 s window, .*\), got 601/],
         ["zero-day log retention", { accessLogRetentionDays: 0 }, /accessLogRetentionDays: must be a whole number of days >= 1, got 0/],
         ["an unknown address type", { ipAddressType: "ipv6" as any }, /ipAddressType: must be "ipv4" or "dualstack", got "ipv6"/],
+        ["a ws probe path with a wildcard", { wsProbePath: "/ws/*" }, /wsProbePath: must be an exact path starting with "\/" \(at most 128 characters, no wildcards; the ws service answers it\), got "\/ws\/\*"/],
+        ["a ws probe path equal to the api health path", { wsProbePath: "/health" }, /wsProbePath: must differ from healthCheck\.path \("\/health"\), which probes the api/],
+        ["an api health path inside a ws path pattern", { healthCheck: { path: "/ws/healthz" } },
+            /healthCheck\.path: "\/ws\/healthz" matches ws path pattern "\/ws\/\*", so a probe of the api on the load balancer would reach the ws pods/],
     ])("rejects %s", (_label, patch, expected) => {
         const args = { ...VALID, ...patch };
         expect(() => validateLoadBalancerArgs("edge", args).throwIfAny('LoadBalancer "edge"')).toThrow(expected);
@@ -157,6 +177,7 @@ describe("LoadBalancer under mocks", () => {
                 targetGroupArnSuffixes: lb.targetGroupArnSuffixes,
                 certificateArn: lb.certificateArn,
                 rateLimit: lb.rateLimit,
+                probePaths: lb.probePaths,
             };
         });
         dev = await runComponent(() => new LoadBalancer("dev-edge", {
@@ -239,7 +260,18 @@ describe("LoadBalancer under mocks", () => {
         expect(raw.inputs.actions).toEqual(toWs);
         const priorities = prod.ofType(T.rule).map((r) => r.inputs.priority);
         expect(new Set(priorities).size).toBe(priorities.length);
-        expect(dev.ofType(T.rule).map((r) => r.name).sort()).toEqual(["dev-edge-ws-host", "dev-edge-ws-path-live"]);
+        expect(dev.ofType(T.rule).map((r) => r.name).sort()).toEqual(["dev-edge-ws-host", "dev-edge-ws-path-live", "dev-edge-ws-probe"]);
+    });
+
+    test("the ws probe path reaches the ws target group on any host, ahead of every other rule (the Route53 ws check uses it)", () => {
+        const ws = byName(prod, T.tg, "ws");
+        const probe = byName(prod, T.rule, "ws-probe");
+        expect(probe.inputs.conditions).toEqual([{ pathPattern: { values: [DEFAULT_WS_PROBE_PATH] } }]);
+        expect(probe.inputs.actions).toEqual([expect.objectContaining({ type: "forward", targetGroupArn: ws.state.arn })]);
+        expect(probe.inputs.priority).toBeLessThan(Math.min(...prod.ofType(T.rule).filter((r) => r !== probe).map((r) => r.inputs.priority)));
+        // In dev the ws paths are only /live/*: the probe rule still sends /ws/health to the ws pods.
+        expect(dev.get(T.rule, "dev-edge-ws-probe").inputs.conditions).toEqual([{ pathPattern: { values: ["/ws/health"] } }]);
+        expect(prod.outputs.probePaths).toEqual({ api: "/health", ws: "/ws/health" });
     });
 
     test("every target ASG is attached to both target groups", () => {

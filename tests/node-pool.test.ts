@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as YAML from "yaml";
 import {
     NTH_MANAGED_TAG, NodePool, NodePoolArgs, NodePoolClusterRef, SPOT_TAINT, amiParameterName, autoscalerTags, instanceArchitecture,
-    instancesDistribution, isLabelKey, isRestrictedLabelKey, nodeLabels, nodeTaints, renderNodeUserData, validateNodePoolArgs,
+    instancesDistribution, isLabelKey, isPerZone, isRestrictedLabelKey, nodeLabels, nodeTaints, planAutoScalingGroups, renderNodeUserData,
+    splitAcrossZones, validateNodePoolArgs,
 } from "../components/node-pool";
 import { StackRun, runComponent } from "./harness";
 
@@ -16,12 +17,13 @@ const CLUSTER: NodePoolClusterRef = {
     nodeSecurityGroupIds: ["sg-nodes", "sg-cluster"],
 };
 const SUBNETS = ["subnet-a", "subnet-b", "subnet-c"];
+const ZONES = ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"];
 const SPOT: NodePoolArgs = {
     cluster: CLUSTER, poolName: "workers", capacityType: "spot", subnetIds: SUBNETS,
     instanceTypes: ["m7i.xlarge", "m6i.xlarge", "m6a.xlarge"], minSize: 0, maxSize: 10, desiredSize: 3,
 };
 const ON_DEMAND: NodePoolArgs = {
-    cluster: CLUSTER, poolName: "general", capacityType: "on-demand", subnetIds: SUBNETS,
+    cluster: CLUSTER, poolName: "general", capacityType: "on-demand", subnetIds: SUBNETS, availabilityZones: ZONES,
     instanceTypes: ["m7i.2xlarge"], minSize: 3, maxSize: 12,
 };
 
@@ -46,6 +48,15 @@ describe("NodePool validation", () => {
         ["overriding node-type", { ...SPOT, labels: { "node-type": "on-demand" } }, /labels.node-type: is set by the pool from capacityType\/poolName/],
         ["a bad taint effect", { ...SPOT, taints: [{ key: "gpu", value: "true", effect: "NoWay" as any }] }, /taints\[0\].effect: must be one of NoSchedule, PreferNoSchedule, NoExecute, got "NoWay"/],
         ["no subnets", { ...SPOT, subnetIds: [] }, /subnetIds: must list at least one private subnet/],
+        ["an on-demand pool without zones (perZone is its default)", { ...ON_DEMAND, availabilityZones: undefined },
+            /availabilityZones: is required with perZone \(the default for on-demand pools\): name the zone of each subnetIds entry, e.g. Network.availabilityZones, or set perZone: false/],
+        ["zones that do not match the subnets", { ...ON_DEMAND, availabilityZones: ZONES.slice(0, 2) },
+            /availabilityZones: must name the zone of each of the 3 subnetIds, in the same order, got 2/],
+        ["a repeated zone", { ...ON_DEMAND, availabilityZones: [ZONES[0], ZONES[0], ZONES[1]] }, /availabilityZones: must not repeat a zone/],
+        ["a zone name that cannot name a resource", { ...ON_DEMAND, availabilityZones: [ZONES[0], ZONES[1], "AZ C"] }, /availabilityZones\[2\]: must be a zone name such as "us-east-1a"/],
+        ["a per-zone pool with less room than zones", { ...ON_DEMAND, minSize: 2, maxSize: 2 },
+            /maxSize: must be >= the number of zones \(3\) with perZone, so every zone's ASG can hold a node, got 2/],
+        ["a detailedMonitoring that is not a boolean", { ...ON_DEMAND, detailedMonitoring: "yes" as any }, /detailedMonitoring: must be true or false, got "yes"/],
     ])("rejects %s", (_label, args, expected) => {
         expect(() => validateNodePoolArgs(args).throwIfAny('NodePool "p"')).toThrow(expected);
         expect(() => new NodePool("p", args)).toThrow(expected);
@@ -54,6 +65,8 @@ describe("NodePool validation", () => {
     test("valid pools pass", () => {
         expect(validateNodePoolArgs(SPOT).count).toBe(0);
         expect(validateNodePoolArgs({ ...ON_DEMAND, instanceTypes: ["m7g.large", "m6g.large"], minSize: 2, labels: { "node.kubernetes.io/role": "web" } }).count).toBe(0);
+        // One group over every zone needs no zone names, for either capacity type.
+        expect(validateNodePoolArgs({ ...ON_DEMAND, availabilityZones: undefined, perZone: false, maxSize: 2, minSize: 2 }).count).toBe(0);
     });
 
     test("one error before anything is created", async () => {
@@ -101,6 +114,31 @@ describe("NodePool helpers", () => {
     test("a spot pool keeps one spot taint even when the caller repeats it", () => {
         expect(nodeTaints({ capacityType: "spot", taints: [{ key: "spot", value: "yes", effect: "NoExecute" }, { key: "gpu", value: "1", effect: "NoSchedule" }] }))
             .toEqual([SPOT_TAINT, { key: "gpu", value: "1", effect: "NoSchedule" }]);
+    });
+
+    test.each([
+        [2, 3, [1, 1, 0]], [3, 3, [1, 1, 1]], [12, 3, [4, 4, 4]], [10, 3, [4, 3, 3]], [0, 3, [0, 0, 0]], [5, 2, [3, 2]],
+    ])("splitAcrossZones(%i, %i) = %j", (total, zones, expected) => {
+        expect(splitAcrossZones(total, zones)).toEqual(expected);
+        expect(splitAcrossZones(total, zones).reduce((a, b) => a + b, 0)).toBe(total);
+    });
+
+    test("on-demand pools default to one group per zone, spot pools to one group over all zones", () => {
+        expect(isPerZone({ capacityType: "on-demand" })).toBe(true);
+        expect(isPerZone({ capacityType: "spot" })).toBe(false);
+        expect(isPerZone({ capacityType: "on-demand", perZone: false })).toBe(false);
+        expect(isPerZone({ capacityType: "spot", perZone: true })).toBe(true);
+    });
+
+    test("planAutoScalingGroups splits the pool's totals over its zones and keeps min <= desired <= max per zone", () => {
+        expect(planAutoScalingGroups({ ...ON_DEMAND, minSize: 2, desiredSize: 4, maxSize: 10 })).toEqual([
+            { key: "general-ap-southeast-2a", zone: "ap-southeast-2a", subnetIndexes: [0], minSize: 1, desiredSize: 2, maxSize: 4, onDemandBase: undefined },
+            { key: "general-ap-southeast-2b", zone: "ap-southeast-2b", subnetIndexes: [1], minSize: 1, desiredSize: 1, maxSize: 3, onDemandBase: undefined },
+            { key: "general-ap-southeast-2c", zone: "ap-southeast-2c", subnetIndexes: [2], minSize: 0, desiredSize: 1, maxSize: 3, onDemandBase: undefined },
+        ]);
+        expect(planAutoScalingGroups({ ...SPOT, onDemandBaseCapacity: 1 })).toEqual([
+            { key: "workers", subnetIndexes: [0, 1, 2], minSize: 0, desiredSize: 3, maxSize: 10, onDemandBase: 1 },
+        ]);
     });
 
     test("autoscaler tags: discovery plus node-template labels and taints", () => {
@@ -215,9 +253,52 @@ describe("NodePool under mocks", () => {
         });
     });
 
+    test("on-demand pool: one ASG per zone, each in its zone's subnet with a third of the totals (cluster-autoscaler can pick the zone)", () => {
+        const groups = run.ofType("aws:autoscaling/group:Group").filter((g) => g.name.startsWith("apse2-pool-general-"));
+        expect(groups.map((g) => g.name)).toEqual(ZONES.map((z) => `apse2-pool-general-asg-${z}`));
+        groups.forEach((g, i) => {
+            expect(g.inputs).toMatchObject({ vpcZoneIdentifiers: [SUBNETS[i]], minSize: 1, maxSize: 4, desiredCapacity: 1 });
+            // Same launch template and the same node labels: cluster-autoscaler's --balance-similar-node-groups treats them as one pool.
+            expect(g.inputs.mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateId).toBe("apse2-pool-general-lt-id");
+            expect(tagMap(g.inputs.tags)).toMatchObject({ Name: `prod-use1-eks-general-${ZONES[i]}`, "k8s.io/cluster-autoscaler/node-template/label/node-pool": "general" });
+        });
+        expect(run.ofType("aws:ec2/launchTemplate:LaunchTemplate").filter((lt) => lt.name.startsWith("apse2-pool-general-"))).toHaveLength(1);
+    });
+
+    test("the pool exposes every group keyed <pool>-<zone> (or <pool> for one group) and its zones", async () => {
+        const out = await runComponent(() => {
+            const general = new NodePool("p-general", ON_DEMAND);
+            const workers = new NodePool("p-workers", SPOT);
+            return { general: general.autoScalingGroupNames, generalZones: general.zones, workers: workers.autoScalingGroupNames, workersZones: workers.zones };
+        });
+        expect(out.outputs).toEqual({
+            general: Object.fromEntries(ZONES.map((z) => [`general-${z}`, `p-general-asg-${z}`])),
+            generalZones: ZONES,
+            workers: { workers: "p-workers-asg" },
+            workersZones: [],
+        });
+    });
+
+    test("detailed monitoring is off unless asked for (5-minute basic monitoring serves the node alarms)", async () => {
+        expect(run.get("aws:ec2/launchTemplate:LaunchTemplate", "apse2-pool-workers-lt").inputs.monitoring).toEqual({ enabled: false });
+        const out = await runComponent(() => {
+            new NodePool("p-detailed", { ...SPOT, detailedMonitoring: true });
+            return {};
+        });
+        expect(out.get("aws:ec2/launchTemplate:LaunchTemplate", "p-detailed-lt").inputs.monitoring).toEqual({ enabled: true });
+    });
+
+    test("a pool asked for one group over all zones keeps the pool-wide group", async () => {
+        const out = await runComponent(() => {
+            new NodePool("p-single", { ...ON_DEMAND, availabilityZones: undefined, perZone: false });
+            return {};
+        });
+        expect(out.get("aws:autoscaling/group:Group", "p-single-asg").inputs).toMatchObject({ vpcZoneIdentifiers: SUBNETS, minSize: 3, maxSize: 12 });
+    });
+
     test("on-demand pool: 100 % on-demand in priority order, no capacity rebalance, no taint", () => {
-        const asg = run.get("aws:autoscaling/group:Group", "apse2-pool-general-asg");
-        expect(asg.inputs).toMatchObject({ minSize: 3, maxSize: 12, desiredCapacity: 3, capacityRebalance: false });
+        const asg = run.get("aws:autoscaling/group:Group", `apse2-pool-general-asg-${ZONES[0]}`);
+        expect(asg.inputs).toMatchObject({ capacityRebalance: false });
         expect(asg.inputs.mixedInstancesPolicy.instancesDistribution).toEqual({ onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100, onDemandAllocationStrategy: "prioritized" });
         const tags = tagMap(asg.inputs.tags);
         expect(tags["k8s.io/cluster-autoscaler/node-template/label/node-type"]).toBe("on-demand");
@@ -230,6 +311,9 @@ describe("NodePool under mocks", () => {
     test("a termination lifecycle hook holds nodes for draining unless turned off", () => {
         const hook = run.get("aws:autoscaling/lifecycleHook:LifecycleHook", "apse2-pool-workers-drain");
         expect(hook.inputs).toMatchObject({ autoscalingGroupName: "apse2-pool-workers-asg", lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeatTimeout: 300, defaultResult: "CONTINUE" });
-        expect(run.ofType("aws:autoscaling/lifecycleHook:LifecycleHook").map((h) => h.name)).not.toContain("apse2-pool-general-drain");
+        expect(run.ofType("aws:autoscaling/lifecycleHook:LifecycleHook").map((h) => h.name).filter((n) => n.startsWith("apse2-pool-general"))).toEqual([]);
+        // A per-zone pool gets one hook per zone's group.
+        expect(run.ofType("aws:autoscaling/lifecycleHook:LifecycleHook").map((h) => h.name).filter((n) => n.startsWith("apse2-pool-pinned")))
+            .toEqual(ZONES.map((z) => `apse2-pool-pinned-drain-${z}`));
     });
 });

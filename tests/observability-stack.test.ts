@@ -154,8 +154,9 @@ describe("prod stack observability", () => {
 
             const asgs = [...inRegion("aws:autoscaling/group:Group").map((g) => g.state.name), ...inRegion("aws:eks/nodeGroup:NodeGroup").map((g) => g.state.resources[0].autoscalingGroups[0].name)];
             expect([...dims("asg-cpu", "AutoScalingGroupName")].sort()).toEqual([...new Set(asgs)].sort());
+            // One pair per ASG: each zone's group of the general pool, and the workers' single group.
             expect(alarms.filter((a) => family(a) === "asg-cpu").map((a) => a.name).sort()).toEqual(
-                ["general", "workers"].flatMap((p) => [`${prefix}-obs-asg-cpu-${p}-critical`, `${prefix}-obs-asg-cpu-${p}-warning`]));
+                [...["a", "b", "c"].map((az) => `general-${region}${az}`), "workers"].flatMap((p) => [`${prefix}-obs-asg-cpu-${p}-critical`, `${prefix}-obs-asg-cpu-${p}-warning`]));
 
             const dbs = inRegion("aws:rds/instance:Instance");
             expect(dbs.length).toBeGreaterThan(0);
@@ -189,13 +190,12 @@ describe("prod stack observability", () => {
         });
     });
 
-    test("Route53 health check alarms: one per region's check, in us-east-1 through the primary's provider, to its critical topic", () => {
+    test("Route53 health check alarms: one per hostname's check in each region, in us-east-1 through the primary's provider, to its critical topic", () => {
         // The regions' endpoint checks (the database's reader checks watch alarms themselves).
         const checks = run.ofType("aws:route53/healthCheck:HealthCheck").filter((c) => c.inputs.type === "HTTPS");
-        expect(checks).toHaveLength(2);
-        expect(checks).toHaveLength(2);
+        expect(checks).toHaveLength(4);
         const alarms = run.ofType(ALARM).filter((a) => family(a) === "route53-health");
-        expect(alarms.map((a) => a.name).sort()).toEqual(["prod-use1-obs-route53-health-us-east-1-critical", "prod-use1-obs-route53-health-us-west-2-critical"]);
+        expect(alarms.map((a) => a.name).sort()).toEqual(["api-us-east-1", "api-us-west-2", "ws-us-east-1", "ws-us-west-2"].map((k) => `prod-use1-obs-route53-health-${k}-critical`));
         const critical = run.get(TOPIC, "prod-use1-obs-critical");
         for (const a of alarms) {
             expect(a.region).toBe("us-east-1");

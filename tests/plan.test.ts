@@ -126,9 +126,10 @@ describe.each(["dev", "prod"])("the %s report against its own run", (stack) => {
         expect(cost.lines.filter((l) => l.type === "aws:ec2/natGateway:NatGateway")).toHaveLength(count("aws:ec2/natGateway:NatGateway"));
         expect(cost.lines.filter((l) => l.type === "aws:eks/cluster:Cluster")).toHaveLength(count("aws:eks/cluster:Cluster"));
         expect(count("aws:eks/cluster:Cluster")).toBe(stack === "prod" ? 2 : 1);
-        for (const pool of report().architecture.regions.flatMap((r) => r.nodePools)) {
-            const instances = cost.lines.filter((l) => l.resource === pool.resource && l.unit.includes("instance"));
-            expect(instances.reduce((s, l) => s + l.quantity, 0)).toBe(pool.desiredSize);
+        // Cost lines are per Auto Scaling group; the architecture folds a pool's per-zone groups into one entry.
+        for (const region of report().architecture.regions) {
+            const instances = cost.lines.filter((l) => l.region === region.region && l.category === "compute" && l.unit.includes("instance"));
+            expect(instances.reduce((s, l) => s + l.quantity, 0)).toBe(region.nodePools.reduce((s, p) => s + p.desiredSize, 0));
         }
         expect(cost.total.monthly).toBeCloseTo(cost.lines.reduce((s, l) => s + l.monthly, 0), 6);
         expect(cost.unknown.filter((u) => /instance type/.test(u.what))).toEqual([]);

@@ -132,6 +132,13 @@ function asgPool(name: string, o: { spot: boolean; types?: string[]; minSize?: n
     return [lt, asg];
 }
 
+/** An on-demand pool split into one ASG per zone, all launched from one launch template (NodePool perZone). */
+function perZonePool(name: string, mins: readonly number[]): RegisteredResource[] {
+    const [lt, first] = asgPool(name, { spot: false, minSize: mins[0] });
+    const zones = mins.map((minSize, i) => (i === 0 ? first : res("aws:autoscaling/group:Group", `${name}-asg-${i}`, { ...first.inputs, minSize }, dependsOn(lt))));
+    return [lt, ...zones];
+}
+
 function nodeGroup(name: string, inputs: Record<string, any>): RegisteredResource {
     return res("aws:eks/nodeGroup:NodeGroup", name, {
         clusterName: "c", nodeRoleArn: "arn", subnetIds: ["s"],
@@ -226,6 +233,12 @@ const CASES: Record<string, Case[]> = {
     "on-demand-node-pool-min-size": [
         { title: "on-demand ASG min 2 and spot ASG min 0", resources: [...asgPool("general", { spot: false }), ...asgPool("workers", { spot: true })], violations: [] },
         { title: "on-demand ASG min 1", resources: asgPool("general", { spot: false, minSize: 1 }), violations: [/On-demand node pool Group "general-asg" must keep minSize >= 2, got 1/] },
+        { title: "per-zone ASGs of one launch template with mins 1 + 1 + 0", resources: perZonePool("general", [1, 1, 0]), violations: [] },
+        {
+            title: "per-zone ASGs of one launch template with mins 1 + 0 + 0", resources: perZonePool("general", [1, 0, 0]),
+            violations: [/On-demand node pool Group "general-asg" \+ Group "general-asg-1" \+ Group "general-asg-2" \(one launch template, one group per zone\) must keep minSize >= 2 in total, got 1 \+ 0 \+ 0 = 1/],
+        },
+        { title: "two on-demand ASGs of different launch templates count apart", resources: [...asgPool("a", { spot: false, minSize: 1 }), ...asgPool("b", { spot: false, minSize: 1 })], violations: [/Group "a-asg" must keep minSize >= 2, got 1/, /Group "b-asg" must keep minSize >= 2, got 1/] },
         { title: "node group min 1", resources: [nodeGroup("ng", { scalingConfig: { minSize: 1, maxSize: 4, desiredSize: 1 } })], violations: [/NodeGroup "ng" must keep scalingConfig\.minSize >= 2, got 1/] },
         { title: "spot node group min 0", resources: [nodeGroup("ng-spot", { capacityType: "SPOT", scalingConfig: { minSize: 0, maxSize: 4, desiredSize: 0 } })], violations: [] },
     ],

@@ -181,6 +181,46 @@ describe("architecture read back from the resources", () => {
     });
 });
 
+describe("a pool split into one ASG per zone, with detailed monitoring", () => {
+    const parent = { parent: urnOf(POOL, "z-use1-pool-web"), region: E1 };
+    const ZONED: RegisteredResource[] = [
+        RESOURCES[0], RESOURCES[1],
+        res(POOL, "z-use1-pool-web", {}, { custom: false }),
+        res("aws:ec2/launchTemplate:LaunchTemplate", "z-use1-pool-web-lt", { instanceType: "m7i.large", monitoring: { enabled: true }, blockDeviceMappings: [{ ebs: { volumeSize: 50 } }] }, parent),
+        ...["a", "b", "c"].map((z, i) => res("aws:autoscaling/group:Group", `z-use1-pool-web-asg-us-east-1${z}`, {
+            minSize: [1, 1, 0][i], maxSize: [4, 3, 3][i], desiredCapacity: [1, 1, 0][i], launchTemplate: { id: "z-use1-pool-web-lt-id" },
+        }, parent)),
+        // Basic monitoring (the default): no monitoring line.
+        res("aws:ec2/launchTemplate:LaunchTemplate", "z-use1-pool-basic-lt", { instanceType: "m7i.large", monitoring: { enabled: false } }, { region: E1 }),
+        res("aws:autoscaling/group:Group", "z-use1-pool-basic-asg", { minSize: 2, maxSize: 2, desiredCapacity: 2, launchTemplate: { id: "z-use1-pool-basic-lt-id" } }, { region: E1 }),
+    ];
+    const report = buildPlanReport({ project: "scaled-web", stack: "test", resources: ZONED });
+
+    test("the architecture shows the zone groups as one pool with the summed sizes", () => {
+        const pools = report.architecture.regions.find((r) => r.region === E1)!.nodePools;
+        expect(pools).toHaveLength(2);
+        expect(pools[0]).toMatchObject({ resource: "z-use1-pool-web-asg-us-east-1a", minSize: 2, maxSize: 10, desiredSize: 2, zoneGroups: 3, detailedMonitoring: true });
+        expect(pools[1]).toMatchObject({ resource: "z-use1-pool-basic-asg", detailedMonitoring: false });
+        expect(pools[1].zoneGroups).toBeUndefined();
+        const od = report.architecture.capacity.find((c) => c.region === E1)!.classes.find((c) => c.purchase === "on-demand")!;
+        expect(od.nodes).toEqual({ desired: 2 + 2, max: 10 + 2 });
+        expect(renderText(report)).toMatch(/2\.\.10 nodes, desired 2, 50 GiB disk, one ASG per zone \(3\), detailed monitoring/);
+    });
+
+    test("detailed monitoring is priced per instance (7 metrics x $0.30), at desired and max, only where it is on", () => {
+        const lines = report.cost.lines.filter((l) => l.unit === "instance with detailed monitoring");
+        expect(lines.map((l) => [l.resource, l.quantity, l.category])).toEqual([
+            ["z-use1-pool-web-asg-us-east-1a", 1, "observability"],
+            ["z-use1-pool-web-asg-us-east-1b", 1, "observability"],
+            ["z-use1-pool-web-asg-us-east-1c", 0, "observability"],
+        ]);
+        expect(lines.reduce((s, l) => s + l.monthly, 0)).toBeCloseTo(2 * 7 * 0.3, 6);
+        expect(lines.reduce((s, l) => s + l.monthlyAtMax, 0)).toBeCloseTo(10 * 7 * 0.3, 6);
+        // Cost stays per group: each zone's instances are their own line.
+        expect(report.cost.lines.filter((l) => l.unit === "m7i.large instance").map((l) => l.resource)).toHaveLength(4);
+    });
+});
+
 describe("cost arithmetic", () => {
     const cost = buildPlanReport({ project: "scaled-web", stack: "test", resources: RESOURCES }).cost;
     const line = (resource: string, unitPrefix: string): { monthly: number; monthlyAtMax: number; purchase: string } => {

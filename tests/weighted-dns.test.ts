@@ -1,5 +1,5 @@
 import * as aws from "@pulumi/aws";
-import { WeightedDns, WeightedDnsArgs, trafficShares, validateWeightedDnsArgs } from "../components/weighted-dns";
+import { WeightedDns, WeightedDnsArgs, healthCheckKey, trafficShares, validateWeightedDnsArgs } from "../components/weighted-dns";
 import { StackRun, runComponent } from "./harness";
 
 const RECORD = "aws:route53/record:Record";
@@ -45,6 +45,8 @@ describe("WeightedDns validation", () => {
         ["a health check path without a slash", { healthCheckPath: "health" }, /healthCheckPath: must be a path starting with "\/" .* got "health"/],
         ["a health check interval other than 10 or 30", { healthCheckIntervalSeconds: 15 as any }, /healthCheckIntervalSeconds: must be 10 or 30 \(the only Route53 request intervals\), got 15/],
         ["a failure threshold above 10", { failureThreshold: 11 }, /failureThreshold: must be 1-10, got 11/],
+        ["a per-hostname path for a hostname not published", { healthCheckPaths: { web: "/health" } }, /healthCheckPaths\.web: names no published hostname \(api, ws\); key the paths by hostname label/],
+        ["a per-hostname path without a slash", { healthCheckPaths: { ws: "ws/health" } }, /healthCheckPaths\.ws: must be a path starting with "\/" .* got "ws\/health"/],
     ])("rejects %s", (_label, patch, expected) => {
         const args = { ...VALID, ...patch };
         expect(() => validateWeightedDnsArgs(args).throwIfAny('WeightedDns "dns"')).toThrow(expected);
@@ -78,7 +80,7 @@ describe("WeightedDns under mocks", () => {
     beforeAll(async () => {
         run = await runComponent(() => {
             const primary = new aws.Provider("aws-us-east-1", { region: "us-east-1" });
-            const dns = new WeightedDns("prod-dns", { ...VALID, tags: { team: "platform" } }, { provider: primary });
+            const dns = new WeightedDns("prod-dns", { ...VALID, healthCheckPaths: { ws: "/ws/health" }, tags: { team: "platform" } }, { provider: primary });
             return { healthCheckIds: dns.healthCheckIds, fqdns: dns.fqdns };
         });
         lookup = await runComponent(() => new WeightedDns("dev-dns", {
@@ -107,16 +109,19 @@ describe("WeightedDns under mocks", () => {
         expect(west.inputs.aliases).toEqual([{ name: ALB.west.dnsName, zoneId: ALB.west.zoneId, evaluateTargetHealth: true }]);
     });
 
-    test("each record carries its region's health check", () => {
+    test("each record carries its own hostname's health check in its region (a region whose ws is down leaves ws only)", () => {
         for (const r of run.ofType(RECORD)) {
-            expect(r.inputs.healthCheckId).toBe(`prod-dns-${r.inputs.setIdentifier}-id`);
+            const host = r.inputs.name.split(".")[0];
+            expect(r.inputs.healthCheckId).toBe(`prod-dns-${host}-${r.inputs.setIdentifier}-id`);
         }
+        // api and ws of one region are guarded by different checks.
+        expect(run.get(RECORD, "prod-dns-api-us-east-1").inputs.healthCheckId).not.toBe(run.get(RECORD, "prod-dns-ws-us-east-1").inputs.healthCheckId);
     });
 
-    test("one HTTPS health check per region on its load balancer: /health, 443, every 10 s, 3 failures", () => {
+    test("one HTTPS health check per hostname and region on the region's load balancer: 443, every 10 s, 3 failures, each hostname's own path", () => {
         const checks = run.ofType(CHECK);
-        expect(checks.map((c) => c.name).sort()).toEqual(["prod-dns-us-east-1", "prod-dns-us-west-2"]);
-        expect(run.get(CHECK, "prod-dns-us-east-1").inputs).toMatchObject({
+        expect(checks.map((c) => c.name).sort()).toEqual(["prod-dns-api-us-east-1", "prod-dns-api-us-west-2", "prod-dns-ws-us-east-1", "prod-dns-ws-us-west-2"]);
+        expect(run.get(CHECK, "prod-dns-api-us-east-1").inputs).toMatchObject({
             type: "HTTPS",
             fqdn: ALB.east.dnsName,
             port: 443,
@@ -125,15 +130,18 @@ describe("WeightedDns under mocks", () => {
             failureThreshold: 3,
             enableSni: true,
         });
-        expect(run.get(CHECK, "prod-dns-us-west-2").inputs.fqdn).toBe(ALB.west.dnsName);
-        expect(run.get(CHECK, "prod-dns-us-west-2").inputs.tags).toMatchObject({ team: "platform", region: "us-west-2" });
+        expect(run.get(CHECK, "prod-dns-ws-us-east-1").inputs).toMatchObject({ type: "HTTPS", fqdn: ALB.east.dnsName, port: 443, resourcePath: "/ws/health", enableSni: true });
+        expect(run.get(CHECK, "prod-dns-ws-us-west-2").inputs.fqdn).toBe(ALB.west.dnsName);
+        expect(run.get(CHECK, "prod-dns-ws-us-west-2").inputs.tags).toMatchObject({ team: "platform", region: "us-west-2", hostname: "ws" });
         expect(lookup.ofType(CHECK).every((c) => c.inputs.requestInterval === 30)).toBe(true);
+        // Without per-hostname paths every hostname's check requests healthCheckPath.
+        expect(lookup.ofType(CHECK).map((c) => [c.name, c.inputs.resourcePath]).sort()).toEqual([["dev-dns-api-us-east-1", "/health"], ["dev-dns-api-us-west-2", "/health"]]);
     });
 
     test("records and health checks go through the provider given (the primary region's)", () => {
         const component = run.get("scaled-web:edge:WeightedDns", "prod-dns");
         const children = run.descendantsOf(component);
-        expect(children).toHaveLength(6);
+        expect(children).toHaveLength(8);
         for (const c of children) {
             expect(c.region).toBe("us-east-1");
             expect(c.provider).toMatch(/aws-us-east-1/);
@@ -152,7 +160,7 @@ describe("WeightedDns under mocks", () => {
 
     test("outputs resolve", () => {
         expect(run.outputs.fqdns).toEqual(["api.example.com", "ws.example.com"]);
-        expect(Object.keys(run.outputs.healthCheckIds).sort()).toEqual(["us-east-1", "us-west-2"]);
-        expect(run.outputs.healthCheckIds["us-west-2"]).toBe("prod-dns-us-west-2-id");
+        expect(Object.keys(run.outputs.healthCheckIds).sort()).toEqual(["api-us-east-1", "api-us-west-2", "ws-us-east-1", "ws-us-west-2"]);
+        expect(run.outputs.healthCheckIds[healthCheckKey("ws", "us-west-2")]).toBe("prod-dns-ws-us-west-2-id");
     });
 });

@@ -124,6 +124,14 @@ export const FIXED = {
     /** CloudWatch standard-resolution metric alarm, per alarm-month (high resolution: 0.30). */
     alarmMonth: 0.1,
     alarmHighResolutionMonth: 0.3,
+    /**
+     * EC2 detailed monitoring, per instance-month: billed as CloudWatch metrics at the first tier's $0.30 per
+     * metric-month, prorated by the hour; 7 metrics per instance, as in the example on
+     * https://aws.amazon.com/cloudwatch/pricing/ (ASSUMPTION: newer instance types publish more metrics, and
+     * the account's 10 free detailed-monitoring metrics are ignored).
+     */
+    ec2DetailedMonitoringMetricMonth: 0.3,
+    ec2DetailedMonitoringMetricsPerInstance: 7,
     /** CloudWatch dashboard, per dashboard-month. */
     dashboardMonth: 3.0,
     /** WAF web ACL per month, plus each rule per month (requests extra, not estimated). */

@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import {
-    DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, EXEMPT_LABELS_SCHEMA, LABEL_PATTERN, MaybeUnknown, SPOT_DEFAULTS, TAINT_PATTERN, UNKNOWN,
+    DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, EXEMPT_LABELS_SCHEMA, LABEL_PATTERN, MaybeUnknown, NodePool, SPOT_DEFAULTS, TAINT_PATTERN, UNKNOWN,
     Undecided, boolOf, configOf, exemptingLabel, inExcludedNamespace, isSet, isUnknown, k8sDisplayName, label, linkedResources, nodePoolsOf, numOf,
     onRaw, parseLabel, parseTaint, propsOf, providerKey, selectorMatches,
 } from "./common";
@@ -139,7 +139,8 @@ export const onDemandNodePoolMinSize: StackValidationPolicy = {
     name: "on-demand-node-pool-min-size",
     description: "On-demand node pools (Auto Scaling groups and EKS node groups that are not spot) must keep minSize >= " +
         "`minSize` (default 2): they carry the API/WebSocket pods and the load balancer's targets, which must survive " +
-        "losing one node or one zone. Spot pools are recognised as in spot-pool-taint and may scale to zero.",
+        "losing one node or one zone. Auto Scaling groups launched from the same launch template count as one pool " +
+        "split per zone, and the minimum holds for their sum. Spot pools are recognised as in spot-pool-taint and may scale to zero.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -152,20 +153,38 @@ export const onDemandNodePoolMinSize: StackValidationPolicy = {
         const cfg = configOf<PoolMinConfig>(args, { minSize: DEFAULT_MIN_POOL_SIZE, spotTaint: SPOT_DEFAULTS.taint, spotLabel: SPOT_DEFAULTS.label });
         const pools = nodePoolsOf(args.resources, { taint: parseTaint(cfg.spotTaint), label: parseLabel(cfg.spotLabel) });
         const undecided = new Undecided();
+        // ASGs launched from one launch template are one pool split per zone (NodePool perZone): the minimum
+        // holds for their sum. Any other ASG or node group stands alone. Known spot pools may scale to zero.
+        const groups = new Map<string, NodePool[]>();
         for (const pool of pools) {
-            // Decisive field first: a pool at or above the floor passes whether or not it is spot.
-            if (typeof pool.minSize === "number" && pool.minSize >= cfg.minSize) {
-                continue;
-            }
             if (pool.spot === true) {
                 continue;
             }
-            if (pool.minSize === UNKNOWN || pool.spot === UNKNOWN) {
-                undecided.add(pool.resource.name, pool.minSize === UNKNOWN ? "its minSize is unknown during preview" : "whether it is a spot pool hangs on values unknown during preview");
+            const key = pool.kind === "asg" && pool.launchTemplate ? `lt:${pool.launchTemplate.urn}` : pool.resource.urn;
+            groups.set(key, [...(groups.get(key) ?? []), pool]);
+        }
+        for (const members of groups.values()) {
+            const first = members[0];
+            const field = first.kind === "asg" ? "minSize" : "scalingConfig.minSize";
+            // Decisive field first: known minimums at or above the floor pass whether or not the pool is spot.
+            const knownTotal = members.reduce((sum, m) => sum + (typeof m.minSize === "number" ? m.minSize : 0), 0);
+            if (knownTotal >= cfg.minSize) {
                 continue;
             }
-            const field = pool.kind === "asg" ? "minSize" : "scalingConfig.minSize";
-            report(`On-demand node pool ${label(pool.resource)} must keep ${field} >= ${cfg.minSize}, got ${pool.minSize ?? "unset"}.`, pool.resource.urn);
+            const open = members.find((m) => m.minSize === UNKNOWN || m.spot === UNKNOWN);
+            if (open) {
+                undecided.add(open.resource.name, open.minSize === UNKNOWN ? "its minSize is unknown during preview" : "whether it is a spot pool hangs on values unknown during preview");
+                continue;
+            }
+            const unset = members.find((m) => m.minSize === undefined);
+            if (unset) {
+                report(`On-demand node pool ${label(unset.resource)} must keep ${field} >= ${cfg.minSize}, got unset.`, unset.resource.urn);
+                continue;
+            }
+            const what = members.length === 1
+                ? `${label(first.resource)} must keep ${field} >= ${cfg.minSize}, got ${knownTotal}`
+                : `${members.map((m) => label(m.resource)).join(" + ")} (one launch template, one group per zone) must keep ${field} >= ${cfg.minSize} in total, got ${members.map((m) => m.minSize).join(" + ")} = ${knownTotal}`;
+            report(`On-demand node pool ${what}.`, first.resource.urn);
         }
         undecided.settle();
     },

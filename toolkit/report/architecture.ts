@@ -54,6 +54,12 @@ export interface NodePool {
     readonly onDemandPercentAboveBase: number;
     readonly capacity: "on-demand" | "spot" | "mixed";
     readonly diskGiB?: number;
+    /** Resource name of the launch template the nodes start from. */
+    readonly launchTemplate?: string;
+    /** EC2 detailed (1-minute) monitoring on the nodes: the launch template's `monitoring.enabled`. */
+    readonly detailedMonitoring: boolean;
+    /** How many Auto Scaling groups (one per zone) make up the pool, after `mergeZoneGroups`. */
+    readonly zoneGroups?: number;
 }
 
 export interface Workload {
@@ -265,6 +271,8 @@ export function nodePoolsOf(graph: ResourceGraph, config?: PlatformConfig, notes
             instanceTypes, minSize, maxSize, desiredSize, onDemandBase, onDemandPercentAboveBase: percent,
             capacity: percent >= 100 || onDemandBase >= maxSize ? "on-demand" : percent === 0 && onDemandBase === 0 ? "spot" : "mixed",
             diskGiB,
+            launchTemplate: lt?.name,
+            detailedMonitoring: lt?.inputs?.monitoring?.enabled === true,
         });
     }
     for (const ng of graph.ofType(T.nodeGroup)) {
@@ -281,9 +289,43 @@ export function nodePoolsOf(graph: ResourceGraph, config?: PlatformConfig, notes
             minSize, maxSize: num(scaling.maxSize) ?? minSize, desiredSize: num(scaling.desiredSize) ?? minSize,
             onDemandBase: 0, onDemandPercentAboveBase: spot ? 0 : 100, capacity: spot ? "spot" : "on-demand",
             diskGiB: num(i.diskSize) ?? launchTemplateDisk(lt) ?? 20, // EKS's documented default disk
+            launchTemplate: lt?.name,
+            detailedMonitoring: lt?.inputs?.monitoring?.enabled === true,
         });
     }
     return pools;
+}
+
+/**
+ * Folds a pool split into one Auto Scaling group per zone (groups of one region launched from one launch
+ * template, as `NodePool` with `perZone` builds them) into one entry, named and attributed as the first
+ * group, with summed sizes and `zoneGroups` set, so the architecture and capacity read per pool. Cost
+ * lines stay per group (`nodePoolsOf`).
+ */
+export function mergeZoneGroups(pools: readonly NodePool[]): NodePool[] {
+    const out: NodePool[] = [];
+    const byKey = new Map<string, number>();
+    for (const p of pools) {
+        const key = p.type === T.asg && p.launchTemplate ? `${p.region}|${p.launchTemplate}` : undefined;
+        const at = key === undefined ? undefined : byKey.get(key);
+        if (at === undefined) {
+            if (key !== undefined) {
+                byKey.set(key, out.length);
+            }
+            out.push(p);
+            continue;
+        }
+        const prev = out[at];
+        out[at] = {
+            ...prev,
+            minSize: prev.minSize + p.minSize,
+            maxSize: prev.maxSize + p.maxSize,
+            desiredSize: prev.desiredSize + p.desiredSize,
+            onDemandBase: prev.onDemandBase + p.onDemandBase,
+            zoneGroups: (prev.zoneGroups ?? 1) + 1,
+        };
+    }
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,7 +629,7 @@ function zonesOf(subnets: readonly RegisteredResource[]): { name: string; zoneId
 export function buildArchitecture(graph: ResourceGraph, config?: PlatformConfig): Architecture {
     const notes: string[] = [];
     const configRegions = config?.regions.map((r) => r.name) ?? [];
-    const pools = nodePoolsOf(graph, config, notes);
+    const pools = mergeZoneGroups(nodePoolsOf(graph, config, notes));
     const workloads = workloadsOf(graph, config);
     const databases = databasesOf(graph);
     const caches = cachesOf(graph, config);

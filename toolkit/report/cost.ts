@@ -220,6 +220,14 @@ export function estimateCost(graph: ResourceGraph, config?: PlatformConfig): Cos
                 detail: `pool ${pool.name} (${range}) spot: ${spotBasisType} $${spotBasis.hourly}/h on-demand - ${Math.round(SPOT_DISCOUNT * 100)} % (assumed)`,
             });
         }
+        if (pool.detailedMonitoring) {
+            const metrics = FIXED.ec2DetailedMonitoringMetricsPerInstance;
+            e.add(r, {
+                category: "observability", purchase: "on-demand", quantity: pool.desiredSize, maxQuantity: pool.maxSize,
+                unit: "instance with detailed monitoring", unitMonthly: metrics * FIXED.ec2DetailedMonitoringMetricMonth,
+                detail: `pool ${pool.name}: EC2 detailed monitoring, ${metrics} metrics x $${FIXED.ec2DetailedMonitoringMetricMonth}/metric-month per instance (assumed count)`,
+            });
+        }
         if (pool.diskGiB !== undefined) {
             e.add(r, {
                 category: "compute", purchase: "on-demand", quantity: pool.desiredSize * pool.diskGiB, maxQuantity: pool.maxSize * pool.diskGiB,

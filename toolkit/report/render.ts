@@ -56,7 +56,12 @@ function lbPhrases(r: RegionArchitecture): string[] {
 
 function poolPhrase(p: NodePool): string {
     const split = p.capacity === "mixed" ? ` (on-demand base ${p.onDemandBase}, ${p.onDemandPercentAboveBase} % above)` : "";
-    return `${p.name}: ${p.capacity}${split} ${p.instanceTypes.join("/") || "(no type)"} ${range(p.minSize, p.maxSize)} nodes, desired ${p.desiredSize}${p.diskGiB !== undefined ? `, ${p.diskGiB} GiB disk` : ""}`;
+    const extras = [
+        p.diskGiB !== undefined ? `${p.diskGiB} GiB disk` : undefined,
+        p.zoneGroups !== undefined && p.zoneGroups > 1 ? `one ASG per zone (${p.zoneGroups})` : undefined,
+        p.detailedMonitoring ? "detailed monitoring" : undefined,
+    ].filter(Boolean);
+    return `${p.name}: ${p.capacity}${split} ${p.instanceTypes.join("/") || "(no type)"} ${range(p.minSize, p.maxSize)} nodes, desired ${p.desiredSize}${extras.map((e) => `, ${e}`).join("")}`;
 }
 
 function servicePhrase(w: Workload): string {
