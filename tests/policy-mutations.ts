@@ -83,8 +83,13 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
     { name: "api autoscaler floor lowered to 1", policy: "hpa-replica-bounds", mutate: on(T.hpa, use1Named("api"), (p) => { p.spec.minReplicas = 1; }) },
     { name: "autoscaler ceiling below its floor", policy: "hpa-replica-bounds", mutate: on(T.hpa, use1Named("ws"), (p) => { p.spec.maxReplicas = 1; }) },
     {
+        // The on-demand pool is one ASG per zone; the floor holds for their sum, so every zone group shrinks.
         name: "on-demand pool allowed to shrink to one node", policy: "on-demand-node-pool-min-size",
-        mutate: on(T.asg, (r) => r.name.includes("use1") && !isSpotAsg(r), (p) => { p.minSize = 1; }),
+        mutate: (rs) => {
+            const groups = rs.filter((r) => r.type === T.asg && r.name.includes("use1") && !isSpotAsg(r));
+            groups.forEach((r, i) => edit(r, (p) => { p.minSize = i === 0 ? 1 : 0; }));
+            return { resources: rs, expectOn: groups[0].name };
+        },
     },
     {
         name: "database primary without read replicas", policy: "rds-read-replicas",
