@@ -194,7 +194,7 @@ export const ALARM_SHAPES: Readonly<Record<AlarmFamily, AlarmShape>> = {
     },
     "queue-depth": {
         period: 60, evaluationPeriods: 5, datapointsToAlarm: 5, treatMissingData: both("missing"),
-        missingDataReason: "the application's workers publish depth; silence (no publisher yet, or every worker down) shows as INSUFFICIENT_DATA on the console and dashboard, and only a measured backlog notifies",
+        missingDataReason: "the queue-metrics publisher publishes depth; silence (publisher restarting or down) shows as INSUFFICIENT_DATA on the console and dashboard, and only a measured backlog notifies",
     },
     "route53-health": {
         period: 60, evaluationPeriods: 2, datapointsToAlarm: 2, treatMissingData: both("breaching"),
@@ -208,9 +208,9 @@ export const ALARM_SHAPES: Readonly<Record<AlarmFamily, AlarmShape>> = {
 
 /**
  * Where queue depth comes from. CloudWatch has no view into BullMQ lists on Valkey, and KEDA reads them
- * for scaling but exports nothing to CloudWatch, so the application's queue workers publish the number
- * of waiting jobs per queue (`Queue.getWaitingCount()`) every minute with `PutMetricData` to this
- * namespace, one datapoint per queue with the queue name as the dimension. Until they do, the
+ * for scaling but exports nothing to CloudWatch, so a `QueueMetricsPublisher` (components/queue-metrics.ts)
+ * publishes the waiting + prioritized jobs of each queue every minute with `PutMetricData` to this
+ * namespace, one datapoint per queue with the queue name as the dimension. Without a publisher the
  * queue-depth alarms sit in INSUFFICIENT_DATA (see `ALARM_SHAPES["queue-depth"]`).
  */
 export interface QueueDepthMetric {
