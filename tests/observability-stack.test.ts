@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DEFAULT_THRESHOLDS, bytesFree, cacheMemberSuffixes } from "../components/observability";
+import { publishedQueueDepthMetric } from "../components/queue-metrics";
 import { ConfigError, parseConfig } from "../platform/config";
 import { ComputeRegion, DataRegion, EdgeRegion } from "../platform/contracts";
 import { healthCheckHome, wireObservability } from "../platform/observability";
@@ -174,6 +175,24 @@ describe("prod stack observability", () => {
             expect([...dims("cache-cpu", "CacheClusterId")].sort()).toEqual(nodes.sort());
 
             expect(dims("queue-depth", "Queue")).toEqual(new Set(["sla-checks", "notifications", "analytics"]));
+        });
+
+        test("queue-depth alarms read exactly what the region's queue-metrics publisher publishes, and it may publish it", () => {
+            const publisher = run.get("kubernetes:apps/v1:Deployment", `${prefix}-queue-metrics-deployment`);
+            const env = Object.fromEntries(publisher.inputs.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+            expect(env.AWS_REGION).toBe(region);
+            const published = publishedQueueDepthMetric(env.METRICS_NAMESPACE);
+            const alarms = alarmsIn(prefix).filter((a) => family(a) === "queue-depth");
+            expect(alarms.length).toBe(2 * env.QUEUE_NAMES.split(",").length);
+            for (const a of alarms) {
+                expect(a.region).toBe(region);
+                expect([a.inputs.namespace, a.inputs.metricName, Object.keys(a.inputs.dimensions)]).toEqual([published.namespace, published.metricName, [published.dimension]]);
+                expect(env.QUEUE_NAMES.split(",")).toContain(a.inputs.dimensions[published.dimension]);
+            }
+            const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-queue-metrics-put-metrics`).inputs.policy);
+            expect(policy.Statement).toEqual([expect.objectContaining({
+                Effect: "Allow", Action: "cloudwatch:PutMetricData", Condition: { StringEquals: { "cloudwatch:namespace": published.namespace } },
+            })]);
         });
 
         test("a dashboard of the same metrics in the region", () => {
