@@ -12,6 +12,7 @@ import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
 import { Thresholds, resolveThresholds, thresholdProblems } from "../components/observability";
 import { parseCidr } from "../components/network";
+import { ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, kubernetesRange, supportsKubernetes } from "../components/cluster-addons";
 import { cidrsOverlap } from "../components/region-peering";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 
@@ -610,6 +611,17 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     };
     if (database.maxAllocatedStorageGiB < database.allocatedStorageGiB) {
         issues.push({ path: "database.maxAllocatedStorageGiB", message: `must be >= allocatedStorageGiB (${database.allocatedStorageGiB}), got ${database.maxAllocatedStorageGiB}` });
+    }
+
+    // Kubernetes version: every pinned add-on must list it (components/cluster-addons.ts ADDON_COMPATIBILITY).
+    for (const key of Object.keys(ADDON_CHARTS) as AddonKey[]) {
+        const compat = ADDON_COMPATIBILITY[key];
+        if (!supportsKubernetes(compat, c.cluster.kubernetesVersion)) {
+            issues.push({
+                path: "cluster.kubernetesVersion",
+                message: `${c.cluster.kubernetesVersion} is outside what the pinned ${ADDON_CHARTS[key].chart} chart ${compat.chartVersion} supports (Kubernetes ${kubernetesRange(compat)}, ${compat.source}); use a version in that range or pin a release that lists it`,
+            });
+        }
     }
 
     // Cache purposes.
