@@ -551,7 +551,7 @@ export function planAlarms(targets: AlarmTargets, thresholds: Thresholds): Alarm
     for (const queue of targets.queues) {
         pair(`queue-depth-${queue}`, "queue-depth", "queueDepth", (_l, jobs) => ({
             comparisonOperator: "GreaterThanThreshold", threshold: jobs,
-            description: `Queue ${queue}: more than ${jobs} waiting jobs. Scale workers (seed 003): check KEDA and the spot pool.`,
+            description: `Queue ${queue}: more than ${jobs} waiting + prioritized jobs. Scale workers (seed 003): check KEDA and the spot pool.`,
             metric: { namespace: qm.namespace, metricName: qm.metricName, dimensions: { [qm.dimension]: queue }, statistic: "Maximum" },
         }));
     }
@@ -685,7 +685,7 @@ export function dashboardBody(spec: DashboardSpec): string {
     add("Cache evictions", cacheMetric("Evictions", "Sum"));
 
     const qm = spec.queueDepthMetric;
-    add("Queue depth (waiting jobs)", spec.queues.map((q) => [qm.namespace, qm.metricName, qm.dimension, q, { stat: "Maximum", label: q }]), {}, bands(t.queueDepth));
+    add("Queue depth (waiting + prioritized jobs)", spec.queues.map((q) => [qm.namespace, qm.metricName, qm.dimension, q, { stat: "Maximum", label: q }]), {}, bands(t.queueDepth));
 
     add("Route53 health checks (1 = healthy)", Object.entries(spec.healthChecks).map(([key, id]) =>
         ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", id, { stat: "Minimum", label: key }]), { region: ROUTE53_METRICS_REGION, yAxis: { left: { min: 0, max: 1 } } });

@@ -201,7 +201,7 @@ describe("prod stack observability", () => {
             const body = JSON.parse(dash.inputs.dashboardBody);
             const titles = body.widgets.map((w: any) => w.properties.title);
             expect(titles).toEqual(expect.arrayContaining(["ALB p95 target response time (s)", "ALB 5xx rate (%)", "Unhealthy targets", "Node pool CPU (%)",
-                "Database CPU (%)", "Database connections", "Replica lag (s)", "Cache memory used (%)", "Cache evictions", "Queue depth (waiting jobs)"]));
+                "Database CPU (%)", "Database connections", "Replica lag (s)", "Cache memory used (%)", "Cache evictions", "Queue depth (waiting + prioritized jobs)"]));
             for (const w of body.widgets.filter((x: any) => !x.properties.title.startsWith("Route53"))) {
                 expect(w.properties.region).toBe(region);
             }
