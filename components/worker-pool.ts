@@ -26,8 +26,9 @@ import {
 /**
  * Seconds a worker gets between SIGTERM and SIGKILL. Spot capacity is reclaimed 2 minutes after the
  * interruption notice; the spot pool's ASG (capacity rebalance) turns the notice into a termination
- * lifecycle action and the node termination handler cordons and drains the node at once, so a worker has a little under 120 s to finish its in-flight jobs (BullMQ `worker.close()`
- * waits for them) and stop. 90 s leaves room for the drain to start and the pod to be rescheduled.
+ * lifecycle action and the node termination handler cordons and drains the node at once, so a worker
+ * has a little under 120 s to finish its in-flight jobs (BullMQ `worker.close()` waits for them) and
+ * stop. 90 s leaves room for the drain to start and the pod to be rescheduled.
  */
 export const DEFAULT_WORKER_TERMINATION_GRACE_SECONDS = 90;
 /** At least 30 s: long enough for a BullMQ worker to finish a typical job and release its lock. */
