@@ -16,14 +16,73 @@ export type AddonKey = "metricsServer" | "clusterAutoscaler" | "keda" | "nodeTer
 
 /**
  * Pinned charts from their public homes. aws-node-termination-handler is published as an OCI chart on
- * public ECR (its copy in aws/eks-charts stopped at 0.21), so it is referenced by `oci://` URL.
+ * public ECR (its copy in aws/eks-charts stopped at 0.21), so it is referenced by `oci://` URL. Each pin
+ * has an `ADDON_COMPATIBILITY` entry: the Kubernetes versions its own project lists for it.
  */
 export const ADDON_CHARTS: Readonly<Record<AddonKey, HelmChart>> = {
     metricsServer: { chart: "metrics-server", version: "3.13.0", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
-    clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.46.6", repo: "https://kubernetes.github.io/autoscaler" },
-    keda: { chart: "keda", version: "2.17.2", repo: "https://kedacore.github.io/charts" },
-    nodeTerminationHandler: { chart: "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler", version: "0.27.1" },
+    clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.51.0", repo: "https://kubernetes.github.io/autoscaler" },
+    keda: { chart: "keda", version: "2.18.3", repo: "https://kedacore.github.io/charts" },
+    nodeTerminationHandler: { chart: "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler", version: "0.27.6" },
 };
+
+/** The Kubernetes versions an add-on release supports, as its own project documents them. */
+export interface AddonCompatibility {
+    /** The chart version this entry describes; it must equal the `ADDON_CHARTS` pin. */
+    readonly chartVersion: string;
+    /** The application version that chart deploys (its Chart.yaml `appVersion`). */
+    readonly appVersion: string;
+    /** Oldest Kubernetes minor listed for that application version, e.g. "1.31". */
+    readonly minKubernetes: string;
+    /** Newest Kubernetes minor listed; absent when the project states an open range ("1.31+"). */
+    readonly maxKubernetes?: string;
+    /** Where the table was read: repository path at the tag, or documentation page. */
+    readonly source: string;
+}
+
+/**
+ * The compatibility tables of the pinned releases, read at their tags. `validateClusterAddonsArgs`
+ * rejects a `kubernetesVersion` outside the range of any chart that is not overridden.
+ */
+export const ADDON_COMPATIBILITY: Readonly<Record<AddonKey, AddonCompatibility>> = {
+    metricsServer: {
+        chartVersion: "3.13.0", appVersion: "0.8.0", minKubernetes: "1.31",
+        source: "kubernetes-sigs/metrics-server@metrics-server-helm-chart-3.13.0: README.md \"Compatibility Matrix\" (0.8.x: 1.31+), charts/metrics-server/Chart.yaml appVersion 0.8.0",
+    },
+    clusterAutoscaler: {
+        // cluster-autoscaler is versioned with Kubernetes and must run the control plane's minor.
+        chartVersion: "9.51.0", appVersion: "1.33.0", minKubernetes: "1.33", maxKubernetes: "1.33",
+        source: "kubernetes/autoscaler@cluster-autoscaler-chart-9.51.0: cluster-autoscaler/README.md \"Releases\" (Kubernetes 1.33.x: CA 1.33.x, chart 9.47.0+), charts/cluster-autoscaler/Chart.yaml appVersion 1.33.0",
+    },
+    keda: {
+        chartVersion: "2.18.3", appVersion: "2.18.3", minKubernetes: "1.31", maxKubernetes: "1.33",
+        source: "kedacore/keda-docs content/docs/2.18/operate/cluster.md \"Kubernetes Compatibility\" (v2.18: v1.31 - v1.33); kedacore/charts@v2.18.3 keda/Chart.yaml appVersion 2.18.3",
+    },
+    nodeTerminationHandler: {
+        // The README's table for v1.25.6 stops at 1.32 and no release lists 1.33. The project's E2E matrix
+        // was raised to 1.32-1.35 in the next commit (64d4f57, #1261), which changes no Go code, so the
+        // v1.25.6 code is what upstream tests on 1.33-1.35.
+        chartVersion: "0.27.6", appVersion: "1.25.6", minKubernetes: "1.29", maxKubernetes: "1.35",
+        source: "aws/aws-node-termination-handler@v1.25.6: README.md \"Kubernetes Compatibility\" (v1.25.6: 1.29-1.32) and config/helm/aws-node-termination-handler/Chart.yaml appVersion 1.25.6; @64d4f57 .github/workflows/build-and-test.yaml e2e k8sVersion 1.32-1.35 (no Go change since v1.25.6)",
+    },
+};
+
+/** `"1.33"` -> 133, for comparing Kubernetes minors. */
+function minorOrdinal(version: string): number {
+    const [major, minor] = version.split(".").map(Number);
+    return major * 100 + minor;
+}
+
+/** Whether `kubernetesVersion` (a minor such as "1.33") is inside the add-on's listed range. */
+export function supportsKubernetes(compat: AddonCompatibility, kubernetesVersion: string): boolean {
+    const v = minorOrdinal(kubernetesVersion);
+    return v >= minorOrdinal(compat.minKubernetes) && (compat.maxKubernetes === undefined || v <= minorOrdinal(compat.maxKubernetes));
+}
+
+/** `"1.31 - 1.33"` or `"1.31+"`. */
+export function kubernetesRange(compat: AddonCompatibility): string {
+    return compat.maxKubernetes === undefined ? `${compat.minKubernetes}+` : `${compat.minKubernetes} - ${compat.maxKubernetes}`;
+}
 
 export const SYSTEM_NAMESPACE = "kube-system";
 export const KEDA_NAMESPACE = "keda";
@@ -67,6 +126,17 @@ export interface ClusterAddonsArgs {
      * @default `v<kubernetesVersion>.0`
      */
     readonly clusterAutoscalerImageTag?: string;
+    /**
+     * Also route EC2 spot interruption warnings and rebalance recommendations to the termination handler.
+     * Not needed when every spot instance sits in an ASG with capacity rebalance and a termination
+     * lifecycle hook (what `NodePool` builds): the ASG then turns both into termination lifecycle actions,
+     * the rebalance one only after the replacement is in service (NTH README "Create Amazon EventBridge
+     * Rules"). Turn it on for spot capacity outside such ASGs, knowing that in queue mode a rebalance
+     * recommendation makes the handler cordon and drain the node at once (its `enableRebalance*` keys
+     * only apply to IMDS mode).
+     * @default false
+     */
+    readonly spotEventRules?: boolean;
     /** Tags for every taggable AWS child. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
 }
@@ -74,14 +144,29 @@ export interface ClusterAddonsArgs {
 /** Checks plain ClusterAddons args; returns the problems found (empty when valid). */
 export function validateClusterAddonsArgs(args: ClusterAddonsArgs): Problems {
     const problems = new Problems();
-    problems.check(/^1\.\d{2}$/.test(args.kubernetesVersion), "kubernetesVersion", `must be a Kubernetes minor version such as "1.33", got ${show(args.kubernetesVersion)}`);
+    const versionOk = typeof args.kubernetesVersion === "string" && /^1\.\d{2}$/.test(args.kubernetesVersion);
+    problems.check(versionOk, "kubernetesVersion", `must be a Kubernetes minor version such as "1.33", got ${show(args.kubernetesVersion)}`);
+    if (versionOk) {
+        // Only the pinned charts have a known compatibility table; an override is the caller's call.
+        for (const key of Object.keys(ADDON_CHARTS) as AddonKey[]) {
+            const compat = ADDON_COMPATIBILITY[key];
+            problems.check(args.charts?.[key] !== undefined || supportsKubernetes(compat, args.kubernetesVersion), "kubernetesVersion",
+                `${args.kubernetesVersion} is outside what the pinned ${ADDON_CHARTS[key].chart} chart ${compat.chartVersion} (app ${compat.appVersion}) supports: Kubernetes ${kubernetesRange(compat)} (${compat.source}); ` +
+                `pass charts.${key} with a release that lists ${args.kubernetesVersion}, or use a Kubernetes version in that range`);
+        }
+    }
     for (const [key, chart] of Object.entries(args.charts ?? {})) {
         problems.check(/^\d+\.\d+\.\d+$/.test(chart.version), `charts.${key}.version`, `must pin an exact chart version such as "1.2.3", got ${show(chart.version)}`);
         problems.check(chart.repo !== undefined ? /^https:\/\//.test(chart.repo) : chart.chart.startsWith("oci://"), `charts.${key}`,
             `must name an https:// repo or an oci:// chart, got ${show(chart)}`);
     }
     const tag = args.clusterAutoscalerImageTag;
-    problems.check(tag === undefined || /^v\d+\.\d+\.\d+$/.test(tag), "clusterAutoscalerImageTag", `must be a release tag such as "v1.33.0", got ${show(tag)}`);
+    const tagOk = tag === undefined || (typeof tag === "string" && /^v\d+\.\d+\.\d+$/.test(tag));
+    problems.check(tagOk, "clusterAutoscalerImageTag", `must be a release tag such as "v1.33.0", got ${show(tag)}`);
+    if (tag !== undefined && tagOk && versionOk) {
+        problems.check(tag.startsWith(`v${args.kubernetesVersion}.`), "clusterAutoscalerImageTag",
+            `must share the control plane's minor version ${args.kubernetesVersion} (cluster-autoscaler README "Releases"), got ${show(tag)}; use v${args.kubernetesVersion}.<patch>`);
+    }
     return problems;
 }
 
@@ -180,19 +265,49 @@ export function nodeTerminationHandlerPolicy(clusterName: string, queueArn: stri
 }
 
 /**
- * EventBridge patterns that feed the termination handler's queue, keyed by a stable name: spot
- * interruption notices (2 minutes), rebalance recommendations (earlier warning), and ASG termination
- * lifecycle actions (scale-in, capacity rebalance, instance refresh), optionally narrowed to some ASGs.
+ * EventBridge patterns that feed the termination handler's queue, keyed by a stable name: ASG
+ * termination lifecycle actions (scale-in, capacity rebalance, spot interruptions in ASGs with capacity
+ * rebalance, instance refresh), optionally narrowed to some ASGs; with `spotEvents`, also EC2 spot
+ * interruption warnings and rebalance recommendations (see `ClusterAddonsArgs.spotEventRules`).
  */
-export function interruptionEventPatterns(autoScalingGroupNames?: readonly string[]): Record<string, Record<string, unknown>> {
+export function interruptionEventPatterns(autoScalingGroupNames?: readonly string[], spotEvents = false): Record<string, Record<string, unknown>> {
     return {
-        "spot-interruption": { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
-        rebalance: { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
         "asg-lifecycle": {
             source: ["aws.autoscaling"],
             "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
             ...(autoScalingGroupNames && autoScalingGroupNames.length > 0 ? { detail: { AutoScalingGroupName: [...autoScalingGroupNames] } } : {}),
         },
+        ...(spotEvents ? {
+            "spot-interruption": { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
+            rebalance: { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
+        } : {}),
+    };
+}
+
+/**
+ * Helm values of aws-node-termination-handler in queue-processor mode. Only keys its chart reads in that
+ * mode are set (config/helm/aws-node-termination-handler/values.yaml@v1.25.6: `enableSpotInterruptionDraining`,
+ * `enableRebalanceMonitoring` and `enableRebalanceDraining` are "Only used in IMDS mode"); what the handler
+ * does with each event kind is fixed by pkg/interruptionevent/draincordon/handler.go: cordon and drain,
+ * rebalance recommendations included, unless `cordonOnly`.
+ */
+export function nodeTerminationHandlerValues(a: {
+    queueUrl: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    roleArn: pulumi.Input<string>;
+    nodeSelector: Readonly<Record<string, string>>;
+}): Record<string, unknown> {
+    return {
+        enableSqsTerminationDraining: true,
+        queueURL: a.queueUrl,
+        awsRegion: a.region,
+        replicas: 2,
+        serviceAccount: { create: true, name: NTH_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": a.roleArn } },
+        // Drain only instances of the node pools (they carry the managed tag), never other ASGs' instances.
+        checkTagBeforeDraining: true,
+        managedTag: NTH_MANAGED_TAG,
+        deleteSqsMsgIfNodeNotFound: true,
+        nodeSelector: { ...a.nodeSelector },
     };
 }
 
@@ -233,10 +348,12 @@ export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
  * - **cluster-autoscaler** with an IRSA role that may only resize or terminate in ASGs tagged
  *   `k8s.io/cluster-autoscaler/<cluster>: owned`; it discovers the pools by tag and balances similar ones;
  * - **KEDA**: queue-length driven scaling of the workers (`ScaledObject`s);
- * - **aws-node-termination-handler** in queue mode: EventBridge rules for spot interruptions,
- *   rebalance recommendations and ASG termination lifecycle actions feed an SQS queue; the handler
- *   cordons and drains the node, then completes the lifecycle action. Queue mode (rather than a
- *   DaemonSet polling IMDS) works with the nodes' IMDS hop limit of 1 and sees ASG scale-ins too.
+ * - **aws-node-termination-handler** in queue mode: an EventBridge rule for the pools' ASG termination
+ *   lifecycle actions feeds an SQS queue; the handler cordons and drains the node, then completes the
+ *   lifecycle action. Spot pools use capacity rebalance, so spot interruptions and rebalance
+ *   recommendations arrive as lifecycle actions too (a rebalance only once its replacement runs); direct
+ *   spot/rebalance rules are opt-in (`spotEventRules`). Queue mode (rather than a DaemonSet polling
+ *   IMDS) works with the nodes' IMDS hop limit of 1 and sees ASG scale-ins too.
  *
  * Pass the region's `aws.Provider` in `opts.provider`; Helm releases use `args.k8sProvider`.
  */
@@ -334,8 +451,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
         }, child);
         this.interruptionQueueUrl = queue.url;
         this.interruptionQueueArn = queue.arn;
-        const patterns = pulumi.all([...(args.autoScalingGroupNames ?? [])]).apply((names) => interruptionEventPatterns(names));
-        const ruleKeys = Object.keys(interruptionEventPatterns());
+        const spotEvents = args.spotEventRules ?? false;
+        const patterns = pulumi.all([...(args.autoScalingGroupNames ?? [])]).apply((names) => interruptionEventPatterns(names, spotEvents));
+        const ruleKeys = Object.keys(interruptionEventPatterns(undefined, spotEvents));
         const rules = ruleKeys.map((key) => {
             const rule = new aws.cloudwatch.EventRule(`${name}-${key}`, {
                 description: `${key} events for aws-node-termination-handler`,
@@ -356,22 +474,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
             policy: pulumi.all([args.clusterName, queue.arn]).apply(([c, arn]) => JSON.stringify(nodeTerminationHandlerPolicy(c, arn))),
         }, child);
         this.nodeTerminationHandlerRoleArn = nthRole.arn;
-        this.nodeTerminationHandler = release("nodeTerminationHandler", "aws-node-termination-handler", SYSTEM_NAMESPACE, {
-            enableSqsTerminationDraining: true,
-            queueURL: queue.url,
-            awsRegion: args.region,
-            replicas: 2,
-            serviceAccount: { create: true, name: NTH_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": nthRole.arn } },
-            checkTagBeforeDraining: true,
-            managedTag: NTH_MANAGED_TAG,
-            enableSpotInterruptionDraining: true,
-            // A rebalance recommendation cordons the node; the ASG's capacity rebalance then replaces it
-            // and the termination lifecycle hook drains it.
-            enableRebalanceMonitoring: true,
-            enableRebalanceDraining: false,
-            deleteSqsMsgIfNodeNotFound: true,
-            nodeSelector,
-        });
+        this.nodeTerminationHandler = release("nodeTerminationHandler", "aws-node-termination-handler", SYSTEM_NAMESPACE,
+            nodeTerminationHandlerValues({ queueUrl: queue.url, region: args.region, roleArn: nthRole.arn, nodeSelector }));
 
         this.registerOutputs({
             clusterAutoscalerRoleArn: this.clusterAutoscalerRoleArn,

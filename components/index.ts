@@ -14,4 +14,5 @@ export * from "./workload-spec";
 export * from "./app-namespace";
 export * from "./regional-deployment";
 export * from "./worker-pool";
+export * from "./queue-metrics";
 export * from "./observability";

@@ -194,7 +194,7 @@ export const ALARM_SHAPES: Readonly<Record<AlarmFamily, AlarmShape>> = {
     },
     "queue-depth": {
         period: 60, evaluationPeriods: 5, datapointsToAlarm: 5, treatMissingData: both("missing"),
-        missingDataReason: "the application's workers publish depth; silence (no publisher yet, or every worker down) shows as INSUFFICIENT_DATA on the console and dashboard, and only a measured backlog notifies",
+        missingDataReason: "the queue-metrics publisher publishes depth; silence (publisher restarting or down) shows as INSUFFICIENT_DATA on the console and dashboard, and only a measured backlog notifies",
     },
     "route53-health": {
         period: 60, evaluationPeriods: 2, datapointsToAlarm: 2, treatMissingData: both("breaching"),
@@ -208,9 +208,9 @@ export const ALARM_SHAPES: Readonly<Record<AlarmFamily, AlarmShape>> = {
 
 /**
  * Where queue depth comes from. CloudWatch has no view into BullMQ lists on Valkey, and KEDA reads them
- * for scaling but exports nothing to CloudWatch, so the application's queue workers publish the number
- * of waiting jobs per queue (`Queue.getWaitingCount()`) every minute with `PutMetricData` to this
- * namespace, one datapoint per queue with the queue name as the dimension. Until they do, the
+ * for scaling but exports nothing to CloudWatch, so a `QueueMetricsPublisher` (components/queue-metrics.ts)
+ * publishes the waiting + prioritized jobs of each queue every minute with `PutMetricData` to this
+ * namespace, one datapoint per queue with the queue name as the dimension. Without a publisher the
  * queue-depth alarms sit in INSUFFICIENT_DATA (see `ALARM_SHAPES["queue-depth"]`).
  */
 export interface QueueDepthMetric {
@@ -551,7 +551,7 @@ export function planAlarms(targets: AlarmTargets, thresholds: Thresholds): Alarm
     for (const queue of targets.queues) {
         pair(`queue-depth-${queue}`, "queue-depth", "queueDepth", (_l, jobs) => ({
             comparisonOperator: "GreaterThanThreshold", threshold: jobs,
-            description: `Queue ${queue}: more than ${jobs} waiting jobs. Scale workers (seed 003): check KEDA and the spot pool.`,
+            description: `Queue ${queue}: more than ${jobs} waiting + prioritized jobs. Scale workers (seed 003): check KEDA and the spot pool.`,
             metric: { namespace: qm.namespace, metricName: qm.metricName, dimensions: { [qm.dimension]: queue }, statistic: "Maximum" },
         }));
     }
@@ -685,7 +685,7 @@ export function dashboardBody(spec: DashboardSpec): string {
     add("Cache evictions", cacheMetric("Evictions", "Sum"));
 
     const qm = spec.queueDepthMetric;
-    add("Queue depth (waiting jobs)", spec.queues.map((q) => [qm.namespace, qm.metricName, qm.dimension, q, { stat: "Maximum", label: q }]), {}, bands(t.queueDepth));
+    add("Queue depth (waiting + prioritized jobs)", spec.queues.map((q) => [qm.namespace, qm.metricName, qm.dimension, q, { stat: "Maximum", label: q }]), {}, bands(t.queueDepth));
 
     add("Route53 health checks (1 = healthy)", Object.entries(spec.healthChecks).map(([key, id]) =>
         ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", id, { stat: "Minimum", label: key }]), { region: ROUTE53_METRICS_REGION, yAxis: { left: { min: 0, max: 1 } } });

@@ -25,9 +25,10 @@ import {
 
 /**
  * Seconds a worker gets between SIGTERM and SIGKILL. Spot capacity is reclaimed 2 minutes after the
- * interruption notice; the node termination handler cordons and drains the node as soon as the notice
- * arrives, so a worker has a little under 120 s to finish its in-flight jobs (BullMQ `worker.close()`
- * waits for them) and stop. 90 s leaves room for the drain to start and the pod to be rescheduled.
+ * interruption notice; the spot pool's ASG (capacity rebalance) turns the notice into a termination
+ * lifecycle action and the node termination handler cordons and drains the node at once, so a worker
+ * has a little under 120 s to finish its in-flight jobs (BullMQ `worker.close()` waits for them) and
+ * stop. 90 s leaves room for the drain to start and the pod to be rescheduled.
  */
 export const DEFAULT_WORKER_TERMINATION_GRACE_SECONDS = 90;
 /** At least 30 s: long enough for a BullMQ worker to finish a typical job and release its lock. */
@@ -36,6 +37,21 @@ export const MIN_WORKER_TERMINATION_GRACE_SECONDS = 30;
 export const MAX_WORKER_TERMINATION_GRACE_SECONDS = 120;
 /** BullMQ's default key prefix: a queue's waiting jobs are the list `bull:<queue>:wait`. */
 export const DEFAULT_BULLMQ_PREFIX = "bull";
+/**
+ * Default prefix on a cluster-mode store: BullMQ's scripts touch several keys of a queue at once, which
+ * Redis Cluster allows only within one hash slot, so the prefix carries a hash tag (docs.bullmq.io
+ * "Redis Cluster": `prefix: '{myprefix}'`). Every queue then lives in the slot of `bull`.
+ */
+export const DEFAULT_CLUSTER_BULLMQ_PREFIX = "{bull}";
+/**
+ * Names of the two KEDA triggers per queue and the formula that adds them: BullMQ keeps jobs without a
+ * priority in the list `<prefix>:<queue>:wait` and prioritized ones in the sorted set
+ * `<prefix>:<queue>:prioritized` (bullmq 6.7 dist/cjs/classes/queue-keys.js and queue-getters.js:
+ * `wait` is read with LLEN, `prioritized` with ZCARD). KEDA's redis scalers read either: at v2.18.3
+ * pkg/scalers/redis_scaler.go runs a script that picks LLEN or ZCARD from the key's TYPE.
+ */
+export const QUEUE_TRIGGER_NAMES = { wait: "wait", prioritized: "prioritized" } as const;
+export const QUEUE_DEPTH_FORMULA = `${QUEUE_TRIGGER_NAMES.wait} + ${QUEUE_TRIGGER_NAMES.prioritized}`;
 /** How often KEDA reads each queue's length. */
 export const DEFAULT_POLLING_INTERVAL_SECONDS = 15;
 /** KEDA waits this long after the last activity before scaling a queue with `minReplicas: 0` to zero. */
@@ -54,8 +70,8 @@ export interface WorkerQueue {
     /** Upper bound of workers for this queue. */
     readonly maxReplicas: number;
     /**
-     * Waiting jobs per worker KEDA aims for (the redis scaler's `listLength`): with more than `threshold`
-     * jobs waiting per running worker, KEDA adds workers, up to `maxReplicas`.
+     * Waiting + prioritized jobs per worker KEDA aims for (the target of the ScaledObject's formula):
+     * with more than `threshold` such jobs per running worker, KEDA adds workers, up to `maxReplicas`.
      */
     readonly threshold: number;
     /** Jobs one worker processes at once; passed as `WORKER_CONCURRENCY`. */
@@ -72,7 +88,10 @@ export interface QueueStoreConnection {
     readonly passwordKey?: string;
     /** TLS to the store (ElastiCache in-transit encryption). @default true */
     readonly tls?: pulumi.Input<boolean>;
-    /** The store runs in cluster mode: KEDA's `redis-cluster` scaler is used instead of `redis`. @default false */
+    /**
+     * The store runs in cluster mode: KEDA's `redis-cluster` scaler is used instead of `redis`, and the
+     * key prefix must carry a hash tag (`{bull}` by default). @default false
+     */
     readonly clusterMode?: boolean;
 }
 
@@ -92,7 +111,11 @@ export interface WorkerPoolArgs {
     readonly resources: WorkloadResources;
     /** The queue store KEDA reads list lengths from. */
     readonly queueStore: QueueStoreConnection;
-    /** BullMQ key prefix (use a hash tag such as `{bull}` on a cluster-mode store). @default "bull" */
+    /**
+     * BullMQ key prefix, passed to the workers as `QUEUE_PREFIX`; it must match the producers'. On a
+     * cluster-mode store it must contain a hash tag such as `{bull}`.
+     * @default "bull", or "{bull}" when `queueStore.clusterMode`
+     */
     readonly keyPrefix?: string;
     /** 30-120 s; see `DEFAULT_WORKER_TERMINATION_GRACE_SECONDS`. @default 90 */
     readonly terminationGracePeriodSeconds?: number;
@@ -156,10 +179,13 @@ export function validateWorkerPoolArgs(args: WorkerPoolArgs): Problems {
     if (args.pollingIntervalSeconds !== undefined) {
         validateInt(problems, "pollingIntervalSeconds", args.pollingIntervalSeconds, 1, 3600);
     }
-    if (args.keyPrefix !== undefined && !/^[^\s:]{1,64}$/.test(args.keyPrefix)) {
-        problems.add("keyPrefix", `must be a BullMQ prefix without spaces or ':' such as "bull" or "{bull}", got ${show(args.keyPrefix)}`);
-    }
     const store = args.queueStore;
+    if (args.keyPrefix !== undefined && (typeof args.keyPrefix !== "string" || !/^[^\s:]{1,64}$/.test(args.keyPrefix))) {
+        problems.add("keyPrefix", `must be a BullMQ prefix without spaces or ':' such as "bull" or "{bull}", got ${show(args.keyPrefix)}`);
+    } else if (args.keyPrefix !== undefined && store?.clusterMode && hashTag(args.keyPrefix) === undefined) {
+        problems.add("keyPrefix", `must contain a Redis Cluster hash tag such as "{${args.keyPrefix.replace(/[{}]/g, "") || "bull"}}" on a cluster-mode queue store ` +
+            `(BullMQ's scripts use several keys of a queue at once, which must share one hash slot), got ${show(args.keyPrefix)}`);
+    }
     if (!store || store.secretName === undefined || store.secretName === "") {
         problems.add("queueStore.secretName", "is required: the Secret holding the queue store's address and password, which KEDA reads through a TriggerAuthentication");
     }
@@ -172,23 +198,63 @@ export function validateWorkerPoolArgs(args: WorkerPoolArgs): Problems {
     return problems;
 }
 
+/**
+ * The Redis Cluster hash tag of a key: the text between its first `{` and the next `}` when not empty
+ * (Redis Cluster specification, "Hash tags"), else undefined.
+ */
+export function hashTag(key: string): string | undefined {
+    const open = key.indexOf("{");
+    if (open < 0) {
+        return undefined;
+    }
+    const close = key.indexOf("}", open + 1);
+    return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
+/** The prefix a pool uses: the given one, else `{bull}` on a cluster-mode store and `bull` otherwise. */
+export function bullmqPrefix(keyPrefix: string | undefined, clusterMode: boolean | undefined): string {
+    return keyPrefix ?? (clusterMode ? DEFAULT_CLUSTER_BULLMQ_PREFIX : DEFAULT_BULLMQ_PREFIX);
+}
+
 /** The BullMQ list of a queue's waiting jobs, e.g. `bull:sla-checks:wait`. */
 export function waitListKey(queue: string, prefix: string = DEFAULT_BULLMQ_PREFIX): string {
     return `${prefix}:${queue}:wait`;
 }
 
-/** The KEDA trigger that scales a queue's workers on its wait-list length. */
-export function queueTrigger(queue: string, q: WorkerQueue, prefix: string, store: QueueStoreConnection, authName: pulumi.Input<string>): Record<string, unknown> {
-    return {
+/** The BullMQ sorted set of a queue's prioritized jobs, e.g. `bull:sla-checks:prioritized`. */
+export function prioritizedKey(queue: string, prefix: string = DEFAULT_BULLMQ_PREFIX): string {
+    return `${prefix}:${queue}:prioritized`;
+}
+
+/**
+ * The KEDA triggers of a queue: the length of its wait list and of its prioritized set, named so that
+ * `queueScalingModifiers` can add them (KEDA applies a formula over named triggers).
+ */
+export function queueTriggers(queue: string, q: WorkerQueue, prefix: string, store: QueueStoreConnection, authName: pulumi.Input<string>): Record<string, unknown>[] {
+    const trigger = (name: string, key: string): Record<string, unknown> => ({
         type: store.clusterMode ? "redis-cluster" : "redis",
+        name,
         metadata: {
-            listName: waitListKey(queue, prefix),
+            listName: key,
             listLength: String(q.threshold),
             enableTLS: pulumi.output(store.tls ?? true).apply((tls) => String(tls)),
             ...(store.clusterMode ? {} : { databaseIndex: "0" }),
         },
         authenticationRef: { name: authName },
-    };
+    });
+    return [
+        trigger(QUEUE_TRIGGER_NAMES.wait, waitListKey(queue, prefix)),
+        trigger(QUEUE_TRIGGER_NAMES.prioritized, prioritizedKey(queue, prefix)),
+    ];
+}
+
+/**
+ * KEDA `advanced.scalingModifiers` (apis/keda/v1alpha1 ScalingModifiers@v2.18.3): one composite metric,
+ * waiting + prioritized jobs, with `threshold` jobs per worker as its average target. Without it the HPA
+ * would take the larger of the two per-trigger counts, not their sum.
+ */
+export function queueScalingModifiers(q: WorkerQueue): Record<string, string> {
+    return { formula: QUEUE_DEPTH_FORMULA, target: String(q.threshold), metricType: "AverageValue" };
 }
 
 /** `nodeSelector` + toleration that put a pod on the spot pool (and only there). */
@@ -202,14 +268,16 @@ export function spotScheduling(): Pick<k8s.types.input.core.v1.PodSpec, "nodeSel
 /**
  * Queue workers on the spot node pool: per queue a Deployment (`<app>-<queue>`, env `QUEUE_NAME`,
  * `WORKER_CONCURRENCY`, `QUEUE_PREFIX`) and a KEDA `ScaledObject` that scales it between the queue's
- * min and max on the length of its BullMQ wait list (`<prefix>:<queue>:wait`, KEDA's redis list scaler,
- * `listLength` = the queue's threshold). One `TriggerAuthentication` gives KEDA the store's address and
- * password from a Secret, so no credential appears in a manifest.
+ * min and max on its backlog: the BullMQ wait list (`<prefix>:<queue>:wait`) plus the prioritized set
+ * (`<prefix>:<queue>:prioritized`), two redis triggers added by a `scalingModifiers` formula whose
+ * target is the queue's threshold per worker. One `TriggerAuthentication` gives KEDA the store's address
+ * and password from a Secret, so no credential appears in a manifest. On a cluster-mode store the prefix
+ * carries a hash tag (`{bull}` by default), so a queue's keys share one slot.
  *
  * Workers tolerate the spot taint and select spot nodes; the termination grace period (30-120 s, default
  * 90) fits inside the 2-minute spot interruption notice, during which the node termination handler
- * drains the node. Jobs prioritized or delayed in BullMQ sit in sorted sets, not the wait list, and do
- * not count towards scaling. No PodDisruptionBudget: a budget that blocks a drain would only delay an
+ * drains the node. Delayed jobs (a sorted set of jobs not yet due) do not count towards scaling; BullMQ
+ * moves them to the wait list or the prioritized set when due. No PodDisruptionBudget: a budget that blocks a drain would only delay an
  * eviction the spot reclaim forces anyway; BullMQ re-queues jobs whose lock expires.
  *
  * Pass the cluster's `k8s.Provider` in `opts.provider` (or `opts.providers`); every child uses it. Put
@@ -232,8 +300,8 @@ export class WorkerPool extends pulumi.ComponentResource {
 
         const child = { parent: this };
         const app = args.app ?? DEFAULT_WORKER_APP;
-        const prefix = args.keyPrefix ?? DEFAULT_BULLMQ_PREFIX;
         const store = args.queueStore;
+        const prefix = bullmqPrefix(args.keyPrefix, store.clusterMode);
         const baseLabels: Record<string, string> = {
             ...(args.labels ?? {}),
             "app.kubernetes.io/part-of": PART_OF,
@@ -327,6 +395,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                     pollingInterval: args.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS,
                     cooldownPeriod: DEFAULT_COOLDOWN_PERIOD_SECONDS,
                     advanced: {
+                        scalingModifiers: queueScalingModifiers(q),
                         horizontalPodAutoscalerConfig: {
                             behavior: {
                                 scaleDown: {
@@ -336,7 +405,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                             },
                         },
                     },
-                    triggers: [queueTrigger(queue, q, prefix, store, this.triggerAuthentication.metadata.name)],
+                    triggers: queueTriggers(queue, q, prefix, store, this.triggerAuthentication.metadata.name),
                 },
             }, { ...child, dependsOn: [deployment, this.triggerAuthentication] });
 

@@ -16,6 +16,7 @@ import {
     FLOW_LOG_TRAFFIC_TYPES, FlowLogAggregationInterval, FlowLogDestination, FlowLogTrafficType, UNSUPPORTED_ZONE_IDS, ZONE_ID, parseCidr, zoneIdPrefix,
 } from "../components/network";
 import { DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS } from "../components/database";
+import { ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, kubernetesRange, supportsKubernetes } from "../components/cluster-addons";
 import { cidrsOverlap } from "../components/region-peering";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 
@@ -696,6 +697,17 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     };
     if (database.maxAllocatedStorageGiB < database.allocatedStorageGiB) {
         issues.push({ path: "database.maxAllocatedStorageGiB", message: `must be >= allocatedStorageGiB (${database.allocatedStorageGiB}), got ${database.maxAllocatedStorageGiB}` });
+    }
+
+    // Kubernetes version: every pinned add-on must list it (components/cluster-addons.ts ADDON_COMPATIBILITY).
+    for (const key of Object.keys(ADDON_CHARTS) as AddonKey[]) {
+        const compat = ADDON_COMPATIBILITY[key];
+        if (!supportsKubernetes(compat, c.cluster.kubernetesVersion)) {
+            issues.push({
+                path: "cluster.kubernetesVersion",
+                message: `${c.cluster.kubernetesVersion} is outside what the pinned ${ADDON_CHARTS[key].chart} chart ${compat.chartVersion} supports (Kubernetes ${kubernetesRange(compat)}, ${compat.source}); use a version in that range or pin a release that lists it`,
+            });
+        }
     }
 
     // Cache purposes.

@@ -4,6 +4,8 @@
  * - `api` and `ws`: `RegionalDeployment`s on the on-demand pool, NodePorts the region's ALB targets,
  *   replica floors per region (`regions.<name>.replicas`), HPA ceilings per tier;
  * - the queue workers: a `WorkerPool` on the spot pool with a KEDA ScaledObject per queue;
+ * - `queue-metrics`: a `QueueMetricsPublisher` (the worker image in its `queue-metrics` role, IRSA role
+ *   limited to `PutMetricData` in `ScaledWeb/Queues`) publishing the depth the queue alarms read;
  * - `app-secrets`: a Secret with the database writer/reader URLs and one URL per cache purpose, built
  *   from the data stage's secret outputs (`stringData` is a Pulumi secret, so it is encrypted in state);
  * - `queue-scaler-auth`: the queue store's address and password for KEDA's TriggerAuthentication;
@@ -15,7 +17,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "../components/app-namespace";
 import { RegionalDeployment } from "../components/regional-deployment";
-import { WorkerPool } from "../components/worker-pool";
+import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
+import { QueueMetricsPublisher } from "../components/queue-metrics";
+import { WorkerPool, bullmqPrefix } from "../components/worker-pool";
 import type { ComputeRegionDetails } from "./compute";
 import { ComputeRegion, DataRegion, ImageSupply } from "./contracts";
 import type { RegionContext } from "./program";
@@ -38,6 +42,8 @@ export interface WorkloadsRegion {
     readonly api: RegionalDeployment;
     readonly ws: RegionalDeployment;
     readonly workers: WorkerPool;
+    /** Publishes each queue's depth to CloudWatch for the queue alarms. */
+    readonly queueMetrics: QueueMetricsPublisher;
 }
 
 /** `postgresql://user:password@host:port/db?sslmode=require`, the password URL-encoded. */
@@ -98,6 +104,10 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
 
     const cacheUrls = pulumi.all(data.cacheUrls);
     const queueUrl = data.cacheUrls[queuePurpose];
+    // The Cache component runs cluster mode exactly when a purpose has more than one shard; BullMQ then
+    // needs a hash-tagged prefix, which producers (api/ws via the ConfigMap), workers and KEDA all share.
+    const queueClusterMode = (config.cache.purposes[queuePurpose]?.shards ?? 1) > 1;
+    const queuePrefix = bullmqPrefix(undefined, queueClusterMode);
     const settings = new AppNamespace(`${prefix}-env`, {
         namespace: config.project,
         secrets: {
@@ -120,6 +130,7 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
                 DATABASE_READER_ENDPOINT: data.readerEndpoint,
                 PUBLIC_API_URL: `https://${config.edge.apiHostname}.${config.domain}`,
                 PUBLIC_WS_URL: `https://${config.edge.wsHostname}.${config.domain}`,
+                QUEUE_PREFIX: queuePrefix,
             },
         },
     }, { provider });
@@ -174,10 +185,26 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
             passwordKey: "password",
             // rediss:// -> TLS, as the cache component always hands out today.
             tls: pulumi.unsecret(queueUrl.apply((u) => redisConnection(u).tls)),
-            clusterMode: (config.cache.purposes[queuePurpose]?.shards ?? 1) > 1,
+            clusterMode: queueClusterMode,
         },
+        keyPrefix: queuePrefix,
         ...envFrom,
     }, { provider, dependsOn: addons ? [addons] : [] });
 
-    return { namespace, settings, api, ws, workers };
+    // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region.
+    const queueMetrics = new QueueMetricsPublisher(`${prefix}-queue-metrics`, {
+        namespace,
+        image: images.imageFor(SERVICES.worker, region.name),
+        queues: Object.keys(config.workers.queues),
+        keyPrefix: queuePrefix,
+        metricsNamespace: DEFAULT_QUEUE_DEPTH_METRIC.namespace,
+        region: region.name,
+        oidcProviderArn: compute.oidcProviderArn,
+        oidcIssuerUrl: compute.oidcIssuerUrl,
+        k8sProvider: provider,
+        ...envFrom,
+        tags: { ...config.tags },
+    }, { provider: ctx.provider });
+
+    return { namespace, settings, api, ws, workers, queueMetrics };
 }

@@ -3,9 +3,14 @@ import {
     CONTROL_PLANE_LOG_TYPES, Cluster, ClusterArgs, EKS_OIDC_THUMBPRINT, NODE_ROLE_POLICIES, buildKubeconfig, validateClusterArgs,
 } from "../components/cluster";
 import {
-    ADDON_CHARTS, ClusterAddons, clusterAutoscalerImageTag, clusterAutoscalerPolicy, interruptionEventPatterns, interruptionQueuePolicy,
-    irsaTrustPolicy, issuerHost, nodeTerminationHandlerPolicy, validateClusterAddonsArgs,
+    ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, ClusterAddons, clusterAutoscalerImageTag, clusterAutoscalerPolicy, interruptionEventPatterns,
+    interruptionQueuePolicy, irsaTrustPolicy, issuerHost, kubernetesRange, nodeTerminationHandlerPolicy, nodeTerminationHandlerValues,
+    supportsKubernetes, validateClusterAddonsArgs,
 } from "../components/cluster-addons";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { DEFAULT_KUBERNETES_VERSION, parseConfig } from "../platform/config";
 import { StackRun, runComponent } from "./harness";
 
 const VALID: ClusterArgs = { vpcId: "vpc-1", subnetIds: ["subnet-a", "subnet-b", "subnet-c"] };
@@ -189,13 +194,28 @@ describe("ClusterAddons helpers", () => {
         expect(complete.Condition.StringEquals).toEqual({ "aws:ResourceTag/kubernetes.io/cluster/c1": "owned" });
     });
 
-    test("event patterns cover spot interruption, rebalance and ASG termination lifecycle", () => {
+    test("by default only ASG termination lifecycle actions reach the queue (capacity rebalance covers spot notices)", () => {
         expect(interruptionEventPatterns()).toEqual({
-            "spot-interruption": { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
-            rebalance: { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
             "asg-lifecycle": { source: ["aws.autoscaling"], "detail-type": ["EC2 Instance-terminate Lifecycle Action"] },
         });
         expect(interruptionEventPatterns(["asg-a"])["asg-lifecycle"].detail).toEqual({ AutoScalingGroupName: ["asg-a"] });
+    });
+
+    test("spot interruption and rebalance rules are opt-in", () => {
+        expect(interruptionEventPatterns(undefined, true)).toEqual({
+            "asg-lifecycle": { source: ["aws.autoscaling"], "detail-type": ["EC2 Instance-terminate Lifecycle Action"] },
+            "spot-interruption": { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
+            rebalance: { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
+        });
+    });
+
+    test("termination handler values: queue mode, only keys the chart reads in that mode", () => {
+        const values = nodeTerminationHandlerValues({ queueUrl: "https://sqs/q", region: "us-east-1", roleArn: "arn:role", nodeSelector: { "node-type": "on-demand" } });
+        expect(values).toMatchObject({ enableSqsTerminationDraining: true, queueURL: "https://sqs/q", awsRegion: "us-east-1", checkTagBeforeDraining: true });
+        // values.yaml@v1.25.6 marks these "Only used in IMDS mode"; in queue mode they change nothing.
+        for (const imdsOnly of ["enableSpotInterruptionDraining", "enableRebalanceMonitoring", "enableRebalanceDraining", "enableASGLifecycleDraining", "enableScheduledEventDraining"]) {
+            expect(values).not.toHaveProperty(imdsOnly);
+        }
     });
 
     test("queue accepts messages only from the listed rules and only over TLS", () => {
@@ -212,11 +232,52 @@ describe("ClusterAddons helpers", () => {
         expect(clusterAutoscalerImageTag("1.33")).toBe("v1.33.0");
     });
 
+    test("every pinned chart has a compatibility entry for exactly the pinned version", () => {
+        for (const key of Object.keys(ADDON_CHARTS) as AddonKey[]) {
+            expect([key, ADDON_COMPATIBILITY[key].chartVersion]).toEqual([key, ADDON_CHARTS[key].version]);
+            expect(ADDON_COMPATIBILITY[key].source).toMatch(/\S/);
+        }
+        // cluster-autoscaler's default image is the pinned chart's appVersion.
+        expect(clusterAutoscalerImageTag(ADDON_COMPATIBILITY.clusterAutoscaler.minKubernetes)).toBe(`v${ADDON_COMPATIBILITY.clusterAutoscaler.appVersion}`);
+    });
+
+    test.each([
+        ["1.30", false], ["1.31", true], ["1.33", true], ["1.34", false],
+    ])("KEDA 2.18 (Kubernetes 1.31 - 1.33) supports %s: %s", (version, ok) => {
+        expect(supportsKubernetes(ADDON_COMPATIBILITY.keda, version)).toBe(ok);
+        expect(kubernetesRange(ADDON_COMPATIBILITY.keda)).toBe("1.31 - 1.33");
+    });
+
+    test("an open range (metrics-server 0.8.x: 1.31+) has no upper bound", () => {
+        expect(supportsKubernetes(ADDON_COMPATIBILITY.metricsServer, "1.40")).toBe(true);
+        expect(supportsKubernetes(ADDON_COMPATIBILITY.metricsServer, "1.30")).toBe(false);
+    });
+
+    // The cluster version every stack runs must be inside every pinned add-on's own compatibility table.
+    const stackVersions: [string, string][] = [
+        ["DEFAULT_KUBERNETES_VERSION", DEFAULT_KUBERNETES_VERSION],
+        ...["dev", "prod"].map((stack): [string, string] => {
+            const doc = YAML.parse(fs.readFileSync(path.resolve(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8"));
+            const raw = Object.fromEntries(Object.entries<unknown>(doc.config).map(([k, v]) => [k.replace(/^scaled-web:/, ""), v]));
+            return [`Pulumi.${stack}.yaml`, parseConfig(raw, stack).cluster.kubernetesVersion];
+        }),
+    ];
+    test.each(stackVersions)("%s (Kubernetes %s) is supported by every pinned add-on", (_what, version) => {
+        const outside = (Object.keys(ADDON_CHARTS) as AddonKey[])
+            .filter((key) => !supportsKubernetes(ADDON_COMPATIBILITY[key], version))
+            .map((key) => `${key} ${ADDON_CHARTS[key].version}: ${kubernetesRange(ADDON_COMPATIBILITY[key])}`);
+        expect(outside).toEqual([]);
+    });
+
     test.each<[string, object, RegExp]>([
         ["an unpinned chart", { charts: { keda: { chart: "keda", version: "latest", repo: "https://kedacore.github.io/charts" } } }, /charts.keda.version: must pin an exact chart version such as "1.2.3", got "latest"/],
         ["a plain-http repo", { charts: { keda: { chart: "keda", version: "2.17.2", repo: "http://example.com" } } }, /charts.keda: must name an https:\/\/ repo or an oci:\/\/ chart/],
         ["a bad version", { kubernetesVersion: "133" }, /kubernetesVersion: must be a Kubernetes minor version such as "1.33", got "133"/],
         ["a bad autoscaler tag", { clusterAutoscalerImageTag: "latest" }, /clusterAutoscalerImageTag: must be a release tag such as "v1.33.0", got "latest"/],
+        ["an autoscaler of another minor", { clusterAutoscalerImageTag: "v1.32.4" }, /clusterAutoscalerImageTag: must share the control plane's minor version 1.33 .*got "v1.32.4"/],
+        ["a Kubernetes version KEDA 2.18 does not list", { kubernetesVersion: "1.34", charts: { clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.52.0", repo: "https://kubernetes.github.io/autoscaler" } } },
+            /kubernetesVersion: 1.34 is outside what the pinned keda chart 2.18.3 \(app 2.18.3\) supports: Kubernetes 1.31 - 1.33 .*pass charts.keda/],
+        ["a Kubernetes version the pinned cluster-autoscaler is not", { kubernetesVersion: "1.32" }, /kubernetesVersion: 1.32 is outside what the pinned cluster-autoscaler chart 9.51.0 \(app 1.33.0\) supports: Kubernetes 1.33 - 1.33/],
     ])("rejects %s", (_label, patch, expected) => {
         const args = { clusterName: "c", kubernetesVersion: "1.33", region: "us-east-1", oidcProviderArn: PROVIDER, oidcIssuerUrl: ISSUER, k8sProvider: undefined as any, ...patch };
         expect(() => validateClusterAddonsArgs(args).throwIfAny('ClusterAddons "a"')).toThrow(expected);

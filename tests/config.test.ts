@@ -152,6 +152,8 @@ const BAD: [string, (c: any) => void, RegExp][] = [
     ["short prod backups", (c) => { c.database = { backupRetentionDays: 7 }; }, /database\.backupRetentionDays: prod keeps backups >= 14 days, got 7/],
     ["backup retention above 35", (c) => { c.database = { backupRetentionDays: 40 }; }, /database\.backupRetentionDays: must be 0-35 \(got 40\)/],
     ["cache shards out of range", (c) => { c.cache = { purposes: { cache: { shards: 0 } } }; }, /cache\.purposes\.cache\.shards: must be 1-500 \(got 0\)/],
+    ["a Kubernetes version the pinned add-ons do not list", (c) => { c.cluster = { kubernetesVersion: "1.34" }; },
+        /cluster\.kubernetesVersion: 1\.34 is outside what the pinned cluster-autoscaler chart 9\.51\.0 supports \(Kubernetes 1\.33 - 1\.33/],
     ["idle timeout above the ALB maximum", (c) => { c.edge = { idleTimeoutSeconds: 86400 }; }, /edge\.idleTimeoutSeconds: must be 1-4000 \(the ALB maximum\) \(got 86400\)/],
     ["health check interval not 10/30", (c) => { c.edge = { healthCheckIntervalSeconds: 15 }; }, /edge\.healthCheckIntervalSeconds: must be 10 or 30 \(got 15\)/],
     ["a ws health check path with a wildcard", (c) => { c.edge = { wsHealthCheckPath: "/ws/*" }; }, /edge\.wsHealthCheckPath: must be an exact path such as "\/ws\/health" \(no wildcards\)/],

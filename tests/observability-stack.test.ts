@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DEFAULT_THRESHOLDS, bytesFree, cacheMemberSuffixes } from "../components/observability";
+import { publishedQueueDepthMetric } from "../components/queue-metrics";
 import { ConfigError, parseConfig } from "../platform/config";
 import { ComputeRegion, DataRegion, EdgeRegion } from "../platform/contracts";
 import { healthCheckHome, wireObservability } from "../platform/observability";
@@ -177,13 +178,31 @@ describe("prod stack observability", () => {
             expect(dims("queue-depth", "Queue")).toEqual(new Set(["sla-checks", "notifications", "analytics"]));
         });
 
+        test("queue-depth alarms read exactly what the region's queue-metrics publisher publishes, and it may publish it", () => {
+            const publisher = run.get("kubernetes:apps/v1:Deployment", `${prefix}-queue-metrics-deployment`);
+            const env = Object.fromEntries(publisher.inputs.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+            expect(env.AWS_REGION).toBe(region);
+            const published = publishedQueueDepthMetric(env.METRICS_NAMESPACE);
+            const alarms = alarmsIn(prefix).filter((a) => family(a) === "queue-depth");
+            expect(alarms.length).toBe(2 * env.QUEUE_NAMES.split(",").length);
+            for (const a of alarms) {
+                expect(a.region).toBe(region);
+                expect([a.inputs.namespace, a.inputs.metricName, Object.keys(a.inputs.dimensions)]).toEqual([published.namespace, published.metricName, [published.dimension]]);
+                expect(env.QUEUE_NAMES.split(",")).toContain(a.inputs.dimensions[published.dimension]);
+            }
+            const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-queue-metrics-put-metrics`).inputs.policy);
+            expect(policy.Statement).toEqual([expect.objectContaining({
+                Effect: "Allow", Action: "cloudwatch:PutMetricData", Condition: { StringEquals: { "cloudwatch:namespace": published.namespace } },
+            })]);
+        });
+
         test("a dashboard of the same metrics in the region", () => {
             const dash = run.get("aws:cloudwatch/dashboard:Dashboard", `${prefix}-obs`);
             expect(dash.region).toBe(region);
             const body = JSON.parse(dash.inputs.dashboardBody);
             const titles = body.widgets.map((w: any) => w.properties.title);
             expect(titles).toEqual(expect.arrayContaining(["ALB p95 target response time (s)", "ALB 5xx rate (%)", "Unhealthy targets", "Node pool CPU (%)",
-                "Database CPU (%)", "Database connections", "Replica lag (s)", "Cache memory used (%)", "Cache evictions", "Queue depth (waiting jobs)"]));
+                "Database CPU (%)", "Database connections", "Replica lag (s)", "Cache memory used (%)", "Cache evictions", "Queue depth (waiting + prioritized jobs)"]));
             for (const w of body.widgets.filter((x: any) => !x.properties.title.startsWith("Route53"))) {
                 expect(w.properties.region).toBe(region);
             }

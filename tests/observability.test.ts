@@ -284,7 +284,7 @@ describe("dashboardBody", () => {
         expect(widget("ALB p95 target response time (s)").properties.annotations.horizontal.map((a: any) => a.value)).toEqual([0.3, 0.5]);
         expect(widget("ALB 5xx rate (%)").properties.annotations.horizontal.map((a: any) => a.value)).toEqual([0.5, 1]);
         expect(widget("Database connections").properties.annotations.horizontal.map((a: any) => a.value)).toEqual([160, 190]);
-        expect(widget("Queue depth (waiting jobs)").properties.annotations.horizontal.map((a: any) => a.value)).toEqual([1000, 5000]);
+        expect(widget("Queue depth (waiting + prioritized jobs)").properties.annotations.horizontal.map((a: any) => a.value)).toEqual([1000, 5000]);
         expect(widget("Cache memory used (%)").properties.annotations.horizontal.map((a: any) => a.value)).toEqual([75, 90]);
     });
 
@@ -479,7 +479,7 @@ describe("Observability under mocks", () => {
         expect(dash.inputs.dashboardName).toBe("prod-use1-obs");
         const body = JSON.parse(dash.inputs.dashboardBody);
         const titles = body.widgets.map((w: any) => w.properties.title);
-        expect(titles).toEqual(expect.arrayContaining(["ALB p95 target response time (s)", "ALB 5xx rate (%)", "Node pool CPU (%)", "Database connections", "Replica lag (s)", "Cache memory used (%)", "Queue depth (waiting jobs)", "Route53 health checks (1 = healthy)"]));
+        expect(titles).toEqual(expect.arrayContaining(["ALB p95 target response time (s)", "ALB 5xx rate (%)", "Node pool CPU (%)", "Database connections", "Replica lag (s)", "Cache memory used (%)", "Queue depth (waiting + prioritized jobs)", "Route53 health checks (1 = healthy)"]));
         const cacheNodes = body.widgets.find((w: any) => w.properties.title === "Cache memory used (%)").properties.metrics.map((m: any) => m[3]);
         expect(cacheNodes).toEqual(["rg-cache-0001-001", "rg-cache-0001-002", "rg-cache-0002-001", "rg-cache-0002-002", "rg-cache-0003-001", "rg-cache-0003-002", "rg-queue-001", "rg-queue-002"]);
     });

@@ -1,9 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import {
     DEFAULT_WORKER_TERMINATION_GRACE_SECONDS,
+    QUEUE_DEPTH_FORMULA,
     WorkerPool,
     WorkerPoolArgs,
     WorkerQueue,
+    bullmqPrefix,
+    hashTag,
+    prioritizedKey,
     validateWorkerPoolArgs,
     waitListKey,
 } from "../components/worker-pool";
@@ -44,6 +48,9 @@ describe("WorkerPool: bad input fails before anything is created", () => {
         ["a grace period beyond the spot notice", { terminationGracePeriodSeconds: 300 }, /terminationGracePeriodSeconds: must be a whole number from 30 to 120 .* got 300/],
         ["no queue store secret", { queueStore: { secretName: "" } }, /queueStore\.secretName: is required/],
         ["a key prefix with a colon", { keyPrefix: "bull:x" }, /keyPrefix: must be a BullMQ prefix without spaces or ':'/],
+        ["a prefix without hash tag on a cluster-mode store", { keyPrefix: "bull", queueStore: { secretName: "s", clusterMode: true } },
+            /keyPrefix: must contain a Redis Cluster hash tag such as "\{bull\}" on a cluster-mode queue store .* got "bull"/],
+        ["an empty hash tag on a cluster-mode store", { keyPrefix: "{}bull", queueStore: { secretName: "s", clusterMode: true } }, /keyPrefix: must contain a Redis Cluster hash tag/],
         ["a secret-looking plain env var", { env: { QUEUE_TOKEN: "abc" } }, /env\.QUEUE_TOKEN: looks like a secret/],
     ])("%s", (_what, over, message) => {
         expect(() => new WorkerPool("bad", args(over))).toThrow(message);
@@ -60,6 +67,20 @@ describe("WorkerPool: bad input fails before anything is created", () => {
         ["notifications", "{bull}", "{bull}:notifications:wait"],
     ])("the wait list of %s (prefix %s) is %s", (q, prefix, key) => {
         expect(waitListKey(q, prefix)).toBe(key);
+    });
+
+    test("prioritized jobs sit in <prefix>:<queue>:prioritized, in the same hash slot as the wait list", () => {
+        expect(prioritizedKey("sla-checks")).toBe("bull:sla-checks:prioritized");
+        expect(hashTag(prioritizedKey("reports", "{bull}"))).toBe("bull");
+        expect(hashTag(waitListKey("reports", "{bull}"))).toBe("bull");
+        expect(hashTag("bull:reports:wait")).toBeUndefined();
+        expect(hashTag("{}:reports:wait")).toBeUndefined();
+    });
+
+    test.each([
+        [undefined, false, "bull"], [undefined, true, "{bull}"], ["{jobs}", true, "{jobs}"], ["app", false, "app"],
+    ])("prefix %s on a store with cluster mode %s is %s", (given, clusterMode, expected) => {
+        expect(bullmqPrefix(given, clusterMode)).toBe(expected);
     });
 });
 
@@ -116,16 +137,19 @@ describe("WorkerPool under the mock runtime (seed 003 queues)", () => {
         expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     });
 
-    test.each(Object.entries(DEFAULT_QUEUES))("%s scales between its min and max on the BullMQ wait list", (q, cfg) => {
+    test.each(Object.entries(DEFAULT_QUEUES))("%s scales between its min and max on waiting + prioritized jobs", (q, cfg) => {
         const so = scaler(q).inputs;
         expect(so.apiVersion).toBe("keda.sh/v1alpha1");
         expect(so.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: `worker-${q}` });
         expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([cfg.minReplicas, cfg.maxReplicas]);
-        expect(so.spec.triggers).toEqual([{
-            type: "redis",
-            metadata: { listName: `bull:${q}:wait`, listLength: String(cfg.threshold), enableTLS: "true", databaseIndex: "0" },
-            authenticationRef: { name: "worker-queue-auth" },
-        }]);
+        const metadata = (key: string): Record<string, string> => ({ listName: key, listLength: String(cfg.threshold), enableTLS: "true", databaseIndex: "0" });
+        expect(so.spec.triggers).toEqual([
+            { type: "redis", name: "wait", metadata: metadata(`bull:${q}:wait`), authenticationRef: { name: "worker-queue-auth" } },
+            { type: "redis", name: "prioritized", metadata: metadata(`bull:${q}:prioritized`), authenticationRef: { name: "worker-queue-auth" } },
+        ]);
+        // One composite metric, the sum, with the queue's threshold per worker (not the larger of the two).
+        expect(so.spec.advanced.scalingModifiers).toEqual({ formula: "wait + prioritized", target: String(cfg.threshold), metricType: "AverageValue" });
+        expect(QUEUE_DEPTH_FORMULA).toBe(so.spec.triggers.map((t: any) => t.name).join(" + "));
     });
 
     test("KEDA reads the store's address and password from the Secret, never from the manifest", () => {
@@ -164,6 +188,7 @@ describe("WorkerPool on a cluster-mode store with its own namespace", () => {
         const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "c-workers-reports-scaler").inputs;
         expect(so.spec.minReplicaCount).toBe(0);
         expect(so.spec.triggers[0]).toMatchObject({ type: "redis-cluster", metadata: { listName: "{bull}:reports:wait", listLength: "50" } });
+        expect(so.spec.triggers[1]).toMatchObject({ type: "redis-cluster", metadata: { listName: "{bull}:reports:prioritized", listLength: "50" } });
         expect(so.spec.triggers[0].metadata.databaseIndex).toBeUndefined();
         const ta = run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "c-workers-queue-auth").inputs;
         expect(ta.spec.secretTargetRef).toEqual([
@@ -178,5 +203,18 @@ describe("WorkerPool on a cluster-mode store with its own namespace", () => {
         expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
         expect(run.get("kubernetes:apps/v1:Deployment", "c-workers-reports").inputs.spec.template.spec.terminationGracePeriodSeconds).toBe(30);
         assertKubernetesSchemas(run.resources);
+    });
+});
+
+describe("WorkerPool on a cluster-mode store without an explicit prefix", () => {
+    test("defaults to the hash-tagged {bull} prefix for workers and KEDA alike", async () => {
+        const run = await runComponent(() => new WorkerPool("d-workers", args({
+            queues: { reports: { minReplicas: 1, maxReplicas: 4, threshold: 50, concurrency: 2 } },
+            queueStore: { secretName: "store", clusterMode: true },
+        }), { provider: new k8s.Provider("test", { kubeconfig: "{}" }) }));
+        const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "d-workers-reports-scaler").inputs;
+        expect(so.spec.triggers.map((t: any) => t.metadata.listName)).toEqual(["{bull}:reports:wait", "{bull}:reports:prioritized"]);
+        const env = run.get("kubernetes:apps/v1:Deployment", "d-workers-reports").inputs.spec.template.spec.containers[0].env;
+        expect(env).toContainEqual({ name: "QUEUE_PREFIX", value: "{bull}" });
     });
 });

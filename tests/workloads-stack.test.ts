@@ -1,8 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { PlatformConfig, parseConfig } from "../platform/config";
 import { ComputeRegion, DataRegion, ImageSupply } from "../platform/contracts";
 import { RegionContext, regionCode } from "../platform/program";
@@ -75,6 +77,8 @@ describe("workloads helpers", () => {
 describe("wireWorkloads with stand-in compute, data and images (us-west-2 of prod)", () => {
     const PASSWORD = "Db-S3cret/pw+1";
     const TOKENS = { cache: "tok-cache-0001", queue: "tok-queue-0002", sessions: "tok-sessions-0003" };
+    const OIDC_ISSUER = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
+    const OIDC_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
     let run: StackRun<unknown>;
     let provider: RegisteredResource;
 
@@ -82,8 +86,13 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         const config = prodConfig();
         run = await runComponent(() => {
             const region = config.regions.find((r) => r.name === "us-west-2")!;
-            const ctx = { config, region, prefix: "prod-usw2" } as unknown as RegionContext; // provider/network unused here
-            const compute = { k8sProvider: new k8s.Provider("standin-k8s", { kubeconfig: "{}" }) } as unknown as ComputeRegion;
+            const awsProvider = new aws.Provider("standin-aws", { region: "us-west-2" });
+            const ctx = { config, region, prefix: "prod-usw2", provider: awsProvider } as unknown as RegionContext; // network unused here
+            const compute = {
+                k8sProvider: new k8s.Provider("standin-k8s", { kubeconfig: "{}" }),
+                oidcProviderArn: pulumi.output(OIDC_PROVIDER),
+                oidcIssuerUrl: pulumi.output(OIDC_ISSUER),
+            } as unknown as ComputeRegion;
             const cacheUrls = Object.fromEntries(Object.entries(TOKENS).map(([purpose, token]) =>
                 [purpose, pulumi.secret(`rediss://:${token}@${purpose}.cache.example:6379`)]));
             const data: DataRegion = {
@@ -107,7 +116,7 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
 
     test("every Kubernetes object goes through the region's k8s provider", () => {
         const objects = kubernetesResources(run.resources);
-        expect(objects.length).toBe(19);
+        expect(objects.length).toBe(21);
         for (const r of objects) {
             expect(r.provider?.startsWith(`${provider.urn}::`)).toBe(true);
         }
@@ -115,7 +124,7 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
 
     test("every Kubernetes object sits under a component (nothing floats at the stack root)", () => {
         for (const r of kubernetesResources(run.resources)) {
-            expect(run.parentOf(r)?.type).toMatch(/^scaled-web:workloads:(AppNamespace|RegionalDeployment|WorkerPool)$/);
+            expect(run.parentOf(r)?.type).toMatch(/^scaled-web:workloads:(AppNamespace|RegionalDeployment|WorkerPool|QueueMetricsPublisher)$/);
         }
     });
 
@@ -160,6 +169,8 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
             DATABASE_NAME: "app",
             DATABASE_WRITER_ENDPOINT: "writer.db.example:5432",
             PUBLIC_API_URL: "https://api.scaled-web.example.com",
+            // Producers (api/ws) enqueue with the prefix the workers, KEDA and the publisher use.
+            QUEUE_PREFIX: "bull",
         });
     });
 
@@ -183,11 +194,38 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
     test("KEDA uses TLS and the plain redis scaler on the single-shard queue store", () => {
         const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "prod-usw2-workers-sla-checks-scaler");
         expect(so.inputs.spec.triggers[0]).toMatchObject({ type: "redis", metadata: { enableTLS: "true", listName: "bull:sla-checks:wait" } });
+        expect(so.inputs.spec.triggers[1]).toMatchObject({ type: "redis", metadata: { enableTLS: "true", listName: "bull:sla-checks:prioritized" } });
         expect(so.secretInputs).toEqual([]);
     });
 
+    test("the queue-metrics publisher: worker image in its role, every queue, the alarms' namespace, own IRSA identity", () => {
+        const d = run.get("kubernetes:apps/v1:Deployment", "prod-usw2-queue-metrics-deployment").inputs;
+        expect(d.metadata).toMatchObject({ name: "queue-metrics", namespace: "scaled-web" });
+        expect(d.spec.replicas).toBe(1);
+        const pod = d.spec.template.spec;
+        expect(pod.serviceAccountName).toBe("queue-metrics");
+        expect(pod.nodeSelector).toEqual({ "node-type": "on-demand" });
+        const c = pod.containers[0];
+        expect(c.image).toBe("123456789012.dkr.ecr.us-west-2.amazonaws.com/scaled-web/worker:1.0.0");
+        expect(c.env).toEqual(expect.arrayContaining([
+            { name: "APP_ROLE", value: "queue-metrics" },
+            { name: "QUEUE_NAMES", value: Object.keys(prodConfig().workers.queues).join(",") },
+            { name: "QUEUE_PREFIX", value: "bull" },
+            { name: "METRICS_NAMESPACE", value: DEFAULT_QUEUE_DEPTH_METRIC.namespace },
+            { name: "AWS_REGION", value: "us-west-2" },
+        ]));
+        // The same Secret/ConfigMap the workers read: the queue store URL comes from there.
+        expect(c.envFrom).toEqual([{ configMapRef: { name: "app-config" } }, { secretRef: { name: "app-secrets" } }]);
+        const sa = run.get("kubernetes:core/v1:ServiceAccount", "prod-usw2-queue-metrics-sa");
+        const role = run.get("aws:iam/role:Role", "prod-usw2-queue-metrics-role");
+        expect(sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe(role.state.arn);
+        const trust = JSON.parse(role.inputs.assumeRolePolicy);
+        expect(trust.Statement[0].Condition.StringEquals["oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE:sub"]).toBe("system:serviceaccount:scaled-web:queue-metrics");
+        expect(role.provider?.startsWith(`${run.get("pulumi:providers:aws", "standin-aws").urn}::`)).toBe(true);
+    });
+
     test("every Kubernetes object passes schema validation", () => {
-        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(19);
+        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(21);
     });
 });
 
@@ -280,6 +318,12 @@ describe("the prod stack's workloads", () => {
                 expect(term.matchExpressions).toContainEqual({ key: "node-type", operator: "NotIn", values: ["spot"] });
             }
         }
+        const publishers = deployments.filter((d) => component(d) === "queue-metrics");
+        expect(publishers).toHaveLength(2);
+        for (const d of publishers) {
+            expect(toleratesSpot(d)).toBe(false);
+            expect(podSpec(d).nodeSelector).toEqual({ "node-type": "on-demand" });
+        }
         const onSpot = deployments.filter(toleratesSpot);
         expect(onSpot).toHaveLength(6);
         expect(onSpot.every((d) => component(d) === "worker")).toBe(true);
@@ -304,7 +348,7 @@ describe("the prod stack's workloads", () => {
     test("every Kubernetes object passes schema validation", () => {
         const report = assertKubernetesSchemas(run.resources);
         expect(report.validated.length).toBe(kubernetesResources(run.resources).length - report.notApiObjects.length);
-        // 19 workload objects per region, plus whatever other stages register.
-        expect(report.validated.length).toBeGreaterThanOrEqual(38);
+        // 21 workload objects per region, plus whatever other stages register.
+        expect(report.validated.length).toBeGreaterThanOrEqual(42);
     });
 });
