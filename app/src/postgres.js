@@ -9,8 +9,8 @@
  * Node's bundled CAs only. The writer URL names the RDS Proxy, whose certificate comes from ACM (a public
  * CA Node trusts), but the reader URL names `reader.<private zone>`, a CNAME to RDS instances whose
  * certificates are issued by the RDS CAs (not in Node's store) for the instance endpoint, not for the
- * CNAME: `verify-full` fails there. So the URL is parsed with libpq semantics (pg-connection-string's
- * `useLibpqCompat`), which is what `sslmode=require` means in PostgreSQL:
+ * CNAME: `verify-full` fails there. So the URL is read with libpq semantics (pg-connection-string parses it,
+ * but the `sslmode` parameter is read here, not by pg), which is what `sslmode=require` means in PostgreSQL:
  *
  * - `disable`: no TLS; `require`: TLS, and when a root certificate file is given (`PGSSLROOTCERT`, libpq's
  *   own variable; the image sets it to the RDS global bundle) the chain is verified against it plus Node's
@@ -32,14 +32,20 @@ const { parse } = require("pg-connection-string");
  * @returns {import("pg").PoolConfig}
  */
 function pgConfig(url, options = {}) {
-    const parsed = parse(url, { useLibpqCompat: true });
-    const sslmode = parsed.sslmode ?? "prefer";
+    // sslmode and sslrootcert are interpreted here; pg-connection-string parses the rest (credentials are
+    // percent-decoded there).
+    const u = new URL(url);
+    const sslmode = u.searchParams.get("sslmode") ?? "prefer";
+    const sslrootcert = u.searchParams.get("sslrootcert") ?? undefined;
+    u.searchParams.delete("sslmode");
+    u.searchParams.delete("sslrootcert");
+    const parsed = parse(u.toString());
     /** @type {import("pg").PoolConfig["ssl"]} */
     let ssl;
-    if (sslmode === "disable" || parsed.ssl === false) {
+    if (sslmode === "disable") {
         ssl = false;
     } else {
-        const root = options.rootCertFile ?? /** @type {string | undefined} */ (parsed.sslrootcert);
+        const root = options.rootCertFile ?? sslrootcert;
         // Node's CAs stay trusted next to the file's: the writer (RDS Proxy) has a public ACM certificate.
         const ca = root ? [...tls.rootCertificates, fs.readFileSync(root, "utf8")] : undefined;
         switch (sslmode) {

@@ -208,10 +208,14 @@ function readSettings(env) {
         }
         case "ws": {
             const name = get("SOCKET_IO_REDIS_URL") !== undefined ? "SOCKET_IO_REDIS_URL" : "REDIS_URL";
+            const value = get(name);
+            if (value === undefined) {
+                problems.push(`neither SOCKET_IO_REDIS_URL nor REDIS_URL is set; give the Socket.IO adapter's store (${redisExample})`);
+            }
             settings = {
                 role: "ws",
                 port: integer("PORT", DEFAULTS.wsPort, 1024, 65535, "the port the platform sets as containerPort; below 1024 needs root"),
-                adapterUrl: url(name, required(name, `give the Socket.IO adapter's store as SOCKET_IO_REDIS_URL or REDIS_URL (${redisExample})`), ["redis:", "rediss:"], redisExample),
+                adapterUrl: url(name, value ?? "", ["redis:", "rediss:"], redisExample),
                 shutdownTimeoutSeconds,
             };
             break;
@@ -233,10 +237,15 @@ function readSettings(env) {
             break;
         }
         case "queue-metrics": {
+            const store = queueUrl(true) ?? "";
+            const names = queueNames(true);
+            const prefix = queuePrefix();
             const namespace = get("METRICS_NAMESPACE") ?? DEFAULTS.metricsNamespace;
             if (!METRICS_NAMESPACE.test(namespace) || namespace.startsWith("AWS/")) {
                 problems.push(`METRICS_NAMESPACE must be a custom CloudWatch namespace (letters, digits, . - _ / # :, not starting with "AWS/"), got ${JSON.stringify(namespace)}`);
             }
+            // CloudWatch's standard resolution is one minute; below 10 s PutMetricData costs more than it tells.
+            const intervalSeconds = integer("METRICS_INTERVAL_SECONDS", DEFAULTS.metricsIntervalSeconds, 10, 3600, "seconds between two PutMetricData calls");
             const region = required("AWS_REGION", "name the region whose CloudWatch receives the metric (the ConfigMap app-config sets it)");
             if (region !== "" && !AWS_REGION.test(region)) {
                 problems.push(`AWS_REGION must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
@@ -244,12 +253,11 @@ function readSettings(env) {
             settings = {
                 role: "queue-metrics",
                 port: get("PORT") === undefined ? undefined : integer("PORT", undefined, 1024, 65535, "optional /health port"),
-                queueUrl: queueUrl(true) ?? "",
-                queueNames: queueNames(true),
-                queuePrefix: queuePrefix(),
+                queueUrl: store,
+                queueNames: names,
+                queuePrefix: prefix,
                 namespace,
-                // CloudWatch's standard resolution is one minute; below 10 s PutMetricData costs more than it tells.
-                intervalSeconds: integer("METRICS_INTERVAL_SECONDS", DEFAULTS.metricsIntervalSeconds, 10, 3600, "seconds between two PutMetricData calls"),
+                intervalSeconds,
                 region,
                 shutdownTimeoutSeconds,
             };
