@@ -103,14 +103,18 @@ async function startQueueMetrics(s, ctx) {
                 ctx.log({ level: "warn", msg: "cannot read queue depth", queue: q.name, error: String(err?.message ?? err) });
             }
         }
+        let published = true;
         for (const input of metricRequests(s.namespace, depths, now)) {
             try {
                 await cloudwatch.send(new PutMetricDataCommand(input));
             } catch (/** @type {any} */ err) {
-                ctx.log({ level: "warn", msg: "PutMetricData failed", namespace: s.namespace, error: String(err?.message ?? err) });
+                published = false;
+                ctx.log({ level: "warn", msg: "PutMetricData failed", namespace: s.namespace, depths, error: String(err?.message ?? err) });
             }
         }
-        ctx.log({ level: "info", msg: "published queue depth", namespace: s.namespace, depths });
+        if (published) {
+            ctx.log({ level: "info", msg: "published queue depth", namespace: s.namespace, depths });
+        }
     };
     const tick = () => {
         running = publishOnce().finally(() => {
