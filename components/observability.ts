@@ -208,9 +208,10 @@ export const ALARM_SHAPES: Readonly<Record<AlarmFamily, AlarmShape>> = {
 
 /**
  * Where queue depth comes from. CloudWatch has no view into BullMQ lists on Valkey, and KEDA reads them
- * for scaling but exports nothing to CloudWatch, so the application's queue workers publish the number
- * of waiting jobs per queue (`Queue.getWaitingCount()`) every minute with `PutMetricData` to this
- * namespace, one datapoint per queue with the queue name as the dimension. Until they do, the
+ * for scaling but exports nothing to CloudWatch, so the application publishes each queue's backlog every
+ * minute with `PutMetricData` to this namespace, one datapoint per queue with the queue name as the
+ * dimension: the reference app's `queue-metrics` role (app/src/queue-metrics.js) counts waiting,
+ * prioritized and due delayed jobs. Until they do, the
  * queue-depth alarms sit in INSUFFICIENT_DATA (see `ALARM_SHAPES["queue-depth"]`).
  */
 export interface QueueDepthMetric {

@@ -8,8 +8,9 @@
  * the primary), otherwise a dedicated component runs through a dedicated us-east-1 provider.
  *
  * Queue depth is read from the custom metric `ScaledWeb/Queues` / `QueueDepth` (dimension `Queue`), which
- * the application's queue workers publish every minute (BullMQ waiting count); see
- * `DEFAULT_QUEUE_DEPTH_METRIC`. Their pods need `cloudwatch:PutMetricData` for that namespace.
+ * the application publishes every minute (the reference app's `queue-metrics` role: waiting, prioritized
+ * and due delayed BullMQ jobs); see `DEFAULT_QUEUE_DEPTH_METRIC`. Its pods need `cloudwatch:PutMetricData`
+ * for that namespace.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
