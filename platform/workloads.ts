@@ -151,6 +151,7 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         env: {
             ...config.api.env,
             APP_ROLE: APP_ROLES.api,
+            HEALTH_PATH: config.edge.healthCheckPath,
             QUEUE_NAMES: Object.keys(config.workers.queues).join(","),
             QUEUE_PREFIX: DEFAULT_BULLMQ_PREFIX,
         },
@@ -169,7 +170,7 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         maxReplicas: config.ws.maxReplicas,
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
-        env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws },
+        env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath },
         secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
         // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
         sessionAffinity: "ClientIP",

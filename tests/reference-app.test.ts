@@ -61,7 +61,7 @@ describe("the environment the dev stack injects", () => {
     test("api: settings accepted; pg and ioredis parse the URLs with TLS and the credentials", () => {
         const env = envOf("dev-use1-api-deploy");
         const s = readSettings(env);
-        expect(s).toMatchObject({ role: "api", port: DEFAULT_API_PORT, queueNames: ["sla-checks", "notifications", "analytics"], queuePrefix: "bull" });
+        expect(s).toMatchObject({ role: "api", port: DEFAULT_API_PORT, healthPath: "/health", queueNames: ["sla-checks", "notifications", "analytics"], queuePrefix: "bull" });
         expect(s.replicaUrl).not.toBe(s.databaseUrl);
 
         const writer = new Client(pgConfig(s.databaseUrl)) as any;
@@ -230,6 +230,14 @@ describe("the app as a process (node, no Docker, no servers)", () => {
         expect((await request(port, "GET", "/nope")).status).toBe(404);
         expect(await app.stop()).toBe(0);
         expect(app.output()).toContain('"msg":"stopped"');
+    });
+
+    test("HEALTH_PATH (the stack's edge.healthCheckPath) moves the health answer", async () => {
+        const port = await freePort();
+        app = startApp({ APP_ROLE: "ws", PORT: String(port), HEALTH_PATH: "/healthz", SOCKET_IO_REDIS_URL: "rediss://:tok@127.0.0.1:1" });
+        await app.waitFor('"msg":"listening"');
+        expect((await request(port, "GET", "/healthz")).status).toBe(200);
+        expect((await request(port, "GET", "/health")).status).toBe(404);
     });
 
     test("an in-flight request finishes after SIGTERM; /health turns 503 meanwhile; then the process exits 0", async () => {

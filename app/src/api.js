@@ -19,7 +19,7 @@ const { createServer, listen, closeServer, sendJson, readJson } = require("./htt
 
 /**
  * @param {import("./settings").ApiSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean } }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string } }} ctx
  */
 async function startApi(s, ctx) {
     const writer = new Pool(pgConfig(s.databaseUrl, { rootCertFile: s.pgRootCertFile, applicationName: "api" }));

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * The HTTP side every role shares: `/health` (the readiness, liveness and startup probe path and the
- * ALB target group's health check, platform config `edge.healthCheckPath`), JSON answers, a drain flag
- * and a graceful stop.
+ * ALB target group's health check; the platform passes its `edge.healthCheckPath` as `HEALTH_PATH`),
+ * JSON answers, a drain flag and a graceful stop.
  *
  * `/health` says whether this process can take traffic: 200 while it runs, 503 once it drains. It does not
  * probe the database or the cache: the same path drives the liveness probe, and a database failover must
@@ -60,16 +60,17 @@ function readJson(req, limit = 64 * 1024) {
 }
 
 /**
- * An HTTP server answering `/health` for `role`, and passing every other request to `handler`
- * (404 without one). `state.draining` turns `/health` into 503.
+ * An HTTP server answering the health path (`HEALTH_PATH`, default `/health`) for `role`, and passing
+ * every other request to `handler` (404 without one). `state.draining` turns the health answer into 503.
  * @param {string} role
  * @param {((req: import("http").IncomingMessage, res: import("http").ServerResponse) => Promise<void> | void) | undefined} handler
- * @param {{ draining: boolean }} state
+ * @param {{ draining: boolean, healthPath?: string }} state
  */
 function createServer(role, handler, state) {
+    const healthPath = state.healthPath ?? HEALTH_PATH;
     const server = http.createServer((req, res) => {
         const path = (req.url ?? "/").split("?")[0];
-        if (path === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
+        if (path === healthPath && (req.method === "GET" || req.method === "HEAD")) {
             sendJson(res, state.draining ? 503 : 200, { status: state.draining ? "draining" : "ok", role });
             return;
         }

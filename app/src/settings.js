@@ -7,6 +7,7 @@
  * |---|---|---|
  * | `APP_ROLE` | all | `api`, `ws`, `worker` or `queue-metrics` (one image, four roles) |
  * | `PORT` | api, ws (optional for the others: a `/health` server) | RegionalDeployment (`containerPort`) |
+ * | `HEALTH_PATH` (default `/health`) | all that listen | platform/workloads.ts (`edge.healthCheckPath`, the probes' and the ALB's path) |
  * | `DATABASE_URL`, `DATABASE_REPLICA_URL` | api | Secret `app-secrets`: `postgresql://user:pass@host:5432/db?sslmode=require` |
  * | `PGSSLROOTCERT` | api | the image: the RDS CA bundle (see postgres.js) |
  * | `SOCKET_IO_REDIS_URL` (else `REDIS_URL`) | ws | Secret key of the sessions (else cache) store: `rediss://:<token>@host:6379` |
@@ -36,6 +37,8 @@ const DEFAULTS = Object.freeze({
      * grace period minus the 5 s preStop pause (components/regional-deployment.ts).
      */
     shutdownTimeoutSeconds: 20,
+    /** platform/config.ts `edge.healthCheckPath` default. */
+    healthPath: "/health",
 });
 
 /** A queue name as the platform allows it (a DNS label, platform/config.ts). */
@@ -69,12 +72,12 @@ function redact(value) {
 
 /**
  * @typedef {{ role: "api", port: number, databaseUrl: string, replicaUrl: string, pgRootCertFile?: string,
- *   queueUrl?: string, queueNames: string[], queuePrefix: string, shutdownTimeoutSeconds: number }} ApiSettings
- * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number }} WsSettings
+ *   queueUrl?: string, queueNames: string[], queuePrefix: string, shutdownTimeoutSeconds: number, healthPath: string }} ApiSettings
+ * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string }} WsSettings
  * @typedef {{ role: "worker", port?: number, queueUrl: string, queueName: string, queuePrefix: string,
- *   concurrency: number, shutdownTimeoutSeconds: number }} WorkerSettings
+ *   concurrency: number, shutdownTimeoutSeconds: number, healthPath: string }} WorkerSettings
  * @typedef {{ role: "queue-metrics", port?: number, queueUrl: string, queueNames: string[], queuePrefix: string,
- *   namespace: string, intervalSeconds: number, region: string, shutdownTimeoutSeconds: number }} QueueMetricsSettings
+ *   namespace: string, intervalSeconds: number, region: string, shutdownTimeoutSeconds: number, healthPath: string }} QueueMetricsSettings
  * @typedef {ApiSettings | WsSettings | WorkerSettings | QueueMetricsSettings} Settings
  */
 
@@ -180,6 +183,10 @@ function readSettings(env) {
         return names;
     };
     const shutdownTimeoutSeconds = integer("SHUTDOWN_TIMEOUT_SECONDS", DEFAULTS.shutdownTimeoutSeconds, 1, 3600, "seconds to drain after SIGTERM");
+    const healthPath = get("HEALTH_PATH") ?? DEFAULTS.healthPath;
+    if (!/^\/[\w\-./~%]*$/.test(healthPath)) {
+        problems.push(`HEALTH_PATH must be an absolute HTTP path such as "/health", got ${JSON.stringify(healthPath)}`);
+    }
 
     const role = get("APP_ROLE");
     if (role === undefined || !(/** @type {readonly string[]} */ (ROLES)).includes(role)) {
@@ -203,6 +210,7 @@ function readSettings(env) {
                 queueNames: queueNames(false),
                 queuePrefix: queuePrefix(),
                 shutdownTimeoutSeconds,
+                healthPath,
             };
             break;
         }
@@ -217,6 +225,7 @@ function readSettings(env) {
                 port: integer("PORT", DEFAULTS.wsPort, 1024, 65535, "the port the platform sets as containerPort; below 1024 needs root"),
                 adapterUrl: url(name, value ?? "", ["redis:", "rediss:"], redisExample),
                 shutdownTimeoutSeconds,
+                healthPath,
             };
             break;
         }
@@ -233,6 +242,7 @@ function readSettings(env) {
                 queuePrefix: queuePrefix(),
                 concurrency: integer("WORKER_CONCURRENCY", undefined, 1, 1000, "jobs one worker runs at once; WorkerPool sets it from workers.queues.<queue>.concurrency"),
                 shutdownTimeoutSeconds,
+                healthPath,
             };
             break;
         }
@@ -260,6 +270,7 @@ function readSettings(env) {
                 intervalSeconds,
                 region,
                 shutdownTimeoutSeconds,
+                healthPath,
             };
             break;
         }
