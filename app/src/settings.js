@@ -43,8 +43,11 @@ const DEFAULTS = Object.freeze({
 
 /** A queue name as the platform allows it (a DNS label, platform/config.ts). */
 const QUEUE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** A CloudWatch namespace: letters, digits and . - _ / # : (no leading colon), 1-255 characters. */
-const METRICS_NAMESPACE = /^(?!:)[A-Za-z0-9.\-_/#:]{1,255}$/;
+/**
+ * A CloudWatch namespace: 1-255 of letters, digits, `.`, `-`, `_`, `/`, `#`, `:` and space, not starting
+ * with `:` (API PutMetricData, `Namespace`; CloudWatch concepts, "Namespaces"); `AWS/` is reserved.
+ */
+const METRICS_NAMESPACE = /^(?!:)[A-Za-z0-9.\-_/#: ]{1,255}$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 class SettingsError extends Error {
@@ -252,7 +255,7 @@ function readSettings(env) {
             const prefix = queuePrefix();
             const namespace = get("METRICS_NAMESPACE") ?? DEFAULTS.metricsNamespace;
             if (!METRICS_NAMESPACE.test(namespace) || namespace.startsWith("AWS/")) {
-                problems.push(`METRICS_NAMESPACE must be a custom CloudWatch namespace (letters, digits, . - _ / # :, not starting with "AWS/"), got ${JSON.stringify(namespace)}`);
+                problems.push(`METRICS_NAMESPACE must be a custom CloudWatch namespace (letters, digits, space and . - _ / # :, not starting with ":" or "AWS/"), got ${JSON.stringify(namespace)}`);
             }
             // CloudWatch's standard resolution is one minute; below 10 s PutMetricData costs more than it tells.
             const intervalSeconds = integer("METRICS_INTERVAL_SECONDS", DEFAULTS.metricsIntervalSeconds, 10, 3600, "seconds between two PutMetricData calls");
