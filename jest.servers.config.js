@@ -7,6 +7,7 @@
 module.exports = {
     testEnvironment: "node",
     roots: ["<rootDir>/tests-servers"],
+    globalSetup: "<rootDir>/tests-servers/global-setup.js",
     testMatch: ["**/*.test.ts"],
     transform: {
         "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
