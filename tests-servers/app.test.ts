@@ -32,7 +32,7 @@ describe("api", () => {
             APP_ROLE: "api", PORT: String(port),
             // As the Secret app-secrets holds them; the image sets PGSSLROOTCERT (here: the test CA).
             DATABASE_URL: platformDatabaseUrl(), DATABASE_REPLICA_URL: platformDatabaseUrl(), PGSSLROOTCERT: CA_FILE,
-            QUEUE_REDIS_URL: redis.url, QUEUE_NAMES: "sla-checks,notifications", QUEUE_PREFIX: "bull",
+            QUEUE_REDIS_URL: redis.url, QUEUE_NAMES: "sla-checks,notifications", QUEUE_PREFIX: "bull", JOB_API_ENABLED: "true",
             NODE_EXTRA_CA_CERTS: CA_FILE,
         });
         await api.waitFor('"msg":"listening"');

@@ -228,6 +228,8 @@ describe("the app as a process (node, no Docker, no servers)", () => {
         await app.waitFor(`"msg":"listening","port":${port}`);
         expect(await request(port, "GET", "/health")).toEqual({ status: 200, body: { status: "ok", role } });
         expect((await request(port, "GET", "/nope")).status).toBe(404);
+        // The job API is off unless JOB_API_ENABLED=true (it is unauthenticated).
+        expect((await request(port, "POST", "/api/jobs/sla-checks", {})).status).toBe(404);
         expect(await app.stop()).toBe(0);
         expect(app.output()).toContain('"msg":"stopped"');
     });

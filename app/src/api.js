@@ -6,7 +6,8 @@
  * - `GET /api/status`: `SELECT 1` on the writer (RDS Proxy) and the reader (`reader.<zone>`), `PING` on
  *   the queue store; 200 when all answer, else 503 with what failed.
  * - `POST /api/jobs/<queue>`: adds a job (the JSON body is its data) to a BullMQ queue listed in
- *   `QUEUE_NAMES`; 202 with the job id.
+ *   `QUEUE_NAMES`; 202 with the job id. Only with `JOB_API_ENABLED=true`: it has no authentication and
+ *   the API is public behind the ALB, so it is for trying the platform out in dev (`api.env`).
  *
  * Connections are opened lazily (pg pools on first query, ioredis with `lazyConnect`), so the pod becomes
  * Ready without waiting on the database, and a database outage shows in `/api/status`, not in restarts.
@@ -65,7 +66,7 @@ async function startApi(s, ctx) {
             return;
         }
         const job = /^\/api\/jobs\/([^/]+)$/.exec(path);
-        if (job && req.method === "POST") {
+        if (job && req.method === "POST" && s.jobApi) {
             const name = decodeURIComponent(job[1]);
             if (!s.queueNames.includes(name)) {
                 sendJson(res, 404, { error: `unknown queue ${JSON.stringify(name)}; queues: ${s.queueNames.join(", ") || "none (QUEUE_NAMES is empty)"}` });

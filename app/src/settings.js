@@ -14,6 +14,7 @@
  * | `QUEUE_REDIS_URL` (else `VALKEY_QUEUE_URL`) | api, worker, queue-metrics | the queue store's `rediss://` URL |
  * | `QUEUE_NAME`, `QUEUE_PREFIX`, `WORKER_CONCURRENCY` | worker | WorkerPool, per queue |
  * | `QUEUE_NAMES` (comma-separated), `QUEUE_PREFIX` | api (optional), queue-metrics | platform/workloads.ts |
+ * | `JOB_API_ENABLED` (`true`/`false`, default false) | api | the stack's `api.env`: opens `POST /api/jobs/<queue>` (unauthenticated: dev only) |
  * | `METRICS_NAMESPACE` (default `ScaledWeb/Queues`), `METRICS_INTERVAL_SECONDS` (default 60), `AWS_REGION` | queue-metrics | ConfigMap `app-config` / the Deployment |
  *
  * Every problem is collected and reported at once, naming the variable, the value (credentials
@@ -75,7 +76,7 @@ function redact(value) {
 
 /**
  * @typedef {{ role: "api", port: number, databaseUrl: string, replicaUrl: string, pgRootCertFile?: string,
- *   queueUrl?: string, queueNames: string[], queuePrefix: string, shutdownTimeoutSeconds: number, healthPath: string }} ApiSettings
+ *   queueUrl?: string, queueNames: string[], queuePrefix: string, jobApi: boolean, shutdownTimeoutSeconds: number, healthPath: string }} ApiSettings
  * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string }} WsSettings
  * @typedef {{ role: "worker", port?: number, queueUrl: string, queueName: string, queuePrefix: string,
  *   concurrency: number, shutdownTimeoutSeconds: number, healthPath: string }} WorkerSettings
@@ -203,6 +204,10 @@ function readSettings(env) {
         case "api": {
             const databaseUrl = url("DATABASE_URL", required("DATABASE_URL", `give the writer's URL (${pgExample}); the platform puts it in the Secret app-secrets`), ["postgresql:", "postgres:"], pgExample);
             const replica = get("DATABASE_REPLICA_URL");
+            const jobApi = get("JOB_API_ENABLED") ?? "false";
+            if (jobApi !== "true" && jobApi !== "false") {
+                problems.push(`JOB_API_ENABLED must be "true" or "false", got ${JSON.stringify(jobApi)}`);
+            }
             settings = {
                 role: "api",
                 port: integer("PORT", DEFAULTS.apiPort, 1024, 65535, "the port the platform sets as containerPort; below 1024 needs root"),
@@ -212,6 +217,7 @@ function readSettings(env) {
                 queueUrl: queueUrl(false),
                 queueNames: queueNames(false),
                 queuePrefix: queuePrefix(),
+                jobApi: jobApi === "true",
                 shutdownTimeoutSeconds,
                 healthPath,
             };
