@@ -84,7 +84,10 @@ export function imageBuilds(config: PlatformConfig): Record<string, ImageBuildAr
     for (const [service, build] of Object.entries(buildRequests(config))) {
         const { platform, issue } = buildPlatform(service, config);
         if (issue) {
-            issues.push(issue);
+            const reference = !(service in config.images.build);
+            issues.push(reference
+                ? { ...issue, message: `${issue.message} (this is the reference app build from images.referenceApp: give it as images.build.${service}: { context: "${REFERENCE_APP_CONTEXT}", platform: ... })` }
+                : issue);
             continue;
         }
         builds[service] = { context: build.context, dockerfile: build.dockerfile, tag: build.tag, platform };

@@ -242,6 +242,10 @@ describe("bad image config", () => {
         const message = await failure(() => runImagesStage(mixed));
         expect(message).toMatch(/scaled-web:images\.build\.api\.platform: cannot be derived: the pools that run api \(general, general-arm\) mix or lack CPU architectures \(m7i\.large, m7g\.large\); set it to "linux\/amd64" or "linux\/arm64"/);
 
+        // Without ws's image, the reference app build for ws needs the platform too, and the message says how.
+        const reference = await failure(() => runImagesStage(stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } })));
+        expect(reference).toMatch(/scaled-web:images\.build\.ws\.platform: cannot be derived: .*\(this is the reference app build from images\.referenceApp: give it as images\.build\.ws: \{ context: "app", platform: \.\.\. \}\)/);
+
         const explicit = await runImagesStage(stackConfig("dev", { nodePools: pools, ws, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } }));
         expect(explicit.get("docker:index/image:Image", "dev-use1-images-api").inputs.build.platform).toBe("linux/arm64");
     });
