@@ -23,6 +23,8 @@ openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=some other CA" -keyout other-ca.key -out other-ca.crt 2>/dev/null
 chmod 0644 ca.crt server.crt other-ca.crt
 chmod 0600 server.key ca.key other-ca.key
+# Under sudo, the tests (and the redis-server they start) run as the calling user: give it the files.
+if [ -n "${SUDO_USER:-}" ]; then chown -R "$SUDO_USER" "$TLS_DIR"; fi
 
 version="$(ls /etc/postgresql | sort -V | tail -n 1)"
 conf="/etc/postgresql/${version}/main"
