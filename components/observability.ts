@@ -209,8 +209,9 @@ export const ALARM_SHAPES: Readonly<Record<AlarmFamily, AlarmShape>> = {
 /**
  * Where queue depth comes from. CloudWatch has no view into BullMQ lists on Valkey, and KEDA reads them
  * for scaling but exports nothing to CloudWatch, so a `QueueMetricsPublisher` (components/queue-metrics.ts)
- * publishes the waiting + prioritized jobs of each queue every minute with `PutMetricData` to this
- * namespace, one datapoint per queue with the queue name as the dimension. Without a publisher the
+ * runs the reference app's `queue-metrics` role (app/src/queue-metrics.js), which publishes each queue's
+ * backlog (waiting + prioritized + due delayed jobs) every minute with `PutMetricData` to this namespace,
+ * one datapoint per queue with the queue name as the dimension. Without a publisher the
  * queue-depth alarms sit in INSUFFICIENT_DATA (see `ALARM_SHAPES["queue-depth"]`).
  */
 export interface QueueDepthMetric {

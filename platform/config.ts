@@ -47,9 +47,15 @@ export const DEFAULT_API_PORT = 3000;
 export const DEFAULT_WS_PORT = 3001;
 export const DEFAULT_API_NODE_PORT = 30080;
 export const DEFAULT_WS_NODE_PORT = 30081;
-export const DEFAULT_API_IMAGE = "public.ecr.aws/nginx/nginx:1.27";
-export const DEFAULT_WS_IMAGE = "public.ecr.aws/nginx/nginx:1.27";
-export const DEFAULT_WORKER_IMAGE = "public.ecr.aws/nginx/nginx:1.27";
+/**
+ * Build context of the reference application (`app/`, relative to the project root): one image for every
+ * role (`APP_ROLE` = api, ws, worker, queue-metrics) that runs non-root on a read-only root filesystem,
+ * listens on `PORT` and answers `/health`. Dev stacks build it for every service that names no image
+ * (`images.referenceApp`, default true in dev only); prod must name pinned images.
+ */
+export const REFERENCE_APP_CONTEXT = "app";
+/** The config key that holds each built-in service's image, keyed by image service. */
+export const IMAGE_KEYS: Readonly<Record<"api" | "ws" | "worker", string>> = { api: "api.image", ws: "ws.image", worker: "workers.image" };
 
 /** Seed 003 worker queues: replicas min..max, scale at this many waiting jobs, per-pod concurrency. */
 export const DEFAULT_QUEUES: Readonly<Record<string, QueueConfig>> = {
@@ -273,6 +279,12 @@ export const rawConfigSchema = z.object({
             platform: z.enum(["linux/amd64", "linux/arm64"], { message: "must be \"linux/amd64\" or \"linux/arm64\"" }).optional(),
             tag: z.string().optional(),
         }).strict()).default({}),
+        /**
+         * Build the reference application (`app/`) for every built-in service (api, ws, worker) that has
+         * neither an image (`api.image`, `ws.image`, `workers.image`) nor an `images.build` entry.
+         * Not allowed in prod, which names pinned images. @default true in dev, false elsewhere
+         */
+        referenceApp: z.boolean().optional(),
         /** Services with an ECR repository. @default ["api", "ws", "worker"] */
         services: z.array(z.string()).min(1, "must name at least one service").optional(),
         /** ECR namespace of the repositories. @default "<project>/<stack>" */
@@ -312,7 +324,8 @@ export interface RegionConfig {
 }
 
 export interface ResolvedService extends ServiceSizing {
-    readonly image: string;
+    /** The configured image; undefined when the image supply builds the service (`images.build`, `images.referenceApp`). */
+    readonly image?: string;
     readonly containerPort: number;
     readonly nodePort: number;
     readonly env: Readonly<Record<string, string>>;
@@ -352,7 +365,8 @@ export interface PlatformConfig {
     readonly api: ResolvedService;
     readonly ws: ResolvedService;
     readonly workers: {
-        readonly image: string;
+        /** The configured image; undefined when the image supply builds it. */
+        readonly image?: string;
         readonly resources: ContainerResources;
         readonly queues: Readonly<Record<string, QueueConfig>>;
         readonly terminationGracePeriodSeconds: number;
@@ -376,7 +390,10 @@ export interface PlatformConfig {
     };
     /** Alert subscriptions and the resolved thresholds (seed defaults with the stack's overrides). */
     readonly alerts: Omit<ParsedRaw["alerts"], "thresholds"> & { readonly thresholds: Thresholds };
-    readonly images: ParsedRaw["images"];
+    readonly images: Omit<ParsedRaw["images"], "referenceApp"> & {
+        /** Whether the reference app is built for the built-in services that name no image (resolved default). */
+        readonly referenceApp: boolean;
+    };
 }
 
 export interface CachePurposeConfig {
@@ -460,6 +477,55 @@ const DEFAULT_CACHE_PURPOSES: Readonly<Record<string, { maxmemoryPolicy: string;
     queue: { maxmemoryPolicy: "noeviction", snapshotRetentionDays: 7 },
     sessions: { maxmemoryPolicy: "volatile-lru", snapshotRetentionDays: 3 },
 };
+
+/**
+ * How an image reference is pinned: by digest (`@sha256:...`), by a tag other than `latest`, or not
+ * at all (no tag, which pulls `latest`, or `latest` itself: both move under a running stack).
+ */
+export function imagePinning(ref: string): "digest" | "tag" | "unpinned" {
+    if (/@sha256:[a-f0-9]{64}$/.test(ref)) {
+        return "digest";
+    }
+    const lastPart = ref.slice(ref.lastIndexOf("/") + 1);
+    const colon = lastPart.indexOf(":");
+    const tag = colon < 0 ? undefined : lastPart.slice(colon + 1);
+    return tag === undefined || tag === "latest" ? "unpinned" : "tag";
+}
+
+/**
+ * Problems with where the built-in services' images come from: each needs an `images.build` entry,
+ * a configured image, or (outside prod) the reference app; prod images are pinned, and prod does not
+ * build the reference app.
+ */
+export function imageIssues(
+    environment: Environment,
+    referenceApp: boolean,
+    build: Readonly<Record<string, unknown>>,
+    given: Readonly<Record<"api" | "ws" | "worker", string | undefined>>,
+): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const prod = environment === "prod";
+    if (prod && referenceApp) {
+        issues.push({ path: "images.referenceApp", message: "is true, but prod runs the images it names, pinned by tag or digest: remove images.referenceApp and set api.image, ws.image and workers.image (or build your own service with images.build.<service>)" });
+    }
+    for (const service of ["api", "ws", "worker"] as const) {
+        const key = IMAGE_KEYS[service];
+        const image = given[service];
+        if (service in build) {
+            continue;
+        }
+        if (image === undefined) {
+            if (prod) {
+                issues.push({ path: key, message: `is required in prod: name the ${service} image pinned by tag or digest, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/scaled-web/prod/${service}:1.4.2" or "<repository>@sha256:<digest>" (or build it with images.build.${service})` });
+            } else if (!referenceApp) {
+                issues.push({ path: key, message: `is required: images.referenceApp is false, so name the ${service} image (e.g. "registry.example.com/team/${service}:1.4.2"), build it with images.build.${service}, or set images.referenceApp: true to build the reference app in ${REFERENCE_APP_CONTEXT}/` });
+            }
+        } else if (prod && IMAGE_REFERENCE.test(image) && imagePinning(image) === "unpinned") {
+            issues.push({ path: key, message: `must be pinned by tag or digest in prod, got ${show(image)} (${image.endsWith(":latest") ? "\"latest\" moves" : "no tag pulls \"latest\""}); use e.g. "${image.replace(/:latest$/, "")}:1.4.2" or "${image.replace(/:latest$/, "")}@sha256:<digest>"` });
+        }
+    }
+    return issues;
+}
 
 /**
  * Validates raw config values (as read from `Pulumi.<stack>.yaml`) and resolves them against the tier
@@ -561,11 +627,11 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     });
 
     // Services.
-    const service = (key: "api" | "ws", image: string, containerPort: number, nodePortDefault: number): ResolvedService => {
+    const service = (key: "api" | "ws", containerPort: number, nodePortDefault: number): ResolvedService => {
         const s = c[key];
         const base = preset[key];
         const resolved: ResolvedService = {
-            image: s.image ?? image,
+            image: s.image,
             containerPort: s.containerPort ?? containerPort,
             nodePort: s.nodePort ?? nodePortDefault,
             minReplicas: s.minReplicas ?? base.minReplicas,
@@ -584,8 +650,8 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         issues.push(...resourceIssues(`${key}.resources`, resolved.resources));
         return resolved;
     };
-    const api = service("api", DEFAULT_API_IMAGE, DEFAULT_API_PORT, DEFAULT_API_NODE_PORT);
-    const ws = service("ws", DEFAULT_WS_IMAGE, DEFAULT_WS_PORT, DEFAULT_WS_NODE_PORT);
+    const api = service("api", DEFAULT_API_PORT, DEFAULT_API_NODE_PORT);
+    const ws = service("ws", DEFAULT_WS_PORT, DEFAULT_WS_NODE_PORT);
     if (api.nodePort === ws.nodePort) {
         issues.push({ path: "ws.nodePort", message: `must differ from api.nodePort (both ${api.nodePort})` });
     }
@@ -728,6 +794,10 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         };
     }
 
+    // Images: every built-in service is built or named; prod names pinned images.
+    const referenceApp = c.images.referenceApp ?? c.environment === "dev";
+    issues.push(...imageIssues(c.environment, referenceApp, c.images.build, { api: c.api.image, ws: c.ws.image, worker: c.workers.image }));
+
     // Alerts: known threshold keys, positive values, percentages <= 100, critical above warning.
     for (const p of thresholdProblems(c.alerts.thresholds).list) {
         issues.push({ path: `alerts.${p.propertyPath}`, message: p.reason });
@@ -762,7 +832,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         api,
         ws,
         workers: {
-            image: c.workers.image ?? DEFAULT_WORKER_IMAGE,
+            image: c.workers.image,
             resources: workerResources,
             queues,
             terminationGracePeriodSeconds: c.workers.terminationGracePeriodSeconds,
@@ -775,7 +845,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             purposes,
         },
         alerts: { ...c.alerts, thresholds: resolveThresholds(c.alerts.thresholds) },
-        images: c.images,
+        images: { ...c.images, referenceApp },
     };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Stage images: the container images every region runs. One ECR repository per service in the primary
  * region, replicated to every secondary region; services with a build context in `images.build` are built
- * and pushed here, for the CPU architecture of the node pool that runs them.
+ * and pushed here, for the CPU architecture of the node pool that runs them. Dev stacks build the
+ * reference application (`app/`) for every built-in service that names no image (`images.referenceApp`).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,16 +15,36 @@ import {
     defaultRepositoryPrefix,
     platformForInstanceTypes,
 } from "../components/image-repository";
-import { ConfigError, ConfigIssue, NodePoolConfig, PlatformConfig } from "./config";
+import { ConfigError, ConfigIssue, IMAGE_KEYS, NodePoolConfig, PlatformConfig, REFERENCE_APP_CONTEXT } from "./config";
 import { ImageSupply } from "./contracts";
 import type { RegionContext } from "./program";
 
 /** The service whose image runs on the spot pool(s); every other service runs on the on-demand pool(s). */
 export const WORKER_SERVICE = "worker";
 
-/** The configured image reference of each built-in service (used unless the service is built). */
+/** The configured image reference of each built-in service that names one (used unless the service is built). */
 export function givenImages(config: PlatformConfig): Record<string, string> {
-    return { api: config.api.image, ws: config.ws.image, [WORKER_SERVICE]: config.workers.image };
+    const given: Record<string, string | undefined> = { api: config.api.image, ws: config.ws.image, [WORKER_SERVICE]: config.workers.image };
+    return Object.fromEntries(Object.entries(given).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/**
+ * What each service builds: the stack's `images.build`, plus, with `images.referenceApp` (dev by default),
+ * the reference application (`app/`, one image for every role) for each built-in service that names
+ * neither an image nor a build. The config check (`imageIssues`) has already made sure that every
+ * built-in service is covered.
+ */
+export function buildRequests(config: PlatformConfig): Record<string, PlatformConfig["images"]["build"][string]> {
+    const builds = { ...config.images.build };
+    if (config.images.referenceApp) {
+        const given = givenImages(config);
+        for (const service of Object.keys(IMAGE_KEYS)) {
+            if (!(service in builds) && !(service in given)) {
+                builds[service] = { context: REFERENCE_APP_CONTEXT };
+            }
+        }
+    }
+    return builds;
 }
 
 /** The node pools a service's pods land on: spot pools for the worker, on-demand pools for the rest. */
@@ -56,14 +77,17 @@ export function buildPlatform(service: string, config: PlatformConfig): { platfo
     return { platform };
 }
 
-/** The ImageRepository builds for a stack's `images.build`, each with its resolved platform. */
+/** The ImageRepository builds for a stack (`buildRequests`), each with its resolved platform. */
 export function imageBuilds(config: PlatformConfig): Record<string, ImageBuildArgs> {
     const issues: ConfigIssue[] = [];
     const builds: Record<string, ImageBuildArgs> = {};
-    for (const [service, build] of Object.entries(config.images.build)) {
+    for (const [service, build] of Object.entries(buildRequests(config))) {
         const { platform, issue } = buildPlatform(service, config);
         if (issue) {
-            issues.push(issue);
+            const reference = !(service in config.images.build);
+            issues.push(reference
+                ? { ...issue, message: `${issue.message} (this is the reference app build from images.referenceApp: give it as images.build.${service}: { context: "${REFERENCE_APP_CONTEXT}", platform: ... })` }
+                : issue);
             continue;
         }
         builds[service] = { context: build.context, dockerfile: build.dockerfile, tag: build.tag, platform };

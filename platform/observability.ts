@@ -8,9 +8,9 @@
  * the primary), otherwise a dedicated component runs through a dedicated us-east-1 provider.
  *
  * Queue depth is read from the custom metric `ScaledWeb/Queues` / `QueueDepth` (dimension `Queue`), which
- * the region's `QueueMetricsPublisher` (platform/workloads.ts) publishes every minute: waiting +
- * prioritized BullMQ jobs per queue, with an IRSA role allowed only `PutMetricData` in that namespace;
- * see `DEFAULT_QUEUE_DEPTH_METRIC` and `publishedQueueDepthMetric`.
+ * the region's `QueueMetricsPublisher` (platform/workloads.ts) publishes every minute: the reference app's
+ * `queue-metrics` role counts waiting + prioritized + due delayed BullMQ jobs per queue, with an IRSA role
+ * allowed only `PutMetricData` in that namespace; see `DEFAULT_QUEUE_DEPTH_METRIC` and `publishedQueueDepthMetric`.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

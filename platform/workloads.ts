@@ -13,6 +13,11 @@
  *
  * Containers read the Secret and ConfigMap through `envFrom`, and `ws` reads its Socket.IO adapter URL
  * (`REDIS_URL`, `SOCKET_IO_REDIS_URL`) through `secretKeyRef`: no credential appears in any manifest.
+ *
+ * Every container gets `APP_ROLE` (`api`, `ws`, `worker`): the reference application (`app/`, one image)
+ * picks its role from it. `api` and the workers read the queue store's URL as `QUEUE_REDIS_URL` (the
+ * purpose `QUEUE_PURPOSES` picks, through `secretKeyRef`), and `api` learns the queue names and key prefix
+ * (`QUEUE_NAMES`, `QUEUE_PREFIX`) to enqueue jobs the workers consume.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "../components/app-namespace";
@@ -33,6 +38,10 @@ export const SERVICES = { api: "api", ws: "ws", worker: "worker" } as const;
 export const WS_ADAPTER_PURPOSES = ["sessions", "cache"] as const;
 /** Cache purpose holding the BullMQ queues, in order of preference (seed 003: a no-eviction `queue` store). */
 export const QUEUE_PURPOSES = ["queue", "cache"] as const;
+/** `APP_ROLE` of each container: the reference application (`app/src/settings.js`) runs the role it names. */
+export const APP_ROLES = { api: "api", ws: "ws", worker: "worker", queueMetrics: "queue-metrics" } as const;
+/** Environment variable holding the queue store's URL for the api, the workers and the queue-depth publisher. */
+export const QUEUE_URL_VARIABLE = "QUEUE_REDIS_URL";
 
 /** What the workloads stage builds in one region. */
 export interface WorkloadsRegion {
@@ -138,6 +147,7 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
     const appSecretName = settings.secretNames[APP_SECRET_NAME];
 
     const envFrom = { envFromSecrets: [appSecretName], envFromConfigMaps: [settings.configMapNames[APP_CONFIG_NAME]] };
+    const queueUrlRef = { [QUEUE_URL_VARIABLE]: { secretName: appSecretName, key: cacheUrlVariable(queuePurpose) } };
 
     const api = new RegionalDeployment(`${prefix}-api`, {
         app: "api",
@@ -149,7 +159,14 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         maxReplicas: config.api.maxReplicas,
         resources: config.api.resources,
         healthPath: config.edge.healthCheckPath,
-        env: config.api.env,
+        env: {
+            ...config.api.env,
+            APP_ROLE: APP_ROLES.api,
+            HEALTH_PATH: config.edge.healthCheckPath,
+            // QUEUE_PREFIX comes from the ConfigMap: the same (hash-tagged on cluster-mode stores) prefix the workers use.
+            QUEUE_NAMES: Object.keys(config.workers.queues).join(","),
+        },
+        secretEnv: queueUrlRef,
         ...envFrom,
     }, { provider });
 
@@ -164,7 +181,7 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         maxReplicas: config.ws.maxReplicas,
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
-        env: config.ws.env,
+        env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath },
         secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
         // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
         sessionAffinity: "ClientIP",
@@ -179,6 +196,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         queues: config.workers.queues,
         resources: config.workers.resources,
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
+        env: { APP_ROLE: APP_ROLES.worker },
+        secretEnv: queueUrlRef,
         queueStore: {
             secretName: settings.secretNames[QUEUE_SCALER_SECRET_NAME],
             addressKey: "address",

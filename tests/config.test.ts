@@ -15,6 +15,10 @@ function base(): any {
             "us-east-1": { role: "primary", weight: 70 },
             "us-west-2": { role: "secondary", weight: 30 },
         },
+        // Prod names its images, pinned (platform/config.ts imageIssues).
+        api: { image: "registry.example.com/team/api:1.0.0" },
+        ws: { image: "registry.example.com/team/ws:1.0.0" },
+        workers: { image: "registry.example.com/team/worker:1.0.0" },
     };
 }
 
@@ -85,7 +89,7 @@ describe("parseConfig: valid input", () => {
     test("per-region replica overrides and preset overrides apply", () => {
         const raw = base();
         raw.regions["us-east-1"].replicas = { api: 5 };
-        raw.api = { resources: { requests: { cpu: "300m", memory: "256Mi" }, limits: { cpu: "600m", memory: "512Mi" } } };
+        raw.api = { ...raw.api, resources: { requests: { cpu: "300m", memory: "256Mi" }, limits: { cpu: "600m", memory: "512Mi" } } };
         raw.nodePools = { general: { minSize: 4, maxSize: 9, desiredSize: 4 } };
         const c = parseConfig(raw, "prod");
         expect(c.regions[0].apiMinReplicas).toBe(5);

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import type { Network } from "../components/network";
-import { ConfigError, PlatformConfig, parseConfig } from "../platform/config";
+import { ConfigError, PlatformConfig, imagePinning, parseConfig } from "../platform/config";
 import * as imagesModule from "../platform/images";
 import { MOCK_ACCOUNT_ID, readStackConfig } from "../toolkit/offline";
 import { RegionContext, regionCode } from "../platform/program";
@@ -163,7 +163,8 @@ describe("the images stage for the prod config as given (nothing built)", () => 
     });
 
     test.each(["us-east-1", "us-west-2"])("workloads in %s receive the configured references unchanged", (region) => {
-        expect(SERVICES.map((s) => run.outputs.refs[s][region])).toEqual(["public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:1.27"]);
+        const ecr = `${MOCK_ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/scaled-web/prod`;
+        expect(SERVICES.map((s) => run.outputs.refs[s][region])).toEqual([`${ecr}/api:1.0.0`, `${ecr}/ws:1.0.0`, `${ecr}/worker:1.0.0`]);
         expect(run.ofType("docker:index/image:Image")).toEqual([]);
     });
 
@@ -235,11 +236,101 @@ describe("bad image config", () => {
     test("a build whose on-demand pools mix CPU architectures needs an explicit platform", async () => {
         // api/ws may land on any on-demand pool, so one image must fit both architectures: ask for one.
         const pools = { "general-arm": { capacityType: "on-demand", instanceTypes: ["m7g.large"], minSize: 2, maxSize: 3, desiredSize: 2 } };
-        const mixed = stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api") } } } });
+        // ws names its image: otherwise dev builds the reference app for it, which needs a platform as well.
+        const ws = { image: "ghcr.io/acme/ws:1.0.0" };
+        const mixed = stackConfig("dev", { nodePools: pools, ws, images: { build: { api: { context: path.join(tmp, "api") } } } });
         const message = await failure(() => runImagesStage(mixed));
         expect(message).toMatch(/scaled-web:images\.build\.api\.platform: cannot be derived: the pools that run api \(general, general-arm\) mix or lack CPU architectures \(m7i\.large, m7g\.large\); set it to "linux\/amd64" or "linux\/arm64"/);
 
-        const explicit = await runImagesStage(stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } }));
+        // Without ws's image, the reference app build for ws needs the platform too, and the message says how.
+        const reference = await failure(() => runImagesStage(stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } })));
+        expect(reference).toMatch(/scaled-web:images\.build\.ws\.platform: cannot be derived: .*\(this is the reference app build from images\.referenceApp: give it as images\.build\.ws: \{ context: "app", platform: \.\.\. \}\)/);
+
+        const explicit = await runImagesStage(stackConfig("dev", { nodePools: pools, ws, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } }));
         expect(explicit.get("docker:index/image:Image", "dev-use1-images-api").inputs.build.platform).toBe("linux/arm64");
+    });
+});
+
+describe("the reference application: dev builds it by default, prod names pinned images", () => {
+    const ecr = (region: string): string => `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`;
+
+    test("the dev stack builds app/ once per built-in service and runs it pinned by digest", async () => {
+        const run = await runImagesStage(stackConfig("dev"));
+        const images = run.ofType("docker:index/image:Image");
+        expect(images.map((i) => i.name)).toEqual(["dev-use1-images-api", "dev-use1-images-ws", "dev-use1-images-worker"]);
+        for (const image of images) {
+            expect(image.inputs.build).toMatchObject({ context: "app", dockerfile: path.join("app", "Dockerfile"), platform: "linux/amd64" });
+        }
+        // One context, one content hash: the same tag in each service's repository.
+        const tags = images.map((i) => /:(build-[0-9a-f]{16})$/.exec(i.inputs.imageName)?.[1]);
+        expect(new Set(tags).size).toBe(1);
+        expect(images.map((i) => i.inputs.imageName)).toEqual(SERVICES.map((s) => `${ecr("us-east-1")}/scaled-web/dev/${s}:${tags[0]}`));
+        expect(SERVICES.map((s) => run.outputs.refs[s]["us-east-1"])).toEqual(SERVICES.map((s) => `${ecr("us-east-1")}/scaled-web/dev/${s}@${DIGEST}`));
+    });
+
+    test("a service that names its image runs it; the others still get the reference app", async () => {
+        const run = await runImagesStage(stackConfig("dev", { api: { image: "ghcr.io/acme/api:2.0.0" } }));
+        expect(run.ofType("docker:index/image:Image").map((i) => i.name)).toEqual(["dev-use1-images-ws", "dev-use1-images-worker"]);
+        expect(run.outputs.refs.api["us-east-1"]).toBe("ghcr.io/acme/api:2.0.0");
+    });
+
+    test("the reference app's Dockerfile runs as uid 10001 with no write outside /tmp", () => {
+        const dockerfile = fs.readFileSync(path.join(__dirname, "..", "app", "Dockerfile"), "utf8");
+        expect(dockerfile).toMatch(/^USER 10001:10001$/m);
+        expect(dockerfile).toMatch(/HOME=\/tmp/);
+        expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "src\/main\.js"\]$/m);
+    });
+
+    test.each<[string, string, Record<string, unknown>, RegExp[]]>([
+        ["dev without the reference app names every missing image", "dev", { images: { referenceApp: false } }, [
+            /scaled-web:api\.image: is required: images\.referenceApp is false, so name the api image .*images\.build\.api.*images\.referenceApp: true/,
+            /scaled-web:ws\.image: is required/,
+            /scaled-web:workers\.image: is required/,
+        ]],
+        ["prod without images", "prod", { api: {}, ws: {}, workers: {} }, [
+            /scaled-web:api\.image: is required in prod: name the api image pinned by tag or digest/,
+            /scaled-web:ws\.image: is required in prod/,
+            /scaled-web:workers\.image: is required in prod/,
+        ]],
+        ["prod with an untagged or latest image", "prod", { api: { image: "ghcr.io/acme/api" }, ws: { image: "ghcr.io/acme/ws:latest" } }, [
+            /scaled-web:api\.image: must be pinned by tag or digest in prod, got "ghcr\.io\/acme\/api" \(no tag pulls "latest"\); use e\.g\. "ghcr\.io\/acme\/api:1\.4\.2"/,
+            /scaled-web:ws\.image: must be pinned by tag or digest in prod, got "ghcr\.io\/acme\/ws:latest" \("latest" moves\)/,
+        ]],
+        ["prod asking for the reference app", "prod", { images: { referenceApp: true } }, [
+            /scaled-web:images\.referenceApp: is true, but prod runs the images it names, pinned by tag or digest/,
+        ]],
+    ])("%s is one ConfigError naming each key", (_label, stack, overrides, expected) => {
+        let message = "";
+        try {
+            stackConfig(stack, overrides);
+        } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+            message = (e as Error).message;
+        }
+        for (const m of expected) {
+            expect(message).toMatch(m);
+        }
+        expect((message.match(/^ {2}- /gm) ?? []).length).toBe(expected.length);
+    });
+
+    test("prod accepts images pinned by tag or digest, and its own builds", () => {
+        const config = stackConfig("prod", {
+            api: { image: `ghcr.io/acme/api@${DIGEST}` },
+            ws: { image: "registry.example.com:5000/acme/ws:2024.06.1" },
+            workers: {},
+            images: { build: { worker: { context: "services/worker" } } },
+        });
+        expect(config.images.referenceApp).toBe(false);
+        expect(imagesModule.buildRequests(config)).toEqual({ worker: { context: "services/worker" } });
+    });
+
+    test.each([
+        ["repo@sha256:" + "ab".repeat(32), "digest"],
+        ["registry.example.com:5000/team/api:1.4.2", "tag"],
+        ["registry.example.com:5000/team/api", "unpinned"],
+        ["api:latest", "unpinned"],
+        ["api", "unpinned"],
+    ])("imagePinning(%s) = %s", (ref, pinning) => {
+        expect(imagePinning(ref)).toBe(pinning);
     });
 });

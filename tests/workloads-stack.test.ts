@@ -184,6 +184,20 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         }
     });
 
+    test("each container names its reference-app role; api and workers read the queue store's URL from a Secret key", () => {
+        const container = (name: string): any => podSpec(run.get("kubernetes:apps/v1:Deployment", name)).containers[0];
+        const plain = (name: string): Record<string, string> =>
+            Object.fromEntries(container(name).env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+        const queueUrl = { name: "QUEUE_REDIS_URL", valueFrom: { secretKeyRef: { name: "app-secrets", key: "VALKEY_QUEUE_URL" } } };
+        expect(plain("prod-usw2-api-deploy")).toMatchObject({ APP_ROLE: "api", PORT: "3000", HEALTH_PATH: "/health", QUEUE_NAMES: "sla-checks,notifications,analytics", QUEUE_PREFIX: "bull" });
+        expect(container("prod-usw2-api-deploy").env).toContainEqual(queueUrl);
+        expect(plain("prod-usw2-ws-deploy")).toMatchObject({ APP_ROLE: "ws", PORT: "3001", HEALTH_PATH: "/health" });
+        for (const queue of ["sla-checks", "notifications", "analytics"]) {
+            expect(plain(`prod-usw2-workers-${queue}`)).toMatchObject({ APP_ROLE: "worker", QUEUE_NAME: queue, QUEUE_PREFIX: "bull" });
+            expect(container(`prod-usw2-workers-${queue}`).env).toContainEqual(queueUrl);
+        }
+    });
+
     test("each service runs its own region-local image", () => {
         const image = (name: string): string => podSpec(run.get("kubernetes:apps/v1:Deployment", name)).containers[0].image;
         expect(image("prod-usw2-api-deploy")).toBe("123456789012.dkr.ecr.us-west-2.amazonaws.com/scaled-web/api:1.0.0");

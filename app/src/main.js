@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * Entry point of the reference application: one image, four roles chosen by `APP_ROLE`
+ * (`api`, `ws`, `worker`, `queue-metrics`); see settings.js for the environment each reads.
+ *
+ * Runs as any non-root user on a read-only root filesystem: it writes nothing but stdout/stderr
+ * (structured JSON lines). SIGTERM/SIGINT: mark draining (`/health` answers 503), stop accepting,
+ * finish in-flight requests or jobs, close the database and store connections, exit 0; a second
+ * signal or the shutdown timeout exits at once.
+ */
+const { readSettings, SettingsError } = require("./settings");
+
+/** @param {Record<string, unknown>} fields */
+function log(fields) {
+    const line = JSON.stringify({ time: new Date().toISOString(), role: process.env.APP_ROLE, ...fields });
+    if (fields.level === "error" || fields.level === "warn") {
+        console.error(line);
+    } else {
+        console.log(line);
+    }
+}
+
+/**
+ * Starts the role `settings` names.
+ * @param {import("./settings").Settings} settings
+ * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string }, fatal: (err: Error) => void }} ctx
+ * @returns {Promise<{ stop: () => Promise<void> }>}
+ */
+function start(settings, ctx) {
+    switch (settings.role) {
+        case "api":
+            return require("./api").startApi(settings, ctx);
+        case "ws":
+            return require("./ws").startWs(settings, ctx);
+        case "worker":
+            return require("./worker").startWorker(settings, ctx);
+        case "queue-metrics":
+            return require("./queue-metrics").startQueueMetrics(settings, ctx);
+    }
+}
+
+async function main() {
+    let settings;
+    try {
+        settings = readSettings(process.env);
+    } catch (err) {
+        if (err instanceof SettingsError) {
+            console.error(err.message);
+            process.exit(1);
+        }
+        throw err;
+    }
+    const state = { draining: false, healthPath: settings.healthPath };
+    const fatal = (/** @type {Error} */ err) => {
+        log({ level: "error", msg: "fatal", error: err.message });
+        process.exit(1);
+    };
+    const app = await start(settings, { log, state, fatal });
+
+    let stopping = false;
+    const shutdown = (/** @type {string} */ signal) => {
+        if (stopping) {
+            log({ level: "warn", msg: "second signal, exiting now", signal });
+            process.exit(1);
+        }
+        stopping = true;
+        state.draining = true;
+        log({ level: "info", msg: "shutting down", signal });
+        const deadline = setTimeout(() => {
+            log({ level: "error", msg: "shutdown timed out" });
+            process.exit(1);
+        }, (settings.shutdownTimeoutSeconds + 5) * 1000);
+        deadline.unref();
+        app.stop().then(() => {
+            log({ level: "info", msg: "stopped" });
+            process.exit(0);
+        }, (/** @type {any} */ err) => {
+            log({ level: "error", msg: "shutdown failed", error: String(err?.stack ?? err) });
+            process.exit(1);
+        });
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+if (require.main === module) {
+    main().catch((err) => {
+        log({ level: "error", msg: "failed to start", error: String(err?.stack ?? err) });
+        process.exit(1);
+    });
+}
+
+module.exports = { start, log };

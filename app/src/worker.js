@@ -1,0 +1,73 @@
+// @ts-check
+/**
+ * Role `worker`: consumes one BullMQ queue (`QUEUE_NAME`, keys under `QUEUE_PREFIX`), running at most
+ * `WORKER_CONCURRENCY` jobs at once, as components/worker-pool.ts configures per queue.
+ *
+ * The reference job: `{ sleepMs?: number, fail?: string }` waits `sleepMs` (capped at 60 s) and returns
+ * `{ pod, queue, jobId }`, or fails with `fail` as its reason. Replace `processJob` with real work.
+ *
+ * SIGTERM: `worker.close()` stops taking jobs and waits for the active ones (the pod's termination grace
+ * period, 90 s by default, fits inside the spot interruption notice); a job that outlives it loses its
+ * lock and BullMQ hands it to another worker as stalled.
+ */
+const os = require("os");
+const { Worker } = require("bullmq");
+const { createRedis, closeRedis, assertNotCluster } = require("./redis");
+const { createServer, listen, closeServer } = require("./http");
+
+const MAX_SLEEP_MS = 60_000;
+
+/**
+ * The reference job.
+ * @param {import("bullmq").Job} job
+ * @param {string} queue
+ */
+async function processJob(job, queue) {
+    const data = /** @type {{ sleepMs?: unknown, fail?: unknown }} */ (job.data ?? {});
+    const ms = typeof data.sleepMs === "number" && data.sleepMs > 0 ? Math.min(data.sleepMs, MAX_SLEEP_MS) : 0;
+    if (ms > 0) {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+    }
+    if (typeof data.fail === "string") {
+        throw new Error(data.fail);
+    }
+    return { pod: os.hostname(), queue, jobId: job.id };
+}
+
+/**
+ * @param {import("./settings").WorkerSettings} s
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
+ */
+async function startWorker(s, ctx) {
+    const connection = createRedis(s.queueUrl, { name: `worker-${s.queueName}`, blocking: true, tls: ctx.redisTls });
+    connection.on("error", (err) => ctx.log({ level: "warn", msg: "queue store connection failed", error: err.message }));
+    connection.once("ready", () => {
+        assertNotCluster(connection).catch((err) => ctx.fatal(err));
+    });
+    const worker = new Worker(s.queueName, (job) => processJob(job, s.queueName), {
+        connection,
+        prefix: s.queuePrefix,
+        concurrency: s.concurrency,
+        autorun: true,
+    });
+    worker.on("error", (err) => ctx.log({ level: "warn", msg: "worker error", error: err.message }));
+    worker.on("failed", (job, err) => ctx.log({ level: "info", msg: "job failed", queue: s.queueName, jobId: job?.id, error: err.message }));
+
+    const server = s.port === undefined ? undefined : createServer("worker", undefined, ctx.state);
+    const port = server && s.port !== undefined ? await listen(server, s.port) : undefined;
+    ctx.log({ level: "info", msg: "consuming", queue: s.queueName, prefix: s.queuePrefix, concurrency: s.concurrency, ...(port ? { port } : {}) });
+
+    return {
+        port,
+        worker,
+        async stop() {
+            await worker.close();
+            if (server) {
+                await closeServer(server, 1000);
+            }
+            await closeRedis(connection);
+        },
+    };
+}
+
+module.exports = { startWorker, processJob };

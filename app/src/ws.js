@@ -1,0 +1,85 @@
+// @ts-check
+/**
+ * Role `ws`: the Socket.IO gateway behind the ALB's ws target group (`/socket.io/*`).
+ *
+ * Pods share broadcasts through the Redis adapter (@socket.io/redis-adapter, PUBLISH/SUBSCRIBE on the
+ * store named by `SOCKET_IO_REDIS_URL`), so an event emitted on one pod reaches the clients of every pod.
+ * Events: `join` (room) puts the socket in a room; `broadcast` ({ room?, message }) emits `message` to
+ * the room, or to everyone, on every pod, and acknowledges with the pod's name.
+ *
+ * Readiness does not wait for the store: ioredis reconnects in the background and the adapter resumes.
+ */
+const os = require("os");
+const { Server } = require("socket.io");
+const { createAdapter } = require("@socket.io/redis-adapter");
+const { createRedis, closeRedis, assertNotCluster } = require("./redis");
+const { createServer, listen } = require("./http");
+
+/**
+ * @param {import("./settings").WsSettings} s
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
+ */
+async function startWs(s, ctx) {
+    const pub = createRedis(s.adapterUrl, { name: "ws-pub", tls: ctx.redisTls });
+    const sub = pub.duplicate({ connectionName: "ws-sub" });
+    for (const [client, which] of /** @type {const} */ ([[pub, "publisher"], [sub, "subscriber"]])) {
+        client.on("error", (err) => ctx.log({ level: "warn", msg: `Socket.IO adapter ${which} connection failed`, error: err.message }));
+    }
+    pub.once("ready", () => {
+        assertNotCluster(pub).catch((err) => ctx.fatal(err));
+    });
+
+    const server = createServer("ws", undefined, ctx.state);
+    const io = new Server(server, {
+        adapter: createAdapter(pub, sub, { key: "socket.io" }),
+        // Long-polling needs the ALB's cookie stickiness (platform: lb_cookie) and the Service's ClientIP affinity.
+        transports: ["polling", "websocket"],
+        pingInterval: 25_000,
+        pingTimeout: 20_000,
+    });
+    const pod = os.hostname();
+    io.on("connection", (socket) => {
+        socket.on("join", (/** @type {unknown} */ room, /** @type {unknown} */ ack) => {
+            if (typeof room === "string" && room.length > 0 && room.length <= 128) {
+                void socket.join(room);
+            }
+            if (typeof ack === "function") {
+                ack({ pod, room });
+            }
+        });
+        socket.on("broadcast", (/** @type {any} */ payload, /** @type {unknown} */ ack) => {
+            const room = typeof payload?.room === "string" ? payload.room : undefined;
+            const message = { message: payload?.message ?? null, from: pod };
+            (room ? io.to(room) : io).emit("message", message);
+            if (typeof ack === "function") {
+                ack({ pod });
+            }
+        });
+    });
+
+    const port = await listen(server, s.port);
+    ctx.log({ level: "info", msg: "listening", port });
+
+    return {
+        port,
+        io,
+        async stop() {
+            // Clients reconnect elsewhere: by now the pod is out of the Service's endpoints (preStop pause).
+            io.disconnectSockets(true);
+            await new Promise((resolve) => {
+                const timer = setTimeout(() => {
+                    server.closeAllConnections();
+                    resolve(undefined);
+                }, s.shutdownTimeoutSeconds * 1000);
+                timer.unref();
+                void io.close(() => {
+                    clearTimeout(timer);
+                    resolve(undefined);
+                });
+            });
+            await Promise.all([closeRedis(pub), closeRedis(sub)]);
+        },
+    };
+}
+
+module.exports = { startWs };
