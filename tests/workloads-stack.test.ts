@@ -189,7 +189,9 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         const plain = (name: string): Record<string, string> =>
             Object.fromEntries(container(name).env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
         const queueUrl = { name: "QUEUE_REDIS_URL", valueFrom: { secretKeyRef: { name: "app-secrets", key: "VALKEY_QUEUE_URL" } } };
-        expect(plain("prod-usw2-api-deploy")).toMatchObject({ APP_ROLE: "api", PORT: "3000", HEALTH_PATH: "/health", QUEUE_NAMES: "sla-checks,notifications,analytics", QUEUE_PREFIX: "bull" });
+        expect(plain("prod-usw2-api-deploy")).toMatchObject({ APP_ROLE: "api", PORT: "3000", HEALTH_PATH: "/health", QUEUE_NAMES: "sla-checks,notifications,analytics" });
+        // The producers' prefix comes from the ConfigMap (envFrom), the one the workers and KEDA use; no override.
+        expect(plain("prod-usw2-api-deploy").QUEUE_PREFIX).toBeUndefined();
         expect(container("prod-usw2-api-deploy").env).toContainEqual(queueUrl);
         expect(plain("prod-usw2-ws-deploy")).toMatchObject({ APP_ROLE: "ws", PORT: "3001", HEALTH_PATH: "/health" });
         for (const queue of ["sla-checks", "notifications", "analytics"]) {
