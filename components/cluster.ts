@@ -367,6 +367,7 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             tags,
         }, { ...child, dependsOn: nodePolicies });
 
+        const adminAssociations: aws.eks.AccessPolicyAssociation[] = [];
         for (const [key, principalArn] of Object.entries(args.adminPrincipals ?? {})) {
             const entry = new aws.eks.AccessEntry(`${name}-admin-${key}`, {
                 clusterName: this.cluster.name,
@@ -374,12 +375,13 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
                 type: "STANDARD",
                 tags,
             }, child);
-            new aws.eks.AccessPolicyAssociation(`${name}-admin-${key}`, {
+            const association = new aws.eks.AccessPolicyAssociation(`${name}-admin-${key}`, {
                 clusterName: this.cluster.name,
                 principalArn: entry.principalArn,
                 policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
                 accessScope: { type: "cluster" },
             }, child);
+            adminAssociations.push(association);
         }
 
         for (const [key, principalArn] of Object.entries(args.viewPrincipals ?? {})) {
@@ -440,11 +442,12 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
         this.kubeconfig = pulumi.secret(pulumi.all([this.cluster.name, this.endpoint, this.certificateAuthorityData, region]).apply(
             ([n, endpoint, ca, r]) => JSON.stringify(buildKubeconfig({ clusterName: n, endpoint, certificateAuthorityData: ca, region: r, awsProfile: args.awsProfile })),
         ));
-        // Waits for the API ingress rules too: without them every Kubernetes call from the runner times out.
+        // Waits for the API ingress rules (without them every Kubernetes call from the runner times out) and the
+        // admin access entries (a deploy role that did not create the cluster is refused until its entry exists).
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             enableServerSideApply: true,
-        }, { ...child, dependsOn: [this.cluster, ...this.apiIngressRules] });
+        }, { ...child, dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations] });
 
         this.registerOutputs({
             clusterName: this.clusterName,

@@ -195,8 +195,9 @@ describe("Cluster private API access", () => {
         expect(run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith("closed-eks"))).toEqual([]);
     });
 
-    test("the Kubernetes provider waits for the ingress rules", () => {
+    test("the Kubernetes provider waits for the ingress rules and the admin access entries", () => {
         const provider = run.get("pulumi:providers:kubernetes", "prod-usw2-eks-k8s");
+        expect(provider.dependencies).toContain(run.get("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "prod-usw2-eks-admin-deploy").urn);
         for (const rule of run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith("prod-usw2-eks-api-"))) {
             expect(provider.dependencies).toContain(rule.urn);
         }
