@@ -60,6 +60,19 @@ export interface ClusterArgs {
      * @default false
      */
     readonly allowPublicAccessFromAnywhere?: boolean;
+    /**
+     * CIDRs admitted on 443 to the private API endpoint (an ingress rule on the EKS-created cluster security group,
+     * which otherwise admits only itself), keyed by a stable name, e.g. `{ vpn: "10.99.0.0/16" }` or another
+     * region's deploy-runner subnets reached over VPC peering.
+     * @default {}
+     */
+    readonly privateAccessCidrs?: Readonly<Record<string, string>>;
+    /**
+     * Security groups (of this cluster's VPC or a peered VPC in the same region) admitted on 443 to the private API
+     * endpoint, keyed by a stable name, e.g. `{ "deploy-runner": runner.securityGroupId }`.
+     * @default {}
+     */
+    readonly privateAccessSecurityGroupIds?: Readonly<Record<string, pulumi.Input<string>>>;
     /** @default "172.20.0.0/16" */
     readonly serviceIpv4Cidr?: string;
     /** @default 90 */
@@ -71,6 +84,12 @@ export interface ClusterArgs {
      * @default {}
      */
     readonly adminPrincipals?: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * IAM principals given read-only access (`AmazonEKSViewPolicy`, cluster scope) through access entries, keyed by a
+     * stable name, e.g. the role a pull request's `pulumi preview` runs as.
+     * @default {}
+     */
+    readonly viewPrincipals?: Readonly<Record<string, pulumi.Input<string>>>;
     /**
      * EKS deletion protection on the control plane.
      * @default false
@@ -87,6 +106,10 @@ export interface ClusterArgs {
 
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const PRINCIPAL_KEY = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+/** EC2 security group ids: `sg-` and 8 or 17 hex digits. */
+export const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+/** The port the EKS API server listens on behind its endpoint. */
+export const API_SERVER_PORT = 443;
 
 function isPrivateRange(base: number, prefix: number): boolean {
     const inRange = (start: string, bits: number): boolean => {
@@ -125,8 +148,26 @@ export function validateClusterArgs(name: string, args: ClusterArgs): Problems {
     const retention = args.logRetentionDays ?? DEFAULT_CONTROL_PLANE_LOG_RETENTION_DAYS;
     problems.check((CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(retention), "logRetentionDays",
         `must be one of the values CloudWatch accepts (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), got ${show(retention)}`);
-    for (const key of Object.keys(args.adminPrincipals ?? {})) {
-        problems.check(PRINCIPAL_KEY.test(key), `adminPrincipals.${key}`, `key must be a short DNS label (it names the access entry), got ${show(key)}`);
+    for (const field of ["adminPrincipals", "viewPrincipals"] as const) {
+        for (const key of Object.keys(args[field] ?? {})) {
+            problems.check(PRINCIPAL_KEY.test(key), `${field}.${key}`, `key must be a short DNS label (it names the access entry), got ${show(key)}`);
+        }
+    }
+    const both = Object.keys(args.adminPrincipals ?? {}).filter((k) => k in (args.viewPrincipals ?? {}));
+    problems.check(both.length === 0, "viewPrincipals", `keys ${show(both)} are also in adminPrincipals; one principal gets one access entry`);
+    for (const [key, cidr] of Object.entries(args.privateAccessCidrs ?? {})) {
+        problems.check(PRINCIPAL_KEY.test(key), `privateAccessCidrs.${key}`, `key must be a short DNS label (it names the ingress rule), got ${show(key)}`);
+        const parsed = parseCidr(cidr);
+        problems.check(parsed !== undefined && parsed.prefix > 0, `privateAccessCidrs.${key}`,
+            `must be an aligned IPv4 CIDR narrower than 0.0.0.0/0 such as "10.99.0.0/16" (who may reach the API server), got ${show(cidr)}`);
+    }
+    const dupes = Object.keys(args.privateAccessCidrs ?? {}).filter((k) => k in (args.privateAccessSecurityGroupIds ?? {}));
+    problems.check(dupes.length === 0, "privateAccessSecurityGroupIds", `keys ${show(dupes)} are also in privateAccessCidrs; each key names one ingress rule`);
+    for (const [key, id] of Object.entries(args.privateAccessSecurityGroupIds ?? {})) {
+        problems.check(PRINCIPAL_KEY.test(key), `privateAccessSecurityGroupIds.${key}`, `key must be a short DNS label (it names the ingress rule), got ${show(key)}`);
+        if (typeof id === "string") {
+            problems.check(SECURITY_GROUP_ID.test(id), `privateAccessSecurityGroupIds.${key}`, `must be a security group id such as "sg-0123456789abcdef0", got ${show(id)}`);
+        }
     }
     return problems;
 }
@@ -211,6 +252,8 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
     public readonly nodeInstanceProfileArn: pulumi.Output<string>;
     /** The access entry that lets nodes join; node pools wait for it. */
     public readonly nodeAccessEntry: aws.eks.AccessEntry;
+    /** Ingress rules on the cluster security group that admit `privateAccessCidrs` / `privateAccessSecurityGroupIds` on 443. */
+    public readonly apiIngressRules: aws.vpc.SecurityGroupIngressRule[];
     /** Secret: kubeconfig JSON (exec-based, holds no credentials). */
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly k8sProvider: k8s.Provider;
@@ -324,6 +367,7 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             tags,
         }, { ...child, dependsOn: nodePolicies });
 
+        const adminAssociations: aws.eks.AccessPolicyAssociation[] = [];
         for (const [key, principalArn] of Object.entries(args.adminPrincipals ?? {})) {
             const entry = new aws.eks.AccessEntry(`${name}-admin-${key}`, {
                 clusterName: this.cluster.name,
@@ -331,13 +375,54 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
                 type: "STANDARD",
                 tags,
             }, child);
-            new aws.eks.AccessPolicyAssociation(`${name}-admin-${key}`, {
+            const association = new aws.eks.AccessPolicyAssociation(`${name}-admin-${key}`, {
                 clusterName: this.cluster.name,
                 principalArn: entry.principalArn,
                 policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
                 accessScope: { type: "cluster" },
             }, child);
+            adminAssociations.push(association);
         }
+
+        for (const [key, principalArn] of Object.entries(args.viewPrincipals ?? {})) {
+            const entry = new aws.eks.AccessEntry(`${name}-view-${key}`, {
+                clusterName: this.cluster.name,
+                principalArn,
+                type: "STANDARD",
+                tags,
+            }, child);
+            // Read-only: server-side dry-runs are refused (403) and the Kubernetes provider previews those objects
+            // client-side instead (pulumi-kubernetes provider/pkg/provider/provider.go, Create/Update on preview).
+            new aws.eks.AccessPolicyAssociation(`${name}-view-${key}`, {
+                clusterName: this.cluster.name,
+                principalArn: entry.principalArn,
+                policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy`,
+                accessScope: { type: "cluster" },
+            }, child);
+        }
+
+        // The private endpoint's ENIs carry the EKS-created cluster security group, which admits only itself:
+        // whoever runs `pulumi up` (the deploy runner, a VPN) must be admitted on 443 by name.
+        this.apiIngressRules = [
+            ...Object.entries(args.privateAccessCidrs ?? {}).map(([key, cidr]) => new aws.vpc.SecurityGroupIngressRule(`${name}-api-${key}`, {
+                securityGroupId: this.clusterSecurityGroupId,
+                description: `Kubernetes API from ${key} (${cidr})`,
+                ipProtocol: "tcp",
+                fromPort: API_SERVER_PORT,
+                toPort: API_SERVER_PORT,
+                cidrIpv4: cidr,
+                tags,
+            }, child)),
+            ...Object.entries(args.privateAccessSecurityGroupIds ?? {}).map(([key, sg]) => new aws.vpc.SecurityGroupIngressRule(`${name}-api-${key}`, {
+                securityGroupId: this.clusterSecurityGroupId,
+                description: `Kubernetes API from security group ${key}`,
+                ipProtocol: "tcp",
+                fromPort: API_SERVER_PORT,
+                toPort: API_SERVER_PORT,
+                referencedSecurityGroupId: sg,
+                tags,
+            }, child)),
+        ];
 
         const nodeSg = new aws.ec2.SecurityGroup(`${name}-nodes`, {
             vpcId: args.vpcId,
@@ -357,10 +442,12 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
         this.kubeconfig = pulumi.secret(pulumi.all([this.cluster.name, this.endpoint, this.certificateAuthorityData, region]).apply(
             ([n, endpoint, ca, r]) => JSON.stringify(buildKubeconfig({ clusterName: n, endpoint, certificateAuthorityData: ca, region: r, awsProfile: args.awsProfile })),
         ));
+        // Waits for the API ingress rules (without them every Kubernetes call from the runner times out) and the
+        // admin access entries (a deploy role that did not create the cluster is refused until its entry exists).
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             enableServerSideApply: true,
-        }, { ...child, dependsOn: [this.cluster] });
+        }, { ...child, dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations] });
 
         this.registerOutputs({
             clusterName: this.clusterName,

@@ -7,6 +7,7 @@ export * from "./weighted-dns";
 export * from "./cluster";
 export * from "./node-pool";
 export * from "./cluster-addons";
+export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";
 export * from "./cache";

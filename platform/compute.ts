@@ -12,6 +12,7 @@ import { Cluster } from "../components/cluster";
 import { ClusterAddons } from "../components/cluster-addons";
 import { NodePool } from "../components/node-pool";
 import { ComputeRegion } from "./contracts";
+import type { ClusterAccess } from "./deploy-runner";
 import type { RegionContext } from "./program";
 
 /** What the compute stage builds in one region: the contract plus the components, for advanced callers. */
@@ -21,8 +22,11 @@ export interface ComputeRegionDetails extends ComputeRegion {
     readonly addons: ClusterAddons;
 }
 
-/** Builds the region's cluster, node pools and add-ons, every resource through the region's provider. */
-export function wireCompute(ctx: RegionContext): ComputeRegionDetails {
+/**
+ * Builds the region's cluster, node pools and add-ons, every resource through the region's provider. `access` says
+ * who reaches the private API on 443 and which roles get access entries (platform/deploy-runner.ts).
+ */
+export function wireCompute(ctx: RegionContext, access?: ClusterAccess): ComputeRegionDetails {
     const { config, prefix, provider, network } = ctx;
     const name = `${prefix}-eks`;
     const tags = { ...config.tags };
@@ -35,6 +39,10 @@ export function wireCompute(ctx: RegionContext): ComputeRegionDetails {
         publicEndpoint: config.cluster.publicEndpoint,
         publicAccessCidrs: config.cluster.publicAccessCidrs,
         allowPublicAccessFromAnywhere: config.cluster.allowPublicAccessFromAnywhere,
+        privateAccessCidrs: access?.privateAccessCidrs,
+        privateAccessSecurityGroupIds: access?.privateAccessSecurityGroupIds,
+        adminPrincipals: access?.adminPrincipals,
+        viewPrincipals: access?.viewPrincipals,
         deletionProtection: config.protectData,
         tags,
     }, { provider });

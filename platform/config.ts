@@ -18,6 +18,8 @@ import {
 import { DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS } from "../components/database";
 import { ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, kubernetesRange, supportsKubernetes } from "../components/cluster-addons";
 import { cidrsOverlap } from "../components/region-peering";
+import { SECURITY_GROUP_ID } from "../components/cluster";
+import { RUNNER_COMPUTE_TYPES, validateDeployRunnerArgs } from "../components/deploy-runner";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 
 export const PROJECT_NAME = "scaled-web";
@@ -190,6 +192,41 @@ export const rawConfigSchema = z.object({
         publicAccessCidrs: z.array(cidr).default([]),
         /** Opt-in to list `0.0.0.0/0` in `publicAccessCidrs` (the API server open to the internet). */
         allowPublicAccessFromAnywhere: z.boolean().default(false),
+        /**
+         * Named CIDRs admitted on 443 to every region's private API endpoint (a VPN, a bastion subnet), e.g.
+         * `{ vpn: "10.99.0.0/16" }`. The deploy runner is admitted without being listed here.
+         */
+        privateAccessCidrs: z.record(z.string(), cidr).default({}),
+        /**
+         * Per region, named security groups of that region admitted on 443 to its private API endpoint, e.g.
+         * `{ us-east-1: { bastion: sg-0123456789abcdef0 } }`.
+         */
+        privateAccessSecurityGroups: z.record(z.string(), z.record(z.string(),
+            z.string().regex(SECURITY_GROUP_ID, "must be a security group id such as \"sg-0123456789abcdef0\""))).default({}),
+    }).strict().default({}),
+    /**
+     * The in-VPC GitHub Actions runner (AWS CodeBuild) that runs `pulumi up`/`preview` where the private cluster
+     * APIs are reachable. See README "Deploying for real".
+     */
+    deployRunner: z.object({
+        enabled: z.boolean().default(false),
+        /** GitHub repository, `owner/name`. */
+        repository: z.string().optional(),
+        /** ARN of the CodeConnections GitHub connection (created and authorized in the console first). */
+        connectionArn: z.string().optional(),
+        /** Numeric GitHub account IDs whose jobs may start the runner. */
+        allowedActorIds: z.array(z.number()).default([]),
+        /** IAM role the deploy jobs assume through GitHub OIDC; gets cluster-admin access entries in every region. */
+        deployRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN such as \"arn:aws:iam::123456789012:role/scaled-web-deploy\"").optional(),
+        /** IAM role the pull-request preview assumes through GitHub OIDC; gets read-only access entries. */
+        previewRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN such as \"arn:aws:iam::123456789012:role/scaled-web-preview\"").optional(),
+        /** CodeBuild project name. @default "<project>-<stack>-deploy-runner" */
+        projectName: z.string().optional(),
+        computeType: z.enum(RUNNER_COMPUTE_TYPES, { message: `must be one of ${RUNNER_COMPUTE_TYPES.join(", ")}` }).optional(),
+        image: z.string().min(1).optional(),
+        buildTimeoutMinutes: z.number().optional(),
+        /** Privileged build container (a Docker daemon for image builds on the runner). */
+        privilegedMode: z.boolean().default(false),
     }).strict().default({}),
     /** Node pools keyed by name; entries override the tier's `general` / `workers` pools or add new ones. */
     nodePools: z.record(z.string(), nodePoolSchema).default({}),
@@ -361,6 +398,8 @@ export interface PlatformConfig {
         readonly flowLogRetentionDays: number;
     };
     readonly cluster: ParsedRaw["cluster"];
+    /** The in-VPC runner; `projectName` resolved. */
+    readonly deployRunner: ParsedRaw["deployRunner"] & { readonly projectName: string };
     readonly nodePools: Readonly<Record<string, NodePoolConfig>>;
     readonly api: ResolvedService;
     readonly ws: ResolvedService;
@@ -471,6 +510,9 @@ export function defaultRegionCidr(index: number): string {
     return `10.${10 * (index + 1)}.0.0/16`;
 }
 
+
+/** privateAccess keys the program uses for the deploy runner's own rules. */
+const RESERVED_ACCESS_KEY = /^(deploy-runner|runner-.*)$/;
 
 const DEFAULT_CACHE_PURPOSES: Readonly<Record<string, { maxmemoryPolicy: string; snapshotRetentionDays: number }>> = {
     cache: { maxmemoryPolicy: "allkeys-lru", snapshotRetentionDays: 0 },
@@ -730,6 +772,50 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         issues.push({ path: "cluster.publicAccessCidrs", message: `is set (${endpoint.publicAccessCidrs.join(", ")}) but cluster.publicEndpoint is false; set publicEndpoint: true or drop the CIDRs` });
     }
 
+    // Private API access: named CIDRs everywhere, named security groups per region (keys name ingress rules).
+    for (const [key, value] of Object.entries(endpoint.privateAccessCidrs)) {
+        if (!DNS_LABEL.test(key) || RESERVED_ACCESS_KEY.test(key)) {
+            issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: `key must be a DNS label other than "deploy-runner" / "runner-*" (those name the runner's own rules), got "${key}"` });
+        }
+        const parsed = parseCidr(value);
+        if (!parsed || parsed.prefix === 0) {
+            issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: `must be an aligned IPv4 CIDR narrower than 0.0.0.0/0, such as "10.99.0.0/16", got ${show(value)}` });
+        }
+    }
+    for (const [region, groups] of Object.entries(endpoint.privateAccessSecurityGroups)) {
+        if (!regionNames.includes(region)) {
+            issues.push({ path: `cluster.privateAccessSecurityGroups.${region}`, message: `"${region}" is not one of this stack's regions (${regionNames.join(", ")}); security groups are regional` });
+        }
+        for (const key of Object.keys(groups)) {
+            if (!DNS_LABEL.test(key) || RESERVED_ACCESS_KEY.test(key) || key in endpoint.privateAccessCidrs) {
+                issues.push({ path: `cluster.privateAccessSecurityGroups.${region}.${key}`, message: `key must be a DNS label, not "deploy-runner" / "runner-*" and not also a privateAccessCidrs key, got "${key}"` });
+            }
+        }
+    }
+
+    // Deploy runner: validated by the component's own rules, reported under the stack keys.
+    const runner = c.deployRunner;
+    const runnerProject = runner.projectName ?? `${project}-${stack}-deploy-runner`;
+    if (runner.enabled) {
+        for (const [key, hint] of [
+            ["repository", "the GitHub repository \"owner/name\" whose jobs it runs"],
+            ["connectionArn", "the ARN of an authorized CodeConnections GitHub connection"],
+            ["deployRoleArn", "the IAM role the deploy jobs assume through GitHub OIDC (it gets cluster-admin access entries)"],
+        ] as const) {
+            if (runner[key] === undefined) {
+                issues.push({ path: `deployRunner.${key}`, message: `is required when deployRunner.enabled is true: ${hint}` });
+            }
+        }
+        const problems = validateDeployRunnerArgs(runnerProject, {
+            vpcId: "vpc", subnetIds: ["subnet"], repository: runner.repository ?? "o/r", connectionArn: runner.connectionArn ?? "arn:aws:codeconnections:us-east-1:000000000000:connection/00000000-0000-0000-0000-000000000000",
+            allowedActorIds: runner.allowedActorIds, projectName: runnerProject, computeType: runner.computeType, buildTimeoutMinutes: runner.buildTimeoutMinutes,
+        });
+        for (const p of problems.list) {
+            const path = p.propertyPath === "name" ? "projectName" : p.propertyPath;
+            issues.push({ path: `deployRunner.${path}`, message: p.reason });
+        }
+    }
+
     // Database.
     const db = c.database;
     const crossRegion = db.crossRegionReplicas ?? regions.filter((r) => r.role === "secondary").map((r) => r.name);
@@ -828,6 +914,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             flowLogRetentionDays: c.network.flowLogRetentionDays,
         },
         cluster: c.cluster,
+        deployRunner: { ...runner, projectName: runnerProject },
         nodePools,
         api,
         ws,

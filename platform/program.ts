@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Network } from "../components/network";
 import { PlatformConfig, RegionConfig, loadConfig } from "./config";
 import { wireCompute } from "./compute";
+import { wireDeployRunner } from "./deploy-runner";
 import { wireData } from "./data";
 import { wireDns, wireEdge } from "./edge";
 import { wireImages } from "./images";
@@ -57,6 +58,8 @@ export interface PlatformOutputs {
     /** Public names served by weighted DNS, e.g. `api.example.com`, `ws.example.com`. */
     readonly hostnames: readonly string[];
     readonly regions: Record<string, RegionOutputs>;
+    /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
+    readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
 }
 
 /** Creates the region's provider, chooses its zones (platform/zones.ts) and builds its network: the context every other area builds on. */
@@ -97,8 +100,10 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
 
     // Stage peering (platform/peering.ts): VPC peering from the primary region to every other region.
     const peering = wirePeering(config, regions);
+    // Stage deploy runner (platform/deploy-runner.ts): the in-VPC CI runner and who reaches each cluster API.
+    const ci = wireDeployRunner(config, regions);
     // Stage compute (platform/compute.ts): EKS cluster, node pools, add-ons per region.
-    const compute = new Map(regions.map((ctx) => [ctx.region.name, wireCompute(ctx)] as const));
+    const compute = new Map(regions.map((ctx) => [ctx.region.name, wireCompute(ctx, ci.accessFor(ctx.region.name))] as const));
     // Stage images (platform/images.ts): ECR repositories, replication, optional builds.
     const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
@@ -118,6 +123,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         environment: config.environment,
         tier: config.tier,
         hostnames: dns.fqdns,
+        ...(ci.runner ? { deployRunner: { projectName: ci.runner.projectName, runsOn: ci.runner.runsOnLabel } } : {}),
         regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {
             const name = r.region.name;
             const obs = observability.regions.get(name)!;

@@ -28,6 +28,13 @@ describe("Cluster validation", () => {
         ["an unsupported log retention", { logRetentionDays: 10 }, /logRetentionDays: must be one of the values CloudWatch accepts .* got 10/],
         ["a bad cluster name", { clusterName: "-eks" }, /clusterName: must be an EKS cluster name .* got "-eks"/],
         ["a bad admin key", { adminPrincipals: { "Platform Admins": "arn:aws:iam::123456789012:role/admins" } }, /adminPrincipals.Platform Admins: key must be a short DNS label/],
+        ["a bad view key", { viewPrincipals: { "Read Only": "arn:aws:iam::123456789012:role/ro" } }, /viewPrincipals.Read Only: key must be a short DNS label/],
+        ["one principal key as admin and viewer", { adminPrincipals: { ci: "arn:a" }, viewPrincipals: { ci: "arn:b" } }, /viewPrincipals: keys \["ci"\] are also in adminPrincipals/],
+        ["a bad private-access CIDR", { privateAccessCidrs: { vpn: "10.99.0.1/16" } }, /privateAccessCidrs.vpn: must be an aligned IPv4 CIDR narrower than 0.0.0.0\/0 .* got "10.99.0.1\/16"/],
+        ["the whole internet on the private endpoint", { privateAccessCidrs: { all: "0.0.0.0/0" } }, /privateAccessCidrs.all: must be an aligned IPv4 CIDR narrower than 0.0.0.0\/0/],
+        ["a bad private-access key", { privateAccessCidrs: { "Office VPN": "10.99.0.0/16" } }, /privateAccessCidrs.Office VPN: key must be a short DNS label \(it names the ingress rule\)/],
+        ["a malformed security group id", { privateAccessSecurityGroupIds: { bastion: "sg-123" } }, /privateAccessSecurityGroupIds.bastion: must be a security group id such as "sg-0123456789abcdef0", got "sg-123"/],
+        ["a key in both access maps", { privateAccessCidrs: { vpn: "10.99.0.0/16" }, privateAccessSecurityGroupIds: { vpn: "sg-0123456789abcdef0" } }, /privateAccessSecurityGroupIds: keys \["vpn"\] are also in privateAccessCidrs/],
     ])("rejects %s", (_label, patch, expected) => {
         const args = { ...VALID, ...patch };
         expect(() => validateClusterArgs("c", args).throwIfAny('Cluster "c"')).toThrow(expected);
@@ -157,6 +164,58 @@ describe("Cluster under mocks", () => {
         expect(cfg.clusters[0].cluster.server).toBe("https://stg-euw1-eks-cluster.gr7.eu-west-1.eks.amazonaws.com");
         const pub = JSON.parse(run.get("pulumi:providers:kubernetes", "pub-eks-k8s").inputs.kubeconfig);
         expect(pub.users[0].user.exec.env).toEqual([{ name: "AWS_PROFILE", value: "ci" }]);
+    });
+});
+
+describe("Cluster private API access", () => {
+    let run: StackRun<{ clusterSg: string }>;
+
+    beforeAll(async () => {
+        run = await runComponent(() => {
+            const provider = new aws.Provider("aws-us-west-2", { region: "us-west-2" });
+            const runnerSg = new aws.ec2.SecurityGroup("runner-sg", { vpcId: "vpc-1" }, { provider });
+            const c = new Cluster("prod-usw2-eks", {
+                ...VALID,
+                privateAccessCidrs: { vpn: "10.99.0.0/16", "runner-us-east-1a": "10.10.0.0/19" },
+                privateAccessSecurityGroupIds: { "deploy-runner": runnerSg.id, bastion: "sg-0123456789abcdef0" },
+                adminPrincipals: { deploy: "arn:aws:iam::123456789012:role/scaled-web-deploy" },
+                viewPrincipals: { preview: "arn:aws:iam::123456789012:role/scaled-web-preview" },
+            }, { provider });
+            new Cluster("closed-eks", VALID, { provider });
+            return { clusterSg: c.clusterSecurityGroupId };
+        });
+    });
+
+    // The old Cluster created no rule: the EKS-created cluster security group admits only itself, so nothing
+    // outside the cluster (the deploy runner included) could open a connection to the private endpoint.
+    test("each named CIDR and security group is admitted on tcp 443 of the EKS cluster security group, and nothing else", () => {
+        const rules = run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith("prod-usw2-eks-api-"));
+        expect(rules.map((r) => r.name).sort()).toEqual(["prod-usw2-eks-api-bastion", "prod-usw2-eks-api-deploy-runner", "prod-usw2-eks-api-runner-us-east-1a", "prod-usw2-eks-api-vpn"]);
+        for (const rule of rules) {
+            expect(rule.inputs).toMatchObject({ securityGroupId: run.outputs.clusterSg, ipProtocol: "tcp", fromPort: 443, toPort: 443 });
+        }
+        expect(run.get("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-usw2-eks-api-vpn").inputs.cidrIpv4).toBe("10.99.0.0/16");
+        expect(run.get("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-usw2-eks-api-deploy-runner").inputs.referencedSecurityGroupId).toBe("runner-sg-id");
+        expect(run.get("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-usw2-eks-api-bastion").inputs.referencedSecurityGroupId).toBe("sg-0123456789abcdef0");
+        expect(run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith("closed-eks"))).toEqual([]);
+    });
+
+    test("the Kubernetes provider waits for the ingress rules and the admin access entries", () => {
+        const provider = run.get("pulumi:providers:kubernetes", "prod-usw2-eks-k8s");
+        expect(provider.dependencies).toContain(run.get("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "prod-usw2-eks-admin-deploy").urn);
+        for (const rule of run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith("prod-usw2-eks-api-"))) {
+            expect(provider.dependencies).toContain(rule.urn);
+        }
+    });
+
+    test("the deploy role is cluster admin, the preview role read-only (AmazonEKSViewPolicy)", () => {
+        expect(run.get("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "prod-usw2-eks-admin-deploy").inputs).toMatchObject({
+            principalArn: "arn:aws:iam::123456789012:role/scaled-web-deploy", policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        });
+        expect(run.get("aws:eks/accessEntry:AccessEntry", "prod-usw2-eks-view-preview").inputs).toMatchObject({ principalArn: "arn:aws:iam::123456789012:role/scaled-web-preview", type: "STANDARD" });
+        expect(run.get("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "prod-usw2-eks-view-preview").inputs).toMatchObject({
+            principalArn: "arn:aws:iam::123456789012:role/scaled-web-preview", policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", accessScope: { type: "cluster" },
+        });
     });
 });
 

@@ -7,6 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { parseConfig } from "../platform/config";
+import { readStackConfig } from "../toolkit/offline";
 
 const DIR = path.resolve(__dirname, "..", ".github", "workflows");
 const ROOT = path.resolve(__dirname, "..");
@@ -59,6 +61,28 @@ const workflows = Object.fromEntries(files.map((f) => [f, load(f)]));
 const allJobs = Object.entries(workflows).flatMap(([file, wf]) => Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job })));
 const stepsUsing = (job: Job, action: string): Step[] => job.steps.filter((s) => s.uses?.startsWith(`${action}@`));
 
+/** The stack's validated config, read from Pulumi.yaml + Pulumi.<stack>.yaml like `pulumi` does. */
+function stackConfig(stack: string): ReturnType<typeof parseConfig> {
+    const { project, config } = readStackConfig(stack);
+    const raw = Object.fromEntries(Object.entries(config)
+        .filter(([k, v]) => k.startsWith(`${project}:`) && v !== "")
+        .map(([k, v]) => {
+            try {
+                return [k.slice(project.length + 1), JSON.parse(v)];
+            } catch {
+                return [k.slice(project.length + 1), v];
+            }
+        }));
+    return parseConfig(raw, stack, project);
+}
+
+/** The stacks a job runs for: its matrix, or the `stack-name` of its Pulumi step. */
+function stacksOf(job: Job): string[] {
+    const step = stepsUsing(job, "pulumi/actions")[0];
+    const name = String(step?.with?.["stack-name"]);
+    return name === "${{ matrix.stack }}" ? (job.strategy?.matrix.stack as string[]) : [name];
+}
+
 describe("every workflow file", () => {
     test("there are the three workflows", () => {
         expect(files).toEqual(["deploy.yml", "plan-comment.yml", "pull-request.yml"]);
@@ -71,7 +95,10 @@ describe("every workflow file", () => {
         expect(wf.permissions).toEqual({ contents: "read" });
         for (const [id, job] of Object.entries(wf.jobs)) {
             expect(id).toMatch(/^[a-z][a-z0-9-]*$/);
-            expect(job["runs-on"]).toBe("ubuntu-latest");
+            // Jobs that run Pulumi (and so reach a cluster API) are checked below; the rest are GitHub-hosted.
+            if (stepsUsing(job, "pulumi/actions").length === 0) {
+                expect(job["runs-on"]).toBe("ubuntu-latest");
+            }
             expect(Array.isArray(job.steps) && job.steps.length > 0).toBe(true);
             for (const step of job.steps) {
                 // A step either runs a command or uses an action, pinned to a major version.
@@ -126,6 +153,53 @@ describe("every workflow file", () => {
                 expect(fs.existsSync(path.join(ROOT, "policy-pack", "PulumiPolicy.yaml"))).toBe(true);
             }
         }
+    });
+});
+
+describe("jobs that touch Kubernetes run where the private cluster API is reachable", () => {
+    const pulumiJobs = allJobs.filter(({ job }) => stepsUsing(job, "pulumi/actions").length > 0);
+
+    test("there are the preview and both deploy jobs", () => {
+        expect(pulumiJobs.map(({ file, id }) => `${file}:${id}`).sort()).toEqual(["deploy.yml:deploy-dev", "deploy.yml:deploy-prod", "pull-request.yml:preview"]);
+    });
+
+    // The old workflows ran `pulumi up`/`preview` on ubuntu-latest, outside every VPC: each Helm release and
+    // Kubernetes object then timed out against the private endpoint.
+    test.each(pulumiJobs.map(({ file, id, job }) => [`${file}:${id}`, job] as const))("%s runs on its stack's in-VPC CodeBuild runner, never GitHub-hosted", (_label, job) => {
+        expect(job["runs-on"]).not.toMatch(/ubuntu|windows|macos/);
+        for (const stack of stacksOf(job)) {
+            const cfg = stackConfig(stack);
+            expect(cfg.deployRunner.enabled).toBe(true);
+            // CodeBuild user guide, "Label overrides supported with the CodeBuild-hosted GitHub Actions runner":
+            // `codebuild-<project-name>-${{ github.run_id }}-${{ github.run_attempt }}`, project = the runner's project.
+            const label = String(job["runs-on"]).replace("${{ matrix.stack }}", stack);
+            expect(label).toBe(`codebuild-${cfg.deployRunner.projectName}-\${{ github.run_id }}-\${{ github.run_attempt }}`);
+        }
+    });
+
+    test("the project names the labels use are the ones the stacks create", () => {
+        expect(stackConfig("dev").deployRunner.projectName).toBe("scaled-web-dev-deploy-runner");
+        expect(stackConfig("prod").deployRunner.projectName).toBe("scaled-web-prod-deploy-runner");
+    });
+
+    test("the deploy jobs' and the preview's OIDC roles are the ones the stacks give access entries (documented in the headers)", () => {
+        for (const stack of ["dev", "prod"]) {
+            const cfg = stackConfig(stack);
+            expect(cfg.deployRunner.deployRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\//);
+            expect(cfg.deployRunner.previewRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\//);
+        }
+        expect(fs.readFileSync(path.join(DIR, "deploy.yml"), "utf8")).toMatch(/AWS_DEPLOY_ROLE_ARN[\s\S]*deployRunner\.deployRoleArn/);
+        expect(fs.readFileSync(path.join(DIR, "pull-request.yml"), "utf8")).toMatch(/AWS_PREVIEW_ROLE_ARN[\s\S]*deployRunner\.previewRoleArn/);
+    });
+
+    test("a fork's pull request never reaches the runner: the preview job is skipped for forks", () => {
+        const preview = workflows["pull-request.yml"].jobs.preview;
+        expect(preview.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+        // The jobs fork code runs in stay GitHub-hosted and secret-free.
+        for (const id of ["checks", "offline-plan"]) {
+            expect(workflows["pull-request.yml"].jobs[id]["runs-on"]).toBe("ubuntu-latest");
+        }
+        expect(workflows["plan-comment.yml"].jobs.comment["runs-on"]).toBe("ubuntu-latest");
     });
 });
 

@@ -151,4 +151,5 @@ export const NOT_ESTIMATED: readonly string[] = [
     "CloudWatch Logs ingestion and storage, VPC flow logs",
     "Route53 queries, WAF requests, ECR and S3 storage, SNS deliveries",
     "RDS backup storage beyond the free allowance, cross-region replication traffic",
+    "CodeBuild build minutes of the deploy runner (billed per CI job)",
 ];
