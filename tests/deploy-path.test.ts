@@ -19,6 +19,10 @@ function base(): any {
         tier: "large",
         domain: "example.com",
         regions: { "us-east-1": { role: "primary", weight: 70 }, "us-west-2": { role: "secondary", weight: 30 } },
+        // Prod names its images, pinned (platform/config.ts imageIssues).
+        api: { image: "registry.example.com/team/api:1.0.0" },
+        ws: { image: "registry.example.com/team/ws:1.0.0" },
+        workers: { image: "registry.example.com/team/worker:1.0.0" },
     };
 }
 
