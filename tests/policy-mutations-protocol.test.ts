@@ -43,8 +43,13 @@ describe.each(MODES)("prod in %s mode over the Analyzer protocol", (mode) => {
     }, 120_000);
 
     it.each(POLICY_MUTATIONS.map((m) => [`${m.policy}: ${m.name}`, m] as const))("catches %s", async (_title, m) => {
-        const { resources, expectOn } = applyMutation(m, runs.get(mode)!);
-        const report = await pack.evaluate(resources, { config: prodConfig, preview: mode === "preview" });
+        const original = runs.get(mode)!;
+        const { resources, expectOn } = applyMutation(m, original);
+        // Unchanged resources were analyzed in the clean run above; Analyze goes to what the mutation
+        // edited or added, AnalyzeStack to the whole mutated stack, as the engine would send it.
+        const before = new Map(original.map((r) => [r.urn, JSON.stringify([r.inputs, r.state])]));
+        const changed = new Set(resources.filter((r) => before.get(r.urn) !== JSON.stringify([r.inputs, r.state])).map((r) => r.urn));
+        const report = await pack.evaluate(resources, { config: prodConfig, preview: mode === "preview", analyzeOnly: changed });
         const caught = report.violations.filter((v) => v.policyName === m.policy && v.enforcementLevel === "mandatory");
         expect(caught.map((v) => v.resourceName ?? v.resourceUrn?.split("::").pop())).toContain(expectOn);
     }, 120_000);

@@ -130,6 +130,11 @@ export interface ProtocolEvaluateOptions {
      * to compare with the in-process runner's update-mode default. @default "outputs"
      */
     readonly stackProperties?: "outputs" | "inputs";
+    /**
+     * URNs to send `Analyze` for; default: every resource. For re-checking a variant of a run whose other
+     * resources were already analyzed (e.g. one edited resource): `AnalyzeStack` still gets every resource.
+     */
+    readonly analyzeOnly?: ReadonlySet<string>;
 }
 
 export type ResolvedAnalyzerConfig = Record<string, { enforcementLevel: EnforcementLevel; properties: Record<string, unknown> }>;
@@ -554,7 +559,7 @@ export class PolicyPackProcess {
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
         const diags: AnalyzerDiagnostic[] = [];
         // The engine analyzes resources as the program registers them, many at a time.
-        const queue = [...resources];
+        const queue = options.analyzeOnly ? resources.filter((r) => options.analyzeOnly!.has(r.urn)) : [...resources];
         const worker = async (): Promise<void> => {
             for (let r = queue.shift(); r; r = queue.shift()) {
                 diags.push(...(await this.analyze(r, byUrn)));
