@@ -181,7 +181,7 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         maxReplicas: config.ws.maxReplicas,
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
-        env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath },
+        env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath, PROBE_PATH: config.edge.wsHealthCheckPath },
         secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
         // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
         sessionAffinity: "ClientIP",

@@ -242,6 +242,15 @@ describe("the app as a process (node, no Docker, no servers)", () => {
         expect((await request(port, "GET", "/health")).status).toBe(404);
     });
 
+    test("PROBE_PATH (the stack's edge.wsHealthCheckPath, which the ALB routes to ws unchanged) is answered too", async () => {
+        const port = await freePort();
+        app = startApp({ APP_ROLE: "ws", PORT: String(port), PROBE_PATH: "/ws/health", SOCKET_IO_REDIS_URL: "rediss://:tok@127.0.0.1:1" });
+        await app.waitFor('"msg":"listening"');
+        expect(await request(port, "GET", "/ws/health")).toEqual({ status: 200, body: { status: "ok", role: "ws" } });
+        expect((await request(port, "GET", "/health")).status).toBe(200);
+        expect((await request(port, "GET", "/ws/other")).status).toBe(404);
+    });
+
     test("an in-flight request finishes after SIGTERM; /health turns 503 meanwhile; then the process exits 0", async () => {
         const port = await freePort();
         // The database never answers (a listening socket that accepts and stays silent).

@@ -193,7 +193,8 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         // The producers' prefix comes from the ConfigMap (envFrom), the one the workers and KEDA use; no override.
         expect(plain("prod-usw2-api-deploy").QUEUE_PREFIX).toBeUndefined();
         expect(container("prod-usw2-api-deploy").env).toContainEqual(queueUrl);
-        expect(plain("prod-usw2-ws-deploy")).toMatchObject({ APP_ROLE: "ws", PORT: "3001", HEALTH_PATH: "/health" });
+        // The ALB routes edge.wsHealthCheckPath to ws unchanged (Route53 check of ws.<domain>): the app answers it.
+        expect(plain("prod-usw2-ws-deploy")).toMatchObject({ APP_ROLE: "ws", PORT: "3001", HEALTH_PATH: "/health", PROBE_PATH: "/ws/health" });
         for (const queue of ["sla-checks", "notifications", "analytics"]) {
             expect(plain(`prod-usw2-workers-${queue}`)).toMatchObject({ APP_ROLE: "worker", QUEUE_NAME: queue, QUEUE_PREFIX: "bull" });
             expect(container(`prod-usw2-workers-${queue}`).env).toContainEqual(queueUrl);

@@ -20,7 +20,7 @@ const { createServer, listen, closeServer, sendJson, readJson } = require("./htt
 
 /**
  * @param {import("./settings").ApiSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string } }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string } }} ctx
  */
 async function startApi(s, ctx) {
     const writer = new Pool(pgConfig(s.databaseUrl, { rootCertFile: s.pgRootCertFile, applicationName: "api" }));

@@ -60,17 +60,17 @@ function readJson(req, limit = 64 * 1024) {
 }
 
 /**
- * An HTTP server answering the health path (`HEALTH_PATH`, default `/health`) for `role`, and passing
+ * An HTTP server answering the health path (`HEALTH_PATH`, default `/health`, and `PROBE_PATH` when set) for `role`, and passing
  * every other request to `handler` (404 without one). `state.draining` turns the health answer into 503.
  * @param {string} role
  * @param {((req: import("http").IncomingMessage, res: import("http").ServerResponse) => Promise<void> | void) | undefined} handler
- * @param {{ draining: boolean, healthPath?: string }} state
+ * @param {{ draining: boolean, healthPath?: string, probePath?: string }} state
  */
 function createServer(role, handler, state) {
-    const healthPath = state.healthPath ?? HEALTH_PATH;
+    const healthPaths = new Set([state.healthPath ?? HEALTH_PATH, ...(state.probePath ? [state.probePath] : [])]);
     const server = http.createServer((req, res) => {
         const path = (req.url ?? "/").split("?")[0];
-        if (path === healthPath && (req.method === "GET" || req.method === "HEAD")) {
+        if (healthPaths.has(path) && (req.method === "GET" || req.method === "HEAD")) {
             sendJson(res, state.draining ? 503 : 200, { status: state.draining ? "draining" : "ok", role });
             return;
         }

@@ -24,7 +24,7 @@ function log(fields) {
 /**
  * Starts the role `settings` names.
  * @param {import("./settings").Settings} settings
- * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string }, fatal: (err: Error) => void }} ctx
+ * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void }} ctx
  * @returns {Promise<{ stop: () => Promise<void> }>}
  */
 function start(settings, ctx) {
@@ -51,7 +51,7 @@ async function main() {
         }
         throw err;
     }
-    const state = { draining: false, healthPath: settings.healthPath };
+    const state = { draining: false, healthPath: settings.healthPath, probePath: settings.probePath };
     const fatal = (/** @type {Error} */ err) => {
         log({ level: "error", msg: "fatal", error: err.message });
         process.exit(1);

@@ -73,7 +73,7 @@ function metricRequests(namespace, depths, timestamp) {
 
 /**
  * @param {import("./settings").QueueMetricsSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string }, fatal: (err: Error) => void,
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void,
  *   redisTls?: import("tls").ConnectionOptions, cloudwatch?: { send: (command: PutMetricDataCommand) => Promise<unknown> } }} ctx
  */
 async function startQueueMetrics(s, ctx) {

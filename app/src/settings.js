@@ -8,6 +8,7 @@
  * | `APP_ROLE` | all | `api`, `ws`, `worker` or `queue-metrics` (one image, four roles) |
  * | `PORT` | api, ws (optional for the others: a `/health` server) | RegionalDeployment (`containerPort`) |
  * | `HEALTH_PATH` (default `/health`) | all that listen | platform/workloads.ts (`edge.healthCheckPath`, the probes' and the ALB's path) |
+ * | `PROBE_PATH` (optional) | ws | platform/workloads.ts (`edge.wsHealthCheckPath`: the path the ALB routes to ws for the Route53 check) |
  * | `DATABASE_URL`, `DATABASE_REPLICA_URL` | api | Secret `app-secrets`: `postgresql://user:pass@host:5432/db?sslmode=require` |
  * | `PGSSLROOTCERT` | api | the image: the RDS CA bundle (see postgres.js) |
  * | `SOCKET_IO_REDIS_URL` (else `REDIS_URL`) | ws | Secret key of the sessions (else cache) store: `rediss://:<token>@host:6379` |
@@ -76,12 +77,12 @@ function redact(value) {
 
 /**
  * @typedef {{ role: "api", port: number, databaseUrl: string, replicaUrl: string, pgRootCertFile?: string,
- *   queueUrl?: string, queueNames: string[], queuePrefix: string, jobApi: boolean, shutdownTimeoutSeconds: number, healthPath: string }} ApiSettings
- * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string }} WsSettings
+ *   queueUrl?: string, queueNames: string[], queuePrefix: string, jobApi: boolean, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} ApiSettings
+ * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} WsSettings
  * @typedef {{ role: "worker", port?: number, queueUrl: string, queueName: string, queuePrefix: string,
- *   concurrency: number, shutdownTimeoutSeconds: number, healthPath: string }} WorkerSettings
+ *   concurrency: number, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} WorkerSettings
  * @typedef {{ role: "queue-metrics", port?: number, queueUrl: string, queueNames: string[], queuePrefix: string,
- *   namespace: string, intervalSeconds: number, region: string, shutdownTimeoutSeconds: number, healthPath: string }} QueueMetricsSettings
+ *   namespace: string, intervalSeconds: number, region: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} QueueMetricsSettings
  * @typedef {ApiSettings | WsSettings | WorkerSettings | QueueMetricsSettings} Settings
  */
 
@@ -191,6 +192,12 @@ function readSettings(env) {
     if (!/^\/[\w\-./~%]*$/.test(healthPath)) {
         problems.push(`HEALTH_PATH must be an absolute HTTP path such as "/health", got ${JSON.stringify(healthPath)}`);
     }
+    // The load balancer's own probe path for this service (ws: `edge.wsHealthCheckPath`, `/ws/health`), which the
+    // ALB forwards unchanged and the Route53 check of `ws.<domain>` requests; answered like HEALTH_PATH.
+    const probePath = get("PROBE_PATH");
+    if (probePath !== undefined && !/^\/[\w\-./~%]*$/.test(probePath)) {
+        problems.push(`PROBE_PATH must be an absolute HTTP path such as "/ws/health", got ${JSON.stringify(probePath)}`);
+    }
 
     const role = get("APP_ROLE");
     if (role === undefined || !(/** @type {readonly string[]} */ (ROLES)).includes(role)) {
@@ -220,6 +227,7 @@ function readSettings(env) {
                 jobApi: jobApi === "true",
                 shutdownTimeoutSeconds,
                 healthPath,
+                probePath,
             };
             break;
         }
@@ -235,6 +243,7 @@ function readSettings(env) {
                 adapterUrl: url(name, value ?? "", ["redis:", "rediss:"], redisExample),
                 shutdownTimeoutSeconds,
                 healthPath,
+                probePath,
             };
             break;
         }
@@ -252,6 +261,7 @@ function readSettings(env) {
                 concurrency: integer("WORKER_CONCURRENCY", undefined, 1, 1000, "jobs one worker runs at once; WorkerPool sets it from workers.queues.<queue>.concurrency"),
                 shutdownTimeoutSeconds,
                 healthPath,
+                probePath,
             };
             break;
         }
@@ -280,6 +290,7 @@ function readSettings(env) {
                 region,
                 shutdownTimeoutSeconds,
                 healthPath,
+                probePath,
             };
             break;
         }

@@ -36,7 +36,7 @@ async function processJob(job, queue) {
 
 /**
  * @param {import("./settings").WorkerSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
  */
 async function startWorker(s, ctx) {
     const connection = createRedis(s.queueUrl, { name: `worker-${s.queueName}`, blocking: true, tls: ctx.redisTls });

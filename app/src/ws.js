@@ -17,7 +17,7 @@ const { createServer, listen } = require("./http");
 
 /**
  * @param {import("./settings").WsSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
  */
 async function startWs(s, ctx) {
     const pub = createRedis(s.adapterUrl, { name: "ws-pub", tls: ctx.redisTls });
