@@ -225,8 +225,12 @@ export const rawConfigSchema = z.object({
         computeType: z.enum(RUNNER_COMPUTE_TYPES, { message: `must be one of ${RUNNER_COMPUTE_TYPES.join(", ")}` }).optional(),
         image: z.string().min(1).optional(),
         buildTimeoutMinutes: z.number().optional(),
-        /** Privileged build container (a Docker daemon for image builds on the runner). */
-        privilegedMode: z.boolean().default(false),
+        /**
+         * Privileged build container (a Docker daemon for image builds on the runner). Default: on exactly when
+         * the stack builds images during `pulumi up` (`images.build` or `images.referenceApp`), because
+         * @pulumi/docker's builds then run on the runner and CodeBuild gives a Docker daemon only to privileged builds.
+         */
+        privilegedMode: z.boolean().optional(),
     }).strict().default({}),
     /** Node pools keyed by name; entries override the tier's `general` / `workers` pools or add new ones. */
     nodePools: z.record(z.string(), nodePoolSchema).default({}),
@@ -399,7 +403,7 @@ export interface PlatformConfig {
     };
     readonly cluster: ParsedRaw["cluster"];
     /** The in-VPC runner; `projectName` resolved. */
-    readonly deployRunner: ParsedRaw["deployRunner"] & { readonly projectName: string };
+    readonly deployRunner: ParsedRaw["deployRunner"] & { readonly projectName: string; readonly privilegedMode: boolean };
     readonly nodePools: Readonly<Record<string, NodePoolConfig>>;
     readonly api: ResolvedService;
     readonly ws: ResolvedService;
@@ -914,7 +918,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             flowLogRetentionDays: c.network.flowLogRetentionDays,
         },
         cluster: c.cluster,
-        deployRunner: { ...runner, projectName: runnerProject },
+        deployRunner: { ...runner, projectName: runnerProject, privilegedMode: runner.privilegedMode ?? (referenceApp || Object.keys(c.images.build).length > 0) },
         nodePools,
         api,
         ws,

@@ -42,6 +42,16 @@ describe("stack keys", () => {
         expect(parseConfig({ ...base(), deployRunner: { ...RUNNER, projectName: "ci-runner" } }, "prod").deployRunner.projectName).toBe("ci-runner");
     });
 
+    test("the runner is privileged (a Docker daemon) exactly when the stack builds images during pulumi up", () => {
+        // Dev builds the reference app with @pulumi/docker on the runner; CodeBuild runs dockerd only in privileged builds.
+        const dev = { ...base(), environment: "dev", api: {}, ws: {}, workers: {}, deployRunner: RUNNER };
+        expect(parseConfig(dev, "dev").deployRunner.privilegedMode).toBe(true);
+        expect(parseConfig({ ...dev, deployRunner: { ...RUNNER, privilegedMode: false } }, "dev").deployRunner.privilegedMode).toBe(false);
+        // Prod runs the pinned images it names: nothing to build, no privilege.
+        expect(parseConfig({ ...base(), deployRunner: RUNNER }, "prod").deployRunner.privilegedMode).toBe(false);
+        expect(parseConfig({ ...base(), deployRunner: RUNNER, images: { build: { api: { context: "app" } } } }, "prod").deployRunner.privilegedMode).toBe(true);
+    });
+
     test.each<[string, Record<string, unknown>, RegExp[]]>([
         ["an enabled runner without repository, connection, actors or deploy role", { deployRunner: { enabled: true } }, [
             /scaled-web:deployRunner\.repository: is required when deployRunner\.enabled is true/,
