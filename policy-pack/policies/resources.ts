@@ -33,6 +33,33 @@ export const DEFAULT_ALLOWED_CACHE_NODE_TYPES: readonly string[] = [
 ];
 
 
+/**
+ * Reports what a container check found, unless the workload's namespace is excluded: `problems` proven by
+ * known values become violations; `open` paths (values unknown during preview) are thrown as undecidable
+ * after them, and so is everything when the namespace itself is unknown.
+ */
+function reportContainerFindings(
+    props: unknown, excludeNamespaces: string[], args: { type: string; name: string }, report: (message: string) => void,
+    problems: readonly string[], open: readonly string[], openReason: string,
+): void {
+    if (problems.length === 0 && open.length === 0) {
+        return;
+    }
+    const excluded = inExcludedNamespace(props, excludeNamespaces);
+    if (excluded === true) {
+        return;
+    }
+    const undecided = new Undecided();
+    if (excluded === UNKNOWN) {
+        undecided.add("metadata.namespace", "the namespace (which may be excluded) is unknown during preview");
+    } else {
+        const what = k8sDisplayName(args.type, props, args.name);
+        problems.forEach((p) => report(`${what} ${p}`));
+    }
+    open.forEach((path) => undecided.add(path, openReason));
+    undecided.settle();
+}
+
 interface DeclaredConfig {
     excludeNamespaces: string[];
 }
@@ -153,22 +180,7 @@ export const containerLimitsWithinCaps: ResourceValidationPolicy = {
                 }
             }
         }
-        if (problems.length === 0 && open.length === 0) {
-            return;
-        }
-        const excluded = inExcludedNamespace(props, cfg.excludeNamespaces);
-        if (excluded === true) {
-            return;
-        }
-        const undecided = new Undecided();
-        if (excluded === UNKNOWN) {
-            undecided.add("metadata.namespace", "the namespace (which may be excluded) is unknown during preview");
-        } else {
-            const what = k8sDisplayName(args.type, props, args.name);
-            problems.forEach((p) => report(`${what} ${p}`));
-        }
-        open.forEach((path) => undecided.add(path, "the limit is unknown during preview"));
-        undecided.settle();
+        reportContainerFindings(props, cfg.excludeNamespaces, args, report, problems, open, "the limit is unknown during preview");
     }),
 };
 
@@ -204,22 +216,7 @@ export const containerRequestsWithinLimits: ResourceValidationPolicy = {
                 }
             }
         }
-        if (problems.length === 0 && open.length === 0) {
-            return;
-        }
-        const excluded = inExcludedNamespace(props, cfg.excludeNamespaces);
-        if (excluded === true) {
-            return;
-        }
-        const undecided = new Undecided();
-        if (excluded === UNKNOWN) {
-            undecided.add("metadata.namespace", "the namespace (which may be excluded) is unknown during preview");
-        } else {
-            const what = k8sDisplayName(args.type, props, args.name);
-            problems.forEach((p) => report(`${what} ${p}`));
-        }
-        open.forEach((path) => undecided.add(path, "the request or the limit is unknown during preview"));
-        undecided.settle();
+        reportContainerFindings(props, cfg.excludeNamespaces, args, report, problems, open, "the request or the limit is unknown during preview");
     }),
 };
 
