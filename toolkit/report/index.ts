@@ -17,16 +17,12 @@ export * from "./graph";
 export * from "./inventory";
 export { MAX_MARKDOWN_CHARS, markdownMarker, renderMarkdown, renderText, money } from "./render";
 
-/** A policy that could not decide on a resource (or the stack) because it read a value unknown in a preview. */
-export interface UndecidableEntry {
-    readonly policyName: string;
-    /** The policy's effective enforcement level: a mandatory one that cannot decide is not enforced. */
-    readonly enforcementLevel: EnforcementLevel;
-    readonly message: string;
-    readonly resourceUrn?: string;
-    readonly resourceName?: string;
-    readonly resourceType?: string;
-}
+/**
+ * A policy that could not decide on a resource (or the stack) because it read a value unknown in a preview:
+ * shaped as a violation, with the policy's effective enforcement level (a mandatory one that cannot decide
+ * is not enforced) and the proxy's message.
+ */
+export type UndecidableEntry = PolicyViolation;
 
 export interface PolicySummary {
     /** `evaluated`, or `unavailable` with `reason` when the pack could not be run. */
