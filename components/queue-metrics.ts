@@ -8,6 +8,7 @@ import { Problems, show } from "./validation";
 import { DEFAULT_BULLMQ_PREFIX } from "./worker-pool";
 import {
     PART_OF,
+    SecretKeyRef,
     WorkloadResources,
     checkedImage,
     containerEnv,
@@ -91,6 +92,8 @@ export interface QueueMetricsPublisherArgs {
     readonly resources?: WorkloadResources;
     /** Plain (non-secret) environment variables. @default {} */
     readonly env?: Readonly<Record<string, string>>;
+    /** Environment variables read from Secret keys, e.g. the queue store's URL as `QUEUE_REDIS_URL`. @default {} */
+    readonly secretEnv?: Readonly<Record<string, SecretKeyRef>>;
     /** Secrets whose every key becomes an environment variable (the queue store's URL). @default [] */
     readonly envFromSecrets?: readonly pulumi.Input<string>[];
     /** ConfigMaps whose every key becomes an environment variable. @default [] */
@@ -133,7 +136,7 @@ export function validateQueueMetricsPublisherArgs(args: QueueMetricsPublisherArg
     if (args.resources !== undefined) {
         validateResources(problems, "resources", args.resources);
     }
-    validateEnv(problems, "env", args.env, undefined);
+    validateEnv(problems, "env", args.env, args.secretEnv);
     for (const name of Object.keys(args.env ?? {})) {
         problems.check(!(QUEUE_METRICS_ENV as readonly string[]).includes(name), `env.${name}`, "is set by the component from its own arguments; pass the matching argument instead");
     }
@@ -229,7 +232,7 @@ export class QueueMetricsPublisher extends pulumi.ComponentResource {
                                 METRICS_NAMESPACE: this.metric.namespace,
                                 METRICS_INTERVAL_SECONDS: String(args.intervalSeconds ?? DEFAULT_METRICS_INTERVAL_SECONDS),
                                 AWS_REGION: args.region,
-                            }),
+                            }, args.secretEnv),
                             envFrom: containerEnvFrom(args.envFromSecrets, args.envFromConfigMaps),
                             resources: {
                                 requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },

@@ -216,6 +216,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         image: images.imageFor(SERVICES.worker, region.name),
         queues: Object.keys(config.workers.queues),
         keyPrefix: queuePrefix,
+        // The same queue store URL the workers read, whichever cache purpose holds the queues.
+        secretEnv: queueUrlRef,
         metricsNamespace: DEFAULT_QUEUE_DEPTH_METRIC.namespace,
         region: region.name,
         oidcProviderArn: compute.oidcProviderArn,

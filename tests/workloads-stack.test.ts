@@ -199,6 +199,8 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
             expect(plain(`prod-usw2-workers-${queue}`)).toMatchObject({ APP_ROLE: "worker", QUEUE_NAME: queue, QUEUE_PREFIX: "bull" });
             expect(container(`prod-usw2-workers-${queue}`).env).toContainEqual(queueUrl);
         }
+        // The publisher reads the same store, whichever cache purpose holds the queues (not only VALKEY_QUEUE_URL).
+        expect(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-queue-metrics-deployment").inputs.spec.template.spec.containers[0].env).toContainEqual(queueUrl);
     });
 
     test("each service runs its own region-local image", () => {
