@@ -486,6 +486,10 @@ function zodIssues(raw: unknown, error: z.ZodError): ConfigIssue[] {
         }
         const got = valueAt(raw, issue.path);
         const message = got === undefined && issue.code === "invalid_type" ? "is required" : `${issue.message} (got ${show(got)})`;
+        // YAML reads an unquoted 1.30 as the number 1.3 (Pulumi too), so say how to keep the text.
+        if (issue.code === "invalid_type" && issue.expected === "string" && typeof got === "number") {
+            return { path, message: `${message}; an unquoted number in the stack file: quote it to keep its text (e.g. "1.30", which unquoted reads as 1.3)` };
+        }
         return { path, message };
     });
 }
