@@ -378,3 +378,30 @@ describe("stack file mistakes: exit 2, the key, the value and the fix, no stack 
         expect(zones).not.toContain("Z0DEV0000000000000001");
     }, 120_000);
 });
+
+// Issue 17 item 5: the plan's output as a tool, and what a clone of the repository has.
+describe("the README and .gitignore for the plan's users", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+    test("every piped plan example runs npm silently, and exit code 3 is explained", () => {
+        const piped = readme.split("\n").filter((l) => /npm run\b.*\bplan\b.*\|/.test(l));
+        expect(piped.length).toBeGreaterThan(0);
+        for (const line of piped) {
+            expect(line).toMatch(/npm run -s plan/);
+        }
+        expect(readme).toMatch(/and 3 on an unexpected error, which is a bug/);
+    });
+
+    test("no README reference points outside the repository", () => {
+        expect(readme).not.toMatch(/\]\(\.\.\/|`\.\.\/[^`]*`/);
+    });
+
+    test.each(["plan.json", "plan.md", "plan-report.json", "examples/consumer/package-lock.json"])("git ignores %s", (file) => {
+        const r = spawnSync("git", ["check-ignore", "--no-index", "-q", file], { cwd: ROOT });
+        expect(r.status).toBe(0);
+    });
+
+    test("git does not ignore the project's own lock file", () => {
+        expect(spawnSync("git", ["check-ignore", "--no-index", "-q", "package-lock.json"], { cwd: ROOT }).status).toBe(1);
+    });
+});
