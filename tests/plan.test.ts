@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { fourRegionProd, median } from "../scripts/bench-cli";
-import { money } from "../toolkit/report";
+import { MAX_MARKDOWN_CHARS, money } from "../toolkit/report";
 import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { Writable } from "stream";
 import { EXIT, PlanResult, USAGE, formatForFile, main, parseArgs, plan, rawConfigFrom, render } from "../scripts/plan-cli";
@@ -254,6 +254,13 @@ describe("the command as a child process", () => {
         expect(r.status).toBe(failed ? EXIT.policy : EXIT.ok);
         expect(r.stderr).toMatch(new RegExp(`wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(prod: ${failed ? "FAILED" : "OK"}`));
         expect(md).toMatch(/ · \d+ resources · /);
+        // Issue 17: made for a comment: under GitHub's limit, a heading per section, the ~170 alarms as one row per region.
+        expect(md.length).toBeLessThanOrEqual(MAX_MARKDOWN_CHARS);
+        for (const h of ["#### Architecture", "#### Capacity", "#### Policies", "#### Monthly cost estimate (USD)", "#### Inventory"]) {
+            expect(md).toContain(h);
+        }
+        expect(md).toMatch(/^\| us-east-1 \| \d+ resources: prod-use1-obs-\S+ \.\.\. prod-use1-obs-\S+ \| \d+ x alarm \|/m);
+        expect(md).not.toMatch(/^\| us-east-1 \| prod-use1-obs-[^|]*-warning \|/m);
     });
 
     test("a stack file with a bad value exits 2, naming the key, without a stack trace", () => {
