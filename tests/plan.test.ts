@@ -326,6 +326,8 @@ describe("stack file mistakes: exit 2, the key, the value and the fix, no stack 
                 'scaled-web:tier: "small'], []],
         ["an unclosed single quote", () => edit("scaled-web:tier: small", "scaled-web:tier: 'small"),
             [`line ${DEV.split("\n").findIndex((l) => l.includes("scaled-web:tier")) + 1}: a single-quoted value opened here is never closed`], []],
+        ["an unclosed single quote, and an apostrophe in a later plain value", () => "config:\n  scaled-web:environment: 'dev\n  scaled-web:domain: it's.example.com\n",
+            ["line 2: a single-quoted value opened here is never closed", "scaled-web:environment: 'dev"], ["line 3"]],
         ["an unclosed flow map (was: reported on the next key)", () => edit(/ {2}scaled-web:tags:\n {4}team: platform\n {4}cost-center: web-dev\n/, "  scaled-web:tags: { team: platform\n"),
             [`line ${DEV.split("\n").findIndex((l) => l.includes("scaled-web:tags")) + 1}: a flow map "{" opened here is never closed; close it with "}"`], []],
         ["a tab as indentation", () => edit("  scaled-web:tier: small", "\tscaled-web:tier: small"),

@@ -299,7 +299,9 @@ function yamlErrorLine(text: string, error: YAML.YAMLError): { line: number; ope
     for (let i = lines.length - 1; i >= 0; i--) {
         const code = lines[i].replace(/\s#.*$/, "");
         const count = (c: string): number => code.split(c).length - 1;
-        if (quote && count(quote) % 2 === 1) {
+        // A quote that starts a value (after "key:", "- ", "[", "{" or ",") with no closing quote after it;
+        // an apostrophe inside a plain value ("it's") does not count.
+        if (quote && count(quote) % 2 === 1 && new RegExp(`(?:^|[:,\\[{-])\\s*${quote}[^${quote}]*$`).test(code)) {
             return { line: i + 1, opened: `a ${quote === '"' ? "double" : "single"}-quoted value opened here is never closed; close the quote on the same line` };
         }
         if (flow && count(flow[0]) > count(flow[1])) {
