@@ -819,7 +819,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         if (accessIssue) {
             issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: accessIssue });
         } else if (!parsed || parsed.prefix === 0) {
-            issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: `must be an IPv4 CIDR narrower than 0.0.0.0/0, such as "10.99.0.0/16", got ${show(value)}` });
+            issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: `must be an aligned IPv4 CIDR narrower than 0.0.0.0/0, such as "10.99.0.0/16", got ${show(value)}` });
         }
     }
     for (const [region, groups] of Object.entries(endpoint.privateAccessSecurityGroups)) {
