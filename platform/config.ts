@@ -486,6 +486,10 @@ function zodIssues(raw: unknown, error: z.ZodError): ConfigIssue[] {
         }
         const got = valueAt(raw, issue.path);
         const message = got === undefined && issue.code === "invalid_type" ? "is required" : `${issue.message} (got ${show(got)})`;
+        // YAML reads an unquoted 1.30 as the number 1.3 (Pulumi too), so say how to keep the text.
+        if (issue.code === "invalid_type" && issue.expected === "string" && typeof got === "number") {
+            return { path, message: `${message}; an unquoted number in the stack file: quote it to keep its text (e.g. "1.30", which unquoted reads as 1.3)` };
+        }
         return { path, message };
     });
 }
@@ -503,6 +507,34 @@ function resourceIssues(path: string, r: ContainerResources): ConfigIssue[] {
         out.push({ path: `${path}.requests.memory`, message: `request ${r.requests.memory} is above the limit ${r.limits.memory}; requests must be <= limits` });
     }
     return out;
+}
+
+/**
+ * Why `value` is not an aligned IPv4 CIDR, in words that name the actual mistake (an octet above 255,
+ * a prefix above /32, or host bits set, with the aligned address to use instead); undefined when it is one.
+ */
+export function cidrProblem(value: string): string | undefined {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    if (!m) {
+        return `must be an IPv4 CIDR such as "10.0.0.0/16", got ${show(value)}`;
+    }
+    const octets = m.slice(1, 5).map(Number);
+    const prefix = Number(m[5]);
+    const bad = octets.filter((o) => o > 255);
+    if (bad.length > 0) {
+        return `octet${bad.length > 1 ? "s" : ""} ${bad.join(", ")} out of range (each of the four numbers must be 0-255), got ${show(value)}`;
+    }
+    if (prefix > 32) {
+        return `prefix /${prefix} out of range (an IPv4 prefix is /0 to /32), got ${show(value)}`;
+    }
+    if (parseCidr(value)) {
+        return undefined;
+    }
+    const base = octets.reduce((a, o) => a * 256 + o, 0);
+    const size = 2 ** (32 - prefix);
+    const aligned = base - (base % size);
+    const ip = [24, 16, 8, 0].map((s) => Math.floor(aligned / 2 ** s) % 256).join(".");
+    return `has host bits set (the address must be the first of its /${prefix} block); use "${ip}/${prefix}", got ${show(value)}`;
 }
 
 function cidrPrefix(c: string): number {
@@ -617,8 +649,9 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         const r = c.regions[name];
         const cidrValue = r.cidr ?? defaultRegionCidr(index);
         const prefix = cidrPrefix(cidrValue);
-        if (!parseCidr(cidrValue)) {
-            issues.push({ path: `regions.${name}.cidr`, message: `must be an aligned network address (no host bits set), got ${show(cidrValue)}` });
+        const cidrIssue = cidrProblem(cidrValue);
+        if (cidrIssue) {
+            issues.push({ path: `regions.${name}.cidr`, message: cidrIssue });
         } else if (prefix < 16 || prefix > 20) {
             issues.push({ path: `regions.${name}.cidr`, message: `VPC CIDR must be /16 to /20, got ${show(cidrValue)}` });
         } else {
@@ -782,7 +815,10 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: `key must be a DNS label other than "deploy-runner" / "runner-*" (those name the runner's own rules), got "${key}"` });
         }
         const parsed = parseCidr(value);
-        if (!parsed || parsed.prefix === 0) {
+        const accessIssue = cidrProblem(value);
+        if (accessIssue) {
+            issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: accessIssue });
+        } else if (!parsed || parsed.prefix === 0) {
             issues.push({ path: `cluster.privateAccessCidrs.${key}`, message: `must be an aligned IPv4 CIDR narrower than 0.0.0.0/0, such as "10.99.0.0/16", got ${show(value)}` });
         }
     }

@@ -19,7 +19,7 @@ import * as path from "path";
 import { CONFIG_KEYS, ConfigError, PROJECT_NAME, PlatformConfig, parseConfig } from "../platform/config";
 import { RegisteredResource, StackFileError, readStackConfig, runOffline } from "../toolkit/offline";
 import { platformProgram } from "../platform/program";
-import { PlanReport, buildPlanReport, money, renderMarkdown, renderText } from "../toolkit/report";
+import { PlanReport, STACK_TYPE, buildPlanReport, money, renderMarkdown, renderText } from "../toolkit/report";
 import { evaluatePoliciesAsync, locatePolicyConfig } from "../toolkit/policy-runner";
 
 export const FORMATS = ["text", "markdown", "json"] as const;
@@ -52,7 +52,8 @@ Options:
   --preview            run as a first "pulumi preview" would (ids and computed values unknown); a
                        mandatory policy that cannot decide on unknown values fails the plan
   --format FORMAT      text (default), markdown (for a pull-request comment) or json (for tools)
-  --out FILE           write the report to FILE instead of stdout
+  --out FILE           write the report to FILE instead of stdout; without --format, FILE's extension
+                       picks it (.md/.markdown: markdown, .json: json, else text)
   --project-dir DIR    directory holding Pulumi.yaml and the stack files (default: the project root)
   --no-progress        never show the progress line on stderr
   --timings            print phase timings as one JSON line on stderr
@@ -60,7 +61,10 @@ Options:
   -h, --help           show this help
 
 Exit status: 0 OK, 1 a mandatory policy failed (or, with --preview, could not decide), 2 invalid stack
-config/files or usage, 3 unexpected error.
+config/files or usage, 3 unexpected error (a bug in the plan or the program; the message says so).
+
+Piping: run it as "npm run -s plan -- ..." (or "node scripts/plan.js ..."), since plain "npm run" prints
+its own banner on stdout, e.g. npm run -s plan -- --format json | jq .outcome
 `;
 
 /** Bad command-line usage: printed with the usage hint, exit 2. */
@@ -71,6 +75,12 @@ export class UsageError extends Error {
     }
 }
 
+/** The format `--out FILE` implies when `--format` is not given: by extension, text otherwise. */
+export function formatForFile(file: string): Format {
+    const ext = path.extname(file).toLowerCase();
+    return ext === ".md" || ext === ".markdown" ? "markdown" : ext === ".json" ? "json" : "text";
+}
+
 export function parseArgs(argv: readonly string[], defaultProjectDir: string): PlanOptions | "help" {
     let stack = "dev";
     let format: Format = "text";
@@ -79,6 +89,7 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
     let timings = false;
     let progress: PlanOptions["progress"] = "auto";
     let preview = false;
+    let formatGiven = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -107,6 +118,7 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
                     throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, got "${f}"`);
                 }
                 format = f as Format;
+                formatGiven = true;
                 break;
             }
             case "--out":
@@ -131,6 +143,9 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
                 throw new UsageError(`unknown option "${arg}"`);
         }
     }
+    if (!formatGiven && out !== undefined) {
+        format = formatForFile(out);
+    }
     return { stack, format, out, projectDir, timings, progress, preview };
 }
 
@@ -149,7 +164,9 @@ export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: str
     const raw: Record<string, unknown> = {};
     for (const key of CONFIG_KEYS) {
         const text = flat[`${PROJECT_NAME}:${key}`];
-        if (text === undefined) {
+        // An empty value (e.g. Pulumi.yaml's default of "" for hostedZoneId) means "not set", as in
+        // `loadConfig`, which is what `pulumi up` runs: both paths must read the same file alike.
+        if (text === undefined || text === "") {
             continue;
         }
         try {
@@ -159,6 +176,19 @@ export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: str
         }
     }
     return raw;
+}
+
+/**
+ * `error` with the stack file's own text quoted where YAML turned an unquoted value into a different
+ * number (`1.30` read as 1.3): the schema only sees the number, the file says more.
+ */
+export function withNumberSources(error: ConfigError, sources: Readonly<Record<string, string>>): ConfigError {
+    if (!error.issues.some((i) => i.path in sources)) {
+        return error;
+    }
+    return new ConfigError(error.stack, error.issues.map((i) => i.path in sources
+        ? { ...i, message: `${i.message.replace(/; an unquoted number in the stack file:.*$/, "")}; the file says ${sources[i.path]}, an unquoted YAML number read as ${Number(sources[i.path].replace(/_/g, ""))}: quote it, "${sources[i.path]}"` }
+        : i));
 }
 
 /** Errors a user fixes in their files, printed as a message alone (no trace). */
@@ -243,8 +273,13 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
     };
 
     onPhase("reading config");
-    const { project, config: flat } = readStackConfig(options.stack, options.projectDir);
-    const config: PlatformConfig = parseConfig(rawConfigFrom(flat, options.stack), options.stack, project);
+    const { project, config: flat, numberSources } = readStackConfig(options.stack, options.projectDir);
+    let config: PlatformConfig;
+    try {
+        config = parseConfig(rawConfigFrom(flat, options.stack), options.stack, project);
+    } catch (e) {
+        throw e instanceof ConfigError ? withNumberSources(e, numberSources) : e;
+    }
     // Before the program runs: a stack without a policy config fails fast.
     const policyConfig = policyConfigFor(options.stack, config.environment);
     lap("configMs");
@@ -254,7 +289,8 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
     const run = await runOffline(() => platformProgram(), { project, stack: options.stack, config: flat, preview });
     lap("programMs");
 
-    onPhase(`evaluating policies on ${run.resources.length} resources`);
+    // The count the report's inventory shows: every resource but the stack itself.
+    onPhase(`evaluating policies on ${run.resources.filter((r) => r.type !== STACK_TYPE).length} resources`);
     const policy = await evaluatePoliciesAsync(run.resources, { config: policyConfig.config, preview });
     lap("policyMs");
 

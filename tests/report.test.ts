@@ -5,7 +5,7 @@
 import type { RegisteredResource } from "../toolkit/offline";
 import { EC2_INSTANCES, HOURS_PER_MONTH, SPOT_DISCOUNT } from "../toolkit/prices";
 import {
-    MAX_MARKDOWN_CHARS, ResourceGraph, buildInventory, buildPlanReport, keyInName, money, onDemandCount, placementOf, renderMarkdown, renderText, summarizePolicy,
+    GROUP_COST_LINES_FROM, MAX_MARKDOWN_CHARS, ResourceGraph, buildInventory, buildPlanReport, keyInName, money, onDemandCount, placementOf, renderMarkdown, renderText, summarizePolicy,
 } from "../toolkit/report";
 import type { PolicyReport } from "../toolkit/report-types";
 
@@ -384,6 +384,28 @@ describe("policy summary and outcome", () => {
         // Outside preview mode nothing is said when everything was decided.
         const update = renderText(buildPlanReport({ project: "p", stack: "s", resources: RESOURCES, policy: clean }));
         expect(update).not.toMatch(/undecidable|preview/);
+    });
+
+    // Issue 17: a prod comment listed ~170 alarm rows of $0.10 each.
+    test("Markdown sums a run of one kind of cost line into one row; fewer than the threshold stay one row each", () => {
+        const alarms = Array.from({ length: 40 }, (_, i) => res("aws:cloudwatch/metricAlarm:MetricAlarm", `t-use1-obs-alarm-${i}`, { period: 60 }, { region: E1 }));
+        // RESOURCES has one NAT gateway in E1 already: with these, one short of a group.
+        const nats = Array.from({ length: GROUP_COST_LINES_FROM - 2 }, (_, i) => res("aws:ec2/natGateway:NatGateway", `t-use1-nat-${i}`, {}, { region: E1 }));
+        const report = buildPlanReport({ project: "p", stack: "s", resources: [...RESOURCES, ...alarms, ...nats], policy });
+        const alarmLines = report.cost.lines.filter((l) => l.resource.startsWith("t-use1-obs-alarm-"));
+        expect(alarmLines).toHaveLength(40);
+        const md = renderMarkdown(report);
+        const total = alarmLines.reduce((t, l) => t + l.monthly, 0);
+        expect(md).toContain(`| ${E1} | 40 resources: t-use1-obs-alarm-0 ... t-use1-obs-alarm-39 | 40 x ${alarmLines[0].unit} | ${money(total)} |`);
+        expect(md).not.toContain(`| ${E1} | t-use1-obs-alarm-17 |`);
+        for (const n of nats) {
+            expect(md).toContain(`| ${E1} | ${n.name} |`);
+        }
+        // Every section has a heading; the text and JSON forms keep one line per resource.
+        for (const h of ["#### Architecture", "#### Policies", "#### Monthly cost estimate (USD)", "#### Inventory"]) {
+            expect(md).toContain(h);
+        }
+        expect(renderText(report)).toContain("t-use1-obs-alarm-17");
     });
 
     test("Markdown stays under GitHub's comment limit: long tables and violations are cut, with a pointer", () => {

@@ -269,14 +269,11 @@ export function withInputs(
 function flattenConfig(values: Record<string, unknown>, project: string, into: Record<string, string>): void {
     for (const [key, value] of Object.entries(values ?? {})) {
         const fullKey = key.includes(":") ? key : `${project}:${key}`;
-        if (value && typeof value === "object" && "secure" in (value as object)) {
-            throw new Error(`${fullKey} is an encrypted secret; offline runs cannot decrypt it. Keep secrets out of the files the offline plan reads, or generate them with @pulumi/random.`);
-        }
         into[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
     }
 }
 
-/** Thrown when a stack's files cannot be read at all (missing file, YAML syntax). */
+/** Thrown when a stack's files cannot be read at all (missing file, YAML syntax, no `config:` map). */
 export class StackFileError extends Error {
     constructor(message: string) {
         super(message);
@@ -284,25 +281,103 @@ export class StackFileError extends Error {
     }
 }
 
+/** 1-based line of `offset` in `text`. */
+function lineOf(text: string, offset: number): number {
+    return text.slice(0, offset).split("\n").length;
+}
+
+/**
+ * Where a YAML error really starts. The parser reports an unclosed quote or flow collection where it gave
+ * up (often the end of the file or the next key); the mistake is on the line that opened it, the last one
+ * before the reported position with an odd number of that quote, or more `{`/`[` than `}`/`]`.
+ */
+function yamlErrorLine(text: string, error: YAML.YAMLError): { line: number; opened?: string } {
+    const reported = error.linePos?.[0]?.line ?? lineOf(text, error.pos[0]);
+    const lines = text.split("\n").slice(0, reported);
+    const quote = error.code === "MISSING_CHAR" ? /closing (["'])/.exec(error.message)?.[1] : undefined;
+    const flow = error.code === "BAD_INDENT" && /Flow (map|sequence)/.test(error.message) ? error.message.includes("Flow map") ? ["{", "}"] : ["[", "]"] : undefined;
+    for (let i = lines.length - 1; i >= 0; i--) {
+        const code = lines[i].replace(/\s#.*$/, "");
+        const count = (c: string): number => code.split(c).length - 1;
+        // A quote that starts a value (after "key:", "- ", "[", "{" or ",") with no closing quote after it;
+        // an apostrophe inside a plain value ("it's") does not count.
+        if (quote && count(quote) % 2 === 1 && new RegExp(`(?:^|[:,\\[{-])\\s*${quote}[^${quote}]*$`).test(code)) {
+            return { line: i + 1, opened: `a ${quote === '"' ? "double" : "single"}-quoted value opened here is never closed; close the quote on the same line` };
+        }
+        if (flow && count(flow[0]) > count(flow[1])) {
+            return { line: i + 1, opened: `a flow ${flow[0] === "{" ? "map" : "list"} "${flow[0]}" opened here is never closed; close it with "${flow[1]}" on the same line, or write it as an indented block` };
+        }
+    }
+    return { line: reported };
+}
+
+/** Every YAML syntax error of `file`, each at the line the mistake is on, with that line's text. */
+function yamlErrors(file: string, text: string, errors: readonly YAML.YAMLError[]): string {
+    const lines = text.split("\n");
+    const seen = new Set<number>();
+    const out: string[] = [];
+    for (const error of errors) {
+        const { line, opened } = yamlErrorLine(text, error);
+        if (seen.has(line)) {
+            continue; // one mistake often yields several parser errors on the same line
+        }
+        seen.add(line);
+        const what = opened ?? error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        out.push(`  - line ${line}: ${what}\n      ${lines[line - 1]?.trim() ?? ""}`);
+    }
+    return `${path.basename(file)} is not valid YAML, ${out.length} problem${out.length === 1 ? "" : "s"}:\n${out.join("\n")}`;
+}
+
+/**
+ * Unquoted scalars YAML reads as numbers although the text says more (`1.30` is 1.3, `010` is 10, `1e3`
+ * is 1000), by key path under `config:` in the form config issues use (`cluster.kubernetesVersion`,
+ * project prefix dropped). Pulumi reads them as numbers too; the plan quotes the source text in its message.
+ */
+function numberSources(node: unknown, keyPath: string, project: string, into: Record<string, string>): void {
+    if (YAML.isMap(node)) {
+        for (const pair of node.items) {
+            const key = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+            const k = keyPath === "" ? (key.startsWith(`${project}:`) ? key.slice(project.length + 1) : key) : `${keyPath}.${key}`;
+            numberSources(pair.value, k, project, into);
+        }
+    } else if (YAML.isSeq(node)) {
+        node.items.forEach((item, i) => numberSources(item, `${keyPath}.${i}`, project, into));
+    } else if (YAML.isScalar(node) && typeof node.value === "number" && node.source !== undefined && node.source !== String(node.value)) {
+        into[keyPath] = node.source;
+    }
+}
+
+/** The config of a stack as `pulumi up` would see it. */
+export interface StackConfig {
+    readonly project: string;
+    /** Flat `namespace:key` -> string, as the Pulumi CLI hands config to a program. */
+    readonly config: Record<string, string>;
+    /** Unquoted numbers in the stack file whose source text YAML does not keep (see `numberSources`). */
+    readonly numberSources: Record<string, string>;
+}
+
 /**
  * Reads the config a `pulumi up` of `stack` would see: project-level defaults from `Pulumi.yaml`,
- * then `Pulumi.<stack>.yaml` on top, in the CLI's flat `namespace:key` form.
+ * then `Pulumi.<stack>.yaml` on top, in the CLI's flat `namespace:key` form. A file Pulumi would refuse
+ * (YAML syntax, no `config:` map, encrypted secrets the offline plan cannot decrypt) is a `StackFileError`
+ * listing every such problem.
  */
-export function readStackConfig(stack: string, projectDir: string = path.resolve(__dirname, "..")): { project: string; config: Record<string, string> } {
+export function readStackConfig(stack: string, projectDir: string = path.resolve(__dirname, "..")): StackConfig {
     const projectFile = path.join(projectDir, "Pulumi.yaml");
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
         const stacks = fs.readdirSync(projectDir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
         throw new StackFileError(`No stack file Pulumi.${stack}.yaml in ${projectDir}; stacks here: ${stacks.join(", ") || "none"}.`);
     }
-    const parse = (file: string): any => {
-        try {
-            return YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-        } catch (e) {
-            throw new StackFileError(`${path.basename(file)} is not valid YAML: ${(e as Error).message}`);
+    const parse = (file: string): YAML.Document.Parsed => {
+        const text = fs.readFileSync(file, "utf8");
+        const doc = YAML.parseDocument(text);
+        if (doc.errors.length > 0) {
+            throw new StackFileError(yamlErrors(file, text, doc.errors));
         }
+        return doc;
     };
-    const projectDoc = parse(projectFile);
+    const projectDoc = parse(projectFile).toJS() ?? {};
     const project: string = projectDoc.name;
     const config: Record<string, string> = {};
     const defaults: Record<string, unknown> = {};
@@ -316,6 +391,39 @@ export function readStackConfig(stack: string, projectDir: string = path.resolve
         }
     }
     flattenConfig(defaults, project, config);
-    flattenConfig(parse(stackFile).config ?? {}, project, config);
-    return { project, config };
+
+    const name = path.basename(stackFile);
+    const stackDoc = parse(stackFile);
+    const stackJs: unknown = stackDoc.toJS();
+    const example = `e.g.\n  config:\n    ${project}:environment: dev\n    ${project}:domain: dev.example.com\n    ${project}:regions:\n      us-east-1: { role: primary, weight: 100 }\n(see Pulumi.dev.yaml)`;
+    if (stackJs === null || stackJs === undefined) {
+        throw new StackFileError(`${name} is empty; a stack file is a top-level "config:" map of ${project}:<key> settings, ${example}`);
+    }
+    if (typeof stackJs !== "object" || Array.isArray(stackJs)) {
+        throw new StackFileError(`${name} must be a map with a top-level "config:" key, got ${Array.isArray(stackJs) ? "a list" : `the ${typeof stackJs} ${JSON.stringify(stackJs)}`}; ${example}`);
+    }
+    const top = stackJs as Record<string, unknown>;
+    if (!("config" in top)) {
+        const stray = Object.keys(top).filter((k) => k.includes(":"));
+        throw new StackFileError(stray.length > 0
+            ? `${name} has no top-level "config:" key; ${stray.map((k) => `"${k}"`).join(", ")} ${stray.length > 1 ? "are" : "is"} at the top level. Indent ${stray.length > 1 ? "them" : "it"} under a "config:" line, ${example}`
+            : `${name} has no top-level "config:" key (top-level keys: ${Object.keys(top).join(", ")}); ${example}`);
+    }
+    const values = top.config ?? {};
+    if (typeof values !== "object" || Array.isArray(values)) {
+        throw new StackFileError(`${name}: "config:" must be a map of ${project}:<key> settings, got ${JSON.stringify(values)}; ${example}`);
+    }
+    // Encrypted values (`secure:`) need the stack's secrets provider, which the offline plan does not have.
+    const secrets = Object.entries(values as Record<string, unknown>)
+        .filter(([, v]) => v !== null && typeof v === "object" && !Array.isArray(v) && "secure" in (v as object))
+        .map(([k]) => (k.includes(":") ? k : `${project}:${k}`));
+    if (secrets.length > 0) {
+        throw new StackFileError(`${name}: ${secrets.join(", ")} ${secrets.length > 1 ? "are encrypted secrets" : "is an encrypted secret"} (secure: ...); the offline plan cannot decrypt ${secrets.length > 1 ? "them" : "it"}. ` +
+            "This project's config has no secret keys: remove the entry (passwords and tokens are generated with @pulumi/random and kept in Secrets Manager), or plan a copy of the stack file without it.");
+    }
+    flattenConfig(values as Record<string, unknown>, project, config);
+    const sources: Record<string, string> = {};
+    const configNode = YAML.isMap(stackDoc.contents) ? stackDoc.contents.get("config", true) : undefined;
+    numberSources(configNode, "", project, sources);
+    return { project, config, numberSources: sources };
 }

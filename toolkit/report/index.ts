@@ -15,7 +15,7 @@ export * from "./architecture";
 export * from "./cost";
 export * from "./graph";
 export * from "./inventory";
-export { MAX_MARKDOWN_CHARS, markdownMarker, renderMarkdown, renderText, money } from "./render";
+export { GROUP_COST_LINES_FROM, MAX_MARKDOWN_CHARS, markdownMarker, renderMarkdown, renderText, money } from "./render";
 
 /**
  * A policy that could not decide on a resource (or the stack) because it read a value unknown in a preview:

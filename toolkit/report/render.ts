@@ -308,6 +308,30 @@ export function renderMarkdown(report: PlanReport): string {
     return cut.slice(0, cut.lastIndexOf("\n")) + note;
 }
 
+/** Cost lines of one kind that share one row of the Markdown table from this many on (e.g. 84 alarms of a region). */
+export const GROUP_COST_LINES_FROM = 5;
+
+/**
+ * The cost lines as Markdown table rows, with runs of one kind (same region, type, unit, unit price and
+ * detail, such as a region's ~80 CloudWatch alarms) summed into one row naming the first and last
+ * resource, so a pull-request comment lists kinds rather than hundreds of $0.10 rows.
+ */
+function costLineRows(lines: readonly CostLine[]): string[][] {
+    const groups = new Map<string, CostLine[]>();
+    for (const l of lines) {
+        const key = [l.region, l.type, l.unit, l.unitMonthly, l.detail].join("\u0000");
+        groups.set(key, [...(groups.get(key) ?? []), l]);
+    }
+    return [...groups.values()].flatMap((g) => {
+        if (g.length < GROUP_COST_LINES_FROM) {
+            return g.map((l) => [l.region, l.resource, `${fmt(l.quantity, 2)} x ${l.unit}`, money(l.monthly), money(l.monthlyAtMax), l.detail]);
+        }
+        const sum = (f: (l: CostLine) => number): number => g.reduce((t, l) => t + f(l), 0);
+        return [[g[0].region, `${g.length} resources: ${g[0].resource} ... ${g[g.length - 1].resource}`, `${fmt(sum((l) => l.quantity), 2)} x ${g[0].unit}`,
+            money(sum((l) => l.monthly)), money(sum((l) => l.monthlyAtMax)), `${g[0].detail} (${money(g[0].unitMonthly)} each)`]];
+    });
+}
+
 /** The first `n` rows, and a row saying how many were left out. */
 function firstRows(rows: string[][], n: number | undefined, what: string): string[][] {
     if (n === undefined || rows.length <= n) {
@@ -337,6 +361,7 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
         out.push("");
     }
     if (report.architecture.capacity.length) {
+        out.push("#### Capacity", "");
         out.push(...table(
             ["Region", "Nodes", "Count", "vCPU", "Memory GiB", "Pod requests vCPU (min..max replicas)", "Pod requests GiB"],
             report.architecture.capacity.flatMap((c) => c.classes.map((k) => [
@@ -390,9 +415,7 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     if (opts.compact) {
         out.push(`(${cost.lines.length} cost lines left out to fit a comment; \`npm run plan -- --stack ${report.stack}\` lists them.)`, "", "</details>", "");
     } else {
-        out.push(...table(["Region", "Resource", "Quantity", "Monthly", "At max", "How"], cost.lines.map((l) => [
-            l.region, l.resource, `${fmt(l.quantity, 2)} x ${l.unit}`, money(l.monthly), money(l.monthlyAtMax), l.detail,
-        ]), ["l", "l", "l", "r", "r", "l"]), "", "</details>", "");
+        out.push(...table(["Region", "Resource", "Quantity", "Monthly", "At max", "How"], costLineRows(cost.lines), ["l", "l", "l", "r", "r", "l"]), "", "</details>", "");
     }
     if (cost.unknown.length) {
         out.push("**Unknown prices** (left out of the totals, not guessed):", "", ...unknownGroups(report).map((u) => `- ${u}`), "");
@@ -403,7 +426,9 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     }
     out.push(`<sub>Prices: ${cost.source}. Spot: ${cost.spotAssumption}. Not estimated: ${cost.notEstimated.join("; ")}.</sub>`, "");
 
-    out.push("<details><summary>Inventory</summary>", "");
+    out.push("#### Inventory", "");
+    out.push(`${inv.total} resources (${inv.custom} cloud resources, ${inv.components} components).`, "");
+    out.push("<details><summary>Per region, component and type</summary>", "");
     out.push(...table(["Region", "Resources"], inv.byRegion.map((r) => [r.region, String(r.count)]), ["l", "r"]), "");
     if (opts.compact) {
         out.push(`(per-component and per-type tables left out to fit a comment; \`npm run plan -- --stack ${report.stack}\` prints them.)`, "");
