@@ -708,21 +708,27 @@ function cachePurposeIssues(purposes: Readonly<Record<string, CachePurposeConfig
 }
 
 /**
- * AWS tagging rules (docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html, "Tag naming limits and
- * requirements"): keys 1-128 characters, values 0-256, and the `aws:` prefix is reserved for AWS (any case).
+ * AWS tagging rules (the Tag type of the AWS API references, e.g. docs.aws.amazon.com/sdkfornet/v3/apidocs/items/ECS/TTag.html,
+ * and the Batch user guide "Tag restrictions"): keys 1-128 Unicode characters, values 0-256, and `aws:` in any case
+ * is reserved for AWS as a prefix of keys and of values.
  */
 export function tagIssues(tags: Readonly<Record<string, string>>): ConfigIssue[] {
     const out: ConfigIssue[] = [];
     for (const [key, value] of Object.entries(tags)) {
         const path = `tags.${key}`;
+        const keyLength = [...key].length;
+        const valueLength = [...value].length;
         if (key.toLowerCase().startsWith("aws:")) {
             out.push({ path, message: `tag keys starting with "aws:" are reserved for AWS (got ${show(key)}); rename the key without the aws: prefix` });
         }
-        if (key.length < 1 || key.length > 128) {
-            out.push({ path, message: `tag keys must be 1-128 characters, got ${key.length}; shorten the key` });
+        if (value.toLowerCase().startsWith("aws:")) {
+            out.push({ path, message: `tag values starting with "aws:" are reserved for AWS (got ${show(value)}); drop the aws: prefix from the value` });
         }
-        if (value.length > 256) {
-            out.push({ path, message: `tag values must be at most 256 characters, got ${value.length}; shorten the value` });
+        if (keyLength < 1 || keyLength > 128) {
+            out.push({ path, message: `tag keys must be 1-128 characters, got ${keyLength}; shorten the key` });
+        }
+        if (valueLength > 256) {
+            out.push({ path, message: `tag values must be at most 256 characters, got ${valueLength}; shorten the value` });
         }
     }
     return out;

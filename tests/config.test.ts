@@ -244,6 +244,8 @@ describe("parseConfig: nothing silently ignored or changed", () => {
         ["a queue override that breaks min <= max", (c) => { c.workers = { queues: { analytics: { minReplicas: 4 } } }; }, "workers.queues.analytics.minReplicas", /got 4/, /must be <= maxReplicas \(3\)/],
         ["a reserved aws: tag key", (c) => { c.tags = { "aws:team": "web" }; }, "tags.aws:team", /got "aws:team"/, /rename the key without the aws: prefix/],
         ["a reserved AWS: tag key in upper case", (c) => { c.tags = { "AWS:team": "web" }; }, "tags.AWS:team", /got "AWS:team"/, /reserved for AWS/],
+        ["a reserved aws: tag value", (c) => { c.tags = { team: "aws:web" }; }, "tags.team", /got "aws:web"/, /drop the aws: prefix from the value/],
+        ["an empty tag key", (c) => { c.tags = { "": "web" }; }, "tags.", /got 0/, /must be 1-128 characters/],
         ["a tag key over 128 characters", (c) => { c.tags = { [long(129)]: "v" }; }, `tags.${long(129)}`, /got 129/, /shorten the key/],
         ["a tag value over 256 characters", (c) => { c.tags = { team: long(257) }; }, "tags.team", /got 257/, /shorten the value/],
         ["an unpinned prod image", (c) => { c.api.image = "registry.example.com/team/api:latest"; }, "api.image", /registry\.example\.com\/team\/api:latest/, /tag other than latest|digest/],
@@ -312,7 +314,7 @@ describe("parseConfig: nothing silently ignored or changed", () => {
     test("pinned prod images (tag or digest) and tags outside aws: are accepted", () => {
         const raw = base();
         raw.api.image = `registry.example.com/team/api@sha256:${"a".repeat(64)}`;
-        raw.tags = { team: "web", "cost-center": long(256), [long(128)]: "v" };
+        raw.tags = { team: "web", "cost-center": long(256), [long(128)]: "v", "é-team": "ü".repeat(256), "team-aws": "web-aws:x" };
         expect(parseConfig(raw, "prod").tags.team).toBe("web");
     });
 
