@@ -137,13 +137,15 @@ const nodePoolSchema = z.object({
     detailedMonitoring: z.boolean().optional(),
 }).strict();
 
+/** Every field optional: a seed 003 queue keeps the defaults it is not given; a new queue must give all four. */
 const queueSchema = z.object({
-    minReplicas: count,
-    maxReplicas: positive,
+    minReplicas: count.optional(),
+    maxReplicas: positive.optional(),
     /** Waiting jobs per replica at which KEDA adds a replica. */
-    threshold: positive,
-    concurrency: positive,
+    threshold: positive.optional(),
+    concurrency: positive.optional(),
 }).strict();
+const QUEUE_FIELDS = ["minReplicas", "maxReplicas", "threshold", "concurrency"] as const;
 
 const cachePurposeSchema = z.object({
     shards: z.number().int().min(1, "must be 1-500").max(500, "must be 1-500").optional(),
@@ -239,8 +241,11 @@ export const rawConfigSchema = z.object({
     workers: z.object({
         image: image.optional(),
         resources: resourcesSchema.optional(),
-        /** Queues keyed by name; replaces the seed 003 defaults when given. */
-        queues: z.record(z.string(), queueSchema).optional(),
+        /**
+         * Queues keyed by name, merged over the seed 003 defaults entry by entry and field by field;
+         * `<name>: null` removes a default queue.
+         */
+        queues: z.record(z.string(), queueSchema.nullable()).default({}),
         /**
          * Seconds a worker gets to finish after SIGTERM, 30-120: spot capacity is reclaimed 2 minutes after
          * the interruption notice, when the node termination handler starts draining the node.
@@ -295,8 +300,11 @@ export const rawConfigSchema = z.object({
     cache: z.object({
         engine: z.enum(["valkey", "redis"]).default("valkey"),
         engineVersion: z.string().optional(),
-        /** Replication groups keyed by purpose (seed 003: cache, queue, sessions). */
-        purposes: z.record(z.string(), cachePurposeSchema).optional(),
+        /**
+         * Replication groups keyed by purpose, merged over the seed 003 defaults (cache, queue, sessions)
+         * entry by entry and field by field; `<purpose>: null` removes a default purpose.
+         */
+        purposes: z.record(z.string(), cachePurposeSchema.nullable()).default({}),
     }).strict().default({}),
     alerts: z.object({
         emails: z.array(z.string().email("must be an e-mail address")).default([]),
@@ -478,19 +486,110 @@ function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
     return cur;
 }
 
+/** Levenshtein distance (insertions, deletions, substitutions), for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++) {
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        prev = cur;
+    }
+    return prev[b.length];
+}
+
+/** Lower-case letters and digits only: `scaled_web`, `ScaledWeb` and `scaled-web-` all normalise to `scaledweb`. */
+const normalise = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/**
+ * The candidate `word` was most likely meant to be: the same after normalisation (case, `-`/`_`), else the only
+ * candidate it abbreviates, else the nearest within a third of its length (at least 1, at most 3 edits). Undefined when nothing is close.
+ */
+export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
+    const same = candidates.find((c) => normalise(c) === normalise(word));
+    if (same !== undefined) {
+        return same;
+    }
+    // An abbreviation (`warn` for `warning`, `desired` for `desiredSize`).
+    const lower = word.toLowerCase();
+    const prefixed = lower.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(lower)) : [];
+    if (prefixed.length === 1) {
+        return prefixed[0];
+    }
+    let best: string | undefined;
+    let bestDistance = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+    for (const c of candidates) {
+        const d = editDistance(word.toLowerCase(), c.toLowerCase());
+        if (d <= bestDistance) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
+/** Unwraps default/optional/nullable/effects down to the schema that says which keys an object takes. */
+function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
+    let s = schema;
+    for (;;) {
+        if (s instanceof z.ZodDefault) {
+            s = s._def.innerType;
+        } else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) {
+            s = s.unwrap();
+        } else if (s instanceof z.ZodEffects) {
+            s = s.innerType();
+        } else {
+            return s;
+        }
+    }
+}
+
+/** The keys the object schema at `path` (a zod issue path into the raw config) accepts. */
+function keysAt(path: readonly (string | number)[]): string[] {
+    let s: z.ZodTypeAny = rawConfigSchema;
+    for (const key of path) {
+        const u = unwrap(s);
+        if (u instanceof z.ZodObject) {
+            s = (u.shape as Record<string, z.ZodTypeAny>)[key as string];
+        } else if (u instanceof z.ZodRecord) {
+            s = u.valueSchema;
+        } else if (u instanceof z.ZodArray) {
+            s = u.element;
+        } else {
+            return [];
+        }
+        if (!s) {
+            return [];
+        }
+    }
+    const u = unwrap(s);
+    return u instanceof z.ZodObject ? Object.keys(u.shape) : [];
+}
+
+/** "unknown key" issues, one per key, each naming its closest valid key or the keys allowed there. */
+function unknownKeyIssues(path: readonly (string | number)[], keys: readonly string[]): ConfigIssue[] {
+    const valid = keysAt(path);
+    return keys.map((key) => {
+        const suggestion = closestMatch(key, valid);
+        const fix = suggestion !== undefined ? `did you mean "${suggestion}"?` : `valid keys here: ${valid.join(", ")}`;
+        return { path: [...path, key].join("."), message: `unknown key ${show(key)}; ${fix}` };
+    });
+}
+
 function zodIssues(raw: unknown, error: z.ZodError): ConfigIssue[] {
-    return error.issues.map((issue) => {
+    return error.issues.flatMap((issue): ConfigIssue[] => {
         const path = issue.path.join(".");
         if (issue.code === "unrecognized_keys") {
-            return { path: path || "(root)", message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against the README's config reference` };
+            return unknownKeyIssues(issue.path, issue.keys);
         }
         const got = valueAt(raw, issue.path);
         const message = got === undefined && issue.code === "invalid_type" ? "is required" : `${issue.message} (got ${show(got)})`;
         // YAML reads an unquoted 1.30 as the number 1.3 (Pulumi too), so say how to keep the text.
         if (issue.code === "invalid_type" && issue.expected === "string" && typeof got === "number") {
-            return { path, message: `${message}; an unquoted number in the stack file: quote it to keep its text (e.g. "1.30", which unquoted reads as 1.3)` };
+            return [{ path, message: `${message}; an unquoted number in the stack file: quote it to keep its text (e.g. "1.30", which unquoted reads as 1.3)` }];
         }
-        return { path, message };
+        return [{ path, message }];
     });
 }
 
@@ -609,6 +708,64 @@ export function imageIssues(
  * Validates raw config values (as read from `Pulumi.<stack>.yaml`) and resolves them against the tier
  * preset. Pure: throws `ConfigError` listing every problem, or returns the resolved config.
  */
+/**
+ * Purposes that hold the workers' queues and the WebSocket adapter, in order of preference; the same lists as
+ * platform/workloads.ts QUEUE_PURPOSES / WS_ADAPTER_PURPOSES (kept here to avoid an import cycle; a test asserts
+ * they agree).
+ */
+export const CONFIG_QUEUE_PURPOSES = ["queue", "cache"] as const;
+export const CONFIG_WS_ADAPTER_PURPOSES = ["sessions", "cache"] as const;
+
+/**
+ * The store holding the queues must not evict: BullMQ "Going to production" (docs.bullmq.io/guide/going-to-production)
+ * requires `maxmemory-policy noeviction`, or Redis silently drops job keys under memory pressure. Removing
+ * purposes must leave one for the queues and one for the WebSocket adapter.
+ */
+function cachePurposeIssues(purposes: Readonly<Record<string, CachePurposeConfig>>): ConfigIssue[] {
+    const out: ConfigIssue[] = [];
+    const queuePurpose = CONFIG_QUEUE_PURPOSES.find((p) => p in purposes);
+    if (queuePurpose === undefined) {
+        out.push({ path: "cache.purposes", message: `the workers' queues need a "queue" (or "cache") purpose, but both are removed; drop one of the null entries` });
+    } else if (purposes[queuePurpose].maxmemoryPolicy !== "noeviction") {
+        out.push({
+            path: `cache.purposes.${queuePurpose}.maxmemoryPolicy`,
+            message: `the "${queuePurpose}" purpose holds the BullMQ queues and must not evict (got ${show(purposes[queuePurpose].maxmemoryPolicy)}); ` +
+                `set maxmemoryPolicy: noeviction or leave it out${queuePurpose === "cache" ? ", or keep a separate \"queue\" purpose" : ""}`,
+        });
+    }
+    if (!CONFIG_WS_ADAPTER_PURPOSES.some((p) => p in purposes)) {
+        out.push({ path: "cache.purposes", message: `the WebSocket adapter needs a "sessions" (or "cache") purpose, but both are removed; drop one of the null entries` });
+    }
+    return out;
+}
+
+/**
+ * AWS tagging rules (the Tag type of the AWS API references, e.g. docs.aws.amazon.com/sdkfornet/v3/apidocs/items/ECS/TTag.html,
+ * and the Batch user guide "Tag restrictions"): keys 1-128 Unicode characters, values 0-256, and `aws:` in any case
+ * is reserved for AWS as a prefix of keys and of values.
+ */
+export function tagIssues(tags: Readonly<Record<string, string>>): ConfigIssue[] {
+    const out: ConfigIssue[] = [];
+    for (const [key, value] of Object.entries(tags)) {
+        const path = `tags.${key}`;
+        const keyLength = [...key].length;
+        const valueLength = [...value].length;
+        if (key.toLowerCase().startsWith("aws:")) {
+            out.push({ path, message: `tag keys starting with "aws:" are reserved for AWS (got ${show(key)}); rename the key without the aws: prefix` });
+        }
+        if (value.toLowerCase().startsWith("aws:")) {
+            out.push({ path, message: `tag values starting with "aws:" are reserved for AWS (got ${show(value)}); drop the aws: prefix from the value` });
+        }
+        if (keyLength < 1 || keyLength > 128) {
+            out.push({ path, message: `tag keys must be 1-128 characters, got ${keyLength}; shorten the key` });
+        }
+        if (valueLength > 256) {
+            out.push({ path, message: `tag values must be at most 256 characters, got ${valueLength}; shorten the value` });
+        }
+    }
+    return out;
+}
+
 export function parseConfig(raw: unknown, stack: string, project: string = PROJECT_NAME): PlatformConfig {
     const parsed = rawConfigSchema.safeParse(raw);
     if (!parsed.success) {
@@ -736,11 +893,27 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     }
 
     // Workers.
-    const queues = c.workers.queues ?? DEFAULT_QUEUES;
-    for (const [q, v] of Object.entries(queues)) {
+    // Queues: overrides merge over the seed 003 queues field by field; `null` removes one.
+    const queues: Record<string, QueueConfig> = {};
+    for (const q of new Set([...Object.keys(DEFAULT_QUEUES), ...Object.keys(c.workers.queues)])) {
+        const over = c.workers.queues[q];
+        if (over === null) {
+            if (!(q in DEFAULT_QUEUES)) {
+                issues.push({ path: `workers.queues.${q}`, message: `null removes a default queue, but "${q}" is not one (defaults: ${Object.keys(DEFAULT_QUEUES).join(", ")}); delete the line` });
+            }
+            continue;
+        }
         if (!DNS_LABEL.test(q)) {
             issues.push({ path: `workers.queues.${q}`, message: `queue name "${q}" must be a DNS label (lower-case letters, digits, '-')` });
         }
+        const defaults: Partial<QueueConfig> = DEFAULT_QUEUES[q] ?? {};
+        const missing = QUEUE_FIELDS.filter((f) => (over?.[f] ?? defaults[f]) === undefined);
+        if (missing.length > 0) {
+            issues.push({ path: `workers.queues.${q}`, message: `a queue that is not a default (${Object.keys(DEFAULT_QUEUES).join(", ")}) needs ${QUEUE_FIELDS.join(", ")}; missing ${missing.join(", ")}` });
+            continue;
+        }
+        const v = { ...defaults, ...Object.fromEntries(Object.entries(over ?? {}).filter(([, x]) => x !== undefined)) } as QueueConfig;
+        queues[q] = v;
         if (v.minReplicas > v.maxReplicas) {
             issues.push({ path: `workers.queues.${q}.minReplicas`, message: `must be <= maxReplicas (${v.maxReplicas}), got ${v.minReplicas}` });
         }
@@ -903,9 +1076,16 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     }
 
     // Cache purposes.
-    const purposesRaw = c.cache.purposes ?? { cache: {}, queue: {}, sessions: {} };
+    // Overrides merge over the seed 003 purposes field by field; `null` removes one.
     const purposes: Record<string, CachePurposeConfig> = {};
-    for (const [purpose, p] of Object.entries(purposesRaw)) {
+    for (const purpose of new Set([...Object.keys(DEFAULT_CACHE_PURPOSES), ...Object.keys(c.cache.purposes)])) {
+        const p = c.cache.purposes[purpose] ?? {};
+        if (c.cache.purposes[purpose] === null) {
+            if (!(purpose in DEFAULT_CACHE_PURPOSES)) {
+                issues.push({ path: `cache.purposes.${purpose}`, message: `null removes a default purpose, but "${purpose}" is not one (defaults: ${Object.keys(DEFAULT_CACHE_PURPOSES).join(", ")}); delete the line` });
+            }
+            continue;
+        }
         if (!DNS_LABEL.test(purpose)) {
             issues.push({ path: `cache.purposes.${purpose}`, message: `purpose "${purpose}" must be a DNS label` });
         }
@@ -919,6 +1099,9 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             snapshotRetentionDays: p.snapshotRetentionDays ?? defaults.snapshotRetentionDays,
         };
     }
+    issues.push(...cachePurposeIssues(purposes));
+
+    issues.push(...tagIssues(c.tags));
 
     // Images: every built-in service is built or named; prod names pinned images.
     const referenceApp = c.images.referenceApp ?? c.environment === "dev";
@@ -980,6 +1163,41 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
 export const CONFIG_KEYS = Object.keys(rawConfigSchema.shape) as (keyof typeof rawConfigSchema.shape)[];
 
 /**
+ * Problems with the stack's flat `namespace:key` names (as `pulumi config` and `Pulumi.<stack>.yaml` spell them):
+ * a namespace that is almost the project's (`scaled_web:`, `scaledweb:`, `Scaled-Web:`, `scaled-web-:`; equal after
+ * dropping case and punctuation, or within 2 edits) would be silently ignored, and so would an unknown key of the
+ * project's own namespace. Other namespaces (`aws:region`, `kubernetes:…`, another project's) are left alone.
+ */
+export function configKeyIssues(fullKeys: readonly string[], project: string = PROJECT_NAME): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const known: readonly string[] = CONFIG_KEYS;
+    for (const fullKey of fullKeys) {
+        const colon = fullKey.indexOf(":");
+        if (colon < 0) {
+            continue;
+        }
+        const ns = fullKey.slice(0, colon);
+        const key = fullKey.slice(colon + 1);
+        if (ns === project) {
+            if (!known.includes(key)) {
+                const suggestion = closestMatch(key, known);
+                issues.push({
+                    path: key,
+                    message: `unknown key ${show(fullKey)}; ${suggestion !== undefined ? `did you mean ${project}:${suggestion}?` : `known keys are ${known.join(", ")}`}`,
+                });
+            }
+        } else if (normalise(ns) === normalise(project) || editDistance(ns.toLowerCase(), project) <= 2) {
+            const suggestion = known.includes(key) ? key : closestMatch(key, known) ?? key;
+            issues.push({
+                path: suggestion,
+                message: `"${fullKey}" is in namespace "${ns}", which this project never reads (got ${show(fullKey)}); did you mean ${project}:${suggestion}?`,
+            });
+        }
+    }
+    return issues;
+}
+
+/**
  * Reads every key of the project's namespace from the running stack's Pulumi config and validates it.
  * Values that are not valid JSON/YAML objects are reported like any other problem.
  */
@@ -1000,15 +1218,19 @@ export function loadConfig(): PlatformConfig {
             raw[key] = text; // plain strings are stored unquoted
         }
     }
-    const known = new Set<string>(CONFIG_KEYS);
-    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
-        const [ns, key] = fullKey.split(":");
-        if (ns === PROJECT_NAME && key && !known.has(key)) {
-            issues.push({ path: key, message: `unknown key; known keys are ${CONFIG_KEYS.join(", ")}` });
+    issues.push(...configKeyIssues(Object.keys(pulumi.runtime.allConfig())));
+    let config: PlatformConfig;
+    try {
+        config = parseConfig(raw, stack);
+    } catch (e) {
+        // Report the key problems together with the schema's, in one error.
+        if (e instanceof ConfigError && issues.length > 0) {
+            throw new ConfigError(stack, [...issues, ...e.issues]);
         }
+        throw e;
     }
     if (issues.length > 0) {
         throw new ConfigError(stack, issues);
     }
-    return parseConfig(raw, stack);
+    return config;
 }

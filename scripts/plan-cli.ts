@@ -16,7 +16,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_KEYS, ConfigError, PROJECT_NAME, PlatformConfig, parseConfig } from "../platform/config";
+import { CONFIG_KEYS, ConfigError, PROJECT_NAME, PlatformConfig, configKeyIssues, parseConfig } from "../platform/config";
 import { RegisteredResource, StackFileError, readStackConfig, runOffline } from "../toolkit/offline";
 import { platformProgram } from "../platform/program";
 import { PlanReport, STACK_TYPE, buildPlanReport, money, renderMarkdown, renderText } from "../toolkit/report";
@@ -154,10 +154,7 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
  * `ConfigError` for keys of the project's namespace the schema does not know (as `loadConfig` does).
  */
 export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: string): Record<string, unknown> {
-    const known = new Set<string>(CONFIG_KEYS);
-    const unknown = Object.keys(flat)
-        .filter((k) => k.startsWith(`${PROJECT_NAME}:`) && !known.has(k.slice(PROJECT_NAME.length + 1)))
-        .map((k) => ({ path: k.slice(PROJECT_NAME.length + 1), message: `unknown key; known keys are ${CONFIG_KEYS.join(", ")}` }));
+    const unknown = configKeyIssues(Object.keys(flat));
     if (unknown.length) {
         throw new ConfigError(stack, unknown);
     }

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, DEFAULT_QUEUES, PlatformConfig, parseConfig } from "../platform/config";
+import { CONFIG_QUEUE_PURPOSES, CONFIG_WS_ADAPTER_PURPOSES, ConfigError, DEFAULT_QUEUES, PlatformConfig, configKeyIssues, parseConfig } from "../platform/config";
 import { regionCode } from "../platform/program";
 import { TIER_PRESETS } from "../platform/tiers";
 
@@ -144,7 +144,7 @@ const BAD: [string, (c: any) => void, RegExp][] = [
     ["region floor above max", (c) => { c.regions["us-east-1"].replicas = { ws: 50 }; }, /ws\.maxReplicas: min replicas \(50\) must be <= maxReplicas \(20\)/],
     ["negative replica count", (c) => { c.database = { readReplicas: -1 }; }, /database\.readReplicas: must be >= 0 \(got -1\)/],
     ["queue min > max", (c) => { c.workers = { queues: { emails: { minReplicas: 4, maxReplicas: 2, threshold: 10, concurrency: 1 } } }; }, /workers\.queues\.emails\.minReplicas: must be <= maxReplicas \(2\), got 4/],
-    ["queue without a threshold", (c) => { c.workers = { queues: { emails: { minReplicas: 1, maxReplicas: 2, concurrency: 1 } } }; }, /workers\.queues\.emails\.threshold: is required/],
+    ["queue without a threshold", (c) => { c.workers = { queues: { emails: { minReplicas: 1, maxReplicas: 2, concurrency: 1 } } }; }, /workers\.queues\.emails: a queue that is not a default \(sla-checks, notifications, analytics\) needs minReplicas, maxReplicas, threshold, concurrency; missing threshold/],
     ["missing domain", (c) => { delete c.domain; }, /domain: is required/],
     ["invalid domain", (c) => { c.domain = "Not A Domain"; }, /domain: must be a lower-case DNS name .* \(got "Not A Domain"\)/],
     ["CPU that is not a quantity", (c) => { c.api = { resources: { requests: { cpu: "lots", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } }; }, /api\.resources\.requests\.cpu: must be a Kubernetes CPU quantity .* \(got "lots"\)/],
@@ -175,7 +175,7 @@ const BAD: [string, (c: any) => void, RegExp][] = [
         /regions\.us-east-1\.cidr: prefix \/33 out of range \(an IPv4 prefix is \/0 to \/32\), got "10\.0\.0\.0\/33"/],
     ["a private-access CIDR with an octet above 255", (c) => { c.cluster = { privateAccessCidrs: { vpn: "10.99.256.0/24" } }; },
         /cluster\.privateAccessCidrs\.vpn: octet 256 out of range .*got "10\.99\.256\.0\/24"/],
-    ["misspelt key", (c) => { c.databse = {}; }, /\(root\): unknown key "databse"/],
+    ["misspelt key", (c) => { c.databse = {}; }, /scaled-web:databse: unknown key "databse"; did you mean "database"\?/],
     ["az count out of range", (c) => { c.regions["us-east-1"].azCount = 7; }, /regions\.us-east-1\.azCount: must be 2-6 \(got 7\)/],
     ["zone names, which differ per account", (c) => { c.regions["us-east-1"].availabilityZones = ["us-east-1a", "us-east-1b"]; },
         /regions\.us-east-1\.availabilityZones: zone names \(us-east-1a, us-east-1b\) map to different physical zones in each account; pin zone IDs with availabilityZoneIds instead \(aws ec2 describe-availability-zones --region us-east-1/],
@@ -222,5 +222,140 @@ describe("parseConfig: malformed input", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const pulumi = require("@pulumi/pulumi");
         expect(pulumi.RunError.isInstance(errorOf({}))).toBe(true);
+    });
+});
+
+/**
+ * Issue 17 item 3, nothing silently ignored or changed: each row breaks one rule and names the key path the
+ * stack file spells, the value received and the fix.
+ */
+describe("parseConfig: nothing silently ignored or changed", () => {
+    const long = (n: number): string => "x".repeat(n);
+    const ROWS: [string, (c: any) => void, string, RegExp, RegExp][] = [
+        // [label, mutation, key path, value received, fix]
+        ["a misspelt top-level key", (c) => { c.nodepools = {}; }, "nodepools", /unknown key "nodepools"/, /did you mean "nodePools"\?/],
+        ["a misspelt key in a region", (c) => { c.regions["us-east-1"].wieght = 5; }, "regions.us-east-1.wieght", /unknown key "wieght"/, /did you mean "weight"\?/],
+        ["a misspelt node pool field", (c) => { c.nodePools = { general: { maxsize: 4 } }; }, "nodePools.general.maxsize", /unknown key "maxsize"/, /did you mean "maxSize"\?/],
+        ["a misspelt queue field", (c) => { c.workers = { queues: { analytics: { concurency: 2 } } }; }, "workers.queues.analytics.concurency", /unknown key "concurency"/, /did you mean "concurrency"\?/],
+        ["a misspelt cache purpose field", (c) => { c.cache = { purposes: { queue: { maxMemoryPolicy: "noeviction" } } }; }, "cache.purposes.queue.maxMemoryPolicy", /unknown key "maxMemoryPolicy"/, /did you mean "maxmemoryPolicy"\?/],
+        ["an abbreviated key", (c) => { c.nodePools = { general: { desired: 3 } }; }, "nodePools.general.desired", /unknown key "desired"/, /did you mean "desiredSize"\?/],
+        ["a misspelt nested database key", (c) => { c.database = { pooling: { maxConnectionPercent: 50 } }; }, "database.pooling.maxConnectionPercent", /unknown key "maxConnectionPercent"/, /did you mean "maxConnectionsPercent"\?/],
+        ["a misspelt image build field", (c) => { c.images = { build: { api: { context: "app", dockerFile: "D" } } }; }, "images.build.api.dockerFile", /unknown key "dockerFile"/, /did you mean "dockerfile"\?/],
+        ["an unknown key with nothing close", (c) => { c.edge = { zzzz: 1 }; }, "edge.zzzz", /unknown key "zzzz"/, /valid keys here: .*idleTimeoutSeconds/],
+        ["a queue store that evicts", (c) => { c.cache = { purposes: { queue: { maxmemoryPolicy: "allkeys-lru" } } }; }, "cache.purposes.queue.maxmemoryPolicy", /got "allkeys-lru"/, /set maxmemoryPolicy: noeviction or leave it out/],
+        ["queues moved to an evicting cache purpose", (c) => { c.cache = { purposes: { queue: null } }; }, "cache.purposes.cache.maxmemoryPolicy", /got "allkeys-lru"/, /set maxmemoryPolicy: noeviction .*keep a separate "queue" purpose/],
+        ["no purpose left for the queues", (c) => { c.cache = { purposes: { queue: null, cache: null } }; }, "cache.purposes", /both are removed/, /drop one of the null entries/],
+        ["no purpose left for the WebSocket adapter", (c) => { c.cache = { purposes: { sessions: null, cache: null } }; }, "cache.purposes", /WebSocket adapter .* both are removed/, /drop one of the null entries/],
+        ["removing a purpose that is no default", (c) => { c.cache = { purposes: { search: null } }; }, "cache.purposes.search", /"search" is not one/, /delete the line/],
+        ["removing a queue that is no default", (c) => { c.workers = { queues: { emails: null } }; }, "workers.queues.emails", /"emails" is not one/, /delete the line/],
+        ["a new queue without all fields", (c) => { c.workers = { queues: { emails: { maxReplicas: 2 } } }; }, "workers.queues.emails", /missing minReplicas, threshold, concurrency/, /needs minReplicas, maxReplicas, threshold, concurrency/],
+        ["a queue override that breaks min <= max", (c) => { c.workers = { queues: { analytics: { minReplicas: 4 } } }; }, "workers.queues.analytics.minReplicas", /got 4/, /must be <= maxReplicas \(3\)/],
+        ["a reserved aws: tag key", (c) => { c.tags = { "aws:team": "web" }; }, "tags.aws:team", /got "aws:team"/, /rename the key without the aws: prefix/],
+        ["a reserved AWS: tag key in upper case", (c) => { c.tags = { "AWS:team": "web" }; }, "tags.AWS:team", /got "AWS:team"/, /reserved for AWS/],
+        ["a reserved aws: tag value", (c) => { c.tags = { team: "aws:web" }; }, "tags.team", /got "aws:web"/, /drop the aws: prefix from the value/],
+        ["an empty tag key", (c) => { c.tags = { "": "web" }; }, "tags.", /got 0/, /must be 1-128 characters/],
+        ["a tag key over 128 characters", (c) => { c.tags = { [long(129)]: "v" }; }, `tags.${long(129)}`, /got 129/, /shorten the key/],
+        ["a tag value over 256 characters", (c) => { c.tags = { team: long(257) }; }, "tags.team", /got 257/, /shorten the value/],
+        ["an unpinned prod image", (c) => { c.api.image = "registry.example.com/team/api:latest"; }, "api.image", /registry\.example\.com\/team\/api:latest/, /tag other than latest|digest/],
+        ["an untagged prod image", (c) => { c.ws.image = "registry.example.com/team/ws"; }, "ws.image", /registry\.example\.com\/team\/ws/, /tag other than latest|digest/],
+    ];
+
+    test.each(ROWS)("rejects %s", (_label, mutate, keyPath, value, fix) => {
+        const raw = base();
+        mutate(raw);
+        const err = errorOf(raw, "prod");
+        const issue = err.issues.find((i) => i.path === keyPath);
+        expect(issue).toBeDefined();
+        expect(issue!.message).toMatch(value);
+        expect(issue!.message).toMatch(fix);
+        expect(err.message).toContain(`scaled-web:${keyPath}: `);
+    });
+
+    test("every schema object rejects unknown keys (is strict)", () => {
+        const raw = base();
+        raw.regions["us-east-1"].replicas = { apii: 2 };
+        raw.cluster = { bogus: 1 };
+        raw.alerts = { thresholds: { cpu: { crit: 90 } } };
+        raw.api.resources = { requests: { cpu: "1", memory: "1Gi", gpu: "1" } };
+        const paths = errorOf(raw).issues.map((i) => i.path).sort();
+        expect(paths).toEqual(["alerts.thresholds.cpu.crit", "api.resources.requests.gpu", "cluster.bogus", "regions.us-east-1.replicas.apii"]);
+    });
+
+    test("an override of one queue keeps the other two, field by field", () => {
+        const raw = base();
+        raw.workers.queues = { analytics: { maxReplicas: 6 } };
+        const c = parseConfig(raw, "prod");
+        expect(c.workers.queues).toEqual({ ...DEFAULT_QUEUES, analytics: { ...DEFAULT_QUEUES.analytics, maxReplicas: 6 } });
+    });
+
+    test("a new queue is added to the defaults; null removes one", () => {
+        const raw = base();
+        raw.workers.queues = { emails: { minReplicas: 1, maxReplicas: 2, threshold: 50, concurrency: 4 }, analytics: null };
+        const c = parseConfig(raw, "prod");
+        expect(Object.keys(c.workers.queues).sort()).toEqual(["emails", "notifications", "sla-checks"]);
+    });
+
+    test("one cache purpose override keeps the others and the purpose's other defaults", () => {
+        const raw = base();
+        raw.cache = { purposes: { sessions: { snapshotRetentionDays: 10 } } };
+        const c = parseConfig(raw, "prod");
+        expect(Object.keys(c.cache.purposes).sort()).toEqual(["cache", "queue", "sessions"]);
+        expect(c.cache.purposes.sessions).toMatchObject({ snapshotRetentionDays: 10, maxmemoryPolicy: "volatile-lru" });
+        expect(c.cache.purposes.queue.maxmemoryPolicy).toBe("noeviction");
+    });
+
+    test("null removes a cache purpose; the queues may share a no-eviction cache purpose", () => {
+        const raw = base();
+        raw.cache = { purposes: { queue: null, cache: { maxmemoryPolicy: "noeviction" } } };
+        expect(Object.keys(parseConfig(raw, "prod").cache.purposes).sort()).toEqual(["cache", "sessions"]);
+    });
+
+    test("one node pool override keeps the tier's other pools", () => {
+        const raw = base();
+        raw.nodePools = { workers: { maxSize: 12 } };
+        const c = parseConfig(raw, "prod");
+        expect(Object.keys(c.nodePools).sort()).toEqual(Object.keys(TIER_PRESETS.large.nodePools).sort());
+        expect(c.nodePools.workers.maxSize).toBe(12);
+        expect(c.nodePools.workers.instanceTypes).toEqual(TIER_PRESETS.large.nodePools.workers.instanceTypes);
+    });
+
+    test("pinned prod images (tag or digest) and tags outside aws: are accepted", () => {
+        const raw = base();
+        raw.api.image = `registry.example.com/team/api@sha256:${"a".repeat(64)}`;
+        raw.tags = { team: "web", "cost-center": long(256), [long(128)]: "v", "é-team": "ü".repeat(256), "team-aws": "web-aws:x" };
+        expect(parseConfig(raw, "prod").tags.team).toBe("web");
+    });
+
+    test("config.ts's queue and WebSocket purposes agree with platform/workloads.ts", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const workloads = require("../platform/workloads");
+        expect([...CONFIG_QUEUE_PURPOSES]).toEqual([...workloads.QUEUE_PURPOSES]);
+        expect([...CONFIG_WS_ADAPTER_PURPOSES]).toEqual([...workloads.WS_ADAPTER_PURPOSES]);
+    });
+});
+
+describe("configKeyIssues: the stack file's namespaces", () => {
+    const ROWS: [string, string, RegExp, RegExp][] = [
+        // [full key as written, key path reported, value received, fix]
+        ["scaled_web:tier", "tier", /"scaled_web:tier"/, /did you mean scaled-web:tier\?/],
+        ["scaledweb:tier", "tier", /"scaledweb:tier"/, /did you mean scaled-web:tier\?/],
+        ["scaled-web-:domain", "domain", /"scaled-web-:domain"/, /did you mean scaled-web:domain\?/],
+        ["Scaled-Web:regions", "regions", /"Scaled-Web:regions"/, /did you mean scaled-web:regions\?/],
+        ["scaled-wbe:regions", "regions", /"scaled-wbe:regions"/, /did you mean scaled-web:regions\?/],
+        ["scaled_web:nodepools", "nodePools", /"scaled_web:nodepools"/, /did you mean scaled-web:nodePools\?/],
+        ["scaled-web:regionz", "regionz", /unknown key "scaled-web:regionz"/, /did you mean scaled-web:regions\?/],
+        ["scaled-web:nodepool", "nodepool", /unknown key "scaled-web:nodepool"/, /did you mean scaled-web:nodePools\?/],
+        ["scaled-web:qqqqqqqq", "qqqqqqqq", /unknown key "scaled-web:qqqqqqqq"/, /known keys are environment, tier/],
+    ];
+    test.each(ROWS)("rejects %s", (fullKey, keyPath, value, fix) => {
+        const issues = configKeyIssues([fullKey]);
+        expect(issues).toHaveLength(1);
+        expect(issues[0].path).toBe(keyPath);
+        expect(issues[0].message).toMatch(value);
+        expect(issues[0].message).toMatch(fix);
+    });
+
+    test("keys of other namespaces and known keys stay allowed", () => {
+        expect(configKeyIssues(["aws:region", "kubernetes:context", "other-project:tier", "scaled-web:tier", "scaled-web:nodePools", "pulumi:tags"])).toEqual([]);
     });
 });

@@ -63,7 +63,7 @@ describe("stack keys", () => {
         ["a connection ARN of another service", { deployRunner: { ...RUNNER, connectionArn: "arn:aws:iam::123456789012:role/x" } }, [/deployRunner\.connectionArn: must be the ARN of a CodeConnections GitHub connection/]],
         ["a user ARN as deploy role", { deployRunner: { ...RUNNER, deployRoleArn: "arn:aws:iam::123456789012:user/ci" } }, [/deployRunner\.deployRoleArn: must be an IAM role ARN .* \(got "arn:aws:iam::123456789012:user\/ci"\)/]],
         ["a bad project name", { deployRunner: { ...RUNNER, projectName: "my runner" } }, [/deployRunner\.projectName: must be a CodeBuild project name .* got "my runner"/]],
-        ["an unknown runner key", { deployRunner: { ...RUNNER, role: "x" } }, [/deployRunner: unknown key "role"/]],
+        ["an unknown runner key", { deployRunner: { ...RUNNER, role: "x" } }, [/deployRunner\.role: unknown key "role"; valid keys here: enabled, repository/]],
         ["a private-access CIDR that is no CIDR", { cluster: { privateAccessCidrs: { vpn: "10.99.0.0" } } }, [/cluster\.privateAccessCidrs\.vpn: must be an IPv4 CIDR such as "10\.0\.0\.0\/16" \(got "10\.99\.0\.0"\)/]],
         ["a /33", { cluster: { privateAccessCidrs: { vpn: "10.99.0.0/33" } } }, [/cluster\.privateAccessCidrs\.vpn: prefix \/33 out of range \(an IPv4 prefix is \/0 to \/32\), got "10\.99\.0\.0\/33"/]],
         ["an unaligned private-access CIDR", { cluster: { privateAccessCidrs: { vpn: "10.99.1.0/16" } } }, [/cluster\.privateAccessCidrs\.vpn: has host bits set \(the address must be the first of its \/16 block\); use "10\.99\.0\.0\/16", got "10\.99\.1\.0\/16"/]],

@@ -44,7 +44,7 @@ describe("a config with critical <= warning is rejected", () => {
         [{ p95Ms: { critical: 250 } }, /scaled-web:alerts\.thresholds\.p95Ms\.critical: must be above warning \(300\), got 250/],
         [{ latency: { warning: 1, critical: 2 } }, /scaled-web:alerts\.thresholds\.latency: unknown threshold "latency"; known thresholds are cpu, memory, p95Ms/],
         [{ memory: { warning: 75, critical: 120 } }, /scaled-web:alerts\.thresholds\.memory\.critical: is a percentage and must be <= 100, got 120/],
-        [{ cpu: { warn: 60 } }, /scaled-web:alerts\.thresholds\.cpu: unknown key "warn"/],
+        [{ cpu: { warn: 60 } }, /scaled-web:alerts\.thresholds\.cpu\.warn: unknown key "warn"; did you mean "warning"\?/],
     ])("by parseConfig: %j", (thresholds, message) => {
         const raw = prodRaw();
         raw.alerts = { ...raw.alerts, thresholds };

@@ -77,6 +77,11 @@ describe("command line", () => {
         expect(rawConfigFrom({ "scaled-web:environment": "dev", "scaled-web:regions": "{\"us-east-1\":{}}", "aws:region": "x" }, "dev"))
             .toEqual({ environment: "dev", regions: { "us-east-1": {} } });
     });
+
+    test("a namespace that is almost the project's is a ConfigError, not silently ignored", () => {
+        expect(() => rawConfigFrom({ "scaled-web:environment": "dev", "scaled_web:tier": "small" }, "dev"))
+            .toThrow(/scaled-web:tier: "scaled_web:tier" is in namespace "scaled_web", which this project never reads .*did you mean scaled-web:tier\?/);
+    });
 });
 
 describe("start-up shortcuts", () => {

@@ -100,6 +100,6 @@ describe("bad stack config", () => {
     });
 
     test("an unknown key in the project namespace is reported", async () => {
-        await expect(runStack("dev", { regionz: { x: 1 } })).rejects.toThrow(/scaled-web:regionz: unknown key; known keys are environment, tier, domain/);
+        await expect(runStack("dev", { regionz: { x: 1 } })).rejects.toThrow(/scaled-web:regionz: unknown key "scaled-web:regionz"; did you mean scaled-web:regions\?/);
     });
 });
