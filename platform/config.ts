@@ -21,6 +21,9 @@ import { cidrsOverlap } from "../components/region-peering";
 import { SECURITY_GROUP_ID } from "../components/cluster";
 import { RUNNER_COMPUTE_TYPES, validateDeployRunnerArgs } from "../components/deploy-runner";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
+// Issue 17: checks lifted from the components and the instance class tables (their own modules, to keep this file's merges small).
+import { PROGRAM_ENV, componentConfigIssues } from "./config-checks";
+import { ec2InstanceTypeProblem, elastiCacheNodeTypeProblem, rdsPostgresClassProblem } from "./aws-catalog";
 
 export const PROJECT_NAME = "scaled-web";
 
@@ -234,8 +237,11 @@ export const rawConfigSchema = z.object({
          */
         privilegedMode: z.boolean().optional(),
     }).strict().default({}),
-    /** Node pools keyed by name; entries override the tier's `general` / `workers` pools or add new ones. */
-    nodePools: z.record(z.string(), nodePoolSchema).default({}),
+    /**
+     * Node pools keyed by name; entries override the tier's `general` / `workers` pools or add new ones;
+     * `<name>: null` removes a tier pool (one on-demand and one spot pool must remain).
+     */
+    nodePools: z.record(z.string(), nodePoolSchema.nullable()).default({}),
     api: serviceSchema.default({}),
     ws: serviceSchema.default({}),
     workers: z.object({
@@ -766,12 +772,161 @@ export function tagIssues(tags: Readonly<Record<string, string>>): ConfigIssue[]
     return out;
 }
 
-export function parseConfig(raw: unknown, stack: string, project: string = PROJECT_NAME): PlatformConfig {
-    const parsed = rawConfigSchema.safeParse(raw);
-    if (!parsed.success) {
-        throw new ConfigError(stack, zodIssues(raw, parsed.error));
+// ---------------------------------------------------------------------------------------------
+// Issue 17: every problem in one run.
+// ---------------------------------------------------------------------------------------------
+
+/** Values that stand in for a required key the schema refused, so the other checks can still run. */
+const REQUIRED_STAND_INS: readonly [RegExp, unknown][] = [
+    [/^environment$/, "dev"],
+    [/^domain$/, "example.com"],
+    [/^regions$/, {}],
+    [/^regions\.[^.]+\.role$/, "secondary"],
+    [/^regions\.[^.]+\.weight$/, 0],
+];
+
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+    let cur: Record<string, unknown> = target;
+    for (const key of path.slice(0, -1)) {
+        const next = cur[key];
+        if (next === null || typeof next !== "object") {
+            return;
+        }
+        cur = next as Record<string, unknown>;
     }
-    const c = parsed.data;
+    const last = path[path.length - 1];
+    if (value === undefined) {
+        delete cur[last];
+    } else {
+        cur[last] = value;
+    }
+}
+
+/**
+ * The raw config parsed by the schema, and when it fails, its problems plus the data with the refused values
+ * set aside (deleted, so defaults apply; a required key gets a stand-in; an invalid list item drops its list),
+ * so the cross-field and component checks still run on the rest. `removed` lists the key paths set aside: a
+ * later problem about one of them would only repeat (or follow from) the schema's.
+ */
+function repairForChecks(raw: unknown): { data?: ParsedRaw; schemaIssues: ConfigIssue[]; removed: string[] } {
+    const first = rawConfigSchema.safeParse(raw);
+    if (first.success) {
+        return { data: first.data, schemaIssues: [], removed: [] };
+    }
+    const schemaIssues = zodIssues(raw, first.error);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+        return { schemaIssues, removed: [] };
+    }
+    const copy = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
+    const removed: string[] = [];
+    let error = first.error;
+    for (let round = 0; round < 8; round++) {
+        for (const issue of error.issues) {
+            const paths = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+            for (const full of paths) {
+                const index = full.findIndex((seg) => typeof seg === "number");
+                let at = (index < 0 ? full : full.slice(0, index)).map(String);
+                // Set aside twice already (a required key): set aside its parent.
+                while (at.length > 1 && removed.filter((r) => r === at.join(".")).length >= 2) {
+                    at = at.slice(0, -1);
+                }
+                const key = at.join(".");
+                if (at.length === 0) {
+                    return { schemaIssues, removed };
+                }
+                const standIn = removed.includes(key) ? REQUIRED_STAND_INS.find(([re]) => re.test(key))?.[1] : undefined;
+                setAt(copy, at, standIn);
+                removed.push(key);
+            }
+        }
+        const again = rawConfigSchema.safeParse(copy);
+        if (again.success) {
+            return { data: again.data, schemaIssues, removed: [...new Set(removed)] };
+        }
+        error = again.error;
+    }
+    return { schemaIssues, removed };
+}
+
+/** Whether two key paths name the same value or one contains the other (`*` matches any one key). */
+function related(a: string, b: string): boolean {
+    const x = a.split(".");
+    const y = b.split(".");
+    return x.slice(0, Math.min(x.length, y.length)).every((seg, i) => seg === y[i] || seg === "*" || y[i] === "*");
+}
+
+function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
+    const seen = new Set<string>();
+    return issues.filter((i) => {
+        const k = `${i.path}\n${i.message}`;
+        return seen.has(k) ? false : (seen.add(k), true);
+    });
+}
+
+/**
+ * Tags the program adds to a resource besides the stack's `tags` (at most, over every resource it creates): the
+ * four of `PlatformConfig.tags` (project, stack, environment, managed-by), `region` (the providers' default tags),
+ * and a component's own (Name, kubernetes.io/cluster/<name>, kubernetes.io/role/internal-elb, the
+ * cluster-autoscaler discovery and node termination handler tags of the node pools' Auto Scaling groups, ...). tests/malformed-stack.test.ts measures the real maximum on the dev and
+ * prod plans and fails when this is too low.
+ */
+export const PROGRAM_TAGS_MAX = 12;
+/** AWS: "Maximum tags per resource: 50" (Tagging AWS resources, "Tag naming limits and requirements"). */
+export const AWS_MAX_TAGS_PER_RESOURCE = 50;
+
+/** Checks of resolved values nothing else makes: instance classes, env names the program sets, the tag budget, the pools. */
+function stackLevelIssues(config: PlatformConfig, c: ParsedRaw): ConfigIssue[] {
+    const out: ConfigIssue[] = [];
+    const classIssue = rdsPostgresClassProblem(config.database.instanceClass);
+    if (classIssue) {
+        out.push({ path: "database.instanceClass", message: `${classIssue}; use e.g. "db.m7g.large" (and set database.memoryGiB to its memory)` });
+    }
+    for (const [purpose, p] of Object.entries(config.cache.purposes)) {
+        const nodeIssue = elastiCacheNodeTypeProblem(p.nodeType);
+        if (nodeIssue) {
+            out.push({ path: c.cache.purposes[purpose]?.nodeType !== undefined ? `cache.purposes.${purpose}.nodeType` : "tier", message: `${nodeIssue}; use e.g. "cache.m7g.large"` });
+        }
+    }
+    for (const [name, pool] of Object.entries(config.nodePools)) {
+        pool.instanceTypes.forEach((t, i) => {
+            const typeIssue = EC2_INSTANCE_TYPE.test(t) ? ec2InstanceTypeProblem(t) : undefined;
+            if (typeIssue) {
+                out.push({ path: `nodePools.${name}.instanceTypes.${i}`, message: typeIssue });
+            }
+        });
+        if (pool.capacityType === "on-demand" && c.nodePools[name]?.onDemandBase !== undefined) {
+            out.push({ path: `nodePools.${name}.onDemandBase`, message: `applies to spot pools only (the on-demand base under spot capacity), but "${name}" is an on-demand pool (got ${c.nodePools[name]?.onDemandBase}); remove it, or set capacityType: spot` });
+        }
+    }
+    for (const [capacity, runs] of [["on-demand", "api and ws"], ["spot", "the queue workers"]] as const) {
+        if (!Object.values(config.nodePools).some((p) => p.capacityType === capacity)) {
+            const removedPools = Object.keys(c.nodePools).filter((n) => c.nodePools[n] === null);
+            out.push({ path: "nodePools", message: `no ${capacity} pool is left (${removedPools.length ? `removed: ${removedPools.join(", ")}` : "none configured"}), but ${runs} run on ${capacity} nodes; keep one, or add a pool with capacityType: ${capacity}` });
+        }
+    }
+    for (const key of ["api", "ws"] as const) {
+        for (const name of Object.keys(config[key].env)) {
+            if (PROGRAM_ENV[key].includes(name)) {
+                out.push({ path: `${key}.env.${name}`, message: `is set by the program on every ${key} container (${PROGRAM_ENV[key].join(", ")}); the stack's value would be silently replaced: remove it` });
+            }
+        }
+    }
+    // A stack tag named like one of the program's (project, stack, environment, managed-by, region) replaces it, so does not add one.
+    const userTags = Object.keys(c.tags).filter((k) => !["project", "stack", "environment", "managed-by", "region"].includes(k));
+    if (userTags.length + PROGRAM_TAGS_MAX > AWS_MAX_TAGS_PER_RESOURCE) {
+        out.push({ path: "tags", message: `has ${userTags.length} tags, but AWS allows ${AWS_MAX_TAGS_PER_RESOURCE} per resource and the program adds up to ${PROGRAM_TAGS_MAX} of its own; keep at most ${AWS_MAX_TAGS_PER_RESOURCE - PROGRAM_TAGS_MAX}` });
+    }
+    return out;
+}
+
+export function parseConfig(raw: unknown, stack: string, project: string = PROJECT_NAME): PlatformConfig {
+    // Issue 17: schema problems do not stop the other checks. The values the schema refuses are set aside
+    // (`repairForChecks`), the rest is checked as usual, and problems about what was set aside are left out.
+    const { data: parsedData, schemaIssues, removed } = repairForChecks(raw);
+    if (parsedData === undefined) {
+        throw new ConfigError(stack, schemaIssues);
+    }
+    const c = parsedData;
     const issues: ConfigIssue[] = [];
     const preset = TIER_PRESETS[c.tier];
     const prod = c.environment === "prod";
@@ -925,6 +1080,12 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     const nodePools: Record<string, NodePoolConfig> = {};
     for (const name of new Set([...Object.keys(preset.nodePools), ...Object.keys(c.nodePools)])) {
         const base = preset.nodePools[name];
+        if (c.nodePools[name] === null) {
+            if (!base) {
+                issues.push({ path: `nodePools.${name}`, message: `null removes a pool of the ${c.tier} tier, but "${name}" is not one (tier pools: ${Object.keys(preset.nodePools).join(", ")}); delete the line` });
+            }
+            continue;
+        }
         const over = c.nodePools[name] ?? {};
         if (!DNS_LABEL.test(name)) {
             issues.push({ path: `nodePools.${name}`, message: `pool name "${name}" must be a DNS label (lower-case letters, digits, '-')` });
@@ -1112,11 +1273,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         issues.push({ path: `alerts.${p.propertyPath}`, message: p.reason });
     }
 
-    if (issues.length > 0) {
-        throw new ConfigError(stack, issues);
-    }
-
-    return {
+    const resolved: PlatformConfig = {
         project,
         stack,
         environment: c.environment,
@@ -1154,9 +1311,20 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             engineVersion: c.cache.engineVersion ?? (c.cache.engine === "valkey" ? "8.0" : "7.1"),
             purposes,
         },
-        alerts: { ...c.alerts, thresholds: resolveThresholds(c.alerts.thresholds) },
+        // Bad overrides are already issues: resolve the seed values instead of throwing mid-way.
+        alerts: { ...c.alerts, thresholds: resolveThresholds(thresholdProblems(c.alerts.thresholds).count ? {} : c.alerts.thresholds) },
         images: { ...c.images, referenceApp },
     };
+
+    // Issue 17: the components' own checks of what the config decides, under the stack's keys (platform/config-checks.ts),
+    // and the instance classes, tags and env names nothing else checks.
+    issues.push(...stackLevelIssues(resolved, c));
+    const componentIssues = componentConfigIssues(resolved, c as RawConfig).filter((i) => !issues.some((j) => j.path === i.path));
+    const all = [...schemaIssues, ...[...issues, ...componentIssues].filter((i) => !removed.some((r) => related(i.path, r)))];
+    if (all.length > 0) {
+        throw new ConfigError(stack, dedupe(all));
+    }
+    return resolved;
 }
 
 /** Top-level keys of the schema, in the project's namespace. */

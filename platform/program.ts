@@ -7,8 +7,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Network } from "../components/network";
-import { PlatformConfig, RegionConfig, loadConfig } from "./config";
+import { Network, ZoneChoice } from "../components/network";
+import { ConfigError, PlatformConfig, RegionConfig, loadConfig } from "./config";
 import { wireCompute } from "./compute";
 import { wireDeployRunner } from "./deploy-runner";
 import { wireData } from "./data";
@@ -63,13 +63,16 @@ export interface PlatformOutputs {
 }
 
 /** Creates the region's provider, chooses its zones (platform/zones.ts) and builds its network: the context every other area builds on. */
-async function regionContext(config: PlatformConfig, region: RegionConfig): Promise<RegionContext> {
-    const prefix = `${config.environment}-${regionCode(region.name)}`;
+async function regionZones(config: PlatformConfig, region: RegionConfig): Promise<{ provider: aws.Provider; zones: ZoneChoice }> {
     const provider = new aws.Provider(`aws-${region.name}`, {
         region: region.name as aws.Region,
         defaultTags: { tags: { ...config.tags, region: region.name } },
     });
-    const zones = await resolveZones(config.stack, region, provider);
+    return { provider, zones: await resolveZones(config.stack, region, provider) };
+}
+
+function regionContext(config: PlatformConfig, region: RegionConfig, provider: aws.Provider, zones: ZoneChoice): RegionContext {
+    const prefix = `${config.environment}-${regionCode(region.name)}`;
     const flow = config.network;
     const network = new Network(`${prefix}-net`, {
         cidrBlock: region.cidr,
@@ -93,10 +96,19 @@ async function regionContext(config: PlatformConfig, region: RegionConfig): Prom
  * stage's wire function lives in platform/<area>.ts and returns the interface in platform/contracts.ts.
  */
 export async function createPlatform(config: PlatformConfig): Promise<PlatformOutputs> {
-    const regions: RegionContext[] = [];
-    for (const region of config.regions) {
-        regions.push(await regionContext(config, region));
+    // Issue 17: every region's zones are looked up, and every zone problem reported in one error, before any network exists.
+    const lookups = await Promise.allSettled(config.regions.map((region) => regionZones(config, region)));
+    const zoneIssues = lookups.flatMap((l) => (l.status === "rejected" && l.reason instanceof ConfigError ? l.reason.issues : []));
+    if (zoneIssues.length > 0) {
+        throw new ConfigError(config.stack, zoneIssues);
     }
+    const regions: RegionContext[] = config.regions.map((region, i) => {
+        const l = lookups[i];
+        if (l.status === "rejected") {
+            throw l.reason;
+        }
+        return regionContext(config, region, l.value.provider, l.value.zones);
+    });
 
     // Stage peering (platform/peering.ts): VPC peering from the primary region to every other region.
     const peering = wirePeering(config, regions);
