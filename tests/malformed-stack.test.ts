@@ -313,3 +313,18 @@ describe.each(["dev", "prod"])("the %s plan's tags", (stack) => {
         expect(Math.max(...counts) - stackTags.length).toBeGreaterThanOrEqual(PROGRAM_TAGS_MAX - 2);
     });
 });
+
+test("a value the schema refuses is reported once: the checks that would follow from it are left out", async () => {
+    const { code, stderr } = await runPlan("prod", {
+        "regions/us-west-2/weight": "thirty", // schema; the weight sum and everything about us-west-2 would only follow from it
+        environment: "prod ", // schema, required: checked further as if dev, so no prod-only rule misfires
+        "nodePools/general/desiredSize": 20, // cross-field, still reported
+    });
+    expect(code).toBe(2);
+    const lines = stderr.split("\n").filter((l) => l.startsWith("  - "));
+    expect(lines).toEqual([
+        expect.stringMatching(/^ {2}- scaled-web:environment: must be one of dev, staging, prod \(got "prod "\)/),
+        expect.stringMatching(/^ {2}- scaled-web:regions\.us-west-2\.weight: Expected number, received string \(got "thirty"\)/),
+        expect.stringMatching(/^ {2}- scaled-web:nodePools\.general\.desiredSize: must be within \[minSize, maxSize\] = \[3, 12\], got 20$/),
+    ]);
+});
