@@ -5,6 +5,7 @@ export * from "./region-peering";
 export * from "./load-balancer";
 export * from "./weighted-dns";
 export * from "./cluster";
+export * from "./eks-addons";
 export * from "./pod-identity";
 export * from "./node-pool";
 export * from "./cluster-addons";

@@ -10,7 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { ClusterAddons } from "../components/cluster-addons";
-import { NodePool } from "../components/node-pool";
+import { EksAddons } from "../components/eks-addons";
+import { NodePool, instanceArchitecture } from "../components/node-pool";
 import { ComputeRegion } from "./contracts";
 import type { ClusterAccess } from "./deploy-runner";
 import type { RegionContext } from "./program";
@@ -20,6 +21,8 @@ export interface ComputeRegionDetails extends ComputeRegion {
     readonly cluster: Cluster;
     readonly nodePools: Readonly<Record<string, NodePool>>;
     readonly addons: ClusterAddons;
+    /** The CoreDNS managed add-on (the node-side ones are `cluster.nodeAddons`). */
+    readonly dns: EksAddons;
 }
 
 /**
@@ -44,6 +47,8 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         adminPrincipals: access?.adminPrincipals,
         viewPrincipals: access?.viewPrincipals,
         deletionProtection: config.protectData,
+        supportType: config.cluster.supportType,
+        addonVersions: config.cluster.addonVersions,
         tags,
     }, { provider });
 
@@ -62,11 +67,26 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
             availabilityZones: network.availabilityZones,
             perZone: pool.perZone,
             detailedMonitoring: pool.detailedMonitoring,
+            // The node AMI pinned in cluster.nodeAmi: a release (resolved from its fixed SSM parameter) or an id.
+            imageId: config.cluster.nodeAmi?.imageIds?.[ctx.region.name]?.[instanceArchitecture(pool.instanceTypes[0])],
+            amiRelease: config.cluster.nodeAmi?.release,
+            amiKubernetesVersion: config.cluster.nodeAmi?.kubernetesVersion,
             ...(pool.capacityType === "spot" ? { onDemandBaseCapacity: pool.onDemandBase } : {}),
             tags,
         }, { provider });
     }
     const pools = Object.values(nodePools);
+
+    const dns = new EksAddons(`${name}-dns`, {
+        clusterName: cluster.clusterName,
+        kubernetesVersion: cluster.kubernetesVersion,
+        addons: ["coredns"],
+        versions: config.cluster.addonVersions,
+        // order: CoreDNS is a Deployment, so its add-on only turns ACTIVE once its pods run on Ready nodes, and the
+        // provider waits for ACTIVE on create; no input of the add-on refers to the node pools.
+        dependsOn: pools,
+        tags,
+    }, { provider });
 
     const addons = new ClusterAddons(`${name}-addons`, {
         clusterName: cluster.clusterName,
@@ -90,5 +110,6 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         cluster,
         nodePools,
         addons,
+        dns,
     };
 }

@@ -24,6 +24,7 @@ import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS,
 // Issue 17: checks lifted from the components and the instance class tables (their own modules, to keep this file's merges small).
 import { PROGRAM_ENV, componentConfigIssues } from "./config-checks";
 import { ec2InstanceTypeProblem, elastiCacheNodeTypeProblem, rdsPostgresClassProblem } from "./aws-catalog";
+import { clusterOpsIssues, clusterOpsSchema } from "./cluster-ops-config";
 
 export const PROJECT_NAME = "scaled-web";
 
@@ -208,6 +209,8 @@ export const rawConfigSchema = z.object({
          */
         privateAccessSecurityGroups: z.record(z.string(), z.record(z.string(),
             z.string().regex(SECURITY_GROUP_ID, "must be a security group id such as \"sg-0123456789abcdef0\""))).default({}),
+        // Cluster operations (issue 16): supportType, addonVersions, nodeAmi, adminPrincipals; see platform/cluster-ops-config.ts.
+        ...clusterOpsSchema,
     }).strict().default({}),
     /**
      * The in-VPC GitHub Actions runner (AWS CodeBuild) that runs `pulumi up`/`preview` where the private cluster
@@ -1224,6 +1227,15 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     if (database.maxAllocatedStorageGiB < database.allocatedStorageGiB) {
         issues.push({ path: "database.maxAllocatedStorageGiB", message: `must be >= allocatedStorageGiB (${database.allocatedStorageGiB}), got ${database.maxAllocatedStorageGiB}` });
     }
+
+    // Cluster operations (issue 16): add-on versions, node AMI pin, named admins (platform/cluster-ops-config.ts).
+    issues.push(...clusterOpsIssues(c.cluster, {
+        prod,
+        regionNames: Object.keys(c.regions),
+        poolInstanceTypes: Object.fromEntries(Object.entries(nodePools).map(([k, p]) => [k, p.instanceTypes])),
+        deployRoleArn: c.deployRunner.enabled ? c.deployRunner.deployRoleArn : undefined,
+        previewRoleArn: c.deployRunner.enabled ? c.deployRunner.previewRoleArn : undefined,
+    }));
 
     // Kubernetes version: every pinned add-on must list it (components/cluster-addons.ts ADDON_COMPATIBILITY).
     for (const key of Object.keys(ADDON_CHARTS) as AddonKey[]) {

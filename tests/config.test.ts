@@ -19,6 +19,8 @@ function base(): any {
         api: { image: "registry.example.com/team/api:1.0.0" },
         ws: { image: "registry.example.com/team/ws:1.0.0" },
         workers: { image: "registry.example.com/team/worker:1.0.0" },
+        // Prod pins its node AMI and names its cluster admins (platform/cluster-ops-config.ts).
+        cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
     };
 }
 
