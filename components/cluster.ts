@@ -326,7 +326,13 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             bootstrapSelfManagedAddons: true,
             deletionProtection: args.deletionProtection ?? false,
             tags: { ...tags, Name: clusterName },
-        }, { ...child, dependsOn: [clusterPolicy, clusterKms, logGroup] });
+        }, {
+            ...child,
+            // order: EKS needs the role's policy attachments and KMS permissions while it creates the cluster,
+            // and would create the control-plane log group itself (no retention) if ours did not exist; the
+            // cluster references the role and key, not these.
+            dependsOn: [clusterPolicy, clusterKms, logGroup],
+        });
 
         this.clusterName = this.cluster.name;
         this.clusterArn = this.cluster.arn;
@@ -365,7 +371,13 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             principalArn: nodeRole.arn,
             type: "EC2_LINUX",
             tags,
-        }, { ...child, dependsOn: nodePolicies });
+        }, {
+            ...child,
+            // order: the node groups wait for this entry (NodePool), so this puts the role's policy
+            // attachments (ECR pull, VPC CNI, worker node) in place before any node boots; neither the entry
+            // nor the launch template references the attachments.
+            dependsOn: nodePolicies,
+        });
 
         const adminAssociations: aws.eks.AccessPolicyAssociation[] = [];
         for (const [key, principalArn] of Object.entries(args.adminPrincipals ?? {})) {
@@ -447,7 +459,13 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             enableServerSideApply: true,
-        }, { ...child, dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations] });
+        }, {
+            ...child,
+            // order: the kubeconfig (cluster name, endpoint, CA) already waits for the cluster; nothing in it
+            // waits for the API ingress rules or the admin access-policy associations, without which the
+            // provider's first calls time out or are refused.
+            dependsOn: [...this.apiIngressRules, ...adminAssociations],
+        });
 
         this.registerOutputs({
             clusterName: this.clusterName,

@@ -509,6 +509,8 @@ export class NodePool extends pulumi.ComponentResource {
                 tags: asgTags,
             }, {
                 ...child,
+                // order: nodes that boot before their role's EC2_LINUX access entry exists are refused by the
+                // API server and never join; the group references the launch template, not the entry.
                 dependsOn: cluster.nodeAccessEntry ? [cluster.nodeAccessEntry] : [],
                 // cluster-autoscaler owns the desired capacity; the load balancer attaches its own target groups.
                 ignoreChanges: ["desiredCapacity", "targetGroupArns", "loadBalancers", "trafficSources"],
