@@ -429,7 +429,13 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             principalArn: nodeRole.arn,
             type: "EC2_LINUX",
             tags,
-        }, { ...child, dependsOn: nodePolicies });
+        }, {
+            ...child,
+            // order: the node groups wait for this entry (NodePool), so this puts the role's policy
+            // attachments (ECR pull, VPC CNI, worker node) in place before any node boots; neither the entry
+            // nor the launch template references the attachments.
+            dependsOn: nodePolicies,
+        });
 
         this.nodeAddons = new EksAddons(`${name}-managed`, {
             clusterName: this.cluster.name,
@@ -521,7 +527,13 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             enableServerSideApply: true,
-        }, { ...child, dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations] });
+        }, {
+            ...child,
+            // order: the kubeconfig (cluster name, endpoint, CA) already waits for the cluster; nothing in it
+            // waits for the API ingress rules or the admin access-policy associations, without which the
+            // provider's first calls time out or are refused.
+            dependsOn: [...this.apiIngressRules, ...adminAssociations],
+        });
 
         this.registerOutputs({
             clusterName: this.clusterName,

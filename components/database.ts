@@ -650,7 +650,13 @@ export class Database extends pulumi.ComponentResource {
             deleteAutomatedBackups: !protectData,
             skipFinalSnapshot: !protectData,
             finalSnapshotIdentifier: protectData ? `${name}-final` : undefined,
-        }, { ...here, protect: protectData, dependsOn: logGroups("primary", args.region) });
+        }, {
+            ...here,
+            protect: protectData,
+            // order: RDS creates the export log groups itself (without retention or KMS) when they do not
+            // exist yet; ours must exist first. The instance references no log group.
+            dependsOn: logGroups("primary", args.region),
+        });
         this.instanceId = this.primary.identifier;
         this.instanceArn = this.primary.arn;
 
@@ -672,7 +678,12 @@ export class Database extends pulumi.ComponentResource {
                 multiAz: replicaMultiAz,
                 backupRetentionPeriod: 0,
                 skipFinalSnapshot: true,
-            }, { ...inRegion(region), dependsOn: [this.primary, ...logGroups(key, region)] });
+            }, {
+                ...inRegion(region),
+                // order: as for the primary, the replica's log groups before RDS would create them. The
+                // primary itself needs no entry: replicateSourceDb already references it.
+                dependsOn: logGroups(key, region),
+            });
         const replicas: Record<string, aws.rds.Instance> = {};
         for (const key of sameRegionReplicaKeys(readReplicas)) {
             // Same region: the source by identifier; replicas spread reads, the primary's standby gives HA.
@@ -800,7 +811,12 @@ export class Database extends pulumi.ComponentResource {
                     description: `${this.username} via Secrets Manager`,
                 }],
                 tags,
-            }, { ...here, dependsOn: [secretVersion] });
+            }, {
+                ...here,
+                // order: the proxy reads the secret's value when it connects; the proxy references the secret,
+                // which exists before its first version does.
+                dependsOn: [secretVersion],
+            });
             const maxPct = pooling.maxConnectionsPercent ?? DEFAULT_POOL_MAX_CONNECTIONS_PERCENT;
             const targetGroup = new aws.rds.ProxyDefaultTargetGroup(`${name}-proxy`, {
                 dbProxyName: proxy.name,

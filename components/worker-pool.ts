@@ -281,7 +281,10 @@ export function spotScheduling(): Pick<k8s.types.input.core.v1.PodSpec, "nodeSel
  * eviction the spot reclaim forces anyway; BullMQ re-queues jobs whose lock expires.
  *
  * Pass the cluster's `k8s.Provider` in `opts.provider` (or `opts.providers`); every child uses it. Put
- * whatever installs KEDA's CRDs in `opts.dependsOn`: the TriggerAuthentication and ScaledObjects wait for it.
+ * whatever installs KEDA's CRDs (e.g. `ClusterAddons.keda`) in `opts.dependsOn`: every child, the
+ * TriggerAuthentication and ScaledObjects included, waits for it, because the SDK registers a child only
+ * once its parent is registered and a component's registration waits for its `dependsOn`
+ * (@pulumi/pulumi runtime/resource.js `prepareResource`).
  */
 export class WorkerPool extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
@@ -321,12 +324,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                     { parameter: "password", name: store.secretName, key: store.passwordKey ?? "password" },
                 ],
             },
-        }, {
-            ...child,
-            // Children do not inherit the pool's dependsOn; the KEDA objects need it (e.g. the add-ons that
-            // install KEDA's CRDs). The ScaledObjects depend on this object, so they wait as well.
-            dependsOn: opts?.dependsOn,
-        });
+        }, child);
 
         const image = checkedImage(args.image, `WorkerPool "${name}"`);
         const deployments: Record<string, k8s.apps.v1.Deployment> = {};
@@ -407,7 +405,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                     },
                     triggers: queueTriggers(queue, q, prefix, store, this.triggerAuthentication.metadata.name),
                 },
-            }, { ...child, dependsOn: [deployment, this.triggerAuthentication] });
+            }, child);
 
             deployments[queue] = deployment;
             scaledObjects[queue] = scaledObject;

@@ -97,7 +97,12 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         k8sProvider: cluster.k8sProvider,
         autoScalingGroupNames: pools.flatMap((p) => Object.values(p.autoScalingGroupNames)),
         tags,
-    }, { provider, dependsOn: pools });
+    }, {
+        provider,
+        // order: the Helm releases are atomic (they wait for their pods to be ready), and pods need nodes;
+        // the releases reference no node pool output.
+        dependsOn: pools,
+    });
 
     return {
         clusterName: cluster.clusterName,

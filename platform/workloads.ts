@@ -188,7 +188,6 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         ...envFrom,
     }, { provider });
 
-    // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
     const addons = (compute as Partial<ComputeRegionDetails>).addons;
     const workers = new WorkerPool(`${prefix}-workers`, {
         namespace,
@@ -208,7 +207,13 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         },
         keyPrefix: queuePrefix,
         ...envFrom,
-    }, { provider, dependsOn: addons ? [addons] : [] });
+    }, {
+        provider,
+        // order: the TriggerAuthentication and ScaledObjects need KEDA's CRDs, which the KEDA release installs;
+        // nothing they reference comes from it. Only that release, not the whole add-ons component (which
+        // would also wait for cluster-autoscaler, metrics-server and the termination handler).
+        dependsOn: addons ? [addons.keda] : [],
+    });
 
     // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region.
     const queueMetrics = new QueueMetricsPublisher(`${prefix}-queue-metrics`, {

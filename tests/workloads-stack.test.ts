@@ -304,7 +304,11 @@ describe("the prod stack's workloads", () => {
             const keda = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name.startsWith(`${prefix}-`) && r.name.endsWith("-keda"));
             expect(keda).toBeDefined();
             const auth = run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", `${prefix}-workers-queue-auth`);
-            expect(auth.dependencies).toContain(keda!.urn);
+            // Through its parent: the SDK registers a child once its parent is registered, and the WorkerPool's
+            // registration waits for its dependsOn (the KEDA release alone, not every add-on).
+            const pool = run.parentOf(auth)!;
+            expect(pool.type).toBe("scaled-web:workloads:WorkerPool");
+            expect(pool.dependencies).toEqual([keda!.urn]);
             for (const so of run.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter((s) => s.name.startsWith(`${prefix}-`))) {
                 expect(so.dependencies).toContain(auth.urn);
             }
