@@ -1,5 +1,7 @@
 // Public entry point of the component library: `import { Network, ... } from "@scaled-web/platform"`.
 export * from "./validation";
+export * from "./buckets";
+export * from "./cdn";
 export * from "./network";
 export * from "./region-peering";
 export * from "./load-balancer";

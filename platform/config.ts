@@ -18,6 +18,10 @@ import {
 import { DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS } from "../components/database";
 import { ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, kubernetesRange, supportsKubernetes } from "../components/cluster-addons";
 import { cidrsOverlap } from "../components/region-peering";
+import {
+    CLOUDFRONT_TLS12_POLICIES, DEFAULT_CDN_HOSTNAME, DEFAULT_CDN_LOG_RETENTION_DAYS, DEFAULT_CDN_SECURITY_POLICY, DEFAULT_HTML_DEFAULT_TTL_SECONDS,
+    DEFAULT_HTML_MAX_TTL_SECONDS, DEFAULT_IMMUTABLE_PATHS, DEFAULT_PRICE_CLASS, PRICE_CLASSES,
+} from "../components/cdn";
 import { SECURITY_GROUP_ID } from "../components/cluster";
 import { RUNNER_COMPUTE_TYPES, validateDeployRunnerArgs } from "../components/deploy-runner";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
@@ -324,6 +328,24 @@ export const rawConfigSchema = z.object({
          */
         thresholds: z.record(z.string(), thresholdPair).default({}),
     }).strict().default({}),
+    // --- seeds1 (issue 18): CDN, uploads, backups, failover -------------------------------------
+    /** Static assets behind CloudFront (components/cdn.ts). */
+    cdn: z.object({
+        enabled: z.boolean().default(true),
+        /** Served at `<hostname>.<domain>`. */
+        hostname: z.string().regex(DNS_LABEL, "must be a DNS label such as \"static\"").default(DEFAULT_CDN_HOSTNAME),
+        minimumProtocolVersion: z.enum(CLOUDFRONT_TLS12_POLICIES, { message: `must be one of ${CLOUDFRONT_TLS12_POLICIES.join(", ")} (TLS 1.2 or newer)` }).default(DEFAULT_CDN_SECURITY_POLICY),
+        immutablePaths: z.array(z.string().regex(/^\/[\w\-./*]+$/, "must be a path pattern under the root such as \"/assets/*\"")).default([...DEFAULT_IMMUTABLE_PATHS]),
+        htmlMaxTtlSeconds: z.number().int().min(0).max(31536000).default(DEFAULT_HTML_MAX_TTL_SECONDS),
+        htmlDefaultTtlSeconds: z.number().int().min(0).max(31536000).default(DEFAULT_HTML_DEFAULT_TTL_SECONDS),
+        /** WAF limit per client IP; @default edge.rateLimitPerSecond */
+        rateLimitPerSecond: positive.optional(),
+        logRetentionDays: positive.default(DEFAULT_CDN_LOG_RETENTION_DAYS),
+        priceClass: z.enum(PRICE_CLASSES).default(DEFAULT_PRICE_CLASS),
+        /** Replicate the origin bucket to the first secondary region and fail over to it. @default true when there is one */
+        failover: z.boolean().optional(),
+    }).strict().default({}),
+    // --- end seeds1 -------------------------------------------------------------------------------
     images: z.object({
         /**
          * Build a service image from a local context with @pulumi/docker, keyed by service: `context` is a
@@ -432,6 +454,8 @@ export interface PlatformConfig {
         readonly terminationGracePeriodSeconds: number;
     };
     readonly edge: ParsedRaw["edge"];
+    /** seeds1: static assets behind CloudFront (`failover` resolved). */
+    readonly cdn: Omit<ParsedRaw["cdn"], "failover"> & { readonly failover: boolean };
     readonly database: Omit<ParsedRaw["database"], "crossRegionReplicas"> & {
         readonly instanceClass: string;
         readonly memoryGiB: number;
@@ -1274,6 +1298,16 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     }
     issues.push(...cachePurposeIssues(purposes));
 
+    // seeds1: CDN name and TTLs, failover only with a second region.
+    if (c.cdn.enabled && [c.edge.apiHostname, c.edge.wsHostname].includes(c.cdn.hostname)) {
+        issues.push({ path: "cdn.hostname", message: `"${c.cdn.hostname}" is already served by the load balancers (edge.apiHostname / edge.wsHostname); choose another label such as "static"` });
+    }
+    if (c.cdn.htmlDefaultTtlSeconds > c.cdn.htmlMaxTtlSeconds) {
+        issues.push({ path: "cdn.htmlDefaultTtlSeconds", message: `must not exceed cdn.htmlMaxTtlSeconds (${c.cdn.htmlMaxTtlSeconds}) (got ${c.cdn.htmlDefaultTtlSeconds}); lower it or raise the max` });
+    }
+    if (c.cdn.failover === true && regions.length < 2) {
+        issues.push({ path: "cdn.failover", message: "needs a secondary region to replicate the origin bucket to (got true with one region); remove the key or add a region" });
+    }
     issues.push(...tagIssues(c.tags));
 
     // Images: every built-in service is built or named; prod names pinned images.
@@ -1317,6 +1351,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             terminationGracePeriodSeconds: c.workers.terminationGracePeriodSeconds,
         },
         edge: c.edge,
+        cdn: { ...c.cdn, failover: c.cdn.failover ?? regions.length > 1 },
         database,
         cache: {
             engine: c.cache.engine,

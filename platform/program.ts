@@ -16,6 +16,7 @@ import { wireDns, wireEdge } from "./edge";
 import { wireImages } from "./images";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
+import { usEast1Provider, wireStatic } from "./static";
 import { wireWorkloads } from "./workloads";
 import { resolveZones } from "./zones";
 
@@ -60,6 +61,13 @@ export interface PlatformOutputs {
     readonly regions: Record<string, RegionOutputs>;
     /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
     readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
+    /** seeds1: the static-asset CDN, when `cdn.enabled`: served name, distribution and the bucket CI uploads to. */
+    readonly static?: {
+        readonly url: string;
+        readonly distributionId: pulumi.Output<string>;
+        readonly bucketName: pulumi.Output<string>;
+        readonly replicaBucketName?: pulumi.Output<string>;
+    };
 }
 
 /** Creates the region's provider, chooses its zones (platform/zones.ts) and builds its network: the context every other area builds on. */
@@ -128,6 +136,9 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
+    // Stage static (platform/static.ts): CloudFront + private S3 origin for static assets; certificate and WAF in us-east-1.
+    const global = usEast1Provider(config, regions);
+    const statics = wireStatic(config, regions, global);
     // Stage observability (platform/observability.ts): alarms, dashboards, SNS per region.
     const observability = wireObservability(config, regions, { compute, data, edge, dns });
 
@@ -135,6 +146,14 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         environment: config.environment,
         tier: config.tier,
         hostnames: dns.fqdns,
+        ...(statics.cdn ? {
+            static: {
+                url: `https://${statics.cdn.fqdn}`,
+                distributionId: statics.cdn.distributionId,
+                bucketName: statics.cdn.bucketName,
+                ...(statics.cdn.replicaBucketName ? { replicaBucketName: statics.cdn.replicaBucketName } : {}),
+            },
+        } : {}),
         ...(ci.runner ? { deployRunner: { projectName: ci.runner.projectName, runsOn: ci.runner.runsOnLabel } } : {}),
         regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {
             const name = r.region.name;

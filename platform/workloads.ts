@@ -139,6 +139,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
                 DATABASE_READER_ENDPOINT: data.readerEndpoint,
                 PUBLIC_API_URL: `https://${config.edge.apiHostname}.${config.domain}`,
                 PUBLIC_WS_URL: `https://${config.edge.wsHostname}.${config.domain}`,
+                // seeds1: where the static assets are served from (the Cdn of platform/static.ts).
+                ...(config.cdn.enabled ? { PUBLIC_STATIC_URL: `https://${config.cdn.hostname}.${config.domain}` } : {}),
                 QUEUE_PREFIX: queuePrefix,
             },
         },

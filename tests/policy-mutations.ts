@@ -59,6 +59,7 @@ const T = {
     record: "aws:route53/record:Record",
     bucket: "aws:s3/bucket:Bucket",
     bucketBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    distribution: "aws:cloudfront/distribution:Distribution",
 } as const;
 
 /** A Kubernetes object of the us-east-1 cluster by `metadata.name`. */
@@ -261,6 +262,26 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
     {
         name: "weighted record without a health check", policy: "route53-weighted-health-check",
         mutate: on(T.record, (r) => Array.isArray(r.inputs.weightedRoutingPolicies) && r.inputs.healthCheckId !== undefined, (p) => { delete p.healthCheckId; }),
+    },
+    // --- storage (issue 18) -----------------------------------------------------------------------
+    {
+        name: "CDN immutable-asset behaviour allowing plain HTTP", policy: "cloudfront-viewer-https",
+        mutate: on(T.distribution, () => true, (p) => { p.orderedCacheBehaviors[0].viewerProtocolPolicy = "allow-all"; }),
+    },
+    {
+        name: "CDN on the TLSv1.2_2019 security policy", policy: "cloudfront-viewer-https",
+        mutate: on(T.distribution, () => true, (p) => { p.viewerCertificate = { ...p.viewerCertificate, minimumProtocolVersion: "TLSv1.2_2019" }; }),
+    },
+    {
+        name: "CDN origin read without Origin Access Control (a public bucket)", policy: "cloudfront-s3-origin-private",
+        mutate: on(T.distribution, () => true, (p) => { p.origins.forEach((o: Props) => { delete o.originAccessControlId; }); }),
+    },
+    {
+        name: "CDN origin bucket without its public-access block", policy: "s3-bucket-public-access-block",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-static-origin"));
+            return { resources: remove(rs, (r) => r.type === T.bucketBlock && r.dependencies.includes(bucket.urn)), expectOn: bucket.name };
+        },
     },
 ];
 

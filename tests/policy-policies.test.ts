@@ -211,6 +211,18 @@ interface Case {
     readonly violations: RegExp[];
 }
 
+const CDN_CERT = { acmCertificateArn: "arn:aws:acm:us-east-1:1:certificate/c", sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" };
+const CDN_BEHAVIOUR = { targetOriginId: "origin-primary", viewerProtocolPolicy: "redirect-to-https", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"], compress: true };
+const S3_ORIGIN = { originId: "origin-primary", domainName: "b.s3.us-east-1.amazonaws.com", originAccessControlId: "E2OAC" };
+/** A CloudFront distribution as components/cdn.ts registers it. */
+function distribution(name: string, over: Record<string, any> = {}): RegisteredResource {
+    return res("aws:cloudfront/distribution:Distribution", name, {
+        enabled: true, origins: [S3_ORIGIN], defaultCacheBehavior: CDN_BEHAVIOUR,
+        orderedCacheBehaviors: [{ ...CDN_BEHAVIOUR, pathPattern: "/assets/*" }], viewerCertificate: CDN_CERT,
+        restrictions: { geoRestriction: { restrictionType: "none" } }, ...over,
+    });
+}
+
 const CASES: Record<string, Case[]> = {
     "deployment-min-replicas": [
         { title: "3 replicas", resources: [deployment("api")], violations: [] },
@@ -576,6 +588,24 @@ const CASES: Record<string, Case[]> = {
             config: { exemptRecordNames: ["*.internal"] }, violations: [],
         },
     ],
+    // --- storage (issue 18) -----------------------------------------------------------------------
+    "cloudfront-viewer-https": [
+        { title: "redirect-to-https everywhere, TLSv1.2_2021", resources: [distribution("cdn")], violations: [] },
+        { title: "TLSv1.3_2025 and https-only", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: "TLSv1.3_2025" }, defaultCacheBehavior: { ...CDN_BEHAVIOUR, viewerProtocolPolicy: "https-only" } })], violations: [] },
+        { title: "TLSv1.2_2019 (CBC ciphers)", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: "TLSv1.2_2019" } })], violations: [/minimumProtocolVersion to TLSv1\.2_2021 or .* got "TLSv1\.2_2019"/] },
+        { title: "security policy unset (TLSv1)", resources: [distribution("cdn", { viewerCertificate: { acmCertificateArn: "arn:aws:acm:us-east-1:1:certificate/c", sslSupportMethod: "sni-only" } })], violations: [/got unset \(TLSv1\)/] },
+        { title: "default certificate", resources: [distribution("cdn", { viewerCertificate: { cloudfrontDefaultCertificate: true } })], violations: [/default certificate, which forces the TLSv1/] },
+        {
+            title: "an ordered behaviour that allows HTTP", resources: [distribution("cdn", { orderedCacheBehaviors: [{ ...CDN_BEHAVIOUR, pathPattern: "/assets/*", viewerProtocolPolicy: "allow-all" }] })],
+            violations: [/orderedCacheBehaviors\[0\] \(\/assets\/\*\) must set viewerProtocolPolicy .* got "allow-all"/],
+        },
+        { title: "a stricter allow-list", config: { allowedMinimumProtocolVersions: ["TLSv1.3_2025"] }, resources: [distribution("cdn")], violations: [/got "TLSv1\.2_2021"/] },
+    ],
+    "cloudfront-s3-origin-private": [
+        { title: "S3 origins through OAC, an ALB origin", resources: [distribution("cdn", { origins: [S3_ORIGIN, { originId: "alb", domainName: "alb.example.com", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] } }] })], violations: [] },
+        { title: "S3 origin without OAC", resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: "b.s3.us-east-1.amazonaws.com" }] })], violations: [/S3 origin origin-primary must use Origin Access Control .* needs a public bucket/] },
+        { title: "S3 origin with a legacy OAI", resources: [distribution("cdn", { origins: [{ originId: "o", domainName: "b.s3.amazonaws.com", s3OriginConfig: { originAccessIdentity: "origin-access-identity/cloudfront/E1" } }] })], violations: [/origin access identities \(OAI\) are legacy/] },
+    ],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -772,6 +802,20 @@ const PREVIEW_CASES: PreviewCase[] = [
     },
     { title: "bucket without a block", policy: "s3-bucket-public-access-block", resources: [bucket("logs")], violations: [/must have a BucketPublicAccessBlock/] },
     {
+        // A component with several buckets (the CDN's origin and logs): a sibling's block, joined to its own bucket by
+        // dependency, is not lent to the bucket that lost its block through the shared-parent fallback.
+        title: "sibling buckets, one block, ids unknown", policy: "s3-bucket-public-access-block",
+        resources: (() => {
+            const parent = "urn:pulumi:test::scaled-web::scaled-web:edge:Cdn::static";
+            const origin = res("aws:s3/bucket:Bucket", "static-origin", {}, { parent });
+            const logs = res("aws:s3/bucket:Bucket", "static-logs", {}, { parent });
+            return [origin, logs, res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "static-logs", {
+                bucket: U, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+            }, { parent, dependencies: [logs.urn], propertyDependencies: { bucket: [logs.urn] } })];
+        })(),
+        violations: [/BucketV?2? "static-origin" must have a BucketPublicAccessBlock/],
+    },
+    {
         title: "block flag unknown", policy: "s3-bucket-public-access-block",
         resources: (() => {
             const b = bucket("logs");
@@ -840,6 +884,19 @@ const PREVIEW_CASES: PreviewCase[] = [
     },
     { title: "IMDSv2 with unknown user data", policy: "imdsv2-required", resources: [launchTemplate("lt", { userData: U, imageId: U, vpcSecurityGroupIds: [U] })], violations: [] },
     { title: "instance type from an unknown parameter", policy: "instance-type-allowlist", resources: [launchTemplate("lt", { instanceType: U })], violations: [], undecidable: 1 },
+    {
+        title: "certificate, OAC and bucket domain unknown (first preview)", policy: "cloudfront-viewer-https",
+        resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, acmCertificateArn: U }, webAclId: U })], violations: [],
+    },
+    {
+        title: "unknown OAC id and bucket domain count as present", policy: "cloudfront-s3-origin-private",
+        resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: U, originAccessControlId: U }] })], violations: [],
+    },
+    {
+        title: "no OAC on an origin whose domain is unknown", policy: "cloudfront-s3-origin-private",
+        resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: U }] })], violations: [/must use Origin Access Control/],
+    },
+    { title: "security policy computed", policy: "cloudfront-viewer-https", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: U } })], violations: [], undecidable: 1 },
 ];
 
 describe("a first preview: unknown ids, ARNs, tokens and user data", () => {
