@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IRSA_AUDIENCE } from "./cluster";
 import { NODE_TYPE_LABEL, NTH_MANAGED_TAG } from "./node-pool";
+import { KEDA_OPERATOR_SERVICE_ACCOUNT, kedaCloudWatchPolicy } from "./service-scaling";
 import { Problems, show } from "./validation";
 
 export interface HelmChart {
@@ -360,6 +361,8 @@ export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
 export class ClusterAddons extends pulumi.ComponentResource {
     public readonly clusterAutoscalerRoleArn: pulumi.Output<string>;
     public readonly nodeTerminationHandlerRoleArn: pulumi.Output<string>;
+    /** IRSA role of the KEDA operator (CloudWatch read for api/ws triggers). */
+    public readonly kedaOperatorRoleArn: pulumi.Output<string>;
     public readonly interruptionQueueUrl: pulumi.Output<string>;
     public readonly interruptionQueueArn: pulumi.Output<string>;
     public readonly metricsServer: k8s.helm.v3.Release;
@@ -440,8 +443,16 @@ export class ClusterAddons extends pulumi.ComponentResource {
             nodeSelector,
         });
 
-        // KEDA: queue-driven scaling of the workers.
-        this.keda = release("keda", "keda", KEDA_NAMESPACE, { nodeSelector }, { createNamespace: true });
+        // KEDA: queue-driven scaling of the workers, and api/ws scaling on CloudWatch metrics. The operator's
+        // own identity (IRSA on its ServiceAccount, chart values podIdentity.aws.irsa.* at kedacore/charts
+        // v2.18.3 keda/values.yaml) reads CloudWatch for TriggerAuthentications with `podIdentity.provider: aws`.
+        const kedaRole = irsaRole("keda", KEDA_NAMESPACE, KEDA_OPERATOR_SERVICE_ACCOUNT, "KEDA operator (IRSA): reads CloudWatch metrics for aws-cloudwatch triggers");
+        new aws.iam.RolePolicy(`${name}-keda`, { role: kedaRole.id, policy: JSON.stringify(kedaCloudWatchPolicy()) }, child);
+        this.kedaOperatorRoleArn = kedaRole.arn;
+        this.keda = release("keda", "keda", KEDA_NAMESPACE, {
+            nodeSelector,
+            podIdentity: { aws: { irsa: { enabled: true, roleArn: kedaRole.arn } } },
+        }, { createNamespace: true });
 
         // Spot interruption handling: EventBridge -> SQS -> aws-node-termination-handler (queue mode).
         const queue = new aws.sqs.Queue(`${name}-interruptions`, {

@@ -7,6 +7,7 @@
  * `environment`, `domain` and `regions`; what is not given comes from the tier preset
  * (`platform/tiers.ts`) or the defaults below.
  */
+import { ScalingConfig, resolveScaling, scalingSchema } from "./scaling-config";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
@@ -372,6 +373,8 @@ export const rawConfigSchema = z.object({
         keepTaggedImages: positive.default(30),
         expireUntaggedAfterDays: positive.default(7),
     }).strict().default({}),
+    // --- issue 19 (seeds2): request-rate / connection targets and replica schedules; see platform/scaling-config.ts.
+    scaling: scalingSchema,
 }).strict();
 
 export type RawConfig = z.input<typeof rawConfigSchema>;
@@ -474,6 +477,8 @@ export interface PlatformConfig {
     };
     /** Alert subscriptions and the resolved thresholds (seed defaults with the stack's overrides). */
     readonly alerts: Omit<ParsedRaw["alerts"], "thresholds"> & { readonly thresholds: Thresholds };
+    /** issue 19: KEDA request-rate / connection targets and cron replica floors (platform/scaling-config.ts). */
+    readonly scaling: ScalingConfig;
     readonly images: Omit<ParsedRaw["images"], "referenceApp"> & {
         /** Whether the reference app is built for the built-in services that name no image (resolved default). */
         readonly referenceApp: boolean;
@@ -1319,6 +1324,14 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         issues.push({ path: `alerts.${p.propertyPath}`, message: p.reason });
     }
 
+    // issue 19 (seeds2): schedules checked against the replica floors and ceilings resolved above.
+    const scalingResolved = resolveScaling(c.scaling, {
+        api: { min: Math.max(...regions.map((r) => r.apiMinReplicas), api.minReplicas), max: api.maxReplicas },
+        ws: { min: Math.max(...regions.map((r) => r.wsMinReplicas), ws.minReplicas), max: ws.maxReplicas },
+        queues: Object.fromEntries(Object.entries(queues).map(([q, v]) => [q, { min: v.minReplicas, max: v.maxReplicas }])),
+    });
+    issues.push(...scalingResolved.issues);
+
     const resolved: PlatformConfig = {
         project,
         stack,
@@ -1361,6 +1374,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         // Bad overrides are already issues: resolve the seed values instead of throwing mid-way.
         alerts: { ...c.alerts, thresholds: resolveThresholds(thresholdProblems(c.alerts.thresholds).count ? {} : c.alerts.thresholds) },
         images: { ...c.images, referenceApp },
+        scaling: scalingResolved.scaling,
     };
 
     // Issue 17: the components' own checks of what the config decides, under the stack's keys (platform/config-checks.ts),

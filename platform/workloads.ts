@@ -19,14 +19,18 @@
  * purpose `QUEUE_PURPOSES` picks, through `secretKeyRef`), and `api` learns the queue names and key prefix
  * (`QUEUE_NAMES`, `QUEUE_PREFIX`) to enqueue jobs the workers consume.
  */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { irsaTrustPolicy } from "../components/cluster-addons";
+import { DEFAULT_CONNECTION_METRIC, connectionMetricsPolicy } from "../components/service-scaling";
 import { AppNamespace } from "../components/app-namespace";
 import { RegionalDeployment } from "../components/regional-deployment";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { QueueMetricsPublisher } from "../components/queue-metrics";
 import { WorkerPool, bullmqPrefix } from "../components/worker-pool";
 import type { ComputeRegionDetails } from "./compute";
-import { ComputeRegion, DataRegion, ImageSupply } from "./contracts";
+import { ComputeRegion, DataRegion, EdgeRegion, ImageSupply } from "./contracts";
 import type { RegionContext } from "./program";
 
 export const APP_SECRET_NAME = "app-secrets";
@@ -42,6 +46,8 @@ export const QUEUE_PURPOSES = ["queue", "cache"] as const;
 export const APP_ROLES = { api: "api", ws: "ws", worker: "worker", queueMetrics: "queue-metrics" } as const;
 /** Environment variable holding the queue store's URL for the api, the workers and the queue-depth publisher. */
 export const QUEUE_URL_VARIABLE = "QUEUE_REDIS_URL";
+/** ServiceAccount of the ws pods: its IRSA role may publish the connection gauge KEDA scales ws on. */
+export const WS_SERVICE_ACCOUNT = "ws";
 
 /** What the workloads stage builds in one region. */
 export interface WorkloadsRegion {
@@ -104,7 +110,7 @@ export function appSecretData(d: {
  * Builds the region's workloads in its cluster, every Kubernetes object through `compute.k8sProvider`.
  * Workers wait for the cluster add-ons (KEDA's CRDs) when the compute stage exposes them.
  */
-export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply): WorkloadsRegion {
+export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply, edge?: EdgeRegion): WorkloadsRegion {
     const { config, region, prefix } = ctx;
     const provider = compute.k8sProvider;
     const purposes = Object.keys(data.cacheUrls);
@@ -151,6 +157,9 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
     const envFrom = { envFromSecrets: [appSecretName], envFromConfigMaps: [settings.configMapNames[APP_CONFIG_NAME]] };
     const queueUrlRef = { [QUEUE_URL_VARIABLE]: { secretName: appSecretName, key: cacheUrlVariable(queuePurpose) } };
 
+    // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
+    const addons = (compute as Partial<ComputeRegionDetails>).addons;
+    const kedaCrds = addons ? [addons] : [];
     const api = new RegionalDeployment(`${prefix}-api`, {
         app: "api",
         namespace,
@@ -170,8 +179,41 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         },
         secretEnv: queueUrlRef,
         ...envFrom,
+        // issue 19: KEDA scales the api on the ALB request count of its target group, per pod, too.
+        ...(edge ? {
+            requestRate: {
+                loadBalancerArnSuffix: edge.loadBalancerArnSuffix,
+                targetGroupArnSuffix: edge.targetGroupArnSuffixes.api,
+                requestsPerSecondPerPod: config.scaling.requestsPerSecondPerPod,
+                region: region.name,
+            },
+        } : {}),
+        schedules: config.scaling.api,
+    }, {
+        provider,
+        // order: the api's ScaledObject needs KEDA's CRDs, which the add-ons' Helm release installs;
+        // nothing the api reads comes from that release.
+        dependsOn: kedaCrds,
+    });
+
+    // issue 19: the ws pods publish their open connections (DEFAULT_CONNECTION_METRIC, dimension Stack = <project>/<stack>)
+    // with an IRSA role limited to PutMetricData in that namespace; KEDA scales ws on the per-pod average.
+    const wsMetricsRole = new aws.iam.Role(`${prefix}-ws-metrics`, {
+        description: "ws (IRSA): publishes open WebSocket connections per pod to CloudWatch",
+        assumeRolePolicy: pulumi.all([compute.oidcProviderArn, compute.oidcIssuerUrl]).apply(
+            ([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, config.project, WS_SERVICE_ACCOUNT))),
+        tags: { ...config.tags },
+    }, { provider: ctx.provider });
+    new aws.iam.RolePolicy(`${prefix}-ws-metrics`, {
+        role: wsMetricsRole.id,
+        policy: JSON.stringify(connectionMetricsPolicy(DEFAULT_CONNECTION_METRIC.namespace)),
+    }, { provider: ctx.provider });
+    const wsServiceAccount = new k8s.core.v1.ServiceAccount(`${prefix}-ws-sa`, {
+        metadata: { name: WS_SERVICE_ACCOUNT, namespace, annotations: { "eks.amazonaws.com/role-arn": wsMetricsRole.arn } },
+        automountServiceAccountToken: false,
     }, { provider });
 
+    const connectionStack = `${config.project}/${config.stack}`;
     const adapterUrl = { secretName: appSecretName, key: cacheUrlVariable(wsAdapterPurpose) };
     const ws = new RegionalDeployment(`${prefix}-ws`, {
         app: "ws",
@@ -183,18 +225,36 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         maxReplicas: config.ws.maxReplicas,
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
-        env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath, PROBE_PATH: config.edge.wsHealthCheckPath },
+        env: {
+            ...config.ws.env,
+            APP_ROLE: APP_ROLES.ws,
+            HEALTH_PATH: config.edge.healthCheckPath,
+            PROBE_PATH: config.edge.wsHealthCheckPath,
+            CONNECTION_METRICS_NAMESPACE: DEFAULT_CONNECTION_METRIC.namespace,
+            CONNECTION_METRICS_STACK: connectionStack,
+        },
         secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
         // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
         sessionAffinity: "ClientIP",
         ...envFrom,
-    }, { provider });
+        serviceAccountName: wsServiceAccount.metadata.name,
+        connections: {
+            dimensions: { [DEFAULT_CONNECTION_METRIC.dimension]: connectionStack },
+            connectionsPerPod: config.scaling.connectionsPerPod,
+            region: region.name,
+        },
+        schedules: config.scaling.ws,
+    }, {
+        provider,
+        // order: the ws ScaledObject needs KEDA's CRDs (the add-ons' Helm release); no data flows from it.
+        dependsOn: kedaCrds,
+    });
 
-    const addons = (compute as Partial<ComputeRegionDetails>).addons;
     const workers = new WorkerPool(`${prefix}-workers`, {
         namespace,
         image: images.imageFor(SERVICES.worker, region.name),
-        queues: config.workers.queues,
+        // issue 19: each queue's cron floors (scaling.schedules.<name>.queues) join its formula.
+        queues: Object.fromEntries(Object.entries(config.workers.queues).map(([q, v]) => [q, { ...v, schedules: config.scaling.queues[q] ?? [] }])),
         resources: config.workers.resources,
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
         env: { APP_ROLE: APP_ROLES.worker },

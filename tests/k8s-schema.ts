@@ -127,11 +127,27 @@ function track(value: unknown, path: string, log: Tracked[]): unknown {
 interface ExtraField {
     readonly path: readonly string[];
     readonly properties: Readonly<Record<string, { readonly enum?: readonly string[] }>>;
+    readonly required?: readonly string[];
 }
 export const CRD_FIELDS_NEWER_THAN_MODEL: Readonly<Record<string, readonly ExtraField[]>> = {
     "kubernetes:keda.sh/v1alpha1:ScaledObject": [{
         path: ["spec", "advanced", "scalingModifiers"],
         properties: { activationTarget: {}, formula: {}, metricType: { enum: ["AverageValue", "Value"] }, target: {} },
+    }],
+    // The 0.4.2 model lacks `podIdentity.identityOwner` (and the `aws` provider's fields); at v2.18.3
+    // config/crd/bases/keda.sh_triggerauthentications.yaml `spec.podIdentity` has these string properties,
+    // `provider` required and one of azure-workload, gcp, aws, aws-eks, none, `identityOwner` one of keda, workload.
+    "kubernetes:keda.sh/v1alpha1:TriggerAuthentication": [{
+        path: ["spec", "podIdentity"],
+        properties: {
+            identityAuthorityHost: {},
+            identityId: {},
+            identityOwner: { enum: ["keda", "workload"] },
+            identityTenantId: {},
+            provider: { enum: ["azure-workload", "gcp", "aws", "aws-eks", "none"] },
+            roleArn: {},
+        },
+        required: ["provider"],
     }],
 };
 
@@ -154,6 +170,11 @@ function stripNewerFields(type: string, manifest: Record<string, unknown>): { ma
         if (value === null || typeof value !== "object" || Array.isArray(value)) {
             errors.push(`${at}: must be an object`);
         } else {
+            for (const k of field.required ?? []) {
+                if (!(k in value)) {
+                    errors.push(`${at}.${k}: required (the ${type} CRD)`);
+                }
+            }
             for (const [k, v] of Object.entries(value)) {
                 const spec = field.properties[k];
                 if (!spec) {

@@ -16,6 +16,7 @@
  * | `QUEUE_NAME`, `QUEUE_PREFIX`, `WORKER_CONCURRENCY` | worker | WorkerPool, per queue |
  * | `QUEUE_NAMES` (comma-separated), `QUEUE_PREFIX` | api (optional), queue-metrics | platform/workloads.ts |
  * | `JOB_API_ENABLED` (`true`/`false`, default false) | api | the stack's `api.env`: opens `POST /api/jobs/<queue>` (unauthenticated: dev only) |
+ * | `CONNECTION_METRICS_NAMESPACE`, `CONNECTION_METRICS_STACK` (optional), `AWS_REGION` | ws | platform/workloads.ts: publish the pod's open connections (`ActiveConnections`, dimension `Stack`) |
  * | `METRICS_NAMESPACE` (default `ScaledWeb/Queues`), `METRICS_INTERVAL_SECONDS` (default 60), `AWS_REGION` | queue-metrics | ConfigMap `app-config` / the Deployment |
  *
  * Every problem is collected and reported at once, naming the variable, the value (credentials
@@ -78,7 +79,8 @@ function redact(value) {
 /**
  * @typedef {{ role: "api", port: number, databaseUrl: string, replicaUrl: string, pgRootCertFile?: string,
  *   queueUrl?: string, queueNames: string[], queuePrefix: string, jobApi: boolean, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} ApiSettings
- * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} WsSettings
+ * @typedef {{ namespace: string, stack: string, region: string, intervalSeconds: number }} ConnectionMetricsSettings
+ * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string, connectionMetrics?: ConnectionMetricsSettings }} WsSettings
  * @typedef {{ role: "worker", port?: number, queueUrl: string, queueName: string, queuePrefix: string,
  *   concurrency: number, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} WorkerSettings
  * @typedef {{ role: "queue-metrics", port?: number, queueUrl: string, queueNames: string[], queuePrefix: string,
@@ -245,6 +247,20 @@ function readSettings(env) {
                 healthPath,
                 probePath,
             };
+            // Optional: publish this pod's open connections (the gauge KEDA scales ws on, platform issue 19).
+            const connNamespace = get("CONNECTION_METRICS_NAMESPACE");
+            if (connNamespace !== undefined) {
+                if (!METRICS_NAMESPACE.test(connNamespace) || connNamespace.startsWith("AWS/")) {
+                    problems.push(`CONNECTION_METRICS_NAMESPACE must be a custom CloudWatch namespace (letters, digits, space and . - _ / # :, not starting with ":" or "AWS/"), got ${JSON.stringify(connNamespace)}`);
+                }
+                const stack = required("CONNECTION_METRICS_STACK", "name the value of the metric's Stack dimension (the platform sets <project>/<stack>)");
+                const region = required("AWS_REGION", "name the region whose CloudWatch receives the metric (the ConfigMap app-config sets it)");
+                if (region !== "" && !AWS_REGION.test(region)) {
+                    problems.push(`AWS_REGION must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
+                }
+                const intervalSeconds = integer("METRICS_INTERVAL_SECONDS", DEFAULTS.metricsIntervalSeconds, 10, 3600, "seconds between two PutMetricData calls");
+                settings.connectionMetrics = { namespace: connNamespace, stack, region, intervalSeconds };
+            }
             break;
         }
         case "worker": {
