@@ -303,7 +303,9 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
         const message = rename(reason, { services: "images.services", repositoryPrefix: "images.repositoryPrefix" });
         if (p.startsWith("builds.")) {
             const [, service, ...rest] = p.split(".");
-            return { path: rest.length ? `${buildKey[service] ?? `images.build.${service}`}${buildKey[service] === "images.referenceApp" ? "" : `.${rest.join(".")}`}` : "images.services", message };
+            const reference = buildKey[service] === "images.referenceApp";
+            const fix = reference ? message.replace(/ or remove the build$/, `, or name its image (${imageKeys[service] ?? `${service}.image`}) instead of building the reference app`) : message;
+            return { path: rest.length ? `${buildKey[service] ?? `images.build.${service}`}${reference ? "" : `.${rest.join(".")}`}` : "images.services", message: fix };
         }
         if (p.startsWith("images.")) {
             const service = p.split(".")[1];
