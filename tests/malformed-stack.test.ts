@@ -157,6 +157,7 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["DB instance class malformed", "dev", { "database/instanceClass": "m7g.large" }, "database.instanceClass", "\"m7g.large\"", "RDS instance class such as \"db.m7g.large\""],
     ["DB instance class does not exist", "dev", { database: { instanceClass: "db.m7g.larg", memoryGiB: 8 } }, "database.instanceClass", "\"db.m7g.larg\"", "db.m7g comes in large"],
     ["DB class of another engine only", "dev", { database: { instanceClass: "db.serverless.large", memoryGiB: 8 } }, "database.instanceClass", "\"db.serverless.large\"", "use e.g. \"db.m7g.large\""],
+    ["DB class only for Multi-AZ DB clusters", "dev", { database: { instanceClass: "db.m6gd.large", memoryGiB: 8 } }, "database.instanceClass", "\"db.m6gd.large\"", "families: db.m5, db.m6g, db.m6i"],
     ["custom class without memory", "dev", { "database/instanceClass": "db.r7g.large" }, "database.memoryGiB", "db.r7g.large", "is required with a custom instanceClass"],
     ["PostgreSQL too old", "dev", { "database/engineVersion": "12" }, "database.engineVersion", "\"12\"", "PostgreSQL 13 or later"],
     ["engine version unquoted", "dev", { "database/engineVersion": 16.1 }, "database.engineVersion", "16.1", "quote it"],
@@ -174,6 +175,7 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["cache engine version too old", "dev", { "cache/engineVersion": "6.2" }, "cache.engineVersion", "\"6.2\"", "7.x or later (e.g. \"8.0\")"],
     ["cache node type malformed", "dev", { "cache/purposes": { cache: { nodeType: "m7g.large" } } }, "cache.purposes.cache.nodeType", "\"m7g.large\"", "ElastiCache node type such as \"cache.m7g.large\""],
     ["cache node type does not exist", "dev", { "cache/purposes": { cache: { nodeType: "cache.m7i.large" } } }, "cache.purposes.cache.nodeType", "\"cache.m7i.large\"", "use e.g. \"cache.m7g.large\""],
+    ["cache node type of a previous generation", "dev", { "cache/purposes": { sessions: { nodeType: "cache.t2.micro" } } }, "cache.purposes.sessions.nodeType", "\"cache.t2.micro\"", "families: cache.t3, cache.t4g"],
     ["queue store evicts", "dev", { "cache/purposes": { queue: { maxmemoryPolicy: "allkeys-lru" } } }, "cache.purposes.queue.maxmemoryPolicy", "\"allkeys-lru\"", "set maxmemoryPolicy: noeviction"],
     ["every queue store removed", "dev", { "cache/purposes": { queue: null, cache: null } }, "cache.purposes", "both are removed", "drop one of the null entries"],
     ["purpose name too long", "dev", { "cache/purposes": { "rate-limiter-counters": {} } }, "cache.purposes.rate-limiter-counters", "rate-limiter-counters", "at most 17 characters here"],
@@ -243,6 +245,7 @@ describe("valid controls plan with exit 0", () => {
     const CONTROLS: [string, Base, Edit][] = [
         ["dev as checked in", "dev", {}],
         ["prod as checked in", "prod", {}],
+        ["staging from the dev file, medium tier", "dev", { environment: "staging", tier: "medium", "images/referenceApp": true }],
         ["dev with a spot pool replaced by another", "dev", { nodePools: { workers: null, batch: { capacityType: "spot", instanceTypes: SPOT3, maxSize: 3 } } }],
         ["dev with tags up to the budget and pinned zones", "dev", { tags: tags(AWS_MAX_TAGS_PER_RESOURCE - PROGRAM_TAGS_MAX), "regions/us-east-1/availabilityZoneIds": ["use1-az1", "use1-az2", "use1-az4"] }],
         ["prod with a digest image, a Graviton database and cache, one queue removed", "prod", {
