@@ -207,6 +207,10 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
                         : reason;
                     return { path: `${key}.env.${name}`, message: why };
                 }
+                // Already cross-field rules of the config (replica floors vs maxReplicas, requests vs limits): not twice.
+                if (/^must be <= maxReplicas|^must be >= the request/.test(reason)) {
+                    return undefined;
+                }
                 const map: Record<string, string> = {
                     image: `${key === "api" ? "api" : "ws"}.image`, containerPort: `${key}.containerPort`, nodePort: `${key}.nodePort`,
                     minReplicas: floorKey, maxReplicas: `${key}.maxReplicas`, healthPath: "edge.healthCheckPath",
@@ -232,7 +236,7 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
             return { path: `workers.${p}`, message: reason.replace(/; shorten the queue name or app$/, "; shorten the queue name (at most 56 characters: the pods are named worker-<queue>)")
                 .replace(/, e\.g\. \{.*\}$/, ": remove fewer of the default queues (workers.queues.<name>: null) or add one") };
         }
-        if (p.startsWith("resources") || p === "terminationGracePeriodSeconds" || p === "image") {
+        if ((p.startsWith("resources") && !/^must be >= the request/.test(reason)) || p === "terminationGracePeriodSeconds" || p === "image") {
             return { path: `workers.${p}`, message: reason };
         }
         return undefined;
