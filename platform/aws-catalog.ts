@@ -7,14 +7,20 @@
  * - EC2: the `InstanceType` enum of @pulumi/aws 7.48.0 (node_modules/@pulumi/aws/types/enums/ec2), which the
  *   provider generates from EC2's instance type list; a type newer than that release is refused until the
  *   provider is upgraded (the message says so). Regional availability is not checked.
- * - RDS for PostgreSQL: the families and sizes of the Amazon RDS User Guide page "Supported DB engines for DB
- *   instance classes" (Concepts.DBInstanceClass.Support) with "Yes"/versions for PostgreSQL, as known on
- *   2026-12-01; Aurora-only (db.serverless, db.r8gd) and Oracle/SQL Server-only classes are left out. Per-version
- *   and per-region availability (`aws rds describe-orderable-db-instance-options --engine postgres`) is not checked.
- * - ElastiCache (Valkey / Redis OSS): the current-generation node types of the ElastiCache API Reference, data type
- *   "CacheNode" (node type list) and the ElastiCache User Guide "Supported node types", as known on 2026-12-01;
- *   previous-generation types (T1, M1, M3, C1, M2, R3, T2) are left out because ElastiCache no longer creates new
- *   clusters on them.
+ * - RDS for PostgreSQL DB instances (this program creates `aws.rds.Instance`, not Multi-AZ DB clusters): the
+ *   Amazon RDS User Guide, "Supported DB engines for DB instance classes", PostgreSQL column, read in
+ *   awsdocs/amazon-rds-user-guide doc_source/Concepts.DBInstanceClass.md @0219b24 (the archived copy, PostgreSQL 14
+ *   era): db.t3, db.t4g, db.m5, db.m6g, db.m6i, db.r5, db.r5b, db.r6g, db.r6i, db.x2g with the sizes listed there.
+ *   Left out as that page says: db.m5d, db.m6gd, db.r5d, db.r6gd ("PostgreSQL 13.4 Multi-AZ DB clusters" only),
+ *   db.m4, db.r4, db.t2, db.m3, db.r3 ("Lower than PostgreSQL 13"), db.x1, db.x1e, db.z1d ("No").
+ *   Added after that copy, from AWS's announcements and not checked against the page here (RDS_NEWER_FAMILIES):
+ *   db.m7g, db.r7g (Graviton3), db.m7i, db.r7i, db.m8g, db.r8g. Per-version and per-region availability
+ *   (`aws rds describe-orderable-db-instance-options --engine postgres`) is not checked.
+ * - ElastiCache (Valkey / Redis OSS): the ElastiCache API Reference, data type "CacheNode", node type list (current
+ *   generation, general purpose: M7g, M6g, M5, M4, T4g, T3; read 2026-12-01), without T2, which the ElastiCache
+ *   User Guide "Supported node types" says new clusters can no longer use. The memory-optimized and network-optimized
+ *   families (R7g, R6g, R6gd, R5, C7gn) are from the same page's later part, which the excerpt read here did not
+ *   show: ELASTICACHE_UNVERIFIED_FAMILIES. Regional availability is not checked.
  */
 import { InstanceType as Ec2InstanceTypes } from "@pulumi/aws/types/enums/ec2";
 
@@ -32,25 +38,30 @@ const SIZES_8G = [...SIZES_M5, "48xlarge"];
 /** RDS for PostgreSQL DB instance classes by family (see the file comment for the source and date). */
 export const RDS_POSTGRES_CLASSES: Readonly<Record<string, readonly string[]>> = {
     "db.t3": SIZES_T, "db.t4g": SIZES_T,
-    "db.m5": SIZES_M5, "db.m5d": SIZES_M5, "db.m6g": SIZES_G, "db.m6gd": SIZES_G, "db.m6i": SIZES_6I, "db.m6id": SIZES_6I,
-    "db.m7g": SIZES_G, "db.m7i": SIZES_7I, "db.m8g": SIZES_8G,
-    "db.r5": SIZES_M5, "db.r5b": SIZES_M5, "db.r5d": SIZES_M5, "db.r6g": SIZES_G, "db.r6gd": SIZES_G, "db.r6i": SIZES_6I, "db.r6id": SIZES_6I,
-    "db.r7g": SIZES_G, "db.r7i": SIZES_7I, "db.r8g": SIZES_8G,
+    "db.m5": SIZES_M5, "db.m6g": SIZES_G, "db.m6i": SIZES_6I,
+    "db.r5": SIZES_M5, "db.r5b": SIZES_M5, "db.r6g": SIZES_G, "db.r6i": SIZES_6I,
     "db.x2g": SIZES_G,
+    // Newer than the page copy read here (see RDS_NEWER_FAMILIES).
+    "db.m7g": SIZES_G, "db.r7g": SIZES_G, "db.m7i": SIZES_7I, "db.r7i": SIZES_7I, "db.m8g": SIZES_8G, "db.r8g": SIZES_8G,
 };
-export const RDS_CATALOG_SOURCE = "the Amazon RDS User Guide \"Supported DB engines for DB instance classes\", PostgreSQL column, as of 2026-12-01";
+/** Families in RDS_POSTGRES_CLASSES that the page copy read here predates. */
+export const RDS_NEWER_FAMILIES: readonly string[] = ["db.m7g", "db.r7g", "db.m7i", "db.r7i", "db.m8g", "db.r8g"];
+export const RDS_CATALOG_SOURCE = "the Amazon RDS User Guide \"Supported DB engines for DB instance classes\" (PostgreSQL, DB instances), table of 2026-12-01";
 
 /** ElastiCache current-generation node types by family (see the file comment for the source and date). */
 export const ELASTICACHE_NODE_TYPES: Readonly<Record<string, readonly string[]>> = {
     "cache.t3": ["micro", "small", "medium"], "cache.t4g": ["micro", "small", "medium"],
+    "cache.m4": ["large", "xlarge", "2xlarge", "4xlarge", "10xlarge"],
     "cache.m5": ["large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"],
     "cache.m6g": SIZES_G, "cache.m7g": SIZES_G,
+    // Not shown by the excerpt read here (see ELASTICACHE_UNVERIFIED_FAMILIES).
     "cache.r5": ["large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"],
     "cache.r6g": SIZES_G, "cache.r7g": SIZES_G,
     "cache.r6gd": ["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
     "cache.c7gn": SIZES_G,
 };
-export const ELASTICACHE_CATALOG_SOURCE = "the ElastiCache API Reference \"CacheNode\" node types (current generation), as of 2026-12-01";
+export const ELASTICACHE_UNVERIFIED_FAMILIES: readonly string[] = ["cache.r5", "cache.r6g", "cache.r7g", "cache.r6gd", "cache.c7gn"];
+export const ELASTICACHE_CATALOG_SOURCE = "the ElastiCache API Reference \"CacheNode\" node types (current generation), table of 2026-12-01";
 
 function inFamilies(value: string, table: Readonly<Record<string, readonly string[]>>): boolean {
     const dot = value.lastIndexOf(".");

@@ -207,6 +207,10 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
                         : reason;
                     return { path: `${key}.env.${name}`, message: why };
                 }
+                // Already cross-field rules of the config (replica floors vs maxReplicas, requests vs limits): not twice.
+                if (/^must be <= maxReplicas|^must be >= the request/.test(reason)) {
+                    return undefined;
+                }
                 const map: Record<string, string> = {
                     image: `${key === "api" ? "api" : "ws"}.image`, containerPort: `${key}.containerPort`, nodePort: `${key}.nodePort`,
                     minReplicas: floorKey, maxReplicas: `${key}.maxReplicas`, healthPath: "edge.healthCheckPath",
@@ -232,7 +236,7 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
             return { path: `workers.${p}`, message: reason.replace(/; shorten the queue name or app$/, "; shorten the queue name (at most 56 characters: the pods are named worker-<queue>)")
                 .replace(/, e\.g\. \{.*\}$/, ": remove fewer of the default queues (workers.queues.<name>: null) or add one") };
         }
-        if (p.startsWith("resources") || p === "terminationGracePeriodSeconds" || p === "image") {
+        if ((p.startsWith("resources") && !/^must be >= the request/.test(reason)) || p === "terminationGracePeriodSeconds" || p === "image") {
             return { path: `workers.${p}`, message: reason };
         }
         return undefined;
@@ -303,7 +307,9 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
         const message = rename(reason, { services: "images.services", repositoryPrefix: "images.repositoryPrefix" });
         if (p.startsWith("builds.")) {
             const [, service, ...rest] = p.split(".");
-            return { path: rest.length ? `${buildKey[service] ?? `images.build.${service}`}${buildKey[service] === "images.referenceApp" ? "" : `.${rest.join(".")}`}` : "images.services", message };
+            const reference = buildKey[service] === "images.referenceApp";
+            const fix = reference ? message.replace(/ or remove the build$/, `, or name its image (${imageKeys[service] ?? `${service}.image`}) instead of building the reference app`) : message;
+            return { path: rest.length ? `${buildKey[service] ?? `images.build.${service}`}${reference ? "" : `.${rest.join(".")}`}` : "images.services", message: fix };
         }
         if (p.startsWith("images.")) {
             const service = p.split(".")[1];

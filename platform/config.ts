@@ -129,7 +129,7 @@ const regionSchema = z.object({
 }).strict();
 
 const nodePoolSchema = z.object({
-    capacityType: z.enum(["on-demand", "spot"]).optional(),
+    capacityType: z.enum(["on-demand", "spot"], { message: "must be \"on-demand\" or \"spot\"" }).optional(),
     instanceTypes: z.array(z.string().regex(EC2_INSTANCE_TYPE, "must be an EC2 instance type such as \"m7i.large\"")).min(1).optional(),
     minSize: count.optional(),
     maxSize: positive.optional(),
@@ -160,7 +160,7 @@ const cachePurposeSchema = z.object({
     shards: z.number().int().min(1, "must be 1-500").max(500, "must be 1-500").optional(),
     replicasPerShard: z.number().int().min(0, "must be 0-5").max(5, "must be 0-5").optional(),
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type such as \"cache.m7g.large\"").optional(),
-    maxmemoryPolicy: z.enum(["allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "noeviction", "volatile-ttl"]).optional(),
+    maxmemoryPolicy: z.enum(["allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "noeviction", "volatile-ttl"], { message: "must be one of allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, noeviction, volatile-ttl" }).optional(),
     snapshotRetentionDays: z.number().int().min(0).max(35).optional(),
 }).strict();
 
@@ -312,7 +312,7 @@ export const rawConfigSchema = z.object({
         }).strict().default({}),
     }).strict().default({}),
     cache: z.object({
-        engine: z.enum(["valkey", "redis"]).default("valkey"),
+        engine: z.enum(["valkey", "redis"], { message: "must be \"valkey\" or \"redis\" (Memcached has no replication groups)" }).default("valkey"),
         engineVersion: z.string().optional(),
         /**
          * Replication groups keyed by purpose, merged over the seed 003 defaults (cache, queue, sessions)
@@ -809,12 +809,13 @@ export function tagIssues(tags: Readonly<Record<string, string>>): ConfigIssue[]
 // ---------------------------------------------------------------------------------------------
 
 /** Values that stand in for a required key the schema refused, so the other checks can still run. */
-const REQUIRED_STAND_INS: readonly [RegExp, unknown][] = [
-    [/^environment$/, "dev"],
-    [/^domain$/, "example.com"],
-    [/^regions$/, {}],
-    [/^regions\.[^.]+\.role$/, "secondary"],
-    [/^regions\.[^.]+\.weight$/, 0],
+const REQUIRED_STAND_INS: readonly [RegExp, (data: Record<string, unknown>) => unknown][] = [
+    [/^environment$/, () => "dev"],
+    [/^domain$/, () => "example.com"],
+    [/^regions$/, () => ({})],
+    // The primary when no other region is (so nothing else reads as "the primary is missing"), else a secondary.
+    [/^regions\.[^.]+\.role$/, (data) => (Object.values((data.regions ?? {}) as Record<string, { role?: unknown }>).some((r) => r?.role === "primary") ? "secondary" : "primary")],
+    [/^regions\.[^.]+\.weight$/, () => 0],
 ];
 
 function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -866,7 +867,7 @@ function repairForChecks(raw: unknown): { data?: ParsedRaw; schemaIssues: Config
                 if (at.length === 0) {
                     return { schemaIssues, removed };
                 }
-                const standIn = removed.includes(key) ? REQUIRED_STAND_INS.find(([re]) => re.test(key))?.[1] : undefined;
+                const standIn = removed.includes(key) ? REQUIRED_STAND_INS.find(([re]) => re.test(key))?.[1](copy) : undefined;
                 setAt(copy, at, standIn);
                 removed.push(key);
             }

@@ -104,6 +104,7 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["weights do not sum to 100", "dev", { "regions/us-east-1/weight": 90 }, "regions.*.weight", "us-east-1=90", "must sum to 100"],
     ["two primaries", "prod", { "regions/us-west-2/role": "primary" }, "regions", "us-east-1, us-west-2", "exactly one region must have role \"primary\""],
     ["role misspelt", "dev", { "regions/us-east-1/role": "main" }, "regions.us-east-1.role", "\"main\"", "must be \"primary\" or \"secondary\""],
+    ["pool capacity type misspelt", "dev", { "nodePools/workers/capacityType": "spotty" }, "nodePools.workers.capacityType", "\"spotty\"", "must be \"on-demand\" or \"spot\""],
     ["CIDR host bits", "dev", { "regions/us-east-1/cidr": "10.10.0.1/16" }, "regions.us-east-1.cidr", "\"10.10.0.1/16\"", "use \"10.10.0.0/16\""],
     ["CIDR octet out of range", "dev", { "regions/us-east-1/cidr": "10.300.0.0/16" }, "regions.us-east-1.cidr", "\"10.300.0.0/16\"", "each of the four numbers must be 0-255"],
     ["VPC CIDR too small", "dev", { "regions/us-east-1/cidr": "10.10.0.0/24" }, "regions.us-east-1.cidr", "\"10.10.0.0/24\"", "must be /16 to /20"],
@@ -157,6 +158,7 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["DB instance class malformed", "dev", { "database/instanceClass": "m7g.large" }, "database.instanceClass", "\"m7g.large\"", "RDS instance class such as \"db.m7g.large\""],
     ["DB instance class does not exist", "dev", { database: { instanceClass: "db.m7g.larg", memoryGiB: 8 } }, "database.instanceClass", "\"db.m7g.larg\"", "db.m7g comes in large"],
     ["DB class of another engine only", "dev", { database: { instanceClass: "db.serverless.large", memoryGiB: 8 } }, "database.instanceClass", "\"db.serverless.large\"", "use e.g. \"db.m7g.large\""],
+    ["DB class only for Multi-AZ DB clusters", "dev", { database: { instanceClass: "db.m6gd.large", memoryGiB: 8 } }, "database.instanceClass", "\"db.m6gd.large\"", "families: db.m5, db.m6g, db.m6i"],
     ["custom class without memory", "dev", { "database/instanceClass": "db.r7g.large" }, "database.memoryGiB", "db.r7g.large", "is required with a custom instanceClass"],
     ["PostgreSQL too old", "dev", { "database/engineVersion": "12" }, "database.engineVersion", "\"12\"", "PostgreSQL 13 or later"],
     ["engine version unquoted", "dev", { "database/engineVersion": 16.1 }, "database.engineVersion", "16.1", "quote it"],
@@ -170,10 +172,11 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["instance identifier malformed", "dev", { "database/instanceIdentifiers": { primary: "Prod_DB" } }, "database.instanceIdentifiers.primary", "\"Prod_DB\"", "lower-case letters, digits or single hyphens"],
     ["log retention CloudWatch refuses", "dev", { "database/logRetentionDays": 10 }, "database.logRetentionDays", "got 10", "periods CloudWatch Logs accepts"],
     // Cache.
-    ["cache engine not offered", "dev", { "cache/engine": "memcached" }, "cache.engine", "\"memcached\"", "'valkey' | 'redis'"],
+    ["cache engine not offered", "dev", { "cache/engine": "memcached" }, "cache.engine", "\"memcached\"", "must be \"valkey\" or \"redis\""],
     ["cache engine version too old", "dev", { "cache/engineVersion": "6.2" }, "cache.engineVersion", "\"6.2\"", "7.x or later (e.g. \"8.0\")"],
     ["cache node type malformed", "dev", { "cache/purposes": { cache: { nodeType: "m7g.large" } } }, "cache.purposes.cache.nodeType", "\"m7g.large\"", "ElastiCache node type such as \"cache.m7g.large\""],
     ["cache node type does not exist", "dev", { "cache/purposes": { cache: { nodeType: "cache.m7i.large" } } }, "cache.purposes.cache.nodeType", "\"cache.m7i.large\"", "use e.g. \"cache.m7g.large\""],
+    ["cache node type of a previous generation", "dev", { "cache/purposes": { sessions: { nodeType: "cache.t2.micro" } } }, "cache.purposes.sessions.nodeType", "\"cache.t2.micro\"", "families: cache.t3, cache.t4g"],
     ["queue store evicts", "dev", { "cache/purposes": { queue: { maxmemoryPolicy: "allkeys-lru" } } }, "cache.purposes.queue.maxmemoryPolicy", "\"allkeys-lru\"", "set maxmemoryPolicy: noeviction"],
     ["every queue store removed", "dev", { "cache/purposes": { queue: null, cache: null } }, "cache.purposes", "both are removed", "drop one of the null entries"],
     ["purpose name too long", "dev", { "cache/purposes": { "rate-limiter-counters": {} } }, "cache.purposes.rate-limiter-counters", "rate-limiter-counters", "at most 17 characters here"],
@@ -243,6 +246,7 @@ describe("valid controls plan with exit 0", () => {
     const CONTROLS: [string, Base, Edit][] = [
         ["dev as checked in", "dev", {}],
         ["prod as checked in", "prod", {}],
+        ["staging from the dev file, medium tier", "dev", { environment: "staging", tier: "medium", "images/referenceApp": true }],
         ["dev with a spot pool replaced by another", "dev", { nodePools: { workers: null, batch: { capacityType: "spot", instanceTypes: SPOT3, maxSize: 3 } } }],
         ["dev with tags up to the budget and pinned zones", "dev", { tags: tags(AWS_MAX_TAGS_PER_RESOURCE - PROGRAM_TAGS_MAX), "regions/us-east-1/availabilityZoneIds": ["use1-az1", "use1-az2", "use1-az4"] }],
         ["prod with a digest image, a Graviton database and cache, one queue removed", "prod", {
@@ -327,4 +331,13 @@ test("a value the schema refuses is reported once: the checks that would follow 
         expect.stringMatching(/^ {2}- scaled-web:regions\.us-west-2\.weight: Expected number, received string \(got "thirty"\)/),
         expect.stringMatching(/^ {2}- scaled-web:nodePools\.general\.desiredSize: must be within \[minSize, maxSize\] = \[3, 12\], got 20$/),
     ]);
+});
+
+test("one mistake, one line: a refused role or a replica floor is not reported again by what follows from it", async () => {
+    const role = await runPlan("dev", { "regions/us-east-1/role": "main" });
+    expect(role.stderr.split("\n").filter((l) => l.startsWith("  - "))).toEqual([expect.stringContaining("scaled-web:regions.us-east-1.role: ")]);
+    const floor = await runPlan("prod", { "regions/us-east-1/replicas/api": 50 });
+    expect(floor.stderr.split("\n").filter((l) => l.startsWith("  - "))).toEqual([expect.stringContaining("scaled-web:api.maxReplicas: min replicas (50)")]);
+    const limits = await runPlan("dev", { "api/resources": { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } } });
+    expect(limits.stderr.split("\n").filter((l) => l.startsWith("  - "))).toEqual([expect.stringContaining("scaled-web:api.resources.requests.cpu: request 2 is above the limit 1")]);
 });
