@@ -8,6 +8,7 @@ export * from "./cluster";
 export * from "./pod-identity";
 export * from "./node-pool";
 export * from "./cluster-addons";
+export * from "./load-balancer-controller";
 export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";
