@@ -168,19 +168,16 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
         collect(() => validateLoadBalancerArgs(`${prefix}-edge`, {
             vpcId: "vpc", subnetIds: subnets(region.azCount), domain: config.domain, hostedZoneId: config.hostedZoneId,
             apiHostname: config.edge.apiHostname, wsHostname: config.edge.wsHostname, nodeSecurityGroupId: PLACEHOLDER_SG,
-            apiNodePort: config.api.nodePort, wsNodePort: config.ws.nodePort,
-            targetAutoScalingGroups: Object.fromEntries(Object.entries(config.nodePools).filter(([, p]) => p.capacityType === "on-demand").map(([n]) => [n, "asg"])),
+            apiContainerPort: config.api.containerPort, wsContainerPort: config.ws.containerPort, targetClusterName: "cluster",
             wsPaths: config.edge.wsPaths, wsProbePath: config.edge.wsHealthCheckPath, idleTimeoutSeconds: config.edge.idleTimeoutSeconds,
             healthCheck: { path: config.edge.healthCheckPath }, rateLimitPerSecond: config.edge.rateLimitPerSecond,
         } as LoadBalancerArgs), byPrefix({
-            domain: "domain", apiHostname: "edge.apiHostname", wsHostname: "edge.wsHostname", apiNodePort: "api.nodePort", wsNodePort: "ws.nodePort",
+            domain: "domain", apiHostname: "edge.apiHostname", wsHostname: "edge.wsHostname", apiContainerPort: "api.containerPort", wsContainerPort: "ws.containerPort",
             wsPaths: "edge.wsPaths", wsProbePath: "edge.wsHealthCheckPath", idleTimeoutSeconds: "edge.idleTimeoutSeconds",
             "healthCheck.path": "edge.healthCheckPath", rateLimitPerSecond: "edge.rateLimitPerSecond",
-            targetAutoScalingGroups: "nodePools",
         }, {
-            apiHostname: "edge.apiHostname", wsHostname: "edge.wsHostname", apiNodePort: "api.nodePort", wsNodePort: "ws.nodePort",
+            apiHostname: "edge.apiHostname", wsHostname: "edge.wsHostname", apiContainerPort: "api.containerPort", wsContainerPort: "ws.containerPort",
             wsPaths: "edge.wsPaths", wsProbePath: "edge.wsHealthCheckPath", "healthCheck.path": "edge.healthCheckPath",
-            "Auto Scaling group, e.g. { general: <asg name> }": "on-demand node pool (nodePools.<name>.capacityType: on-demand)",
         }), out);
 
         // api / ws Deployments (platform/workloads.ts).
@@ -191,7 +188,7 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
             const secretEnv = Object.fromEntries(PROGRAM_ENV[key].filter((n) => n.endsWith("_URL")).map((n) => [n, { secretName: "app-secrets", key: "URL" }]));
             collect(() => validateRegionalDeploymentArgs({
                 app: key, namespace: config.project, image: service.image ?? PLACEHOLDER_IMAGE,
-                containerPort: service.containerPort, nodePort: service.nodePort,
+                containerPort: service.containerPort,
                 minReplicas: key === "api" ? region.apiMinReplicas : region.wsMinReplicas, maxReplicas: service.maxReplicas,
                 resources: service.resources, healthPath: config.edge.healthCheckPath,
                 env: { ...service.env, ...programEnv }, secretEnv,
@@ -212,7 +209,7 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
                     return undefined;
                 }
                 const map: Record<string, string> = {
-                    image: `${key === "api" ? "api" : "ws"}.image`, containerPort: `${key}.containerPort`, nodePort: `${key}.nodePort`,
+                    image: `${key === "api" ? "api" : "ws"}.image`, containerPort: `${key}.containerPort`,
                     minReplicas: floorKey, maxReplicas: `${key}.maxReplicas`, healthPath: "edge.healthCheckPath",
                 };
                 const root = p.split(".")[0];
