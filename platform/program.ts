@@ -16,6 +16,7 @@ import { wireDns, wireEdge } from "./edge";
 import { wireImages } from "./images";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
+import { wireNetworkIsolation } from "./network-isolation";
 import { wireWorkloads } from "./workloads";
 import { resolveZones } from "./zones";
 
@@ -111,8 +112,11 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
+    const primaryCtx = regions.find((r) => r.region.role === "primary") ?? regions[0];
     for (const ctx of regions) {
-        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images);
+        const workloads = wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images);
+        // Stage network isolation (platform/network-isolation.ts): default deny plus the flows the platform needs.
+        wireNetworkIsolation(ctx, primaryCtx, compute.get(ctx.region.name)!, workloads.namespace);
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
