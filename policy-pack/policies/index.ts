@@ -4,6 +4,7 @@
  */
 import { EnforcementLevel, Policies } from "@pulumi/policy";
 import { edgePolicies } from "./edge";
+import { networkPolicies } from "./network";
 import { replicaPolicies } from "./replicas";
 import { resourcePolicies } from "./resources";
 import { securityPolicies } from "./security";
@@ -11,6 +12,7 @@ import { spotPolicies } from "./spot";
 
 export * from "./common";
 export * from "./edge";
+export * from "./network";
 export * from "./replicas";
 export * from "./resources";
 export * from "./security";
@@ -31,4 +33,5 @@ export const allPolicies: Policies = [
     ...spotPolicies,
     ...securityPolicies,
     ...edgePolicies,
+    ...networkPolicies,
 ];
