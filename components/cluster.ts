@@ -28,7 +28,11 @@ export const IRSA_AUDIENCE = "sts.amazonaws.com";
 /** EKS support policies (`upgradePolicy.supportType`). */
 export const SUPPORT_TYPES = ["STANDARD", "EXTENDED"] as const;
 export type SupportType = (typeof SUPPORT_TYPES)[number];
-/** Standard support: the cluster must be upgraded before its minor leaves standard support (no surcharge). */
+/**
+ * Standard support: EKS upgrades the control plane when its minor leaves standard support, never billing the
+ * extended rate. Set explicitly because EKS's own default is EXTENDED (EKS API reference, UpgradePolicyRequest: "The
+ * default value is EXTENDED").
+ */
 export const DEFAULT_SUPPORT_TYPE: SupportType = "STANDARD";
 /**
  * The managed add-ons a node needs before it runs pods: the CNI (pod IPs, and the node turns Ready only with a

@@ -18,6 +18,7 @@ export * from "./database";
 export * from "./cache";
 export * from "./workload-spec";
 export * from "./app-namespace";
+export * from "./network-policies";
 export * from "./regional-deployment";
 export * from "./worker-pool";
 export * from "./queue-metrics";

@@ -65,6 +65,10 @@ export const INSTANCE_REFRESH_PREFERENCES = {
     autoRollback: true,
 } as const;
 
+/** Launch-template tags that say which EKS AMI the pool runs (the plan report's version-skew check reads them). */
+export const AMI_KUBERNETES_VERSION_TAG = "scaled-web/ami-kubernetes-version";
+export const AMI_RELEASE_TAG = "scaled-web/ami-release";
+
 /** An EKS optimized AMI release, as amazon-eks-ami tags them (`v20260714`). */
 export const AMI_RELEASE = /^v\d{8}$/;
 
@@ -555,7 +559,14 @@ export class NodePool extends pulumi.ComponentResource {
             monitoring: { enabled: args.detailedMonitoring ?? DEFAULT_DETAILED_MONITORING },
             updateDefaultVersion: true,
             tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: instanceTags })),
-            tags,
+            tags: {
+                ...tags,
+                // Only known for an AMI chosen by release (or SSM's recommendation): an explicit imageId names no version.
+                ...(args.imageId === undefined ? {
+                    [AMI_KUBERNETES_VERSION_TAG]: this.amiKubernetesVersion,
+                    [AMI_RELEASE_TAG]: args.amiRelease ?? "recommended",
+                } : args.amiKubernetesVersion !== undefined ? { [AMI_KUBERNETES_VERSION_TAG]: args.amiKubernetesVersion } : {}),
+            },
         }, child);
 
         const spot = args.capacityType === "spot";

@@ -72,7 +72,7 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
             // The node AMI pinned in cluster.nodeAmi: a release (resolved from its fixed SSM parameter) or an id.
             imageId: config.cluster.nodeAmi?.imageIds?.[ctx.region.name]?.[instanceArchitecture(pool.instanceTypes[0])],
             amiRelease: config.cluster.nodeAmi?.release,
-            amiKubernetesVersion: config.cluster.nodeAmi?.kubernetesVersion,
+            amiKubernetesVersion: config.cluster.nodeAmi?.kubernetesVersion ?? config.cluster.kubernetesVersion,
             ...(pool.capacityType === "spot" ? { onDemandBaseCapacity: pool.onDemandBase } : {}),
             tags,
         }, { provider });

@@ -18,6 +18,7 @@ import { wireImages } from "./images";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
 import { usEast1Provider, wireStatic } from "./static";
+import { wireNetworkIsolation } from "./network-isolation";
 import { wireWorkloads } from "./workloads";
 import { resolveZones } from "./zones";
 
@@ -136,8 +137,11 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
+    const primaryCtx = regions.find((r) => r.region.role === "primary") ?? regions[0];
     for (const ctx of regions) {
-        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity);
+        const workloads = wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity);
+        // Stage network isolation (platform/network-isolation.ts): default deny plus the flows the platform needs.
+        wireNetworkIsolation(ctx, primaryCtx, compute.get(ctx.region.name)!, workloads.namespace);
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);

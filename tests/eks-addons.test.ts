@@ -128,3 +128,41 @@ describe("EksAddons (CoreDNS after the node pools)", () => {
         expect(dns.dependencies).toContain(run.get("aws:eks/accessEntry:AccessEntry", "c-nodes").urn);
     });
 });
+
+describe("NodePool AMI pinning", () => {
+    const pool = (patch: Record<string, unknown>) => async () => runComponent(() => {
+        const cluster = new Cluster("c", ARGS);
+        new NodePool("p", {
+            cluster, poolName: "general", capacityType: "on-demand", instanceTypes: ["m7g.large"], minSize: 2, maxSize: 4,
+            subnetIds: ["subnet-a", "subnet-b"], availabilityZones: ["us-east-1a", "us-east-1b"], ...patch,
+        });
+    });
+
+    test("a release is read from its own SSM parameter and tagged on the launch template", async () => {
+        const run = await pool({ amiRelease: "v20260714", amiKubernetesVersion: "1.32" })();
+        const names = run.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter").map((i) => i.inputs.name);
+        expect(names).toEqual(["/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/arm64/standard/amazon-eks-node-al2023-arm64-standard-1.32-v20260714/image_id"]);
+        expect(run.get("aws:ec2/launchTemplate:LaunchTemplate", "p-lt").inputs.tags).toMatchObject({ "scaled-web/ami-kubernetes-version": "1.32", "scaled-web/ami-release": "v20260714" });
+    });
+
+    test("unpinned pools read SSM's recommended parameter and say so in the tags", async () => {
+        const run = await pool({})();
+        expect(run.invokes.find((i) => i.token === "aws:ssm/getParameter:getParameter")!.inputs.name).toMatch(/\/1\.33\/amazon-linux-2023\/arm64\/standard\/recommended\/image_id$/);
+        expect(run.get("aws:ec2/launchTemplate:LaunchTemplate", "p-lt").inputs.tags["scaled-web/ami-release"]).toBe("recommended");
+    });
+
+    test("instance refresh can be turned off", async () => {
+        const run = await pool({ instanceRefresh: false })();
+        for (const g of run.ofType("aws:autoscaling/group:Group")) {
+            expect(g.inputs.instanceRefresh).toBeUndefined();
+        }
+    });
+
+    test.each<[string, Record<string, unknown>, RegExp]>([
+        ["a malformed release", { amiRelease: "20260714" }, /amiRelease: must be an amazon-eks-ami release such as "v20260714", got "20260714"/],
+        ["an AMI minor newer than the control plane", { amiKubernetesVersion: "1.34" }, /amiKubernetesVersion: must be the control plane's minor \(1.33\) or up to three older/],
+        ["an AMI minor four behind", { amiKubernetesVersion: "1.29" }, /amiKubernetesVersion: must be the control plane's minor \(1.33\) or up to three older .* got "1.29"/],
+    ])("rejects %s", async (_label, patch, expected) => {
+        await expect(pool(patch)()).rejects.toThrow(expected);
+    });
+});

@@ -341,7 +341,7 @@ describe("stack file mistakes: exit 2, the key, the value and the fix, no stack 
             ['scaled-web:regions.us-east-1.cidr: octet 300 out of range (each of the four numbers must be 0-255), got "10.300.0.0/16"'], ["host bits"]],
         ["host bits set", () => edit("cidr: 10.10.0.0/16", "cidr: 10.10.0.1/16"),
             ['scaled-web:regions.us-east-1.cidr: has host bits set', 'use "10.10.0.0/16", got "10.10.0.1/16"'], []],
-        ["an unquoted 1.30 (was: shown as 1.3 only)", () => edit("scaled-web:tier: small", "scaled-web:tier: small\n  scaled-web:cluster:\n    kubernetesVersion: 1.30"),
+        ["an unquoted 1.30 (was: shown as 1.3 only)", () => edit("  scaled-web:cluster:\n", "  scaled-web:cluster:\n    kubernetesVersion: 1.30\n"),
             ["scaled-web:cluster.kubernetesVersion: Expected string, received number (got 1.3)", 'the file says 1.30, an unquoted YAML number read as 1.3: quote it, "1.30"'], []],
     ])("%s", async (_name, file, expected, absent) => {
         const r = await planFile(dir, "bad", file());

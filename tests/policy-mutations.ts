@@ -60,6 +60,7 @@ const T = {
     bucket: "aws:s3/bucket:Bucket",
     bucketBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     distribution: "aws:cloudfront/distribution:Distribution",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 } as const;
 
 /** A Kubernetes object of the us-east-1 cluster by `metadata.name`. */
@@ -281,6 +282,31 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
         mutate: (rs) => {
             const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-static-origin"));
             return { resources: remove(rs, (r) => r.type === T.bucketBlock && r.dependencies.includes(bucket.urn)), expectOn: bucket.name };
+        },
+    },
+    // --- network isolation ------------------------------------------------------------------------
+    {
+        // The violation is reported on the first workload of the namespace in that cluster.
+        name: "us-east-1 default-deny NetworkPolicy removed", policy: "namespace-default-deny-network-policy",
+        mutate: (rs) => {
+            const first = rs.find((r) => r.type.startsWith("kubernetes:") && /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
+            return { resources: remove(rs, (r) => r.type === T.networkPolicy && use1Named("default-deny")(r)), expectOn: first.name };
+        },
+    },
+    {
+        name: "us-east-1 default deny narrowed to ingress", policy: "namespace-default-deny-network-policy",
+        mutate: (rs) => {
+            edit(findResource(rs, T.networkPolicy, use1Named("default-deny")), (p) => { p.spec.policyTypes = ["Ingress"]; });
+            const first = rs.find((r) => /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
+            return { resources: rs, expectOn: first.name };
+        },
+    },
+    {
+        name: "us-east-1 default deny that allows all egress", policy: "namespace-default-deny-network-policy",
+        mutate: (rs) => {
+            edit(findResource(rs, T.networkPolicy, use1Named("default-deny")), (p) => { p.spec.egress = [{}]; });
+            const first = rs.find((r) => /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
+            return { resources: rs, expectOn: first.name };
         },
     },
 ];

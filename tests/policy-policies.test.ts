@@ -33,6 +33,11 @@ function res(type: string, name: string, inputs: Record<string, any>, extra: Par
     };
 }
 
+const DENY_ALL = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+function netpol(name: string, spec: Record<string, any>, o: { namespace?: string; provider?: string } = {}): RegisteredResource {
+    return res("kubernetes:networking.k8s.io/v1:NetworkPolicy", `use1-${name}`, { metadata: { name, namespace: o.namespace ?? "web" }, spec }, { provider: o.provider ?? K8S_PROVIDER });
+}
+
 const dependsOn = (...rs: RegisteredResource[]): Partial<RegisteredResource> => ({ dependencies: rs.map((r) => r.urn) });
 
 const sized = (over: Record<string, any> = {}): Record<string, any> => ({
@@ -521,6 +526,29 @@ const CASES: Record<string, Case[]> = {
             { title: "instance-store mapping only", resources: [launchTemplate("lt", { blockDeviceMappings: [{ deviceName: "/dev/sdb", virtualName: "ephemeral0" }] })], violations: [/maps no EBS volume/] },
         ];
     })(),
+    "namespace-default-deny-network-policy": [
+        { title: "namespace with a default deny", resources: [deployment("api"), netpol("default-deny", DENY_ALL)], violations: [] },
+        { title: "no NetworkPolicy", resources: [deployment("api")], violations: [/Namespace "web" \(workload Deployment "use1-api"\) has no default-deny NetworkPolicy/] },
+        {
+            title: "a deny of ingress only", resources: [deployment("api"), netpol("deny-in", { podSelector: {}, policyTypes: ["Ingress"] })],
+            violations: [/Namespace "web" .* has no default-deny NetworkPolicy/],
+        },
+        {
+            title: "a policy that selects some pods only", resources: [deployment("api"), netpol("deny-api", { ...DENY_ALL, podSelector: { matchLabels: { app: "api" } } })],
+            violations: [/has no default-deny NetworkPolicy/],
+        },
+        {
+            title: "a \"deny\" that allows everything", resources: [deployment("api"), netpol("allow", { ...DENY_ALL, egress: [{}] })],
+            violations: [/has no default-deny NetworkPolicy/],
+        },
+        {
+            title: "the deny sits in another cluster", resources: [deployment("api"), netpol("default-deny", DENY_ALL, { provider: OTHER_K8S_PROVIDER })],
+            violations: [/Namespace "web" .* has no default-deny NetworkPolicy/],
+        },
+        { title: "the deny sits in another namespace", resources: [deployment("api"), netpol("default-deny", DENY_ALL, { namespace: "other" })], violations: [/Namespace "web"/] },
+        { title: "kube-system is not an application namespace", resources: [deployment("coredns", { namespace: "kube-system" })], violations: [] },
+        { title: "one report per namespace", resources: [deployment("api"), deployment("ws")], violations: [/Namespace "web"/] },
+    ],
     "s3-bucket-public-access-block": (() => {
         const logs = bucket("logs");
         return [
@@ -883,6 +911,18 @@ const PREVIEW_CASES: PreviewCase[] = [
         violations: [/EBS volume \/dev\/xvda must set encrypted "true", got "false"/],
     },
     { title: "IMDSv2 with unknown user data", policy: "imdsv2-required", resources: [launchTemplate("lt", { userData: U, imageId: U, vpcSecurityGroupIds: [U] })], violations: [] },
+    {
+        title: "default deny in a namespace named by an unknown output", policy: "namespace-default-deny-network-policy",
+        resources: [deployment("api"), netpol("default-deny", DENY_ALL)].map((r) => { r.inputs.metadata.namespace = U; return r; }), violations: [], undecidable: 1,
+    },
+    {
+        title: "workload namespace known, the deny's spec unknown", policy: "namespace-default-deny-network-policy",
+        resources: [deployment("api"), netpol("default-deny", U as any)], violations: [], undecidable: 1,
+    },
+    {
+        title: "workload namespace known, no policy at all", policy: "namespace-default-deny-network-policy",
+        resources: [deployment("api")], violations: [/has no default-deny NetworkPolicy/],
+    },
     { title: "instance type from an unknown parameter", policy: "instance-type-allowlist", resources: [launchTemplate("lt", { instanceType: U })], violations: [], undecidable: 1 },
     {
         title: "certificate, OAC and bucket domain unknown (first preview)", policy: "cloudfront-viewer-https",

@@ -107,6 +107,12 @@ export const CACHE_NODES: Readonly<Record<string, InstanceSpec>> = {
 export const FIXED = {
     /** EKS control plane (standard support), per cluster-hour. */
     eksClusterHour: 0.10,
+    /**
+     * EKS control plane on a Kubernetes minor in extended support, per cluster-hour in total (not on top of the
+     * standard rate): AWS Containers blog "Amazon EKS extended support for Kubernetes versions pricing" ("a total of
+     * $0.60 per cluster per hour ... standard support is unchanged — $0.10 per cluster per hour").
+     */
+    eksClusterExtendedHour: 0.60,
     /** NAT gateway, per hour (data processing extra, not estimated). */
     natGatewayHour: 0.045,
     /** Public IPv4 address (Elastic IP), per hour. */

@@ -4,6 +4,7 @@
  */
 import { EnforcementLevel, Policies } from "@pulumi/policy";
 import { edgePolicies } from "./edge";
+import { networkPolicies } from "./network";
 import { replicaPolicies } from "./replicas";
 import { resourcePolicies } from "./resources";
 import { securityPolicies } from "./security";
@@ -12,6 +13,7 @@ import { storagePolicies } from "./storage";
 
 export * from "./common";
 export * from "./edge";
+export * from "./network";
 export * from "./replicas";
 export * from "./resources";
 export * from "./security";
@@ -34,4 +36,5 @@ export const allPolicies: Policies = [
     ...securityPolicies,
     ...edgePolicies,
     ...storagePolicies,
+    ...networkPolicies,
 ];

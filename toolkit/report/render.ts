@@ -202,6 +202,8 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
     }
     out.push("");
 
+    out.push(...versionsText(report));
+
     if (report.architecture.capacity.length) {
         out.push("CAPACITY  nodes desired..max and what they hold, against pod requests at min..max replicas");
         for (const c of report.architecture.capacity) {
@@ -375,6 +377,8 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
         out.push("<details><summary>Notes</summary>", "", ...report.architecture.notes.map((n) => `- ${n}`), "", "</details>", "");
     }
 
+    out.push(...versionsMarkdown(report));
+
     out.push("#### Policies", "");
     if (p.status === "unavailable") {
         out.push(`Not evaluated: ${p.reason}`, "");
@@ -439,4 +443,34 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     out.push("</details>", "");
     out.push("<sub>Generated offline by `npm run plan` (Pulumi mock runtime, no cloud credentials).</sub>");
     return out.join("\n") + "\n";
+}
+
+function versionLine(r: PlanReport["versions"]["regions"][number]): string {
+    const addons = r.addons.map((a) => `${a.name} ${a.version}`).join(", ") || "no managed add-ons";
+    const amis = [...new Set(r.nodeImages.map((n) => `${n.kubernetesVersion ?? "?"}${n.release ? ` ${n.release}` : ""}`))].join(", ") || "no node pools";
+    return `Kubernetes ${r.kubernetesVersion ?? "unknown"}${r.supportType ? ` (${r.supportType.toLowerCase()} support)` : ""}; add-ons ${addons}; node AMIs ${amis}`;
+}
+
+function versionsText(report: PlanReport): string[] {
+    const v = report.versions;
+    if (!v || v.regions.length === 0) {
+        return [];
+    }
+    const out = ["VERSIONS", ...v.regions.map((r) => `  ${r.region.padEnd(14)}${versionLine(r)}`)];
+    out.push(v.skew.length ? "  pending skew" : "  no pending version skew");
+    out.push(...v.skew.map((s) => `    - ${s}`), "");
+    return out;
+}
+
+function versionsMarkdown(report: PlanReport): string[] {
+    const v = report.versions;
+    if (!v || v.regions.length === 0) {
+        return [];
+    }
+    const out = ["#### Versions", "", ...v.regions.map((r) => `- **${r.region}**: ${versionLine(r)}`), ""];
+    out.push(v.skew.length ? "Pending version skew:" : "No pending version skew.", "");
+    if (v.skew.length) {
+        out.push(...v.skew.map((s) => `- ${s}`), "");
+    }
+    return out;
 }
