@@ -110,6 +110,11 @@ export interface RegionalDeploymentArgs {
     /** ConfigMaps whose every key becomes an environment variable. @default [] */
     readonly envFromConfigMaps?: readonly pulumi.Input<string>[];
     /**
+     * ServiceAccount the pods run as (e.g. one bound to an IAM role through EKS Pod Identity). The caller creates it.
+     * @default the namespace's "default" ServiceAccount
+     */
+    readonly serviceAccountName?: pulumi.Input<string>;
+    /**
      * Service session affinity. `"ClientIP"` keeps a source address on one pod (Socket.IO long-polling);
      * see the class comment for how it combines with the load balancer's cookie stickiness.
      * @default "None"
@@ -284,6 +289,8 @@ export class RegionalDeployment extends pulumi.ComponentResource {
                 template: {
                     metadata: { labels },
                     spec: {
+                        ...(args.serviceAccountName !== undefined ? { serviceAccountName: args.serviceAccountName } : {}),
+                        // EKS Pod Identity mounts its own projected token; the Kubernetes API token is not needed.
                         automountServiceAccountToken: false,
                         terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
                         securityContext: podSecurityContext(),

@@ -19,8 +19,12 @@
  * purpose `QUEUE_PURPOSES` picks, through `secretKeyRef`), and `api` learns the queue names and key prefix
  * (`QUEUE_NAMES`, `QUEUE_PREFIX`) to enqueue jobs the workers consume.
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "../components/app-namespace";
+import { DatabaseBootstrap } from "../components/database-bootstrap";
+import { ExternalSecretsOperator, SecretsManagerStore } from "../components/external-secrets";
+import { PART_OF } from "../components/workload-spec";
 import { RegionalDeployment } from "../components/regional-deployment";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { QueueMetricsPublisher } from "../components/queue-metrics";
@@ -42,6 +46,8 @@ export const QUEUE_PURPOSES = ["queue", "cache"] as const;
 export const APP_ROLES = { api: "api", ws: "ws", worker: "worker", queueMetrics: "queue-metrics" } as const;
 /** Environment variable holding the queue store's URL for the api, the workers and the queue-depth publisher. */
 export const QUEUE_URL_VARIABLE = "QUEUE_REDIS_URL";
+/** The api's ServiceAccount, bound to the database client role through EKS Pod Identity. */
+export const API_SERVICE_ACCOUNT = "api";
 
 /** What the workloads stage builds in one region. */
 export interface WorkloadsRegion {
@@ -53,11 +59,21 @@ export interface WorkloadsRegion {
     readonly workers: WorkerPool;
     /** Publishes each queue's depth to CloudWatch for the queue alarms. */
     readonly queueMetrics: QueueMetricsPublisher;
+    /** External Secrets Operator in this cluster. */
+    readonly externalSecrets: ExternalSecretsOperator;
+    /** The region's SecretStore and one ExternalSecret per workload. */
+    readonly secretStore: SecretsManagerStore;
+    /** The database bootstrap Job (primary region only). */
+    readonly bootstrap?: DatabaseBootstrap;
 }
 
-/** `postgresql://user:password@host:port/db?sslmode=require`, the password URL-encoded. */
-export function postgresUrl(user: string, password: string, endpoint: string, database: string): string {
-    return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${endpoint}/${encodeURIComponent(database)}?sslmode=require`;
+/**
+ * `postgresql://user[:password]@host:port/db?sslmode=require`, the password URL-encoded. The platform writes it
+ * without a password: the application role authenticates with IAM tokens (`DATABASE_AUTH=iam`).
+ */
+export function postgresUrl(user: string, password: string | undefined, endpoint: string, database: string): string {
+    const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
+    return `postgresql://${auth}@${endpoint}/${encodeURIComponent(database)}?sslmode=require`;
 }
 
 /** Environment variable of a cache purpose's URL: `sessions` -> `VALKEY_SESSIONS_URL` (seed 003 naming). */
@@ -83,21 +99,32 @@ export function redisConnection(url: string): { address: string; password: strin
     return { address: `${u.hostname}:${u.port || "6379"}`, password: decodeURIComponent(u.password), tls: u.protocol === "rediss:" };
 }
 
-/** The key/value pairs of the app Secret (all values secret). */
-export function appSecretData(d: {
-    user: string; password: string; database: string; writer: string; reader: string; cacheUrls: Record<string, string>;
-}): Record<string, string> {
-    const writer = postgresUrl(d.user, d.password, d.writer, d.database);
-    const data: Record<string, string> = {
-        DATABASE_URL: writer,
-        DATABASE_PRIMARY_URL: writer,
-        DATABASE_REPLICA_URL: postgresUrl(d.user, d.password, d.reader, d.database),
-        DATABASE_PASSWORD: d.password,
+/** The Kubernetes Secret (an ExternalSecret's target) of each workload, named after it. */
+export const WORKLOAD_SECRET_NAMES = { api: "api-secrets", ws: "ws-secrets", worker: "worker-secrets", queueMetrics: "queue-metrics-secrets" } as const;
+/** The Socket.IO adapter's URL variable in ws (settings.js reads it before `REDIS_URL`). */
+export const WS_ADAPTER_VARIABLE = "SOCKET_IO_REDIS_URL";
+
+/** One key of a workload Secret: which cache purpose's secret and which JSON property. */
+export interface WorkloadSecretKey {
+    readonly purpose: string;
+    readonly property: "url" | "address" | "password";
+}
+
+/**
+ * What each workload's Secret holds, from what each role of the reference app reads (app/src/settings.js):
+ * api enqueues jobs (`QUEUE_REDIS_URL`); ws needs only its Socket.IO adapter store (`SOCKET_IO_REDIS_URL`), not the
+ * queue; the workers and the queue-depth publisher need only the queue store; KEDA's TriggerAuthentication needs the
+ * queue store's address and password. No workload gets the database password: there is none (IAM tokens).
+ */
+export function workloadSecretKeys(queuePurpose: string, wsAdapterPurpose: string): Record<string, Record<string, WorkloadSecretKey>> {
+    const queueUrl = { [QUEUE_URL_VARIABLE]: { purpose: queuePurpose, property: "url" } } as const;
+    return {
+        [WORKLOAD_SECRET_NAMES.api]: { ...queueUrl },
+        [WORKLOAD_SECRET_NAMES.ws]: { [WS_ADAPTER_VARIABLE]: { purpose: wsAdapterPurpose, property: "url" } },
+        [WORKLOAD_SECRET_NAMES.worker]: { ...queueUrl },
+        [WORKLOAD_SECRET_NAMES.queueMetrics]: { ...queueUrl },
+        [QUEUE_SCALER_SECRET_NAME]: { address: { purpose: queuePurpose, property: "address" }, password: { purpose: queuePurpose, property: "password" } },
     };
-    for (const [purpose, url] of Object.entries(d.cacheUrls)) {
-        data[cacheUrlVariable(purpose)] = url;
-    }
-    return data;
 }
 
 /**
@@ -107,26 +134,18 @@ export function appSecretData(d: {
 export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply): WorkloadsRegion {
     const { config, region, prefix } = ctx;
     const provider = compute.k8sProvider;
-    const purposes = Object.keys(data.cacheUrls);
+    const purposes = Object.keys(data.cacheSecretNames);
     const wsAdapterPurpose = pickPurpose(purposes, WS_ADAPTER_PURPOSES, "the WebSocket adapter");
     const queuePurpose = pickPurpose(purposes, QUEUE_PURPOSES, "the queue workers");
 
-    const cacheUrls = pulumi.all(data.cacheUrls);
-    const queueUrl = data.cacheUrls[queuePurpose];
     // The Cache component runs cluster mode exactly when a purpose has more than one shard; BullMQ then
     // needs a hash-tagged prefix, which producers (api/ws via the ConfigMap), workers and KEDA all share.
     const queueClusterMode = (config.cache.purposes[queuePurpose]?.shards ?? 1) > 1;
     const queuePrefix = bullmqPrefix(undefined, queueClusterMode);
+    const writerUrl = data.writerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
+    const readerUrl = data.readerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
     const settings = new AppNamespace(`${prefix}-env`, {
         namespace: config.project,
-        secrets: {
-            [APP_SECRET_NAME]: pulumi.all([data.databasePassword, data.writerEndpoint, data.readerEndpoint, cacheUrls]).apply(([password, writer, reader, urls]) =>
-                appSecretData({ user: data.databaseUser, password, database: data.databaseName, writer, reader, cacheUrls: urls })),
-            [QUEUE_SCALER_SECRET_NAME]: queueUrl.apply((u) => {
-                const c = redisConnection(u);
-                return { address: c.address, password: c.password };
-            }),
-        },
         configMaps: {
             [APP_CONFIG_NAME]: {
                 NODE_ENV: "production",
@@ -137,6 +156,11 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
                 DATABASE_USER: data.databaseUser,
                 DATABASE_WRITER_ENDPOINT: data.writerEndpoint,
                 DATABASE_READER_ENDPOINT: data.readerEndpoint,
+                // No password in either URL: the api signs an RDS IAM token per connection (Pod Identity role).
+                DATABASE_URL: writerUrl,
+                DATABASE_PRIMARY_URL: writerUrl,
+                DATABASE_REPLICA_URL: readerUrl,
+                DATABASE_AUTH: "iam",
                 PUBLIC_API_URL: `https://${config.edge.apiHostname}.${config.domain}`,
                 PUBLIC_WS_URL: `https://${config.edge.wsHostname}.${config.domain}`,
                 QUEUE_PREFIX: queuePrefix,
@@ -144,10 +168,55 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         },
     }, { provider });
     const namespace = settings.namespace;
-    const appSecretName = settings.secretNames[APP_SECRET_NAME];
 
-    const envFrom = { envFromSecrets: [appSecretName], envFromConfigMaps: [settings.configMapNames[APP_CONFIG_NAME]] };
-    const queueUrlRef = { [QUEUE_URL_VARIABLE]: { secretName: appSecretName, key: cacheUrlVariable(queuePurpose) } };
+    // Secrets: External Secrets Operator (Pod Identity, the stack's ESO role) copies each workload's keys from this
+    // region's Secrets Manager into a Secret of its own; no secret value passes through a Kubernetes manifest here.
+    const eso = new ExternalSecretsOperator(`${prefix}-eso`, {
+        k8sProvider: provider,
+        clusterName: compute.clusterName,
+        role: data.identity.externalSecrets,
+        awsProvider: ctx.provider,
+        tags: { ...config.tags },
+    });
+    const keys = workloadSecretKeys(queuePurpose, wsAdapterPurpose);
+    const store = new SecretsManagerStore(`${prefix}-secrets`, {
+        namespace,
+        region: region.name,
+        operator: eso,
+        secrets: Object.fromEntries(Object.entries(keys).map(([secretName, entries]) => [secretName, Object.fromEntries(
+            Object.entries(entries).map(([key, ref]) => [key, { remoteKey: data.cacheSecretNames[ref.purpose], property: ref.property }]),
+        )])),
+    }, { provider });
+    const secretOf = (secretName: string): pulumi.Output<string> => store.secretNames[secretName];
+    const configMaps = [settings.configMapNames[APP_CONFIG_NAME]];
+
+    // The api's identity: rds-db:connect as the application role (the stack's database client role).
+    const apiServiceAccount = new k8s.core.v1.ServiceAccount(`${prefix}-api-sa`, {
+        metadata: { name: API_SERVICE_ACCOUNT, namespace, labels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi" } },
+        automountServiceAccountToken: false,
+    }, { provider, parent: settings });
+    data.identity.databaseClient.associate(`${prefix}-api`, {
+        clusterName: compute.clusterName,
+        namespace: config.project,
+        serviceAccount: API_SERVICE_ACCOUNT,
+        provider: ctx.provider,
+        tags: { ...config.tags },
+    });
+
+    // Primary region: the Job that creates the application role, reading the master secret itself.
+    const bootstrap = data.bootstrap ? new DatabaseBootstrap(`${prefix}-db-bootstrap`, {
+        namespace,
+        image: images.imageFor(SERVICES.api, region.name),
+        clusterName: compute.clusterName,
+        role: data.bootstrap.role,
+        awsProvider: ctx.provider,
+        region: region.name,
+        masterSecretArn: data.bootstrap.masterSecretArn,
+        host: data.bootstrap.primaryAddress,
+        databaseName: data.databaseName,
+        appUsername: data.databaseUser,
+        tags: { ...config.tags },
+    }, { provider }) : undefined;
 
     const api = new RegionalDeployment(`${prefix}-api`, {
         app: "api",
@@ -166,11 +235,11 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
             // QUEUE_PREFIX comes from the ConfigMap: the same (hash-tagged on cluster-mode stores) prefix the workers use.
             QUEUE_NAMES: Object.keys(config.workers.queues).join(","),
         },
-        secretEnv: queueUrlRef,
-        ...envFrom,
+        serviceAccountName: apiServiceAccount.metadata.name,
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.api)],
+        envFromConfigMaps: configMaps,
     }, { provider });
 
-    const adapterUrl = { secretName: appSecretName, key: cacheUrlVariable(wsAdapterPurpose) };
     const ws = new RegionalDeployment(`${prefix}-ws`, {
         app: "ws",
         namespace,
@@ -182,10 +251,10 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
         env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath, PROBE_PATH: config.edge.wsHealthCheckPath },
-        secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
         // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
         sessionAffinity: "ClientIP",
-        ...envFrom,
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.ws)],
+        envFromConfigMaps: configMaps,
     }, { provider });
 
     // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
@@ -197,17 +266,17 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         resources: config.workers.resources,
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
         env: { APP_ROLE: APP_ROLES.worker },
-        secretEnv: queueUrlRef,
         queueStore: {
-            secretName: settings.secretNames[QUEUE_SCALER_SECRET_NAME],
+            secretName: secretOf(QUEUE_SCALER_SECRET_NAME),
             addressKey: "address",
             passwordKey: "password",
             // rediss:// -> TLS, as the cache component always hands out today.
-            tls: pulumi.unsecret(queueUrl.apply((u) => redisConnection(u).tls)),
+            tls: data.cacheTls[queuePurpose],
             clusterMode: queueClusterMode,
         },
         keyPrefix: queuePrefix,
-        ...envFrom,
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.worker)],
+        envFromConfigMaps: configMaps,
     }, { provider, dependsOn: addons ? [addons] : [] });
 
     // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region.
@@ -216,16 +285,16 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         image: images.imageFor(SERVICES.worker, region.name),
         queues: Object.keys(config.workers.queues),
         keyPrefix: queuePrefix,
-        // The same queue store URL the workers read, whichever cache purpose holds the queues.
-        secretEnv: queueUrlRef,
+        // The same queue store URL the workers read (QUEUE_REDIS_URL), whichever cache purpose holds the queues.
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.queueMetrics)],
+        envFromConfigMaps: configMaps,
         metricsNamespace: DEFAULT_QUEUE_DEPTH_METRIC.namespace,
         region: region.name,
         oidcProviderArn: compute.oidcProviderArn,
         oidcIssuerUrl: compute.oidcIssuerUrl,
         k8sProvider: provider,
-        ...envFrom,
         tags: { ...config.tags },
     }, { provider: ctx.provider });
 
-    return { namespace, settings, api, ws, workers, queueMetrics };
+    return { namespace, settings, api, ws, workers, queueMetrics, externalSecrets: eso, secretStore: store, bootstrap };
 }
