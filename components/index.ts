@@ -11,6 +11,8 @@ export * from "./cluster-addons";
 export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";
+export * from "./database-bootstrap";
+export * from "./external-secrets";
 export * from "./cache";
 export * from "./workload-spec";
 export * from "./app-namespace";
