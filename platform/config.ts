@@ -295,7 +295,9 @@ export const rawConfigSchema = z.object({
         iamAuthentication: z.boolean().default(true),
         // --- application identity and secrets (issue 16 section 2) ---
         /** Who generates the master password: "generated" (kept in Secrets Manager) or "managed" (RDS, no replicas). */
-        masterPassword: z.enum(["generated", "managed"]).default(DEFAULT_MASTER_PASSWORD),
+        masterPassword: z.enum(["generated", "managed"], {
+            errorMap: () => ({ message: "must be \"generated\" (a random password kept in Secrets Manager) or \"managed\" (RDS manages and rotates it; no read replicas)" }),
+        }).default(DEFAULT_MASTER_PASSWORD),
         /** The application's own login role (IAM authentication, created by the bootstrap Job). */
         appUsername: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a letter, then letters, digits or '_' (at most 63)").default(DEFAULT_APP_USERNAME),
         // --- end application identity ---
