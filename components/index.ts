@@ -15,6 +15,8 @@ export * from "./load-balancer-controller";
 export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";
+export * from "./database-bootstrap";
+export * from "./external-secrets";
 export * from "./cache";
 export * from "./workload-spec";
 export * from "./app-namespace";

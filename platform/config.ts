@@ -16,7 +16,8 @@ import {
     DEFAULT_FLOW_LOG_DESTINATION, DEFAULT_FLOW_LOG_MAX_AGGREGATION_INTERVAL, DEFAULT_FLOW_LOG_TRAFFIC_TYPE, FLOW_LOG_DESTINATIONS,
     FLOW_LOG_TRAFFIC_TYPES, FlowLogAggregationInterval, FlowLogDestination, FlowLogTrafficType, UNSUPPORTED_ZONE_IDS, ZONE_ID, parseCidr, zoneIdPrefix,
 } from "../components/network";
-import { DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS } from "../components/database";
+import { DEFAULT_APP_USERNAME, DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MASTER_PASSWORD, DEFAULT_MASTER_USERNAME } from "../components/database";
+import { EXTERNAL_SECRETS_CHART, EXTERNAL_SECRETS_COMPATIBILITY } from "../components/external-secrets";
 import { ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, kubernetesRange, supportsKubernetes } from "../components/cluster-addons";
 import { cidrsOverlap } from "../components/region-peering";
 import {
@@ -305,6 +306,14 @@ export const rawConfigSchema = z.object({
         backupRetentionDays: z.number().int().min(0, "must be 0-35").max(35, "must be 0-35").optional(),
         maxConnections: z.number().int().min(20).max(5000).optional(),
         iamAuthentication: z.boolean().default(true),
+        // --- application identity and secrets (issue 16 section 2) ---
+        /** Who generates the master password: "generated" (kept in Secrets Manager) or "managed" (RDS, no replicas). */
+        masterPassword: z.enum(["generated", "managed"], {
+            errorMap: () => ({ message: "must be \"generated\" (a random password kept in Secrets Manager) or \"managed\" (RDS manages and rotates it; no read replicas)" }),
+        }).default(DEFAULT_MASTER_PASSWORD),
+        /** The application's own login role (IAM authentication, created by the bootstrap Job). */
+        appUsername: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a letter, then letters, digits or '_' (at most 63)").default(DEFAULT_APP_USERNAME),
+        // --- end application identity ---
         pooling: z.object({
             /** Percentage of max_connections the proxy may hold open. */
             maxConnectionsPercent: z.number().int().min(1).max(100).default(90),
@@ -1261,6 +1270,26 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         deployRoleArn: c.deployRunner.enabled ? c.deployRunner.deployRoleArn : undefined,
         previewRoleArn: c.deployRunner.enabled ? c.deployRunner.previewRoleArn : undefined,
     }));
+    // --- application identity and secrets (issue 16 section 2) ---
+    if (!database.iamAuthentication) {
+        issues.push({ path: "database.iamAuthentication", message: "is false, but the application role logs in with IAM tokens only (RDS Proxy end-to-end IAM authentication and the replicas); remove the key or set it to true" });
+    }
+    if (database.appUsername.toLowerCase() === DEFAULT_MASTER_USERNAME) {
+        issues.push({ path: "database.appUsername", message: `"${database.appUsername}" is the master user's name; the application gets its own role (e.g. "${DEFAULT_APP_USERNAME}")` });
+    }
+    if (database.masterPassword === "managed" && database.readReplicas + database.crossRegionReplicas.length > 0) {
+        issues.push({
+            path: "database.masterPassword",
+            message: `"managed" cannot be combined with read replicas (readReplicas ${database.readReplicas}, crossRegionReplicas ${JSON.stringify(database.crossRegionReplicas)}): RDS does not create replicas of a source whose master password it manages (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager", Limitations); use "generated" (the default) or set readReplicas: 0 and crossRegionReplicas: []`,
+        });
+    }
+    if (!supportsKubernetes(EXTERNAL_SECRETS_COMPATIBILITY, c.cluster.kubernetesVersion)) {
+        issues.push({
+            path: "cluster.kubernetesVersion",
+            message: `${c.cluster.kubernetesVersion} is outside what the pinned ${EXTERNAL_SECRETS_CHART.chart} chart ${EXTERNAL_SECRETS_COMPATIBILITY.chartVersion} supports (Kubernetes ${kubernetesRange(EXTERNAL_SECRETS_COMPATIBILITY)}, ${EXTERNAL_SECRETS_COMPATIBILITY.source}); use a version in that range or pin a release that lists it`,
+        });
+    }
+    // --- end application identity ---
 
     // Kubernetes version: every pinned add-on must list it (components/cluster-addons.ts ADDON_COMPATIBILITY).
     for (const key of Object.keys(ADDON_CHARTS) as AddonKey[]) {

@@ -133,7 +133,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     // Stage images (platform/images.ts): ECR repositories, replication, optional builds.
     const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
-    const data = wireData(config, regions, compute, peering);
+    const data = wireData(config, regions, compute, peering, identity.appRoles);
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
