@@ -194,23 +194,6 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         dependsOn: kedaCrds,
     });
 
-    // issue 19: the ws pods publish their open connections (DEFAULT_CONNECTION_METRIC, dimension Stack = <project>/<stack>)
-    // with an IRSA role limited to PutMetricData in that namespace; KEDA scales ws on the per-pod average.
-    const wsMetricsRole = new aws.iam.Role(`${prefix}-ws-metrics`, {
-        description: "ws (IRSA): publishes open WebSocket connections per pod to CloudWatch",
-        assumeRolePolicy: pulumi.all([compute.oidcProviderArn, compute.oidcIssuerUrl]).apply(
-            ([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, config.project, WS_SERVICE_ACCOUNT))),
-        tags: { ...config.tags },
-    }, { provider: ctx.provider });
-    new aws.iam.RolePolicy(`${prefix}-ws-metrics`, {
-        role: wsMetricsRole.id,
-        policy: JSON.stringify(connectionMetricsPolicy(DEFAULT_CONNECTION_METRIC.namespace)),
-    }, { provider: ctx.provider });
-    const wsServiceAccount = new k8s.core.v1.ServiceAccount(`${prefix}-ws-sa`, {
-        metadata: { name: WS_SERVICE_ACCOUNT, namespace, annotations: { "eks.amazonaws.com/role-arn": wsMetricsRole.arn } },
-        automountServiceAccountToken: false,
-    }, { provider });
-
     const connectionStack = `${config.project}/${config.stack}`;
     const adapterUrl = { secretName: appSecretName, key: cacheUrlVariable(wsAdapterPurpose) };
     const ws = new RegionalDeployment(`${prefix}-ws`, {
@@ -235,7 +218,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
         sessionAffinity: "ClientIP",
         ...envFrom,
-        serviceAccountName: wsServiceAccount.metadata.name,
+        // The ServiceAccount (below, a child of ws) carries the IRSA role; pods wait for it to exist.
+        serviceAccountName: WS_SERVICE_ACCOUNT,
         connections: {
             dimensions: { [DEFAULT_CONNECTION_METRIC.dimension]: connectionStack },
             connectionsPerPod: config.scaling.connectionsPerPod,
@@ -247,6 +231,24 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         // order: the ws ScaledObject needs KEDA's CRDs (the add-ons' Helm release); no data flows from it.
         dependsOn: kedaCrds,
     });
+
+    // issue 19: the ws pods publish their open connections (DEFAULT_CONNECTION_METRIC, dimension Stack = <project>/<stack>)
+    // with an IRSA role limited to PutMetricData in that namespace; KEDA scales ws on the per-pod average.
+    const wsMetricsRole = new aws.iam.Role(`${prefix}-ws-metrics`, {
+        description: "ws (IRSA): publishes open WebSocket connections per pod to CloudWatch",
+        assumeRolePolicy: pulumi.all([compute.oidcProviderArn, compute.oidcIssuerUrl]).apply(
+            ([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, config.project, WS_SERVICE_ACCOUNT))),
+        tags: { ...config.tags },
+    }, { provider: ctx.provider, parent: ws });
+    new aws.iam.RolePolicy(`${prefix}-ws-metrics`, {
+        role: wsMetricsRole.id,
+        policy: JSON.stringify(connectionMetricsPolicy(DEFAULT_CONNECTION_METRIC.namespace)),
+    }, { provider: ctx.provider, parent: ws });
+    new k8s.core.v1.ServiceAccount(`${prefix}-ws-sa`, {
+        metadata: { name: WS_SERVICE_ACCOUNT, namespace, annotations: { "eks.amazonaws.com/role-arn": wsMetricsRole.arn } },
+        automountServiceAccountToken: false,
+    }, { provider, parent: ws });
+
 
     const workers = new WorkerPool(`${prefix}-workers`, {
         namespace,

@@ -130,10 +130,23 @@ describe("prod stack: compute", () => {
             });
         });
 
+        test("KEDA operator: IRSA role for keda/keda-operator that may only read CloudWatch metrics, wired through the chart's podIdentity.aws.irsa values", () => {
+            const issuer = "oidc.eks.";
+            const role = run.get("aws:iam/role:Role", `${eks}-addons-keda`);
+            const trust = JSON.parse(role.inputs.assumeRolePolicy);
+            const cond = trust.Statement[0].Condition.StringEquals;
+            expect(Object.entries(cond).find(([k]) => k.startsWith(issuer) && k.endsWith(":sub"))?.[1]).toBe("system:serviceaccount:keda:keda-operator");
+            expect(statements(run.get("aws:iam/rolePolicy:RolePolicy", `${eks}-addons-keda`).inputs.policy)).toEqual([
+                { Sid: "ReadMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"], Resource: "*" },
+            ]);
+            const release = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-keda`);
+            expect(release.inputs.values.podIdentity).toEqual({ aws: { irsa: { enabled: true, roleArn: role.state.arn } } });
+        });
+
         test("least privilege: every Allow on Resource '*' is read-only or conditioned", () => {
             const components = run.resources.filter((r) => COMPONENT_TYPES.includes(r.type) && r.name.startsWith(eks));
             const docs = components.flatMap((c) => run.descendantsOf(c)).filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
-            expect(docs.map((d) => d.name).sort()).toEqual([`${eks}-addons-cluster-autoscaler`, `${eks}-addons-nth`, `${eks}-cluster-kms`]);
+            expect(docs.map((d) => d.name).sort()).toEqual([`${eks}-addons-cluster-autoscaler`, `${eks}-addons-keda`, `${eks}-addons-nth`, `${eks}-cluster-kms`]);
             for (const doc of docs) {
                 for (const s of statements(doc.inputs.policy).filter((x) => x.Effect === "Allow")) {
                     expect(actions(s).some((a) => a.endsWith(":*") || a === "*")).toBe(false);
