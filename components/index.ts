@@ -14,6 +14,7 @@ export * from "./database";
 export * from "./cache";
 export * from "./workload-spec";
 export * from "./app-namespace";
+export * from "./service-scaling";
 export * from "./regional-deployment";
 export * from "./worker-pool";
 export * from "./queue-metrics";
