@@ -21,6 +21,7 @@ export * from "./cache";
 export * from "./workload-spec";
 export * from "./app-namespace";
 export * from "./network-policies";
+export * from "./service-scaling";
 export * from "./regional-deployment";
 export * from "./worker-pool";
 export * from "./queue-metrics";

@@ -91,6 +91,18 @@ function hpa(name: string, min: number | undefined, max: number | undefined, ver
     }, { provider: K8S_PROVIDER });
 }
 
+function scaledObject(name: string, min: number | undefined, triggers: string[] = ["cpu"], target = name): RegisteredResource {
+    return res("kubernetes:keda.sh/v1alpha1:ScaledObject", `use1-${name}-scaler`, {
+        metadata: { name, namespace: "web" },
+        spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target },
+            ...(min === undefined ? {} : { minReplicaCount: min }),
+            maxReplicaCount: 10,
+            triggers: triggers.map((type) => ({ type, metadata: {} })),
+        },
+    }, { provider: K8S_PROVIDER });
+}
+
 function pdb(name: string, spec: Record<string, any>, provider = K8S_PROVIDER): RegisteredResource {
     return res("kubernetes:policy/v1:PodDisruptionBudget", `pdb-${name}`, { metadata: { name, namespace: "web" }, spec }, { provider });
 }
@@ -246,6 +258,17 @@ const CASES: Record<string, Case[]> = {
         { title: "min unset (1)", resources: [hpa("api", undefined, 10)], violations: [/minReplicas >= 2, got unset \(Kubernetes default 1\)/] },
         { title: "max below min", resources: [hpa("api", 4, 3)], violations: [/must have maxReplicas >= minReplicas \(4\), got 3/] },
         { title: "autoscaling/v1 too", resources: [hpa("api", 1, 5, "v1")], violations: [/minReplicas >= 2, got 1/] },
+        { title: "a CPU-scaled ScaledObject at 2", resources: [scaledObject("api", 2, ["cpu", "memory", "aws-cloudwatch"])], violations: [] },
+        { title: "a CPU-scaled ScaledObject at 1", resources: [scaledObject("api", 1, ["cpu", "aws-cloudwatch"])], violations: [/ScaledObject web\/api \(use1-api-scaler\) must keep minReplicas >= 2, got 1/] },
+        { title: "a CPU-scaled ScaledObject without minReplicaCount (KEDA default 0)", resources: [scaledObject("api", undefined, ["memory"])], violations: [/ScaledObject web\/api .*must keep minReplicas >= 2, got 0/] },
+        { title: "a queue-only ScaledObject may scale to zero", resources: [scaledObject("worker-analytics", 0, ["redis", "redis"])], violations: [] },
+    ],
+    "one-autoscaler-per-workload": [
+        { title: "an HPA and a ScaledObject on different Deployments", resources: [hpa("api", 2, 10), scaledObject("ws", 2)], violations: [] },
+        {
+            title: "an HPA and a ScaledObject on the same Deployment", resources: [hpa("api", 2, 10), scaledObject("api", 2)],
+            violations: [/HorizontalPodAutoscaler web\/api \(use1-api-hpa\) and ScaledObject web\/api \(use1-api-scaler\) both scale Deployment web\/api; remove the HPA/],
+        },
     ],
     "on-demand-node-pool-min-size": [
         { title: "on-demand ASG min 2 and spot ASG min 0", resources: [...asgPool("general", { spot: false }), ...asgPool("workers", { spot: true })], violations: [] },

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { Client } from "pg";
+import { DEFAULT_CONNECTION_METRIC } from "../components/service-scaling";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { DEFAULT_API_PORT, DEFAULT_WS_PORT } from "../platform/config";
 import { RegisteredResource, StackRun, runStack } from "./harness";
@@ -22,6 +23,7 @@ const { readSettings, SettingsError } = require("../app/src/settings");
 const { pgConfig, resolveRdsHost } = require("../app/src/postgres");
 const { createRedis } = require("../app/src/redis");
 const { metricRequests, METRIC_NAME, DIMENSION } = require("../app/src/queue-metrics");
+const { connectionMetricRequest } = require("../app/src/ws");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
@@ -111,6 +113,14 @@ describe("the environment the dev stack injects", () => {
         const redis = createRedis(s.adapterUrl, { lazyConnect: true });
         expect(redis.options.tls).toBeTruthy();
         redis.disconnect();
+        // issue 19: the pod publishes the connection gauge KEDA scales ws on, with the dimension KEDA reads.
+        expect(s.connectionMetrics).toEqual({ namespace: DEFAULT_CONNECTION_METRIC.namespace, stack: "scaled-web/dev", region: "us-east-1", intervalSeconds: 60 });
+        const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "dev-use1-ws-scaler").inputs.spec.triggers.find((t: any) => t.name === "connections").metadata;
+        const req = connectionMetricRequest(s.connectionMetrics, 42, new Date(0));
+        expect(req).toEqual({
+            Namespace: so.namespace,
+            MetricData: [{ MetricName: so.metricName, Dimensions: [{ Name: so.dimensionName, Value: so.dimensionValue }], Timestamp: new Date(0), Value: 42, Unit: "Count" }],
+        });
     });
 
     test.each(["sla-checks", "notifications", "analytics"])("worker %s: settings accepted with the queue, prefix and concurrency the pool sets", (queue) => {

@@ -366,12 +366,13 @@ describe("the prod stack's workloads", () => {
             return p!;
         };
 
-        test.each(["api", "ws"])(`%s: Deployment + HPA + PDB with ${replicas} replicas, through the region's cluster`, (svc) => {
+        test.each(["api", "ws"])(`%s: Deployment + KEDA ScaledObject (no HPA of ours) + PDB with ${replicas} replicas, through the region's cluster`, (svc) => {
             const deployment = run.get("kubernetes:apps/v1:Deployment", `${prefix}-${svc}-deploy`);
-            const hpa = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", `${prefix}-${svc}-hpa`);
+            const hpa = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-${svc}-scaler`);
             const pdb = run.get("kubernetes:policy/v1:PodDisruptionBudget", `${prefix}-${svc}-pdb`);
+            expect(run.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toEqual([]);
             expect(deployment.inputs.spec.replicas).toBe(replicas);
-            expect([hpa.inputs.spec.minReplicas, hpa.inputs.spec.maxReplicas]).toEqual([replicas, 20]);
+            expect([hpa.inputs.spec.minReplicaCount, hpa.inputs.spec.maxReplicaCount]).toEqual([replicas, 20]);
             expect(hpa.inputs.spec.scaleTargetRef.name).toBe(svc);
             expect(pdb.inputs.spec.maxUnavailable).toBe(1);
             for (const r of [deployment, hpa, pdb]) {
@@ -395,9 +396,11 @@ describe("the prod stack's workloads", () => {
             const scalers = run.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter((d) => d.name.startsWith(`${prefix}-`));
             expect(workers.map((d) => d.inputs.metadata.name).sort()).toEqual(["worker-analytics", "worker-notifications", "worker-sla-checks"]);
             expect(scalers.map((s) => [s.inputs.spec.scaleTargetRef.name, s.inputs.spec.minReplicaCount, s.inputs.spec.maxReplicaCount]).sort()).toEqual([
+                ["api", replicas, 20],
                 ["worker-analytics", 1, 3],
                 ["worker-notifications", 2, 8],
                 ["worker-sla-checks", 2, 5],
+                ["ws", replicas, 20],
             ]);
         });
 
@@ -421,6 +424,20 @@ describe("the prod stack's workloads", () => {
             }
         });
 
+        test("api scales on its own target group's ALB request count (1000 r/s per pod), ws on the connection gauge (10000 per pod)", () => {
+            const edgeLb = run.ofType("aws:lb/loadBalancer:LoadBalancer").find((r) => r.name.startsWith(`${prefix}-`));
+            expect(edgeLb).toBeDefined();
+            const api = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-api-scaler`).inputs.spec;
+            const rr = api.triggers.find((t: any) => t.name === "request-rate");
+            expect(rr.metadata).toMatchObject({ namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensionName: "LoadBalancer;TargetGroup", targetMetricValue: "60000", awsRegion: region });
+            expect(rr.metadata.dimensionValue).toMatch(/^app\/.+;targetgroup\/.+$/);
+            const ws = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-ws-scaler`).inputs.spec;
+            expect(ws.triggers.find((t: any) => t.name === "connections").metadata).toMatchObject({ dimensionName: "Stack", dimensionValue: "scaled-web/prod", targetMetricValue: "10000" });
+            // The ws pods publish the gauge under the stack's ws role (Pod Identity), limited to that namespace.
+            const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", "prod-app-ws").inputs.policy);
+            expect(policy.Statement).toEqual([expect.objectContaining({ Action: "cloudwatch:PutMetricData", Condition: { StringEquals: { "cloudwatch:namespace": "ScaledWeb/WebSockets" } } })]);
+        });
+
         test("KEDA objects wait for the KEDA add-on that installs their CRDs", () => {
             const keda = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name.startsWith(`${prefix}-`) && r.name.endsWith("-keda"));
             expect(keda).toBeDefined();
@@ -430,8 +447,12 @@ describe("the prod stack's workloads", () => {
             const pool = run.parentOf(auth)!;
             expect(pool.type).toBe("scaled-web:workloads:WorkerPool");
             expect(pool.dependencies).toEqual([keda!.urn]);
-            for (const so of run.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter((s) => s.name.startsWith(`${prefix}-`))) {
+            for (const so of run.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter((s) => s.name.startsWith(`${prefix}-workers-`))) {
                 expect(so.dependencies).toContain(auth.urn);
+            }
+            for (const svc of ["api", "ws"]) {
+                expect(run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-${svc}-scaler`).dependencies).toContain(keda!.urn);
+                expect(run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", `${prefix}-${svc}-aws-auth`).dependencies).toContain(keda!.urn);
             }
         });
     });
