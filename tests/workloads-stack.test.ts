@@ -112,7 +112,11 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
                 // A custom resource standing in for the controller's Helm release (dependencies on it are recorded as is).
                 loadBalancerController: new aws.cloudwatch.LogGroup("standin-lbc", {}, { provider: awsProvider }),
             } as unknown as ComputeRegion;
-            const edge = { targetGroupArns: { api: pulumi.output(TG("api")), ws: pulumi.output(TG("ws")) } } as unknown as EdgeRegion;
+            const edge = {
+                targetGroupArns: { api: pulumi.output(TG("api")), ws: pulumi.output(TG("ws")) },
+                loadBalancerArnSuffix: pulumi.output("app/prod-usw2/50dc6c495c0c9188"),
+                targetGroupArnSuffixes: { api: pulumi.output("targetgroup/api/0123456789abcdef"), ws: pulumi.output("targetgroup/ws/0123456789abcdef") },
+            } as unknown as EdgeRegion;
             const role = (name: string): PodIdentityRole => new PodIdentityRole(name, { description: name, policy: { Version: "2012-10-17", Statement: [] }, sourceAccount: "123456789012" });
             const data: DataRegion = {
                 writerEndpoint: pulumi.output("writer.db.example:5432"),
@@ -134,7 +138,9 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         provider = run.get("pulumi:providers:kubernetes", "standin-k8s");
     });
 
-    const WORKLOAD_OBJECTS = 27;
+    // Namespace, ConfigMap, 4 ServiceAccounts (api/ws/worker/queue-metrics), 2 TriggerAuthentications (api/ws), 2 Services,
+    // 2 TargetGroupBindings, Deployments, ScaledObjects, PDBs, the ESO release, its store and ExternalSecrets.
+    const WORKLOAD_OBJECTS = 33;
 
     test("every Kubernetes object goes through the region's k8s provider", () => {
         const objects = kubernetesResources(run.resources);
@@ -208,17 +214,17 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         }
     });
 
-    test("the api runs as its own ServiceAccount, bound to the database client role", () => {
+    test("the api runs as its own ServiceAccount, bound to the stack's api role (which may connect to the database)", () => {
         const api = podSpec(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-api-deploy"));
         expect(api.serviceAccountName).toBe("api");
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "prod-usw2-api-sa").inputs;
         expect(sa).toMatchObject({ metadata: { name: "api", namespace: "scaled-web" }, automountServiceAccountToken: false });
-        const assoc = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "standin-db-client-prod-usw2-api");
+        const assoc = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "prod-app-api-prod-usw2-api");
         expect(assoc.inputs).toMatchObject({ clusterName: "prod-usw2-eks", namespace: "scaled-web", serviceAccount: "api" });
-        // ws and the workers have no AWS identity for the database.
-        for (const name of ["prod-usw2-ws-deploy", "prod-usw2-workers-analytics"]) {
-            expect(podSpec(run.get("kubernetes:apps/v1:Deployment", name)).serviceAccountName).toBeUndefined();
-        }
+        // One association per service account (EKS allows no second one): ws and the workers run as their own accounts.
+        expect(run.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").filter((a) => a.inputs.serviceAccount === "api")).toHaveLength(1);
+        expect(podSpec(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-ws-deploy")).serviceAccountName).toBe("ws");
+        expect(podSpec(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-workers-analytics")).serviceAccountName).toBe("worker");
         // A secondary region gets no bootstrap Job: the role is created once, on the primary.
         expect(run.ofType("kubernetes:batch/v1:Job")).toEqual([]);
     });
@@ -534,7 +540,10 @@ describe("the prod stack's workloads", () => {
         expect(policy("prod-use1-external-secrets").Statement).toEqual([{
             Sid: "ReadStackSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:aws:secretsmanager:*:123456789012:secret:scaled-web/prod/*"],
         }]);
-        const connect = policy("prod-use1-db-client").Statement;
+        // The api's stack role (platform/identity.ts) carries the database grant; only the api role does.
+        const apiDb = run.get("aws:iam/rolePolicy:RolePolicy", "prod-use1-api-db-connect");
+        expect(apiDb.propertyDependencies?.role).toEqual([run.get("aws:iam/role:Role", "prod-app-api").urn]);
+        const connect = policy("prod-use1-api-db-connect").Statement;
         expect(connect).toHaveLength(1);
         expect(connect[0].Action).toEqual(["rds-db:connect"]);
         expect(connect[0].Resource.length).toBeGreaterThanOrEqual(2);
