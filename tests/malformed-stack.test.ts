@@ -196,6 +196,7 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["critical below warning", "dev", { "alerts/thresholds": { cpu: { warning: 90, critical: 80 } } }, "alerts.thresholds.cpu.critical", "got 80", "raise critical or lower warning"],
     ["unknown threshold", "dev", { "alerts/thresholds": { cpuu: { warning: 70 } } }, "alerts.thresholds.cpuu", "cpuu", "known thresholds are cpu"],
     ["alert e-mail malformed", "dev", { "alerts/emails": ["oncall-at-example.com"] }, "alerts.emails.0", "\"oncall-at-example.com\"", "must be an e-mail address"],
+    ["alert e-mail listed twice", "dev", { "alerts/emails": ["oncall@example.com", "OnCall@example.com"] }, "alerts.emails.1", "\"OnCall@example.com\"", "list each address once"],
     ["alert endpoint not https", "dev", { "alerts/httpsEndpoints": ["http://hooks.example.com/x"] }, "alerts.httpsEndpoints.0", "\"http://hooks.example.com/x\"", "must be an https:// URL"],
     // Edge.
     ["ws and api hostnames equal", "dev", { "edge/wsHostname": "api" }, "edge.wsHostname", "both \"api\"", "must differ from edge.apiHostname"],
