@@ -173,7 +173,9 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["log retention CloudWatch refuses", "dev", { "database/logRetentionDays": 10 }, "database.logRetentionDays", "got 10", "periods CloudWatch Logs accepts"],
     // Cache.
     ["cache engine not offered", "dev", { "cache/engine": "memcached" }, "cache.engine", "\"memcached\"", "must be \"valkey\" or \"redis\""],
-    ["cache engine version too old", "dev", { "cache/engineVersion": "6.2" }, "cache.engineVersion", "\"6.2\"", "7.x or later (e.g. \"8.0\")"],
+    ["cache engine version too old", "dev", { "cache/engineVersion": "6.2" }, "cache.engineVersion", "\"6.2\"", "7.2, 8.0, 8.1"],
+    ["cache engine version that does not exist", "dev", { "cache/engineVersion": "8.5" }, "cache.engineVersion", "\"8.5\"", "or leave it out for 8.0"],
+    ["cache engine version with a patch", "dev", { cache: { engine: "redis", engineVersion: "7.1.0" } }, "cache.engineVersion", "\"7.1.0\"", "6.0, 6.2, 7.0, 7.1"],
     ["cache node type malformed", "dev", { "cache/purposes": { cache: { nodeType: "m7g.large" } } }, "cache.purposes.cache.nodeType", "\"m7g.large\"", "ElastiCache node type such as \"cache.m7g.large\""],
     ["cache node type does not exist", "dev", { "cache/purposes": { cache: { nodeType: "cache.m7i.large" } } }, "cache.purposes.cache.nodeType", "\"cache.m7i.large\"", "use e.g. \"cache.m7g.large\""],
     ["cache node type of a previous generation", "dev", { "cache/purposes": { sessions: { nodeType: "cache.t2.micro" } } }, "cache.purposes.sessions.nodeType", "\"cache.t2.micro\"", "families: cache.t3, cache.t4g"],
