@@ -265,8 +265,9 @@ describe("valid controls plan with exit 0", () => {
     });
 });
 
-test("five independent mistakes from different stages are reported in one run", async () => {
+test("five independent mistakes from different stages (and a near-miss namespace) are reported in one run", async () => {
     const { code, stderr } = await runPlan("dev", {
+        "scaled_web:protectData": true, // a namespace that is almost the project's
         tier: "huge", // schema
         "regions/us-east-1/weight": 90, // cross-field rule
         "database/engineVersion": "12", // formerly the Database component's check
@@ -275,8 +276,8 @@ test("five independent mistakes from different stages are reported in one run", 
     });
     expect(code).toBe(2);
     expect(stderr).not.toMatch(TRACE);
-    expect(stderr).toMatch(/has an invalid configuration \(Pulumi\.case\d+\.yaml\), 5 problems:/);
-    for (const key of ["tier", "regions.*.weight", "database.engineVersion", "api.env.DB_PASSWORD", "cache.purposes.cache.nodeType"]) {
+    expect(stderr).toMatch(/has an invalid configuration \(Pulumi\.case\d+\.yaml\), 6 problems:/);
+    for (const key of ["protectData", "tier", "regions.*.weight", "database.engineVersion", "api.env.DB_PASSWORD", "cache.purposes.cache.nodeType"]) {
         expect(stderr).toContain(`  - scaled-web:${key}: `);
     }
 });
