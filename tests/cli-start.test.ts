@@ -62,7 +62,7 @@ describe("CLI start", () => {
             fs.writeFileSync(path.join(dir, "package.json"), "{\"name\":\"cli-start-test\",\"private\":true}\n");
             fs.writeFileSync(path.join(dir, "index.ts"), "const n: number = \"not a number\";\nexport = () => n;\n");
             fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-            const env = { ...process.env, TS_NODE_CACHE_DIRECTORY: path.join(dir, ".ts-node") };
+            const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_CACHE_DIRECTORY: path.join(dir, ".ts-node") };
             delete env.PULUMI_NODEJS_TRANSPILE_ONLY;
             const out = spawnSync(process.execPath, [path.join(ROOT, "scripts", "cli-start.js"), "--project-dir", dir], { env, encoding: "utf8" });
             expect([out.status, out.stderr]).toEqual([0, ""]);

@@ -95,12 +95,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * its result (and runs it itself if none comes). Hit or miss, callers get the run as stored (JSON), so a
  * test sees the same values either way.
  */
-async function sharedStackRun(stack: string, fresh: () => Promise<OfflineRun<any>>): Promise<OfflineRun<any>> {
+async function sharedStackRun(name: string, fresh: () => Promise<OfflineRun<any>>): Promise<OfflineRun<any>> {
     if (process.env.STACK_RUN_CACHE === "0") {
         return fresh();
     }
     const key = runInputsKey();
-    const file = path.join(RUN_CACHE_DIR, `${stack}-${key}.json`);
+    const file = path.join(RUN_CACHE_DIR, `${name}-${key}.json`);
     const read = (): OfflineRun<any> | undefined => {
         try {
             return JSON.parse(fs.readFileSync(file, "utf8"));
@@ -143,8 +143,9 @@ async function sharedStackRun(stack: string, fresh: () => Promise<OfflineRun<any
         fs.writeFileSync(tmp, text);
         fs.renameSync(tmp, file);
         // Runs of older inputs of this stack are never read again.
+        const older = new RegExp(`^${name}-[0-9a-f]{20}\\.json$`);
         for (const f of fs.readdirSync(RUN_CACHE_DIR)) {
-            if (f.startsWith(`${stack}-`) && f.endsWith(".json") && f !== path.basename(file)) {
+            if (older.test(f) && f !== path.basename(file)) {
                 fs.rmSync(path.join(RUN_CACHE_DIR, f), { force: true });
             }
         }
@@ -165,12 +166,22 @@ async function sharedStackRun(stack: string, fresh: () => Promise<OfflineRun<any
  */
 export async function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
     if (Object.keys(overrides).length === 0) {
-        return new StackRun(await sharedStackRun(stack, () => runStackFresh(stack, {})));
+        return new StackRun(await stackRun(stack));
     }
     return new StackRun(await runStackFresh(stack, overrides));
 }
 
-async function runStackFresh(stack: string, overrides: Record<string, unknown>): Promise<OfflineRun<pulumi.Unwrap<PlatformOutputs>>> {
+/**
+ * The shared run of an unchanged stack (its own config, no overrides), as `runOffline` returns it; with
+ * `preview`, as a first `pulumi preview` (unknown ids and computed values). Test files that need the plain
+ * stack should use this (or `runStack(stack)`) rather than running the program again.
+ */
+export async function stackRun(stack: string, options: { preview?: boolean } = {}): Promise<OfflineRun<pulumi.Unwrap<PlatformOutputs>>> {
+    const preview = options.preview ?? false;
+    return sharedStackRun(preview ? `${stack}-preview` : stack, () => runStackFresh(stack, {}, preview));
+}
+
+async function runStackFresh(stack: string, overrides: Record<string, unknown>, preview = false): Promise<OfflineRun<pulumi.Unwrap<PlatformOutputs>>> {
     const { project, config } = readStackConfig(stack);
     for (const [k, v] of Object.entries(overrides)) {
         const key = k.includes(":") ? k : `${project}:${k}`;
@@ -180,7 +191,7 @@ async function runStackFresh(stack: string, overrides: Record<string, unknown>):
             config[key] = typeof v === "string" ? v : JSON.stringify(v);
         }
     }
-    return withoutStackTraces(() => runOffline(() => platformProgram(), { project, stack, config }));
+    return withoutStackTraces(() => runOffline(() => platformProgram(), { project, stack, config, preview }));
 }
 
 /** Runs `build` (which creates components) in a mocked stack named `test`. */
