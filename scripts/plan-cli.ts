@@ -259,8 +259,16 @@ export interface PlanResult {
     readonly timings: Record<string, number>;
 }
 
-/** Runs the program for `options.stack` offline, evaluates policies and builds the report. Throws user errors as-is. */
-export async function plan(options: PlanOptions, onPhase: (phase: string) => void = () => undefined): Promise<PlanResult> {
+/** Runs the program offline and returns what it registered; `runOffline` of the real program by default. */
+export type ProgramRunner = (run: { project: string; stack: string; config: Record<string, string>; preview: boolean }) => Promise<{ resources: RegisteredResource[] }>;
+
+const runProgram: ProgramRunner = ({ project, stack, config, preview }) => runOffline(() => platformProgram(), { project, stack, config, preview });
+
+/**
+ * Runs the program for `options.stack` offline, evaluates policies and builds the report. Throws user errors as-is.
+ * `runner` replaces the program run (the tests hand in the suite's shared run of the same stack).
+ */
+export async function plan(options: PlanOptions, onPhase: (phase: string) => void = () => undefined, runner: ProgramRunner = runProgram): Promise<PlanResult> {
     const timings: Record<string, number> = {};
     let t = performance.now();
     const lap = (name: string): void => {
@@ -288,7 +296,7 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
 
     const preview = options.preview ?? false;
     onPhase(preview ? "running the program under mocks, as a preview" : "running the program under mocks");
-    const run = await runOffline(() => platformProgram(), { project, stack: options.stack, config: flat, preview });
+    const run = await runner({ project, stack: options.stack, config: flat, preview });
     lap("programMs");
 
     // The count the report's inventory shows: every resource but the stack itself.

@@ -14,7 +14,11 @@ import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { Writable } from "stream";
 import { EXIT, PlanResult, USAGE, formatForFile, main, parseArgs, plan, rawConfigFrom, render } from "../scripts/plan-cli";
 import { parseConfig } from "../platform/config";
-import { readStackConfig } from "../toolkit/offline";
+import { RegisteredResource, readStackConfig } from "../toolkit/offline";
+import { stackRun } from "./harness";
+
+/** The suite's shared run of a stack as it is on disk (`plan` with the project's own stack files only). */
+const sharedRun = async (o: { stack: string; preview: boolean }): Promise<{ resources: RegisteredResource[] }> => stackRun(o.stack, { preview: o.preview });
 
 const ROOT = path.resolve(__dirname, "..");
 const PLAN = path.join(ROOT, "scripts", "plan.js");
@@ -123,7 +127,9 @@ describe.each(["dev", "prod"])("the %s report against its own run", (stack) => {
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
         try {
-            result = await plan(parseArgs(["--stack", stack], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">, (p) => phases.push(p));
+            // The program's run is the suite's shared run of this stack (tests/harness.ts); the CLI tests
+            // below run the program in a process of their own.
+            result = await plan(parseArgs(["--stack", stack], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">, (p) => phases.push(p), sharedRun);
         } finally {
             Error.stackTraceLimit = limit;
         }
@@ -199,7 +205,7 @@ describe.each(["dev", "prod"])("the %s report in preview mode", (stack) => {
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
         try {
-            result = await plan(parseArgs(["--stack", stack, "--preview"], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">);
+            result = await plan(parseArgs(["--stack", stack, "--preview"], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">, undefined, sharedRun);
         } finally {
             Error.stackTraceLimit = limit;
         }

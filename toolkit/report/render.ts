@@ -3,6 +3,7 @@
  * report object itself (`JSON.stringify`), so tools read the same numbers the people see.
  */
 import type { PlanReport } from "./index";
+import { formatDuration } from "./deploy-time";
 import type { CapacityClass, NodePool, RegionArchitecture, Workload } from "./architecture";
 import type { CostLine } from "./cost";
 
@@ -260,8 +261,35 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
     out.push(`  spot: ${cost.spotAssumption}`);
     out.push(`  not estimated: ${cost.notEstimated.join("; ")}`);
     out.push("");
+    out.push(...deployText(report));
+    out.push("");
     out.push(report.outcome.ok ? "RESULT  OK" : `RESULT  FAILED: ${report.outcome.failures.join("; ")}`);
     return out.join("\n") + "\n";
+}
+
+/** Critical-path steps worth showing: the ones that take time (components and instant steps left out). */
+function pathRows(report: PlanReport): string[][] {
+    return report.deploy.criticalPath.filter((s) => s.seconds >= 60).map((s) => [
+        `+${formatDuration(s.startSeconds)}`, formatDuration(s.seconds), s.type, s.name,
+    ]);
+}
+
+function deployHeadline(report: PlanReport): string {
+    const d = report.deploy;
+    const same = d.totalSeconds === d.dataOnlySeconds;
+    return `first \`pulumi up\` ~${formatDuration(d.totalSeconds)}; data dependencies alone force ${formatDuration(d.dataOnlySeconds)}` +
+        (same ? " (no explicit dependsOn lengthens it)" : ` (explicit dependsOn add ${formatDuration(d.totalSeconds - d.dataOnlySeconds)})`) +
+        `; ${d.explicitEdges.length} explicit-only ordering edge${d.explicitEdges.length === 1 ? "" : "s"}, ${d.explicitOnPath} on the critical path`;
+}
+
+function deployText(report: PlanReport): string[] {
+    const d = report.deploy;
+    const out = [`DEPLOY  ${deployHeadline(report).replace(/\`/g, "")}`];
+    out.push("  critical path (steps of 1 min or more; start offset, duration)");
+    out.push(...pad(pathRows(report), "    "));
+    out.push("  creation times used");
+    out.push(...pad(d.figures.map((f) => [f.label, formatDuration(f.seconds), `x${f.count}`, f.source]), "    "));
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,6 +457,13 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
         out.push(...table(["Region", "What", "Setting", "Stack key"], firstRows(cost.settings.map((c) => [c.region, c.subject, c.value, `\`${c.key}\``]), opts.compact ? 20 : undefined, "settings"), ["l", "l", "l", "l"]), "", "</details>", "");
     }
     out.push(`<sub>Prices: ${cost.source}. Spot: ${cost.spotAssumption}. Not estimated: ${cost.notEstimated.join("; ")}.</sub>`, "");
+
+    out.push("#### Deploy time estimate", "");
+    out.push(`${deployHeadline(report)}.`, "");
+    out.push("<details><summary>Critical path and creation times</summary>", "");
+    out.push(...table(["Start", "Takes", "Type", "Resource"], pathRows(report), ["r", "r", "l", "l"]), "");
+    out.push(...table(["Creation time of", "Figure", "Count", "Source"], report.deploy.figures.map((f) => [f.label, formatDuration(f.seconds), String(f.count), f.source]), ["l", "r", "r", "l"]), "");
+    out.push("</details>", "");
 
     out.push("#### Inventory", "");
     out.push(`${inv.total} resources (${inv.custom} cloud resources, ${inv.components} components).`, "");
