@@ -433,7 +433,12 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             principalArn: nodeRole.arn,
             type: "EC2_LINUX",
             tags,
-        }, { ...child, dependsOn: nodePolicies });
+        }, {
+            ...child,
+            // order: nodes that join through this entry need the managed policies attached to the role; the entry
+            // names the role only.
+            dependsOn: nodePolicies,
+        });
 
         this.nodeAddons = new EksAddons(`${name}-managed`, {
             clusterName: this.cluster.name,
@@ -525,7 +530,12 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             enableServerSideApply: true,
-        }, { ...child, dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations] });
+        }, {
+            ...child,
+            // order: the kubeconfig carries no reference to the ingress rules or access entries, but every Kubernetes
+            // call fails until the runner is admitted on 443 and its principal has an access entry.
+            dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations],
+        });
 
         this.registerOutputs({
             clusterName: this.clusterName,

@@ -82,9 +82,9 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         kubernetesVersion: cluster.kubernetesVersion,
         addons: ["coredns"],
         versions: config.cluster.addonVersions,
-        // order: CoreDNS is a Deployment, so its add-on only turns ACTIVE once its pods run on Ready nodes, and the
-        // provider waits for ACTIVE on create; no input of the add-on refers to the node pools.
-        dependsOn: pools,
+        // CoreDNS is a Deployment, so its add-on only turns ACTIVE once its pods run on Ready nodes, and the provider
+        // waits for ACTIVE on create; no input of the add-on refers to the node pools (EksAddons applies it as dependsOn).
+        after: pools,
         tags,
     }, { provider });
 
@@ -97,7 +97,11 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         k8sProvider: cluster.k8sProvider,
         autoScalingGroupNames: pools.flatMap((p) => Object.values(p.autoScalingGroupNames)),
         tags,
-    }, { provider, dependsOn: pools });
+    }, {
+        provider,
+        // order: the Helm releases need nodes to schedule on; their inputs only name the ASGs.
+        dependsOn: pools,
+    });
 
     return {
         clusterName: cluster.clusterName,
