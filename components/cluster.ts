@@ -435,8 +435,9 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             tags,
         }, {
             ...child,
-            // order: nodes that join through this entry need the managed policies attached to the role; the entry
-            // names the role only.
+            // order: the node groups wait for this entry (NodePool), so this puts the role's policy
+            // attachments (ECR pull, VPC CNI, worker node) in place before any node boots; neither the entry
+            // nor the launch template references the attachments.
             dependsOn: nodePolicies,
         });
 
@@ -532,9 +533,10 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             enableServerSideApply: true,
         }, {
             ...child,
-            // order: the kubeconfig carries no reference to the ingress rules or access entries, but every Kubernetes
-            // call fails until the runner is admitted on 443 and its principal has an access entry.
-            dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations],
+            // order: the kubeconfig (cluster name, endpoint, CA) already waits for the cluster; nothing in it
+            // waits for the API ingress rules or the admin access-policy associations, without which the
+            // provider's first calls time out or are refused.
+            dependsOn: [...this.apiIngressRules, ...adminAssociations],
         });
 
         this.registerOutputs({

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SPOT_TAINT } from "./node-pool";
 import { Problems, show } from "./validation";
+import { ReplicaSchedule, cronTriggers, scheduleTriggerName } from "./service-scaling";
 import {
     PART_OF,
     SPOT_NODE_LABEL,
@@ -76,6 +77,8 @@ export interface WorkerQueue {
     readonly threshold: number;
     /** Jobs one worker processes at once; passed as `WORKER_CONCURRENCY`. */
     readonly concurrency: number;
+    /** Worker floors by time window (KEDA cron triggers inside the queue's formula). @default [] */
+    readonly schedules?: readonly ReplicaSchedule[];
 }
 
 /** Where KEDA reads queue lengths: a Secret with the queue store's address and password. */
@@ -103,6 +106,12 @@ export interface WorkerPoolArgs {
     readonly app?: string;
     /** Namespace to deploy into. @default a new Namespace named `app` enforcing the restricted Pod Security Standard */
     readonly namespace?: pulumi.Input<string>;
+    /**
+     * Name of the ServiceAccount every queue's pods run as, created by the component (no API token mounted). An
+     * EKS Pod Identity association for `<namespace>/<name>` gives the workers an AWS role.
+     * @default app ("worker")
+     */
+    readonly serviceAccountName?: string;
     /** Worker image; each pod learns its queue from `QUEUE_NAME`. */
     readonly image: pulumi.Input<string>;
     /** Queues keyed by BullMQ queue name (a DNS label), e.g. seed 003's `sla-checks`, `notifications`, `analytics`. */
@@ -171,6 +180,11 @@ export function validateWorkerPoolArgs(args: WorkerPoolArgs): Problems {
             validateInt(problems, `${path}.threshold`, q.threshold, 1, 1_000_000, "waiting jobs per worker");
         }
         validateInt(problems, `${path}.concurrency`, q.concurrency, 1, 1000, "jobs one worker runs at once");
+        (q.schedules ?? []).forEach((sch, i) => {
+            validateName(problems, `${path}.schedules[${i}].name`, sch.name, "business-hours");
+            validateInt(problems, `${path}.schedules[${i}].desiredReplicas`, sch.desiredReplicas, 1, Number.isInteger(q.maxReplicas) ? q.maxReplicas : 1000,
+                "KEDA's cron scaler refuses 0, and more than maxReplicas is never reached");
+        });
     }
 
     validateInt(problems, "terminationGracePeriodSeconds", args.terminationGracePeriodSeconds ?? DEFAULT_WORKER_TERMINATION_GRACE_SECONDS,
@@ -254,7 +268,18 @@ export function queueTriggers(queue: string, q: WorkerQueue, prefix: string, sto
  * would take the larger of the two per-trigger counts, not their sum.
  */
 export function queueScalingModifiers(q: WorkerQueue): Record<string, string> {
-    return { formula: QUEUE_DEPTH_FORMULA, target: String(q.threshold), metricType: "AverageValue" };
+    return { formula: queueFormula(q), target: String(q.threshold), metricType: "AverageValue" };
+}
+
+/**
+ * The queue's formula: its backlog, or with schedules the larger of the backlog and each active floor
+ * times the threshold (a cron trigger reports its desired replicas while active and 0 otherwise, and the
+ * composite metric's target is `threshold` per worker, so `floor * threshold` keeps `floor` workers).
+ * `max` is an expr-lang builtin.
+ */
+export function queueFormula(q: WorkerQueue): string {
+    const floors = (q.schedules ?? []).map((s) => `${scheduleTriggerName(s.name)} * ${q.threshold}`);
+    return floors.length === 0 ? QUEUE_DEPTH_FORMULA : `max(${QUEUE_DEPTH_FORMULA}, ${floors.join(", ")})`;
 }
 
 /** `nodeSelector` + toleration that put a pod on the spot pool (and only there). */
@@ -281,7 +306,10 @@ export function spotScheduling(): Pick<k8s.types.input.core.v1.PodSpec, "nodeSel
  * eviction the spot reclaim forces anyway; BullMQ re-queues jobs whose lock expires.
  *
  * Pass the cluster's `k8s.Provider` in `opts.provider` (or `opts.providers`); every child uses it. Put
- * whatever installs KEDA's CRDs in `opts.dependsOn`: the TriggerAuthentication and ScaledObjects wait for it.
+ * whatever installs KEDA's CRDs (e.g. `ClusterAddons.keda`) in `opts.dependsOn`: every child, the
+ * TriggerAuthentication and ScaledObjects included, waits for it, because the SDK registers a child only
+ * once its parent is registered and a component's registration waits for its `dependsOn`
+ * (@pulumi/pulumi runtime/resource.js `prepareResource`).
  */
 export class WorkerPool extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
@@ -293,6 +321,8 @@ export class WorkerPool extends pulumi.ComponentResource {
     /** Deployment names keyed by queue. */
     public readonly deploymentNames: Readonly<Record<string, pulumi.Output<string>>>;
     public readonly queues: readonly string[];
+    public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+    public readonly serviceAccountName: pulumi.Output<string>;
 
     constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         validateWorkerPoolArgs(args).throwIfAny(`WorkerPool "${name}"`);
@@ -311,6 +341,13 @@ export class WorkerPool extends pulumi.ComponentResource {
 
         this.namespace = workloadNamespace(name, app, args.namespace, this);
 
+        this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+            metadata: { name: args.serviceAccountName ?? app, namespace: this.namespace, labels: baseLabels },
+            // No Kubernetes API token: workers never call the API server. EKS Pod Identity injects its own token.
+            automountServiceAccountToken: false,
+        }, child);
+        this.serviceAccountName = this.serviceAccount.metadata.name;
+
         this.triggerAuthentication = new k8s.apiextensions.CustomResource(`${name}-queue-auth`, {
             apiVersion: "keda.sh/v1alpha1",
             kind: "TriggerAuthentication",
@@ -321,12 +358,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                     { parameter: "password", name: store.secretName, key: store.passwordKey ?? "password" },
                 ],
             },
-        }, {
-            ...child,
-            // Children do not inherit the pool's dependsOn; the KEDA objects need it (e.g. the add-ons that
-            // install KEDA's CRDs). The ScaledObjects depend on this object, so they wait as well.
-            dependsOn: opts?.dependsOn,
-        });
+        }, child);
 
         const image = checkedImage(args.image, `WorkerPool "${name}"`);
         const deployments: Record<string, k8s.apps.v1.Deployment> = {};
@@ -349,6 +381,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels },
                         spec: {
+                            serviceAccountName: this.serviceAccountName,
                             automountServiceAccountToken: false,
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? DEFAULT_WORKER_TERMINATION_GRACE_SECONDS,
                             securityContext: podSecurityContext(),
@@ -405,9 +438,9 @@ export class WorkerPool extends pulumi.ComponentResource {
                             },
                         },
                     },
-                    triggers: queueTriggers(queue, q, prefix, store, this.triggerAuthentication.metadata.name),
+                    triggers: [...queueTriggers(queue, q, prefix, store, this.triggerAuthentication.metadata.name), ...cronTriggers(q.schedules ?? [])],
                 },
-            }, { ...child, dependsOn: [deployment, this.triggerAuthentication] });
+            }, child);
 
             deployments[queue] = deployment;
             scaledObjects[queue] = scaledObject;

@@ -14,6 +14,7 @@ import { EksAddons } from "../components/eks-addons";
 import { NodePool, instanceArchitecture } from "../components/node-pool";
 import { ComputeRegion } from "./contracts";
 import type { ClusterAccess } from "./deploy-runner";
+import type { StackIdentity } from "./identity";
 import type { RegionContext } from "./program";
 
 /** What the compute stage builds in one region: the contract plus the components, for advanced callers. */
@@ -27,9 +28,10 @@ export interface ComputeRegionDetails extends ComputeRegion {
 
 /**
  * Builds the region's cluster, node pools and add-ons, every resource through the region's provider. `access` says
- * who reaches the private API on 443 and which roles get access entries (platform/deploy-runner.ts).
+ * who reaches the private API on 443 and which roles get access entries (platform/deploy-runner.ts); `identity`
+ * holds the stack's Pod Identity roles the add-ons are associated with (platform/identity.ts).
  */
-export function wireCompute(ctx: RegionContext, access?: ClusterAccess): ComputeRegionDetails {
+export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?: ClusterAccess): ComputeRegionDetails {
     const { config, prefix, provider, network } = ctx;
     const name = `${prefix}-eks`;
     const tags = { ...config.tags };
@@ -92,14 +94,20 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         clusterName: cluster.clusterName,
         kubernetesVersion: cluster.kubernetesVersion,
         region: ctx.region.name,
-        oidcProviderArn: cluster.oidcProviderArn,
-        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        vpcId: network.vpcId,
+        roles: {
+            clusterAutoscaler: identity.clusterAutoscaler,
+            nodeTerminationHandler: identity.nodeTerminationHandler,
+            loadBalancerController: identity.loadBalancerController,
+            keda: identity.keda,
+        },
         k8sProvider: cluster.k8sProvider,
         autoScalingGroupNames: pools.flatMap((p) => Object.values(p.autoScalingGroupNames)),
         tags,
     }, {
         provider,
-        // order: the Helm releases need nodes to schedule on; their inputs only name the ASGs.
+        // order: the Helm releases are atomic (they wait for their pods to be ready), and pods need nodes;
+        // the releases reference no node pool output.
         dependsOn: pools,
     });
 
@@ -107,7 +115,7 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         clusterName: cluster.clusterName,
         k8sProvider: cluster.k8sProvider,
         nodeSecurityGroupId: cluster.nodeSecurityGroupId,
-        targetAutoScalingGroupNames: pools.filter((p) => p.capacityType === "on-demand").flatMap((p) => Object.values(p.autoScalingGroupNames)),
+        loadBalancerController: addons.loadBalancerController.release,
         autoScalingGroupNames: Object.assign({}, ...pools.map((p) => p.autoScalingGroupNames)) as Record<string, pulumi.Output<string>>,
         oidcProviderArn: cluster.oidcProviderArn,
         oidcIssuerUrl: cluster.oidcIssuerUrl,

@@ -6,20 +6,27 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { PodIdentityRole } from "../components/pod-identity";
 
 /** platform/compute.ts: EKS cluster, node pools and add-ons of one region. */
 export interface ComputeRegion {
     readonly clusterName: pulumi.Output<string>;
     /** Kubernetes provider for the region's cluster; every workload object uses it. */
     readonly k8sProvider: k8s.Provider;
-    /** Security group attached to every node; data stores and the ALB open ports to it. */
+    /**
+     * Security group attached to every node, and so to every pod IP (VPC CNI without security groups for pods);
+     * data stores and the ALB (on the container ports) open ports to it.
+     */
     readonly nodeSecurityGroupId: pulumi.Output<string>;
-    /** ASGs of the on-demand pool(s) the load balancer targets (api/ws run there): every zone's group. */
-    readonly targetAutoScalingGroupNames: pulumi.Output<string>[];
+    /**
+     * The AWS Load Balancer Controller's Helm release in the cluster: `TargetGroupBinding`s wait for it (it installs
+     * their CRD and webhooks).
+     */
+    readonly loadBalancerController: pulumi.Resource;
     /**
      * ASG names keyed `<pool>` (one group over all zones) or `<pool>-<zone>` (one group per zone), e.g.
      * `{ "general-us-east-1a": ..., "general-us-east-1b": ..., "general-us-east-1c": ..., workers: ... }`
-     * (alarms and load balancer attachments are keyed by them).
+     * (alarms are keyed by them).
      */
     readonly autoScalingGroupNames: Readonly<Record<string, pulumi.Output<string>>>;
     readonly oidcProviderArn: pulumi.Output<string>;
@@ -38,16 +45,37 @@ export interface DataRegion {
     /** Host:port for reads in this region (its replicas; the writer when it has none). */
     readonly readerEndpoint: pulumi.Output<string>;
     readonly databaseName: string;
+    /** The application's login role (IAM authentication; no password exists for it). */
     readonly databaseUser: string;
-    /** Secret: the database password. */
-    readonly databasePassword: pulumi.Output<string>;
-    /** Secret URLs per cache purpose (`rediss://:token@host:port`), e.g. `{ cache, queue, sessions }`. */
-    readonly cacheUrls: Readonly<Record<string, pulumi.Output<string>>>;
+    /**
+     * Secrets Manager secret names in this region, one per cache purpose, e.g. `{ queue: "scaled-web/prod/cache-queue" }`;
+     * each holds `{ url, address, password }` (`url` = `rediss://:token@host:port`). Workloads get them through ESO.
+     */
+    readonly cacheSecretNames: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Whether each purpose's store is reached over TLS (`rediss://`), keyed like `cacheSecretNames`. */
+    readonly cacheTls: Readonly<Record<string, pulumi.Output<boolean>>>;
+    /** Stack-wide Pod Identity roles (IAM is global), associated in every region's cluster by the workloads stage. */
+    readonly identity: DataIdentity;
+    /** Primary region only: what the bootstrap Job needs to create the application role. */
+    readonly bootstrap?: DatabaseBootstrapInputs;
     /** Identifiers for alarms. */
     readonly databaseInstanceIds: readonly pulumi.Output<string>[];
     readonly replicaInstanceIds: readonly pulumi.Output<string>[];
     readonly cacheReplicationGroupIds: Readonly<Record<string, pulumi.Output<string>>>;
     readonly maxConnections: number;
+}
+
+/** Pod Identity roles the data stage creates once per stack. */
+export interface DataIdentity {
+    /** External Secrets Operator's controller: `GetSecretValue` on the stack's secrets (name prefix) only. */
+    readonly externalSecrets: PodIdentityRole;
+}
+
+/** The master secret and where to reach the primary (the bootstrap Job; primary region). */
+export interface DatabaseBootstrapInputs {
+    readonly role: PodIdentityRole;
+    readonly masterSecretArn: pulumi.Output<string>;
+    readonly primaryAddress: pulumi.Output<string>;
 }
 
 /** platform/edge.ts: one region's load balancer. */
@@ -57,6 +85,8 @@ export interface EdgeRegion {
     readonly zoneId: pulumi.Output<string>;
     /** Target group ARN suffixes keyed `api` / `ws` (alarms use them). */
     readonly targetGroupArnSuffixes: Readonly<Record<string, pulumi.Output<string>>>;
+    /** IP target group ARNs keyed `api` / `ws`: the workloads' `TargetGroupBinding`s point at them. */
+    readonly targetGroupArns: Readonly<Record<"api" | "ws", pulumi.Output<string>>>;
 }
 
 /** platform/peering.ts: the peering from the primary region to one secondary region. */

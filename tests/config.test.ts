@@ -192,7 +192,10 @@ const BAD: [string, (c: any) => void, RegExp][] = [
     ["flow logs to S3 without a bucket", (c) => { c.network = { flowLogDestination: "s3" }; }, /network\.flowLogBucketArn: is required when network\.flowLogDestination is s3/],
     ["a bucket name instead of its ARN", (c) => { c.network = { flowLogDestination: "s3", flowLogBucketArn: "logs" }; }, /network\.flowLogBucketArn: must be an S3 bucket ARN/],
     ["RDS log retention CloudWatch rejects", (c) => { c.database = { logRetentionDays: 45 }; }, /database\.logRetentionDays: must be one of the periods CloudWatch Logs accepts .*\(got 45\)/],
-    ["NodePorts that collide", (c) => { c.api = { nodePort: 30500 }; c.ws = { nodePort: 30500 }; }, /ws\.nodePort: must differ from api\.nodePort \(both 30500\)/],
+    // No NodePorts any more (the ALB registers pod IPs): an old stack file is refused, naming the replacement.
+    ["a leftover api.nodePort", (c) => { c.api = { nodePort: 30080 }; },
+        /api\.nodePort: is no longer used \(got 30080\): the ALB now sends traffic straight to the api pods by IP on api\.containerPort \(TargetGroupBinding through the AWS Load Balancer Controller\) and the Service is ClusterIP; remove api\.nodePort from the stack file/],
+    ["a leftover ws.nodePort", (c) => { c.ws = { nodePort: 30081 }; }, /ws\.nodePort: is no longer used \(got 30081\): .*remove ws\.nodePort from the stack file/],
 ];
 
 describe.each([
@@ -359,5 +362,35 @@ describe("configKeyIssues: the stack file's namespaces", () => {
 
     test("keys of other namespaces and known keys stay allowed", () => {
         expect(configKeyIssues(["aws:region", "kubernetes:context", "other-project:tier", "scaled-web:tier", "scaled-web:nodePools", "pulumi:tags"])).toEqual([]);
+    });
+});
+
+/** Issue 16 section 2: the application's database identity and the secrets operator's Kubernetes range. */
+describe("parseConfig: application identity", () => {
+    test("defaults: a generated master password, the application role `app`", () => {
+        const c = parseConfig(base(), "prod");
+        expect(c.database).toMatchObject({ masterPassword: "generated", appUsername: "app", iamAuthentication: true });
+    });
+
+    test("masterPassword: managed is accepted without replicas", () => {
+        const raw = base();
+        raw.database = { masterPassword: "managed", readReplicas: 0, crossRegionReplicas: [] };
+        expect(parseConfig(raw, "prod").database.masterPassword).toBe("managed");
+    });
+
+    test.each<[string, (c: any) => void, RegExp]>([
+        ["a managed master password with replicas", (c) => { c.database = { masterPassword: "managed" }; },
+            /database\.masterPassword: "managed" cannot be combined with read replicas \(readReplicas \d+, crossRegionReplicas \["us-west-2"\]\): RDS does not create replicas .*; use "generated" \(the default\) or set readReplicas: 0 and crossRegionReplicas: \[\]/],
+        ["an unknown master password source", (c) => { c.database = { masterPassword: "vault" }; }, /database\.masterPassword: .*"generated".*"managed".*\(got "vault"\)/],
+        ["IAM authentication turned off", (c) => { c.database = { iamAuthentication: false }; },
+            /database\.iamAuthentication: is false, but the application role logs in with IAM tokens only .*; remove the key or set it to true/],
+        ["an application role named like the master user", (c) => { c.database = { appUsername: "app_admin" }; }, /database\.appUsername: "app_admin" is the master user's name/],
+        ["an application role that is not an identifier", (c) => { c.database = { appUsername: "app-user" }; }, /database\.appUsername: must be a PostgreSQL identifier.*\(got "app-user"\)/],
+        ["a Kubernetes version ESO 0.19 is not tested on", (c) => { c.cluster = { kubernetesVersion: "1.32" }; },
+            /cluster\.kubernetesVersion: 1\.32 is outside what the pinned external-secrets chart 0\.19\.2 supports \(Kubernetes 1\.33 - 1\.33, external-secrets\/external-secrets@helm-chart-0\.19\.2/],
+    ])("rejects %s", (_label, mutate, expected) => {
+        const raw = base();
+        mutate(raw);
+        expect(errorOf(raw, "prod").message).toMatch(expected);
     });
 });

@@ -39,6 +39,10 @@ describe("WorkerPool: bad input fails before anything is created", () => {
         ["a concurrency of 0", { queues: queue({ concurrency: 0 }) }, /queues\.sla-checks\.concurrency: must be a whole number from 1 to 1000/],
         ["a queue name that is not a DNS label", { queues: { SLA_checks: DEFAULT_QUEUES["sla-checks"] } }, /queues\.SLA_checks: must be a DNS label .* got "SLA_checks"/],
         ["no queues", { queues: {} }, /queues: must name at least one queue/],
+        ["a schedule floor above the queue's ceiling", { queues: queue({ schedules: [{ name: "day", timezone: "UTC", start: "0 6 * * *", end: "0 22 * * *", desiredReplicas: 6 }] }) },
+            /queues\.sla-checks\.schedules\[0\]\.desiredReplicas: must be a whole number from 1 to 5/],
+        ["a schedule name that is not a DNS label", { queues: queue({ schedules: [{ name: "Day", timezone: "UTC", start: "0 6 * * *", end: "0 22 * * *", desiredReplicas: 3 }] }) },
+            /queues\.sla-checks\.schedules\[0\]\.name: must be a DNS label/],
         ["an image that is not a reference", { image: "worker image" }, /image: must be a container image reference .* got "worker image"/],
         ["a CPU request that is not a quantity", { resources: { requests: { cpu: "1 core", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } } }, /resources\.requests\.cpu: must be a Kubernetes CPU quantity > 0 .* got "1 core"/],
         ["a memory request that is not a quantity", { resources: { requests: { cpu: "500m", memory: "1 GB" }, limits: { cpu: "1", memory: "2Gi" } } }, /resources\.requests\.memory: must be a Kubernetes memory quantity > 0 .* got "1 GB"/],
@@ -110,7 +114,8 @@ describe("WorkerPool under the mock runtime (seed 003 queues)", () => {
     test("every child sits under the pool and goes through the given k8s provider", () => {
         const pool = run.get("scaled-web:workloads:WorkerPool", "use1-workers");
         const children = run.descendantsOf(pool);
-        expect(children).toHaveLength(7);
+        // A ServiceAccount, the TriggerAuthentication, and a Deployment + ScaledObject per queue.
+        expect(children).toHaveLength(8);
         for (const c of children) {
             expect(run.parentOf(c)?.urn).toBe(pool.urn);
             expect(c.provider?.startsWith(`${provider.urn}::`)).toBe(true);
@@ -125,6 +130,8 @@ describe("WorkerPool under the mock runtime (seed 003 queues)", () => {
         expect(pod.nodeSelector).toEqual({ "node-type": "spot" });
         expect(pod.tolerations).toEqual([{ key: "spot", operator: "Equal", value: "true", effect: "NoSchedule" }]);
         expect(pod.terminationGracePeriodSeconds).toBe(DEFAULT_WORKER_TERMINATION_GRACE_SECONDS);
+        // Every queue's pods run as the pool's own ServiceAccount (a Pod Identity association binds it to a role).
+        expect(pod).toMatchObject({ serviceAccountName: "worker", automountServiceAccountToken: false });
         const c = pod.containers[0];
         expect(c.image).toBe(IMAGE);
         expect(c.env).toEqual(expect.arrayContaining([
@@ -167,7 +174,7 @@ describe("WorkerPool under the mock runtime (seed 003 queues)", () => {
     });
 
     test("every Kubernetes object passes schema validation", () => {
-        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(7);
+        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(8);
     });
 });
 

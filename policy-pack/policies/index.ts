@@ -9,6 +9,7 @@ import { replicaPolicies } from "./replicas";
 import { resourcePolicies } from "./resources";
 import { securityPolicies } from "./security";
 import { spotPolicies } from "./spot";
+import { storagePolicies } from "./storage";
 
 export * from "./common";
 export * from "./edge";
@@ -17,6 +18,7 @@ export * from "./replicas";
 export * from "./resources";
 export * from "./security";
 export * from "./spot";
+export * from "./storage";
 
 /** Name of the pack, as `pulumi preview --policy-pack` reports it. */
 export const PACK_NAME = "scaled-web-guardrails";
@@ -25,7 +27,7 @@ export const PACK_NAME = "scaled-web-guardrails";
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "advisory";
 
 export const PACK_DESCRIPTION =
-    "Guardrails for the scaled-web platform: replica minimums, container resource limits, spot safety and secure defaults.";
+    "Guardrails for the scaled-web platform: replica minimums, container resource limits, spot safety, secure defaults, CDN and storage.";
 
 export const allPolicies: Policies = [
     ...replicaPolicies,
@@ -33,5 +35,6 @@ export const allPolicies: Policies = [
     ...spotPolicies,
     ...securityPolicies,
     ...edgePolicies,
+    ...storagePolicies,
     ...networkPolicies,
 ];
