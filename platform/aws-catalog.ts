@@ -103,3 +103,21 @@ export function ec2InstanceTypeProblem(value: string): string | undefined {
     const sizes = [...EC2_INSTANCE_TYPES].filter((t) => t.startsWith(`${family}.`)).map((t) => t.slice(family.length + 1));
     return `${JSON.stringify(value)} is not an EC2 instance type (${sizes.length ? `${family} comes in ${sizes.join(", ")}` : `no family "${family}"`}; per ${EC2_CATALOG_SOURCE}, a type newer than that provider release needs a provider upgrade)`;
 }
+
+/**
+ * Engine versions (major.minor) ElastiCache offers for node-based replication groups: the ElastiCache User Guide,
+ * "Engine versions and upgrading in ElastiCache" / "Supported engines and versions", read 2026-12-01: Valkey 7.2,
+ * 8.0, 8.1, 8.2, 9.0, 9.1; Redis OSS 7.1, 7.0, 6.2, 6.0 (and older 5.0.6/4.0.10, below what the Cache component
+ * accepts). A patch version is not set: ElastiCache applies the latest patch of the minor.
+ */
+export const ELASTICACHE_ENGINE_VERSIONS: Readonly<Record<"valkey" | "redis", readonly string[]>> = {
+    valkey: ["7.2", "8.0", "8.1", "8.2", "9.0", "9.1"],
+    redis: ["6.0", "6.2", "7.0", "7.1"],
+};
+
+/** Why `version` is not an ElastiCache version of `engine`, or undefined when it is one. */
+export function elastiCacheEngineVersionProblem(engine: "valkey" | "redis", version: string): string | undefined {
+    const known = ELASTICACHE_ENGINE_VERSIONS[engine];
+    return known.includes(version) ? undefined
+        : `${JSON.stringify(version)} is not a ${engine} version ElastiCache offers (${known.join(", ")}; per the ElastiCache User Guide "Supported engines and versions", 2026-12-01)`;
+}

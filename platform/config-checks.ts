@@ -29,6 +29,7 @@ import {
     platformForInstanceTypes, validateImageRepositoryArgs,
 } from "../components/image-repository";
 import { zoneIdPrefix } from "../components/network";
+import { ObservabilityArgs, validateObservabilityArgs } from "../components/observability";
 
 /** One translated problem, or undefined when no stack key can cause it. */
 type Translate = (propertyPath: string, reason: string) => ConfigIssue | undefined;
@@ -243,6 +244,14 @@ export function componentConfigIssues(config: PlatformConfig, raw: RawConfig, pr
     } as unknown as QueueMetricsPublisherArgs), (propertyPath, reason) => propertyPath === "queues" && !out.some((i) => i.path === "workers.queues")
         ? { path: "workers.queues", message: `${reason.replace(/, e\.g\. .*$/, "")}: every default queue is removed (workers.queues.<name>: null); keep or add one` }
         : undefined, out);
+
+    // Alert subscriptions (platform/observability.ts): the same in every region.
+    collect(() => validateObservabilityArgs({
+        region: primary.name, thresholds: config.alerts.thresholds, emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints,
+    } as ObservabilityArgs), (propertyPath, reason) => {
+        const p = dotted(propertyPath);
+        return /^(emails|httpsEndpoints)(\.|$)/.test(p) ? { path: `alerts.${p}`, message: reason } : undefined;
+    }, out);
 
     // Database (platform/data.ts): primary region, one entry per other region.
     const db = config.database;

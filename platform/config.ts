@@ -29,7 +29,7 @@ import { RUNNER_COMPUTE_TYPES, validateDeployRunnerArgs } from "../components/de
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
 // Issue 17: checks lifted from the components and the instance class tables (their own modules, to keep this file's merges small).
 import { PROGRAM_ENV, componentConfigIssues } from "./config-checks";
-import { ec2InstanceTypeProblem, elastiCacheNodeTypeProblem, rdsPostgresClassProblem } from "./aws-catalog";
+import { ec2InstanceTypeProblem, elastiCacheEngineVersionProblem, elastiCacheNodeTypeProblem, rdsPostgresClassProblem } from "./aws-catalog";
 import { clusterOpsIssues, clusterOpsSchema } from "./cluster-ops-config";
 
 export const PROJECT_NAME = "scaled-web";
@@ -920,6 +920,12 @@ function stackLevelIssues(config: PlatformConfig, c: ParsedRaw): ConfigIssue[] {
     const classIssue = rdsPostgresClassProblem(config.database.instanceClass);
     if (classIssue) {
         out.push({ path: "database.instanceClass", message: `${classIssue}; use e.g. "db.m7g.large" (and set database.memoryGiB to its memory)` });
+    }
+    if (c.cache.engineVersion !== undefined) {
+        const versionIssue = elastiCacheEngineVersionProblem(config.cache.engine, config.cache.engineVersion);
+        if (versionIssue) {
+            out.push({ path: "cache.engineVersion", message: `${versionIssue}; quote it ("8.0"), or leave it out for ${config.cache.engine === "valkey" ? "8.0" : "7.1"}` });
+        }
     }
     for (const [purpose, p] of Object.entries(config.cache.purposes)) {
         const nodeIssue = elastiCacheNodeTypeProblem(p.nodeType);

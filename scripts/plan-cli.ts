@@ -153,8 +153,8 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
  * Raw config values in the shape `parseConfig` takes, from the CLI's flat `namespace:key` map. Throws
  * `ConfigError` for keys of the project's namespace the schema does not know (as `loadConfig` does).
  */
-export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: string): Record<string, unknown> {
-    const unknown = configKeyIssues(Object.keys(flat));
+export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: string, checkKeys = true): Record<string, unknown> {
+    const unknown = checkKeys ? configKeyIssues(Object.keys(flat)) : [];
     if (unknown.length) {
         throw new ConfigError(stack, unknown);
     }
@@ -271,11 +271,16 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
 
     onPhase("reading config");
     const { project, config: flat, numberSources } = readStackConfig(options.stack, options.projectDir);
+    // Unknown keys and near-miss namespaces are reported together with every other problem (issue 17), as loadConfig does.
+    const keyIssues = configKeyIssues(Object.keys(flat));
     let config: PlatformConfig;
     try {
-        config = parseConfig(rawConfigFrom(flat, options.stack), options.stack, project);
+        config = parseConfig(rawConfigFrom(flat, options.stack, false), options.stack, project);
     } catch (e) {
-        throw e instanceof ConfigError ? withNumberSources(e, numberSources) : e;
+        throw e instanceof ConfigError ? withNumberSources(new ConfigError(options.stack, [...keyIssues, ...e.issues]), numberSources) : e;
+    }
+    if (keyIssues.length > 0) {
+        throw new ConfigError(options.stack, keyIssues);
     }
     // Before the program runs: a stack without a policy config fails fast.
     const policyConfig = policyConfigFor(options.stack, config.environment);

@@ -173,7 +173,9 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["log retention CloudWatch refuses", "dev", { "database/logRetentionDays": 10 }, "database.logRetentionDays", "got 10", "periods CloudWatch Logs accepts"],
     // Cache.
     ["cache engine not offered", "dev", { "cache/engine": "memcached" }, "cache.engine", "\"memcached\"", "must be \"valkey\" or \"redis\""],
-    ["cache engine version too old", "dev", { "cache/engineVersion": "6.2" }, "cache.engineVersion", "\"6.2\"", "7.x or later (e.g. \"8.0\")"],
+    ["cache engine version too old", "dev", { "cache/engineVersion": "6.2" }, "cache.engineVersion", "\"6.2\"", "7.2, 8.0, 8.1"],
+    ["cache engine version that does not exist", "dev", { "cache/engineVersion": "8.5" }, "cache.engineVersion", "\"8.5\"", "or leave it out for 8.0"],
+    ["cache engine version with a patch", "dev", { cache: { engine: "redis", engineVersion: "7.1.0" } }, "cache.engineVersion", "\"7.1.0\"", "6.0, 6.2, 7.0, 7.1"],
     ["cache node type malformed", "dev", { "cache/purposes": { cache: { nodeType: "m7g.large" } } }, "cache.purposes.cache.nodeType", "\"m7g.large\"", "ElastiCache node type such as \"cache.m7g.large\""],
     ["cache node type does not exist", "dev", { "cache/purposes": { cache: { nodeType: "cache.m7i.large" } } }, "cache.purposes.cache.nodeType", "\"cache.m7i.large\"", "use e.g. \"cache.m7g.large\""],
     ["cache node type of a previous generation", "dev", { "cache/purposes": { sessions: { nodeType: "cache.t2.micro" } } }, "cache.purposes.sessions.nodeType", "\"cache.t2.micro\"", "families: cache.t3, cache.t4g"],
@@ -196,6 +198,7 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["critical below warning", "dev", { "alerts/thresholds": { cpu: { warning: 90, critical: 80 } } }, "alerts.thresholds.cpu.critical", "got 80", "raise critical or lower warning"],
     ["unknown threshold", "dev", { "alerts/thresholds": { cpuu: { warning: 70 } } }, "alerts.thresholds.cpuu", "cpuu", "known thresholds are cpu"],
     ["alert e-mail malformed", "dev", { "alerts/emails": ["oncall-at-example.com"] }, "alerts.emails.0", "\"oncall-at-example.com\"", "must be an e-mail address"],
+    ["alert e-mail listed twice", "dev", { "alerts/emails": ["oncall@example.com", "OnCall@example.com"] }, "alerts.emails.1", "\"OnCall@example.com\"", "list each address once"],
     ["alert endpoint not https", "dev", { "alerts/httpsEndpoints": ["http://hooks.example.com/x"] }, "alerts.httpsEndpoints.0", "\"http://hooks.example.com/x\"", "must be an https:// URL"],
     // Edge.
     ["ws and api hostnames equal", "dev", { "edge/wsHostname": "api" }, "edge.wsHostname", "both \"api\"", "must differ from edge.apiHostname"],
@@ -262,8 +265,9 @@ describe("valid controls plan with exit 0", () => {
     });
 });
 
-test("five independent mistakes from different stages are reported in one run", async () => {
+test("five independent mistakes from different stages (and a near-miss namespace) are reported in one run", async () => {
     const { code, stderr } = await runPlan("dev", {
+        "scaled_web:protectData": true, // a namespace that is almost the project's
         tier: "huge", // schema
         "regions/us-east-1/weight": 90, // cross-field rule
         "database/engineVersion": "12", // formerly the Database component's check
@@ -272,8 +276,8 @@ test("five independent mistakes from different stages are reported in one run", 
     });
     expect(code).toBe(2);
     expect(stderr).not.toMatch(TRACE);
-    expect(stderr).toMatch(/has an invalid configuration \(Pulumi\.case\d+\.yaml\), 5 problems:/);
-    for (const key of ["tier", "regions.*.weight", "database.engineVersion", "api.env.DB_PASSWORD", "cache.purposes.cache.nodeType"]) {
+    expect(stderr).toMatch(/has an invalid configuration \(Pulumi\.case\d+\.yaml\), 6 problems:/);
+    for (const key of ["protectData", "tier", "regions.*.weight", "database.engineVersion", "api.env.DB_PASSWORD", "cache.purposes.cache.nodeType"]) {
         expect(stderr).toContain(`  - scaled-web:${key}: `);
     }
 });
