@@ -122,7 +122,7 @@ export interface EksAddonsArgs {
     /**
      * Which add-ons this component installs. The node-side DaemonSets (vpc-cni, kube-proxy,
      * eks-pod-identity-agent) go in before any node joins, CoreDNS (a Deployment that only turns ACTIVE once its
-     * pods run) after the node pools; `Cluster` and `ClusterDns` split them that way.
+     * pods run) after the node pools: `Cluster` installs the first three, the caller a second `EksAddons` for CoreDNS.
      * @default every add-on in EKS_ADDON_NAMES
      */
     readonly addons?: readonly EksAddonName[];
@@ -136,8 +136,8 @@ export interface EksAddonsArgs {
      * @default true
      */
     readonly networkPolicy?: boolean;
-    /** Resources the add-ons wait for (e.g. the node pools CoreDNS needs). @default [] */
-    readonly dependsOn?: readonly pulumi.Resource[];
+    /** Resources the add-ons are created after (e.g. the node pools CoreDNS needs). @default [] */
+    readonly after?: readonly pulumi.Resource[];
     /** Tags for every add-on. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
 }
@@ -192,7 +192,7 @@ export class EksAddons extends pulumi.ComponentResource {
                 parent: this,
                 // order: the caller names what an add-on needs that no input carries, e.g. CoreDNS waits for the node
                 // pools (its create only turns ACTIVE once its pods run on a Ready node).
-                dependsOn: [...(args.dependsOn ?? [])],
+                dependsOn: [...(args.after ?? [])],
             });
         }
         this.addons = addons;

@@ -84,9 +84,9 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
         kubernetesVersion: cluster.kubernetesVersion,
         addons: ["coredns"],
         versions: config.cluster.addonVersions,
-        // order: CoreDNS is a Deployment, so its add-on only turns ACTIVE once its pods run on Ready nodes, and the
-        // provider waits for ACTIVE on create; no input of the add-on refers to the node pools.
-        dependsOn: pools,
+        // CoreDNS is a Deployment, so its add-on only turns ACTIVE once its pods run on Ready nodes, and the provider
+        // waits for ACTIVE on create; no input of the add-on refers to the node pools (EksAddons applies it as dependsOn).
+        after: pools,
         tags,
     }, { provider });
 

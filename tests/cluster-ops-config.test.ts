@@ -118,3 +118,20 @@ describe("cluster operations config: rejected", () => {
         expect(messageOf(raw)).toMatch(/cluster\.kubernetesVersion: 1\.34 has no pinned EKS add-on versions \(pinned: 1\.31, 1\.32, 1\.33\); .* name the versions of vpc-cni, kube-proxy, eks-pod-identity-agent, coredns in cluster\.addonVersions/);
     });
 });
+
+describe("cluster admins in the prod stack", () => {
+    test("each region's cluster has the named admins and the deploy role as cluster admins, one entry per principal", async () => {
+        const { runStack } = await import("./harness");
+        const run = await runStack("prod");
+        for (const prefix of ["prod-use1-eks", "prod-usw2-eks"]) {
+            const admin = run.get("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", `${prefix}-admin-platform-admins`);
+            expect(admin.inputs).toMatchObject({
+                principalArn: ADMIN, policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" },
+            });
+            expect(run.get("aws:eks/accessEntry:AccessEntry", `${prefix}-admin-deploy`).inputs.principalArn).toBe("arn:aws:iam::123456789012:role/scaled-web-deploy");
+            const entries = run.ofType("aws:eks/accessEntry:AccessEntry").filter((e) => e.name.startsWith(`${prefix}-`) && e.inputs.type === "STANDARD");
+            const principals = entries.map((e) => e.inputs.principalArn);
+            expect(new Set(principals).size).toBe(principals.length);
+        }
+    }, 240_000);
+});

@@ -121,7 +121,7 @@ describe("EksAddons (CoreDNS after the node pools)", () => {
     test("waits for what it is given and pins the row's CoreDNS", async () => {
         const run = await runComponent(() => {
             const cluster = new Cluster("c", ARGS);
-            new EksAddons("dns", { clusterName: cluster.clusterName, kubernetesVersion: "1.31", addons: ["coredns"], dependsOn: [cluster.nodeAccessEntry] });
+            new EksAddons("dns", { clusterName: cluster.clusterName, kubernetesVersion: "1.31", addons: ["coredns"], after: [cluster.nodeAccessEntry] });
         });
         const dns = run.get(ADDON, "dns-coredns");
         expect(dns.inputs.addonVersion).toBe("v1.11.4-eksbuild.24");
