@@ -8,6 +8,7 @@ import { replicaPolicies } from "./replicas";
 import { resourcePolicies } from "./resources";
 import { securityPolicies } from "./security";
 import { spotPolicies } from "./spot";
+import { trafficPolicies } from "./traffic";
 
 export * from "./common";
 export * from "./edge";
@@ -15,6 +16,7 @@ export * from "./replicas";
 export * from "./resources";
 export * from "./security";
 export * from "./spot";
+export * from "./traffic";
 
 /** Name of the pack, as `pulumi preview --policy-pack` reports it. */
 export const PACK_NAME = "scaled-web-guardrails";
@@ -31,4 +33,5 @@ export const allPolicies: Policies = [
     ...spotPolicies,
     ...securityPolicies,
     ...edgePolicies,
+    ...trafficPolicies,
 ];
