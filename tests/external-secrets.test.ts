@@ -88,7 +88,7 @@ describe("ExternalSecretsOperator and SecretsManagerStore", () => {
 
     test("objects validate against the pinned CRDs and wait for the release", () => {
         const report = assertKubernetesSchemas(run.resources);
-        expect(report.validated.sort()).toEqual([`${ES} use1-secrets-queue-scaler-auth`, `${ES} use1-secrets-ws-secrets`, `${STORE} use1-secrets-store`]);
+        expect([...report.validated].sort()).toEqual([`${ES} use1-secrets-queue-scaler-auth`, `${ES} use1-secrets-ws-secrets`, `${STORE} use1-secrets-store`]);
         const release = run.get("kubernetes:helm.sh/v3:Release", "use1-eso-eso");
         expect(run.get(STORE, "use1-secrets-store").dependencies).toContain(release.urn);
         expect(release.dependencies).toContain(run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "eso-use1-eso-controller").urn);
