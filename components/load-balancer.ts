@@ -537,8 +537,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         }, {
             ...child,
             // order: enabling access logs makes ELB check it may write to the bucket (the bucket policy);
-            // without it CreateLoadBalancer fails with "Access Denied for bucket". The ALB references only
-            // the bucket's name, not its policy.
+            // without it the attributes fail with "InvalidConfigurationRequest: Access Denied for bucket: ...
+            // Please check S3bucket permission" (kubernetes-sigs/aws-load-balancer-controller#1956). The ALB
+            // references only the bucket's name, not its policy.
             dependsOn: [logPolicy],
         });
 

@@ -164,11 +164,11 @@ export function wireData(
                 description: `${config.project}/${config.environment}: ${purpose} store of ${region} (url, address, password), read by External Secrets Operator`,
                 recoveryWindowInDays: 0,
                 tags,
-            }, { provider: ctx.provider });
+            }, { provider: ctx.provider, parent: cache });
             const version = new aws.secretsmanager.SecretVersion(`${ctx.prefix}-cache-${purpose}`, {
                 secretId: secret.id,
                 secretString: pulumi.secret(url.apply(cacheSecretValue)),
-            }, { provider: ctx.provider });
+            }, { provider: ctx.provider, parent: cache });
             // The name resolves once the value is in: an ExternalSecret created from it never reads an empty secret.
             cacheSecretNames[purpose] = pulumi.all([secret.name, version.versionId]).apply(([n]) => n);
             cacheTls[purpose] = pulumi.unsecret(url.apply((u) => redisConnection(u).tls));

@@ -7,20 +7,24 @@
  * - the queue workers: a `WorkerPool` on the spot pool with a KEDA ScaledObject per queue;
  * - `queue-metrics`: a `QueueMetricsPublisher` (the worker image in its `queue-metrics` role, the stack's Pod
  *   Identity role limited to `PutMetricData` in `ScaledWeb/Queues`) publishing the depth the queue alarms read;
- * - `app-secrets`: a Secret with the database writer/reader URLs and one URL per cache purpose, built
- *   from the data stage's secret outputs (`stringData` is a Pulumi secret, so it is encrypted in state);
- * - `queue-scaler-auth`: the queue store's address and password for KEDA's TriggerAuthentication;
- * - `app-config`: a ConfigMap with the non-secret settings.
+ * - External Secrets Operator (`ExternalSecretsOperator`, the stack's ESO role through Pod Identity) and a
+ *   `SecretsManagerStore` over the region's Secrets Manager with one ExternalSecret per workload, each holding only
+ *   the keys that workload reads (`workloadSecretKeys`): `api-secrets`, `ws-secrets`, `worker-secrets`,
+ *   `queue-metrics-secrets`, and `queue-scaler-auth` (the queue store's address and password for KEDA);
+ * - `app-config`: a ConfigMap with the non-secret settings, including the database URLs, which carry no
+ *   password (`DATABASE_AUTH=iam`: the api signs an RDS IAM token per connection);
+ * - the api's stack role (ServiceAccount `api`) may `rds-db:connect` as the application role (platform/data.ts);
+ * - in the primary region, the `DatabaseBootstrap` Job that creates the application role.
  *
- * Containers read the Secret and ConfigMap through `envFrom`, and `ws` reads its Socket.IO adapter URL
- * (`REDIS_URL`, `SOCKET_IO_REDIS_URL`) through `secretKeyRef`: no credential appears in any manifest.
+ * Containers read the ConfigMap and their own Secret through `envFrom`: no credential appears in any manifest,
+ * and Pulumi creates no Kubernetes Secret.
  *
  * Identity: api, ws and the workers run under their own ServiceAccounts (`api`, `ws`, `worker`), each associated
  * through EKS Pod Identity with the stack's role for that workload (platform/identity.ts, `appRoles`).
  *
  * Every container gets `APP_ROLE` (`api`, `ws`, `worker`): the reference application (`app/`, one image)
  * picks its role from it. `api` and the workers read the queue store's URL as `QUEUE_REDIS_URL` (the
- * purpose `QUEUE_PURPOSES` picks, through `secretKeyRef`), and `api` learns the queue names and key prefix
+ * purpose `QUEUE_PURPOSES` picks, from their Secret), and `api` learns the queue names and key prefix
  * (`QUEUE_NAMES`, `QUEUE_PREFIX`) to enqueue jobs the workers consume.
  */
 import * as aws from "@pulumi/aws";
@@ -39,7 +43,6 @@ import type { AppWorkload, StackIdentity } from "./identity";
 import { POD_READINESS_GATE_LABEL } from "../components/load-balancer-controller";
 import type { RegionContext } from "./program";
 
-export const APP_SECRET_NAME = "app-secrets";
 export const APP_CONFIG_NAME = "app-config";
 export const QUEUE_SCALER_SECRET_NAME = "queue-scaler-auth";
 /** Image services (platform/images.ts): one image each for the API, the WebSocket gateway and the workers. */
@@ -60,7 +63,7 @@ export const API_SERVICE_ACCOUNT = "api";
 /** What the workloads stage builds in one region. */
 export interface WorkloadsRegion {
     readonly namespace: pulumi.Output<string>;
-    /** The namespace with the app Secret, the KEDA Secret and the ConfigMap. */
+    /** The namespace with the ConfigMap (and the api's ServiceAccount). */
     readonly settings: AppNamespace;
     readonly api: RegionalDeployment;
     readonly ws: RegionalDeployment;

@@ -6,8 +6,9 @@
  * directly (not through RDS Proxy, which admits only the application role), and makes the application role exist
  * with exactly the rights the application needs, idempotently:
  *
- * - `CREATE ROLE <app> LOGIN` when missing; `ALTER ROLE` to no superuser/createdb/createrole/replication/bypassrls
- *   and no password (it can only log in with an IAM token);
+ * - `CREATE ROLE <app> LOGIN` when missing (no superuser, replication or bypassrls: the defaults, and a
+ *   non-superuser may not set them, so an existing role that has them fails the run); `ALTER ROLE` to no
+ *   createdb/createrole and no password (it can only log in with an IAM token);
  * - `GRANT rds_iam` (the RDS role that switches a user to IAM authentication; RDS User Guide, "Creating a database
  *   account using IAM authentication": `GRANT rds_iam TO db_userx;`), when the server has that role;
  * - `CONNECT` on the database (and `PUBLIC`'s default `CONNECT`/`TEMPORARY` revoked); `USAGE` on the application's
@@ -35,7 +36,10 @@ function bootstrapStatements(p) {
     const schema = escapeIdentifier(p.schema);
     return [
         `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${escapeLiteral(p.appUser)}) THEN CREATE ROLE ${user} LOGIN; END IF; END $$`,
-        `ALTER ROLE ${user} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD NULL`,
+        // A non-superuser (the RDS master) may not even reset SUPERUSER/REPLICATION/BYPASSRLS ("must be superuser to
+        // alter superuser roles"), so those are checked instead: CREATE ROLE leaves them off.
+        `ALTER ROLE ${user} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD NULL`,
+        `DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${escapeLiteral(p.appUser)} AND (rolsuper OR rolreplication OR rolbypassrls)) THEN RAISE EXCEPTION 'role % has SUPERUSER, REPLICATION or BYPASSRLS; remove them (as a superuser) before the application uses it', ${escapeLiteral(p.appUser)}; END IF; END $$`,
         `DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN GRANT rds_iam TO ${user}; END IF; END $$`,
         `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`,
         `GRANT CONNECT ON DATABASE ${db} TO ${user}`,

@@ -10,6 +10,7 @@ import { resourcePolicies } from "./resources";
 import { securityPolicies } from "./security";
 import { spotPolicies } from "./spot";
 import { storagePolicies } from "./storage";
+import { trafficPolicies } from "./traffic";
 
 export * from "./common";
 export * from "./edge";
@@ -19,6 +20,7 @@ export * from "./resources";
 export * from "./security";
 export * from "./spot";
 export * from "./storage";
+export * from "./traffic";
 
 /** Name of the pack, as `pulumi preview --policy-pack` reports it. */
 export const PACK_NAME = "scaled-web-guardrails";
@@ -37,4 +39,5 @@ export const allPolicies: Policies = [
     ...edgePolicies,
     ...storagePolicies,
     ...networkPolicies,
+    ...trafficPolicies,
 ];
