@@ -84,8 +84,10 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
         kubernetesVersion: cluster.kubernetesVersion,
         addons: ["coredns"],
         versions: config.cluster.addonVersions,
-        // CoreDNS is a Deployment, so its add-on only turns ACTIVE once its pods run on Ready nodes, and the provider
-        // waits for ACTIVE on create; no input of the add-on refers to the node pools (EksAddons applies it as dependsOn).
+        // CoreDNS is a Deployment, so its add-on stays DEGRADED until its pods run on Ready nodes, and the provider's
+        // create waits for ACTIVE with CREATING and DEGRADED as pending states (terraform-provider-aws
+        // internal/service/eks wait.go, waitAddonCreated, 20 min default): created before the pools it would time out.
+        // No input of the add-on refers to the node pools (EksAddons applies `after` as dependsOn).
         after: pools,
         tags,
     }, { provider });

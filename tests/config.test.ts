@@ -279,7 +279,7 @@ describe("parseConfig: nothing silently ignored or changed", () => {
     test("every schema object rejects unknown keys (is strict)", () => {
         const raw = base();
         raw.regions["us-east-1"].replicas = { apii: 2 };
-        raw.cluster = { bogus: 1 };
+        raw.cluster = { ...raw.cluster, bogus: 1 };
         raw.alerts = { thresholds: { cpu: { crit: 90 } } };
         raw.api.resources = { requests: { cpu: "1", memory: "1Gi", gpu: "1" } };
         const paths = errorOf(raw).issues.map((i) => i.path).sort();
