@@ -12,6 +12,7 @@ export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";
 export * from "./cache";
+export * from "./message-broker";
 export * from "./workload-spec";
 export * from "./app-namespace";
 export * from "./service-scaling";
