@@ -24,6 +24,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy } from "../components/cluster-addons";
 import { DEFAULT_CONNECTION_METRIC, connectionMetricsPolicy } from "../components/service-scaling";
+import { MessageBroker } from "../components/message-broker";
+import type { SecretKeyRef } from "../components/workload-spec";
 import { AppNamespace } from "../components/app-namespace";
 import { RegionalDeployment } from "../components/regional-deployment";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
@@ -48,6 +50,15 @@ export const APP_ROLES = { api: "api", ws: "ws", worker: "worker", queueMetrics:
 export const QUEUE_URL_VARIABLE = "QUEUE_REDIS_URL";
 /** ServiceAccount of the ws pods: its IRSA role may publish the connection gauge KEDA scales ws on. */
 export const WS_SERVICE_ACCOUNT = "ws";
+/** issue 19, queueBackend rabbitmq: Secret with the broker's amqps:// URL (key `url`), read by the api, the workers and KEDA. */
+export const BROKER_SECRET_NAME = "queue-broker";
+/** Environment variable of the broker URL (an AMQP-speaking app reads it instead of QUEUE_REDIS_URL). */
+export const AMQP_URL_VARIABLE = "AMQP_URL";
+
+/** Amazon MQ broker name of a region's queues (dimension `Broker` of its CloudWatch metrics). */
+export function brokerNameFor(prefix: string): string {
+    return `${prefix}-queue`;
+}
 
 /** What the workloads stage builds in one region. */
 export interface WorkloadsRegion {
@@ -58,7 +69,9 @@ export interface WorkloadsRegion {
     readonly ws: RegionalDeployment;
     readonly workers: WorkerPool;
     /** Publishes each queue's depth to CloudWatch for the queue alarms. */
-    readonly queueMetrics: QueueMetricsPublisher;
+    readonly queueMetrics?: QueueMetricsPublisher;
+    /** issue 19: the region's Amazon MQ broker with `queueBackend.type: rabbitmq`. */
+    readonly broker?: MessageBroker;
 }
 
 /** `postgresql://user:password@host:port/db?sslmode=require`, the password URL-encoded. */
@@ -123,15 +136,36 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
     // needs a hash-tagged prefix, which producers (api/ws via the ConfigMap), workers and KEDA all share.
     const queueClusterMode = (config.cache.purposes[queuePurpose]?.shards ?? 1) > 1;
     const queuePrefix = bullmqPrefix(undefined, queueClusterMode);
+
+    // issue 19: with queueBackend rabbitmq the queues live on an Amazon MQ for RabbitMQ broker in this region,
+    // private, in the private subnets (all of them for a cluster, the first for a single instance), open on
+    // 5671 to the cluster's nodes only.
+    const backend = config.queueBackend;
+    const rabbit = backend.type === "rabbitmq";
+    const broker = rabbit ? new MessageBroker(`${prefix}-queue`, {
+        brokerName: brokerNameFor(prefix),
+        vpcId: ctx.network.vpcId,
+        subnetIds: backend.deploymentMode === "SINGLE_INSTANCE" ? ctx.network.privateSubnetIds.slice(0, 1) : ctx.network.privateSubnetIds,
+        clientSecurityGroupIds: [compute.nodeSecurityGroupId],
+        deploymentMode: backend.deploymentMode,
+        engineVersion: backend.engineVersion,
+        instanceType: backend.instanceType,
+        tags: { ...config.tags },
+    }, { provider: ctx.provider }) : undefined;
+
     const settings = new AppNamespace(`${prefix}-env`, {
         namespace: config.project,
         secrets: {
             [APP_SECRET_NAME]: pulumi.all([data.databasePassword, data.writerEndpoint, data.readerEndpoint, cacheUrls]).apply(([password, writer, reader, urls]) =>
                 appSecretData({ user: data.databaseUser, password, database: data.databaseName, writer, reader, cacheUrls: urls })),
-            [QUEUE_SCALER_SECRET_NAME]: queueUrl.apply((u) => {
-                const c = redisConnection(u);
-                return { address: c.address, password: c.password };
-            }),
+            ...(broker
+                ? { [BROKER_SECRET_NAME]: broker.url.apply((url) => ({ url })) }
+                : {
+                    [QUEUE_SCALER_SECRET_NAME]: queueUrl.apply((u) => {
+                        const c = redisConnection(u);
+                        return { address: c.address, password: c.password };
+                    }),
+                }),
         },
         configMaps: {
             [APP_CONFIG_NAME]: {
@@ -153,7 +187,9 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
     const appSecretName = settings.secretNames[APP_SECRET_NAME];
 
     const envFrom = { envFromSecrets: [appSecretName], envFromConfigMaps: [settings.configMapNames[APP_CONFIG_NAME]] };
-    const queueUrlRef = { [QUEUE_URL_VARIABLE]: { secretName: appSecretName, key: cacheUrlVariable(queuePurpose) } };
+    const queueUrlRef: Record<string, SecretKeyRef> = broker
+        ? { [AMQP_URL_VARIABLE]: { secretName: settings.secretNames[BROKER_SECRET_NAME], key: "url" } }
+        : { [QUEUE_URL_VARIABLE]: { secretName: appSecretName, key: cacheUrlVariable(queuePurpose) } };
 
     // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
     const addons = (compute as Partial<ComputeRegionDetails>).addons;
@@ -259,20 +295,23 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
         env: { APP_ROLE: APP_ROLES.worker },
         secretEnv: queueUrlRef,
-        queueStore: {
-            secretName: settings.secretNames[QUEUE_SCALER_SECRET_NAME],
-            addressKey: "address",
-            passwordKey: "password",
-            // rediss:// -> TLS, as the cache component always hands out today.
-            tls: pulumi.unsecret(queueUrl.apply((u) => redisConnection(u).tls)),
-            clusterMode: queueClusterMode,
-        },
-        keyPrefix: queuePrefix,
+        ...(broker ? { broker: { secretName: settings.secretNames[BROKER_SECRET_NAME], urlKey: "url" } } : {
+            queueStore: {
+                secretName: settings.secretNames[QUEUE_SCALER_SECRET_NAME],
+                addressKey: "address",
+                passwordKey: "password",
+                // rediss:// -> TLS, as the cache component always hands out today.
+                tls: pulumi.unsecret(queueUrl.apply((u) => redisConnection(u).tls)),
+                clusterMode: queueClusterMode,
+            },
+            keyPrefix: queuePrefix,
+        }),
         ...envFrom,
     }, { provider, dependsOn: addons ? [addons] : [] });
 
-    // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region.
-    const queueMetrics = new QueueMetricsPublisher(`${prefix}-queue-metrics`, {
+    // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region; with
+    // RabbitMQ they read Amazon MQ's own per-queue MessageCount instead, so no publisher runs.
+    const queueMetrics = broker ? undefined : new QueueMetricsPublisher(`${prefix}-queue-metrics`, {
         namespace,
         image: images.imageFor(SERVICES.worker, region.name),
         queues: Object.keys(config.workers.queues),
@@ -288,5 +327,5 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         tags: { ...config.tags },
     }, { provider: ctx.provider });
 
-    return { namespace, settings, api, ws, workers, queueMetrics };
+    return { namespace, settings, api, ws, workers, queueMetrics, broker };
 }
