@@ -18,6 +18,7 @@ export * from "./database";
 export * from "./database-bootstrap";
 export * from "./external-secrets";
 export * from "./cache";
+export * from "./message-broker";
 export * from "./workload-spec";
 export * from "./app-namespace";
 export * from "./network-policies";

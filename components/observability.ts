@@ -223,6 +223,11 @@ export interface QueueDepthMetric {
     readonly metricName: string;
     /** Dimension holding the queue name. */
     readonly dimension: string;
+    /**
+     * Further fixed dimensions (plain strings, so the dashboard can name them), e.g. Amazon MQ's
+     * `{ Broker: <broker name>, VirtualHost: "/" }` next to `Queue` (issue 19). @default {}
+     */
+    readonly extraDimensions?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_QUEUE_DEPTH_METRIC: QueueDepthMetric = { namespace: "ScaledWeb/Queues", metricName: "QueueDepth", dimension: "Queue" };
@@ -601,7 +606,7 @@ export function planAlarms(targets: AlarmTargets, thresholds: Thresholds): Alarm
         pair(`queue-depth-${queue}`, "queue-depth", "queueDepth", (_l, jobs) => ({
             comparisonOperator: "GreaterThanThreshold", threshold: jobs,
             description: `Queue ${queue}: more than ${jobs} waiting + prioritized jobs. Scale workers (seed 003): check KEDA and the spot pool.`,
-            metric: { namespace: qm.namespace, metricName: qm.metricName, dimensions: { [qm.dimension]: queue }, statistic: "Maximum" },
+            metric: { namespace: qm.namespace, metricName: qm.metricName, dimensions: { ...(qm.extraDimensions ?? {}), [qm.dimension]: queue }, statistic: "Maximum" },
         }));
     }
 
@@ -734,7 +739,7 @@ export function dashboardBody(spec: DashboardSpec): string {
     add("Cache evictions", cacheMetric("Evictions", "Sum"));
 
     const qm = spec.queueDepthMetric;
-    add("Queue depth (waiting + prioritized jobs)", spec.queues.map((q) => [qm.namespace, qm.metricName, qm.dimension, q, { stat: "Maximum", label: q }]), {}, bands(t.queueDepth));
+    add("Queue depth (waiting + prioritized jobs)", spec.queues.map((q) => [qm.namespace, qm.metricName, ...Object.entries(qm.extraDimensions ?? {}).flat(), qm.dimension, q, { stat: "Maximum", label: q }]), {}, bands(t.queueDepth));
 
     add("Route53 health checks (1 = healthy)", Object.entries(spec.healthChecks).map(([key, id]) =>
         ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", id, { stat: "Minimum", label: key }]), { region: ROUTE53_METRICS_REGION, yAxis: { left: { min: 0, max: 1 } } });

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SPOT_TAINT } from "./node-pool";
 import { Problems, show } from "./validation";
 import { ReplicaSchedule, cronTriggers, scheduleTriggerName } from "./service-scaling";
+import { rabbitmqQueueTrigger } from "./message-broker";
 import {
     PART_OF,
     SPOT_NODE_LABEL,
@@ -98,6 +99,13 @@ export interface QueueStoreConnection {
     readonly clusterMode?: boolean;
 }
 
+/** Where KEDA reads RabbitMQ queue lengths: a Secret with the broker's `amqps://user:password@host:5671/vhost` URL. */
+export interface BrokerConnection {
+    readonly secretName: pulumi.Input<string>;
+    /** Secret key of the URL. @default "url" */
+    readonly urlKey?: string;
+}
+
 export interface WorkerPoolArgs {
     /**
      * Prefix of every Kubernetes name: a queue's Deployment and ScaledObject are `<app>-<queue>`.
@@ -118,8 +126,13 @@ export interface WorkerPoolArgs {
     readonly queues: Readonly<Record<string, WorkerQueue>>;
     /** CPU/memory requests and limits of each worker pod. */
     readonly resources: WorkloadResources;
-    /** The queue store KEDA reads list lengths from. */
-    readonly queueStore: QueueStoreConnection;
+    /** The queue store KEDA reads list lengths from (BullMQ). Not used with `broker`. */
+    readonly queueStore?: QueueStoreConnection;
+    /**
+     * RabbitMQ instead of BullMQ (issue 19): KEDA's `rabbitmq` scaler reads each queue's message count
+     * (queue = the queue name) from the broker whose `amqps://` URL is in this Secret.
+     */
+    readonly broker?: BrokerConnection;
     /**
      * BullMQ key prefix, passed to the workers as `QUEUE_PREFIX`; it must match the producers'. On a
      * cluster-mode store it must contain a hash tag such as `{bull}`.
@@ -200,10 +213,17 @@ export function validateWorkerPoolArgs(args: WorkerPoolArgs): Problems {
         problems.add("keyPrefix", `must contain a Redis Cluster hash tag such as "{${args.keyPrefix.replace(/[{}]/g, "") || "bull"}}" on a cluster-mode queue store ` +
             `(BullMQ's scripts use several keys of a queue at once, which must share one hash slot), got ${show(args.keyPrefix)}`);
     }
-    if (!store || store.secretName === undefined || store.secretName === "") {
+    if (args.broker !== undefined) {
+        if (args.broker.secretName === undefined || args.broker.secretName === "") {
+            problems.add("broker.secretName", "is required: the Secret holding the broker's amqps:// URL, which KEDA reads through a TriggerAuthentication");
+        }
+        if (store !== undefined) {
+            problems.add("queueStore", "must be omitted with broker: the queues live on the RabbitMQ broker");
+        }
+    } else if (!store || store.secretName === undefined || store.secretName === "") {
         problems.add("queueStore.secretName", "is required: the Secret holding the queue store's address and password, which KEDA reads through a TriggerAuthentication");
     }
-    for (const key of ["addressKey", "passwordKey"] as const) {
+    for (const key of store ? ["addressKey", "passwordKey"] as const : [] as const) {
         const value = store?.[key];
         if (value !== undefined && !SECRET_KEY.test(value)) {
             problems.add(`queueStore.${key}`, `must be a Secret key (letters, digits, '-', '_', '.'), got ${show(value)}`);
@@ -277,9 +297,9 @@ export function queueScalingModifiers(q: WorkerQueue): Record<string, string> {
  * composite metric's target is `threshold` per worker, so `floor * threshold` keeps `floor` workers).
  * `max` is an expr-lang builtin.
  */
-export function queueFormula(q: WorkerQueue): string {
+export function queueFormula(q: WorkerQueue, depth: string = QUEUE_DEPTH_FORMULA): string {
     const floors = (q.schedules ?? []).map((s) => `${scheduleTriggerName(s.name)} * ${q.threshold}`);
-    return floors.length === 0 ? QUEUE_DEPTH_FORMULA : `max(${QUEUE_DEPTH_FORMULA}, ${floors.join(", ")})`;
+    return floors.length === 0 ? depth : `max(${depth}, ${floors.join(", ")})`;
 }
 
 /** `nodeSelector` + toleration that put a pod on the spot pool (and only there). */
@@ -331,7 +351,7 @@ export class WorkerPool extends pulumi.ComponentResource {
         const child = { parent: this };
         const app = args.app ?? DEFAULT_WORKER_APP;
         const store = args.queueStore;
-        const prefix = bullmqPrefix(args.keyPrefix, store.clusterMode);
+        const prefix = bullmqPrefix(args.keyPrefix, store?.clusterMode);
         const baseLabels: Record<string, string> = {
             ...(args.labels ?? {}),
             "app.kubernetes.io/part-of": PART_OF,
@@ -353,10 +373,13 @@ export class WorkerPool extends pulumi.ComponentResource {
             kind: "TriggerAuthentication",
             metadata: { name: `${app}-queue-auth`, namespace: this.namespace, labels: baseLabels },
             spec: {
-                secretTargetRef: [
-                    { parameter: store.clusterMode ? "addresses" : "address", name: store.secretName, key: store.addressKey ?? "address" },
-                    { parameter: "password", name: store.secretName, key: store.passwordKey ?? "password" },
-                ],
+                secretTargetRef: args.broker
+                    // KEDA rabbitmq scaler (v2.18.3): `host` from the auth params, the full amqps:// URL.
+                    ? [{ parameter: "host", name: args.broker.secretName, key: args.broker.urlKey ?? "url" }]
+                    : [
+                        { parameter: store!.clusterMode ? "addresses" : "address", name: store!.secretName, key: store!.addressKey ?? "address" },
+                        { parameter: "password", name: store!.secretName, key: store!.passwordKey ?? "password" },
+                    ],
             },
         }, child);
 
@@ -400,7 +423,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                                 env: containerEnv({
                                     ...(args.env ?? {}),
                                     QUEUE_NAME: queue,
-                                    QUEUE_PREFIX: prefix,
+                                    ...(args.broker ? {} : { QUEUE_PREFIX: prefix }),
                                     WORKER_CONCURRENCY: String(q.concurrency),
                                 }, args.secretEnv),
                                 envFrom: containerEnvFrom(args.envFromSecrets, args.envFromConfigMaps),
@@ -428,7 +451,9 @@ export class WorkerPool extends pulumi.ComponentResource {
                     pollingInterval: args.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS,
                     cooldownPeriod: DEFAULT_COOLDOWN_PERIOD_SECONDS,
                     advanced: {
-                        scalingModifiers: queueScalingModifiers(q),
+                        ...(args.broker
+                            ? ((q.schedules ?? []).length > 0 ? { scalingModifiers: { formula: queueFormula(q, "messages"), target: String(q.threshold), metricType: "AverageValue" } } : {})
+                            : { scalingModifiers: queueScalingModifiers(q) }),
                         horizontalPodAutoscalerConfig: {
                             behavior: {
                                 scaleDown: {
@@ -438,7 +463,12 @@ export class WorkerPool extends pulumi.ComponentResource {
                             },
                         },
                     },
-                    triggers: [...queueTriggers(queue, q, prefix, store, this.triggerAuthentication.metadata.name), ...cronTriggers(q.schedules ?? [])],
+                    triggers: [
+                        ...(args.broker
+                            ? [rabbitmqQueueTrigger(queue, q.threshold, this.triggerAuthentication.metadata.name)]
+                            : queueTriggers(queue, q, prefix, store!, this.triggerAuthentication.metadata.name)),
+                        ...cronTriggers(q.schedules ?? []),
+                    ],
                 },
             }, child);
 

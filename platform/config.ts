@@ -7,7 +7,7 @@
  * `environment`, `domain` and `regions`; what is not given comes from the tier preset
  * (`platform/tiers.ts`) or the defaults below.
  */
-import { ScalingConfig, resolveScaling, scalingSchema } from "./scaling-config";
+import { QueueBackendConfig, ScalingConfig, queueBackendIssues, queueBackendSchema, resolveScaling, scalingSchema } from "./scaling-config";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
@@ -383,6 +383,8 @@ export const rawConfigSchema = z.object({
     }).strict().default({}),
     // --- issue 19 (seeds2): request-rate / connection targets and replica schedules; see platform/scaling-config.ts.
     scaling: scalingSchema,
+    // --- issue 19 (seeds2): queue backend, bullmq (Valkey) or rabbitmq (Amazon MQ); see platform/scaling-config.ts.
+    queueBackend: queueBackendSchema,
 }).strict();
 
 export type RawConfig = z.input<typeof rawConfigSchema>;
@@ -486,6 +488,8 @@ export interface PlatformConfig {
     readonly alerts: Omit<ParsedRaw["alerts"], "thresholds"> & { readonly thresholds: Thresholds };
     /** issue 19: KEDA request-rate / connection targets and cron replica floors (platform/scaling-config.ts). */
     readonly scaling: ScalingConfig;
+    /** issue 19: `bullmq` (Valkey queue store) or `rabbitmq` (Amazon MQ broker per region). */
+    readonly queueBackend: QueueBackendConfig;
     readonly images: Omit<ParsedRaw["images"], "referenceApp"> & {
         /** Whether the reference app is built for the built-in services that name no image (resolved default). */
         readonly referenceApp: boolean;
@@ -1362,6 +1366,10 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         queues: Object.fromEntries(Object.entries(queues).map(([q, v]) => [q, { min: v.minReplicas, max: v.maxReplicas }])),
     });
     issues.push(...scalingResolved.issues);
+    issues.push(...queueBackendIssues(c.queueBackend, c.environment, {
+        api: c.api.image ?? (c.images.build.api ? "built" : undefined),
+        worker: c.workers.image ?? (c.images.build.worker ? "built" : undefined),
+    }));
 
     const resolved: PlatformConfig = {
         project,
@@ -1406,6 +1414,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         alerts: { ...c.alerts, thresholds: resolveThresholds(thresholdProblems(c.alerts.thresholds).count ? {} : c.alerts.thresholds) },
         images: { ...c.images, referenceApp },
         scaling: scalingResolved.scaling,
+        queueBackend: c.queueBackend,
     };
 
     // Issue 17: the components' own checks of what the config decides, under the stack's keys (platform/config-checks.ts),

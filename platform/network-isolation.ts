@@ -9,6 +9,7 @@
  *   secondary region, the primary's RDS Proxy over the peering (the primary's private subnets), AWS endpoints on 443
  *   and the Pod Identity agent.
  */
+import { AMQPS_PORT } from "../components/message-broker";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CACHE_PORT } from "../components/cache";
 import { POSTGRES_PORT } from "../components/database";
@@ -27,6 +28,8 @@ export function wireNetworkIsolation(ctx: RegionContext, primary: RegionContext,
         dataStores: {
             cache: { cidrs: ownPrivate, port: DEFAULT_CACHE_PORT },
             database: { cidrs: ctx === primary ? ownPrivate : [...ownPrivate, ...primaryPrivate], port: POSTGRES_PORT },
+            // issue 19: the region's Amazon MQ broker (private subnets) on AMQPS, with the RabbitMQ queue backend.
+            ...(config.queueBackend.type === "rabbitmq" ? { broker: { cidrs: ownPrivate, port: AMQPS_PORT } } : {}),
         },
     }, { provider: compute.k8sProvider });
 }

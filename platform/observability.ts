@@ -12,6 +12,8 @@
  * `queue-metrics` role counts waiting + prioritized + due delayed BullMQ jobs per queue, with an IRSA role
  * allowed only `PutMetricData` in that namespace; see `DEFAULT_QUEUE_DEPTH_METRIC` and `publishedQueueDepthMetric`.
  */
+import { brokerNameFor } from "./workloads";
+import { DEFAULT_VHOST } from "../components/message-broker";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CacheTarget, DatabaseTarget, Observability, ObservabilityArgs, ROUTE53_METRICS_REGION } from "../components/observability";
@@ -109,6 +111,10 @@ export function wireObservability(config: PlatformConfig, regions: readonly Regi
             database,
             caches,
             queues: Object.keys(config.workers.queues),
+            // issue 19: RabbitMQ queues are watched on Amazon MQ's per-queue metric (platform/workloads.ts broker).
+            ...(config.queueBackend.type === "rabbitmq" ? {
+                queueDepthMetric: { namespace: "AWS/AmazonMQ", metricName: "MessageCount", dimension: "Queue", extraDimensions: { Broker: brokerNameFor(ctx.prefix), VirtualHost: DEFAULT_VHOST } },
+            } : {}),
             healthChecks: region === home ? deps.dns.healthCheckIds : undefined,
         }, { provider: ctx.provider }));
     }

@@ -18,6 +18,7 @@
  * ```
  */
 import { z } from "zod";
+import { DEFAULT_BROKER_INSTANCE_TYPE, DEFAULT_RABBITMQ_VERSION, RABBITMQ_VERSION_FAMILIES } from "../components/message-broker";
 import { DEFAULT_CONNECTIONS_PER_POD, DEFAULT_REQUESTS_PER_SECOND_PER_POD, ReplicaSchedule } from "../components/service-scaling";
 
 const positive = z.number().int("must be a whole number").min(1, "must be >= 1");
@@ -181,4 +182,51 @@ export function resolveScaling(raw: RawScaling, bounds: ScalingBounds): { scalin
         }
     }
     return { scaling: { requestsPerSecondPerPod: raw.requestsPerSecondPerPod, connectionsPerPod: raw.connectionsPerPod, api, ws, queues }, issues };
+}
+
+// ---------------------------------------------------------------------------------------------
+// `scaled-web:queueBackend` (issue 19): where the queues live. `bullmq` (default) keeps them in the Valkey
+// queue store; `rabbitmq` puts them on an Amazon MQ for RabbitMQ broker per region.
+// ---------------------------------------------------------------------------------------------
+
+export const queueBackendSchema = z.object({
+    /** @default "bullmq" */
+    type: z.enum(["bullmq", "rabbitmq"], { message: "must be \"bullmq\" or \"rabbitmq\"" }).default("bullmq"),
+    /** RabbitMQ: Amazon MQ engine version. @default "4.2" */
+    engineVersion: z.string().default(DEFAULT_RABBITMQ_VERSION),
+    /** RabbitMQ: broker instance type. @default "mq.m7g.large" */
+    instanceType: z.string().default(DEFAULT_BROKER_INSTANCE_TYPE),
+    /** RabbitMQ: `CLUSTER_MULTI_AZ` (3 nodes over zones) or, outside prod, `SINGLE_INSTANCE`. @default "CLUSTER_MULTI_AZ" */
+    deploymentMode: z.enum(["CLUSTER_MULTI_AZ", "SINGLE_INSTANCE"], { message: "must be \"CLUSTER_MULTI_AZ\" or \"SINGLE_INSTANCE\"" }).default("CLUSTER_MULTI_AZ"),
+}).strict().default({});
+
+export type QueueBackendConfig = z.output<typeof queueBackendSchema>;
+
+/**
+ * Cross-field rules of `queueBackend`: prod runs a cluster; the version must run on the instance family;
+ * the reference app speaks BullMQ only, so a RabbitMQ stack names api and worker images that speak AMQP.
+ */
+export function queueBackendIssues(b: QueueBackendConfig, environment: string, images: { api?: string; worker?: string }): Issue[] {
+    const issues: Issue[] = [];
+    if (b.type !== "rabbitmq") {
+        return issues;
+    }
+    if (environment === "prod" && b.deploymentMode !== "CLUSTER_MULTI_AZ") {
+        issues.push({ path: "queueBackend.deploymentMode", message: `must be "CLUSTER_MULTI_AZ" in prod (three nodes over the zones; a single instance loses queued jobs with its zone), got "${b.deploymentMode}"` });
+    }
+    const families = RABBITMQ_VERSION_FAMILIES[b.engineVersion];
+    if (!families) {
+        issues.push({ path: "queueBackend.engineVersion", message: `must be a RabbitMQ version Amazon MQ offers (${Object.keys(RABBITMQ_VERSION_FAMILIES).join(", ")}), got "${b.engineVersion}"` });
+    } else if (!families.some((f) => b.instanceType.startsWith(`${f}.`))) {
+        issues.push({ path: "queueBackend.instanceType", message: `RabbitMQ ${b.engineVersion} runs on ${families.join(", ")} instance types only, got "${b.instanceType}"` });
+    }
+    if (b.deploymentMode === "CLUSTER_MULTI_AZ" && b.instanceType === "mq.t3.micro") {
+        issues.push({ path: "queueBackend.instanceType", message: "mq.t3.micro is single-instance only; use mq.m7g.large (or mq.m5.large with 3.13) for a cluster" });
+    }
+    for (const [key, image] of [["api.image", images.api], ["workers.image", images.worker]] as const) {
+        if (!image) {
+            issues.push({ path: key, message: "is required with queueBackend.type rabbitmq: the reference app (app/) speaks BullMQ only; name an image that produces/consumes over AMQP (env AMQP_URL)" });
+        }
+    }
+    return issues;
 }

@@ -30,6 +30,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CONNECTION_METRIC } from "../components/service-scaling";
+import { MessageBroker } from "../components/message-broker";
 import { AppNamespace } from "../components/app-namespace";
 import { DatabaseBootstrap } from "../components/database-bootstrap";
 import { ExternalSecretsOperator, SecretsManagerStore } from "../components/external-secrets";
@@ -42,6 +43,7 @@ import { ComputeRegion, DataRegion, EdgeRegion, ImageSupply } from "./contracts"
 import type { AppWorkload, StackIdentity } from "./identity";
 import { POD_READINESS_GATE_LABEL } from "../components/load-balancer-controller";
 import type { RegionContext } from "./program";
+import { stackSecretPrefix } from "./data";
 
 export const APP_CONFIG_NAME = "app-config";
 export const QUEUE_SCALER_SECRET_NAME = "queue-scaler-auth";
@@ -57,6 +59,17 @@ export const APP_ROLES = { api: "api", ws: "ws", worker: "worker", queueMetrics:
 export const QUEUE_URL_VARIABLE = "QUEUE_REDIS_URL";
 /** ServiceAccount of the ws pods: its Pod Identity role may publish the connection gauge KEDA scales ws on. */
 export const WS_SERVICE_ACCOUNT = "ws";
+/** issue 19, queueBackend rabbitmq: ExternalSecret with the broker's amqps:// URL (key `url`), read by KEDA. */
+export const BROKER_SECRET_NAME = "queue-broker";
+/** Environment variable of the broker URL (an AMQP-speaking app reads it instead of QUEUE_REDIS_URL). */
+export const AMQP_URL_VARIABLE = "AMQP_URL";
+/** The `purpose` of a `WorkloadSecretKey` that reads the region's broker secret instead of a cache purpose's. */
+export const BROKER_SECRET_REF = "@broker";
+
+/** Amazon MQ broker name of a region's queues (dimension `Broker` of its CloudWatch metrics). */
+export function brokerNameFor(prefix: string): string {
+    return `${prefix}-queue`;
+}
 /** The api's ServiceAccount, bound to the database client role through EKS Pod Identity. */
 export const API_SERVICE_ACCOUNT = "api";
 
@@ -68,8 +81,8 @@ export interface WorkloadsRegion {
     readonly api: RegionalDeployment;
     readonly ws: RegionalDeployment;
     readonly workers: WorkerPool;
-    /** Publishes each queue's depth to CloudWatch for the queue alarms. */
-    readonly queueMetrics: QueueMetricsPublisher;
+    /** Publishes each queue's depth to CloudWatch for the queue alarms (BullMQ backend only). */
+    readonly queueMetrics?: QueueMetricsPublisher;
     /** Pod Identity associations of the app's service accounts in this cluster, keyed by workload. */
     readonly podIdentityAssociations: Readonly<Record<AppWorkload, aws.eks.PodIdentityAssociation>>;
     /** External Secrets Operator in this cluster. */
@@ -78,6 +91,8 @@ export interface WorkloadsRegion {
     readonly secretStore: SecretsManagerStore;
     /** The database bootstrap Job (primary region only). */
     readonly bootstrap?: DatabaseBootstrap;
+    /** issue 19: the region's Amazon MQ broker with `queueBackend.type: rabbitmq`. */
+    readonly broker?: MessageBroker;
 }
 
 /**
@@ -129,7 +144,18 @@ export interface WorkloadSecretKey {
  * queue; the workers and the queue-depth publisher need only the queue store; KEDA's TriggerAuthentication needs the
  * queue store's address and password. No workload gets the database password: there is none (IAM tokens).
  */
-export function workloadSecretKeys(queuePurpose: string, wsAdapterPurpose: string): Record<string, Record<string, WorkloadSecretKey>> {
+export function workloadSecretKeys(queuePurpose: string, wsAdapterPurpose: string, broker = false): Record<string, Record<string, WorkloadSecretKey>> {
+    if (broker) {
+        // RabbitMQ backend: the api and the workers get the broker's URL only, KEDA reads it too; no queue-metrics
+        // publisher runs (the alarms read Amazon MQ's own per-queue metrics).
+        const amqpUrl = { [AMQP_URL_VARIABLE]: { purpose: BROKER_SECRET_REF, property: "url" } } as const;
+        return {
+            [WORKLOAD_SECRET_NAMES.api]: { ...amqpUrl },
+            [WORKLOAD_SECRET_NAMES.ws]: { [WS_ADAPTER_VARIABLE]: { purpose: wsAdapterPurpose, property: "url" } },
+            [WORKLOAD_SECRET_NAMES.worker]: { ...amqpUrl },
+            [BROKER_SECRET_NAME]: { url: { purpose: BROKER_SECRET_REF, property: "url" } },
+        };
+    }
     const queueUrl = { [QUEUE_URL_VARIABLE]: { purpose: queuePurpose, property: "url" } } as const;
     return {
         [WORKLOAD_SECRET_NAMES.api]: { ...queueUrl },
@@ -156,6 +182,22 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
     // needs a hash-tagged prefix, which producers (api/ws via the ConfigMap), workers and KEDA all share.
     const queueClusterMode = (config.cache.purposes[queuePurpose]?.shards ?? 1) > 1;
     const queuePrefix = bullmqPrefix(undefined, queueClusterMode);
+    // issue 19: with queueBackend rabbitmq the queues live on an Amazon MQ for RabbitMQ broker in this region,
+    // private, in the private subnets (all of them for a cluster, the first for a single instance), open on
+    // 5671 to the cluster's nodes only. Its URL is kept in this region's Secrets Manager under the stack's prefix,
+    // where External Secrets Operator reads it like the cache secrets.
+    const backend = config.queueBackend;
+    const broker = backend.type === "rabbitmq" ? new MessageBroker(`${prefix}-queue`, {
+        brokerName: brokerNameFor(prefix),
+        vpcId: ctx.network.vpcId,
+        subnetIds: backend.deploymentMode === "SINGLE_INSTANCE" ? ctx.network.privateSubnetIds.slice(0, 1) : ctx.network.privateSubnetIds,
+        clientSecurityGroupIds: [compute.nodeSecurityGroupId],
+        deploymentMode: backend.deploymentMode,
+        engineVersion: backend.engineVersion,
+        instanceType: backend.instanceType,
+        secretName: `${stackSecretPrefix(config)}queue-broker`,
+        tags: { ...config.tags },
+    }, { provider: ctx.provider }) : undefined;
     const writerUrl = data.writerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
     const readerUrl = data.readerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
     const settings = new AppNamespace(`${prefix}-env`, {
@@ -196,13 +238,13 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         awsProvider: ctx.provider,
         tags: { ...config.tags },
     });
-    const keys = workloadSecretKeys(queuePurpose, wsAdapterPurpose);
+    const keys = workloadSecretKeys(queuePurpose, wsAdapterPurpose, broker !== undefined);
     const store = new SecretsManagerStore(`${prefix}-secrets`, {
         namespace,
         region: region.name,
         operator: eso,
         secrets: Object.fromEntries(Object.entries(keys).map(([secretName, entries]) => [secretName, Object.fromEntries(
-            Object.entries(entries).map(([key, ref]) => [key, { remoteKey: data.cacheSecretNames[ref.purpose], property: ref.property }]),
+            Object.entries(entries).map(([key, ref]) => [key, { remoteKey: ref.purpose === BROKER_SECRET_REF ? broker!.secretName : data.cacheSecretNames[ref.purpose], property: ref.property }]),
         )])),
     }, { provider });
     const secretOf = (secretName: string): pulumi.Output<string> => store.secretNames[secretName];
@@ -308,15 +350,17 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         resources: config.workers.resources,
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
         env: { APP_ROLE: APP_ROLES.worker },
-        queueStore: {
-            secretName: secretOf(QUEUE_SCALER_SECRET_NAME),
-            addressKey: "address",
-            passwordKey: "password",
-            // rediss:// -> TLS, as the cache component always hands out today.
-            tls: data.cacheTls[queuePurpose],
-            clusterMode: queueClusterMode,
-        },
-        keyPrefix: queuePrefix,
+        ...(broker ? { broker: { secretName: secretOf(BROKER_SECRET_NAME), urlKey: "url" } } : {
+            queueStore: {
+                secretName: secretOf(QUEUE_SCALER_SECRET_NAME),
+                addressKey: "address",
+                passwordKey: "password",
+                // rediss:// -> TLS, as the cache component always hands out today.
+                tls: data.cacheTls[queuePurpose],
+                clusterMode: queueClusterMode,
+            },
+            keyPrefix: queuePrefix,
+        }),
         envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.worker)],
         envFromConfigMaps: configMaps,
     }, {
@@ -327,8 +371,9 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         dependsOn: addons ? [addons.keda] : [],
     });
 
-    // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region.
-    const queueMetrics = new QueueMetricsPublisher(`${prefix}-queue-metrics`, {
+    // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region; with
+    // RabbitMQ they read Amazon MQ's own per-queue MessageCount instead, so no publisher runs.
+    const queueMetrics = broker ? undefined : new QueueMetricsPublisher(`${prefix}-queue-metrics`, {
         namespace,
         image: images.imageFor(SERVICES.worker, region.name),
         queues: Object.keys(config.workers.queues),
@@ -354,5 +399,5 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         tags: { ...config.tags },
     })])) as Record<AppWorkload, aws.eks.PodIdentityAssociation>;
 
-    return { namespace, settings, api, ws, workers, queueMetrics, podIdentityAssociations, externalSecrets: eso, secretStore: store, bootstrap };
+    return { namespace, settings, api, ws, workers, queueMetrics, podIdentityAssociations, externalSecrets: eso, secretStore: store, bootstrap, broker };
 }

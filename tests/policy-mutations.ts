@@ -90,6 +90,24 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
     { name: "api autoscaler floor lowered to 1", policy: "hpa-replica-bounds", mutate: on(T.scaledObject, use1Named("api"), (p) => { p.spec.minReplicaCount = 1; }) },
     { name: "autoscaler ceiling below its floor", policy: "hpa-replica-bounds", mutate: on(T.scaledObject, use1Named("ws"), (p) => { p.spec.maxReplicaCount = 1; }) },
     {
+        // The RabbitMQ backend's broker (components/message-broker.ts) made public and single-instance.
+        name: "a public single-instance Amazon MQ broker", policy: "mq-broker-private-multi-az",
+        mutate: (rs) => {
+            const lb = findResource(rs, "aws:lb/loadBalancer:LoadBalancer", (r) => r.name.includes("use1"));
+            const name = "prod-use1-queue-broker";
+            const inputs = { brokerName: "prod-use1-queue", engineType: "RabbitMQ", engineVersion: "4.2", hostInstanceType: "mq.m7g.large", deploymentMode: "SINGLE_INSTANCE", publiclyAccessible: true };
+            const broker: RegisteredResource = {
+                ...lb,
+                type: "aws:mq/broker:Broker",
+                name,
+                urn: lb.urn.replace("aws:lb/loadBalancer:LoadBalancer", "aws:mq/broker:Broker").replace(/::[^:]+$/, `::${name}`),
+                inputs,
+                state: inputs,
+            };
+            return { resources: [...rs, broker], expectOn: name };
+        },
+    },
+    {
         // An HPA next to the api's ScaledObject: both would set the Deployment's replicas.
         name: "an HPA added for a Deployment a ScaledObject scales", policy: "one-autoscaler-per-workload",
         mutate: (rs) => {

@@ -286,6 +286,18 @@ const CASES: Record<string, Case[]> = {
         { title: "a CPU-scaled ScaledObject without minReplicaCount (KEDA default 0)", resources: [scaledObject("api", undefined, ["memory"])], violations: [/ScaledObject web\/api .*must keep minReplicas >= 2, got 0/] },
         { title: "a queue-only ScaledObject may scale to zero", resources: [scaledObject("worker-analytics", 0, ["redis", "redis"])], violations: [] },
     ],
+    "mq-broker-private-multi-az": [
+        { title: "a private RabbitMQ cluster", resources: [res("aws:mq/broker:Broker", "q-broker", { engineType: "RabbitMQ", deploymentMode: "CLUSTER_MULTI_AZ", publiclyAccessible: false })], violations: [] },
+        {
+            title: "a public single-instance broker", resources: [res("aws:mq/broker:Broker", "q-broker", { engineType: "RabbitMQ", deploymentMode: "SINGLE_INSTANCE", publiclyAccessible: true })],
+            violations: [/Amazon MQ broker "q-broker" must set publiclyAccessible: false/, /must use one of CLUSTER_MULTI_AZ, ACTIVE_STANDBY_MULTI_AZ, got deploymentMode SINGLE_INSTANCE/],
+        },
+        { title: "no deploymentMode is the provider's SINGLE_INSTANCE", resources: [res("aws:mq/broker:Broker", "q-broker", { engineType: "RabbitMQ" })], violations: [/got deploymentMode SINGLE_INSTANCE/] },
+        {
+            title: "dev allows a single instance", resources: [res("aws:mq/broker:Broker", "q-broker", { engineType: "RabbitMQ", deploymentMode: "SINGLE_INSTANCE" })],
+            config: { allowedDeploymentModes: ["CLUSTER_MULTI_AZ", "SINGLE_INSTANCE"] }, violations: [],
+        },
+    ],
     "one-autoscaler-per-workload": [
         { title: "an HPA and a ScaledObject on different Deployments", resources: [hpa("api", 2, 10), scaledObject("ws", 2)], violations: [] },
         {

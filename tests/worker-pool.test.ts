@@ -225,3 +225,50 @@ describe("WorkerPool on a cluster-mode store without an explicit prefix", () => 
         expect(env).toContainEqual({ name: "QUEUE_PREFIX", value: "{bull}" });
     });
 });
+
+describe("WorkerPool on a RabbitMQ broker (issue 19)", () => {
+    let run: StackRun<WorkerPool>;
+
+    beforeAll(async () => {
+        run = await runComponent(() => new WorkerPool("r-workers", args({
+            queues: {
+                notifications: {
+                    minReplicas: 2, maxReplicas: 8, threshold: 500, concurrency: 20,
+                    schedules: [{ name: "daytime", timezone: "Europe/Berlin", start: "0 6 * * *", end: "0 22 * * *", desiredReplicas: 5 }],
+                },
+                analytics: { minReplicas: 1, maxReplicas: 3, threshold: 2000, concurrency: 5 },
+            },
+            queueStore: undefined,
+            broker: { secretName: "queue-broker" },
+        }), { provider: new k8s.Provider("test", { kubeconfig: "{}" }) }));
+    });
+
+    test("one rabbitmq trigger per queue; the broker URL reaches KEDA as the scaler's host", () => {
+        const a = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "r-workers-analytics-scaler").inputs.spec;
+        expect(a.triggers).toEqual([{
+            type: "rabbitmq", name: "messages",
+            metadata: { protocol: "amqp", mode: "QueueLength", value: "2000", queueName: "analytics", vhostName: "/" },
+            authenticationRef: { name: "worker-queue-auth" },
+        }]);
+        expect(a.advanced.scalingModifiers).toBeUndefined();
+        const ta = run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "r-workers-queue-auth").inputs.spec;
+        expect(ta).toEqual({ secretTargetRef: [{ parameter: "host", name: "queue-broker", key: "url" }] });
+        const env = run.get("kubernetes:apps/v1:Deployment", "r-workers-analytics").inputs.spec.template.spec.containers[0].env.map((e: any) => e.name);
+        expect(env).not.toContain("QUEUE_PREFIX");
+    });
+
+    test("a scheduled queue keeps its floor through the formula over the rabbitmq trigger", () => {
+        const n = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "r-workers-notifications-scaler").inputs.spec;
+        expect(n.advanced.scalingModifiers).toEqual({ formula: "max(messages, schedule_daytime * 500)", target: "500", metricType: "AverageValue" });
+        expect(n.triggers.map((t: any) => t.name)).toEqual(["messages", "schedule_daytime"]);
+    });
+
+    test("every Kubernetes object passes schema validation", () => {
+        expect(assertKubernetesSchemas(run.resources).validated.length).toBeGreaterThanOrEqual(5);
+    });
+
+    test("a broker without a Secret, or with a queue store too, is refused", () => {
+        expect(() => new WorkerPool("bad", args({ queueStore: undefined, broker: { secretName: "" } }))).toThrow(/broker\.secretName: is required/);
+        expect(() => new WorkerPool("bad", args({ broker: { secretName: "queue-broker" } }))).toThrow(/queueStore: must be omitted with broker/);
+    });
+});

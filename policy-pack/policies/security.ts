@@ -490,6 +490,53 @@ export const launchTemplateEbsEncrypted: StackValidationPolicy = {
     },
 };
 
+interface BrokerConfig {
+    allowedDeploymentModes: string[];
+}
+
+/**
+ * Amazon MQ brokers (RabbitMQ queue backend, issue 19): never publicly accessible, and deployed over
+ * several zones. Amazon MQ always encrypts broker storage at rest (an AWS-owned key unless
+ * `encryptionOptions` names another) and RabbitMQ brokers accept AMQP only over TLS (5671), so encryption
+ * cannot be switched off; an explicit `encryptionOptions.useAwsOwnedKey: false` still encrypts (aws/mq key).
+ */
+export const mqBrokerPrivateMultiAz: ResourceValidationPolicy = {
+    name: "mq-broker-private-multi-az",
+    description: "Amazon MQ brokers must not be publicly accessible and must use a multi-AZ deployment mode " +
+        "(`allowedDeploymentModes`, default CLUSTER_MULTI_AZ and ACTIVE_STANDBY_MULTI_AZ): a single-instance broker loses queued jobs with its zone.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            allowedDeploymentModes: {
+                type: "array", items: { type: "string", enum: ["CLUSTER_MULTI_AZ", "ACTIVE_STANDBY_MULTI_AZ", "SINGLE_INSTANCE"] },
+                default: ["CLUSTER_MULTI_AZ", "ACTIVE_STANDBY_MULTI_AZ"], description: "Deployment modes a broker may use.",
+            },
+        },
+    },
+    validateResource: validateResourceOfType(aws.mq.Broker, onRaw((b, args, report) => {
+        const cfg = configOf<BrokerConfig>(args, { allowedDeploymentModes: ["CLUSTER_MULTI_AZ", "ACTIVE_STANDBY_MULTI_AZ"] });
+        const what = `Amazon MQ broker "${args.name}"`;
+        const undecided = new Undecided();
+        const pub = boolOf(b.publiclyAccessible);
+        if (pub === UNKNOWN) {
+            undecided.add("publiclyAccessible", "it is unknown during preview");
+        } else if (pub === true) {
+            report(`${what} must set publiclyAccessible: false (clients reach it inside the VPC).`);
+        }
+        const mode = b.deploymentMode;
+        if (isUnknown(mode)) {
+            undecided.add("deploymentMode", "it is unknown during preview");
+        } else {
+            // The provider's default is SINGLE_INSTANCE.
+            const m = typeof mode === "string" ? mode : "SINGLE_INSTANCE";
+            if (!cfg.allowedDeploymentModes.includes(m)) {
+                report(`${what} must use one of ${cfg.allowedDeploymentModes.join(", ")}, got deploymentMode ${m}.`);
+            }
+        }
+        undecided.settle();
+    })),
+};
+
 export const securityPolicies = [
     rdsStorageEncrypted,
     rdsNotPublic,
@@ -498,6 +545,7 @@ export const securityPolicies = [
     rdsDeletionProtection,
     elasticacheEncrypted,
     elasticachePrivate,
+    mqBrokerPrivateMultiAz,
     imdsv2Required,
     s3BucketPublicAccessBlock,
     launchTemplateEbsEncrypted,
