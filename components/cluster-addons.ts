@@ -5,6 +5,7 @@ import { IRSA_AUDIENCE } from "./cluster";
 import { LOAD_BALANCER_CONTROLLER_CHART, LoadBalancerController } from "./load-balancer-controller";
 import { NODE_TYPE_LABEL, NTH_MANAGED_TAG } from "./node-pool";
 import { POD_IDENTITY_CLUSTER_NAME_TAG, PodIdentityRole, sameClusterCondition } from "./pod-identity";
+import { KEDA_OPERATOR_SERVICE_ACCOUNT } from "./service-scaling";
 import { Problems, show } from "./validation";
 
 export interface HelmChart {
@@ -160,6 +161,8 @@ export interface ClusterAddonRoles {
     readonly clusterAutoscaler: PodIdentityRole;
     readonly nodeTerminationHandler: PodIdentityRole;
     readonly loadBalancerController: PodIdentityRole;
+    /** The KEDA operator's: reads CloudWatch metrics for the api/ws `aws-cloudwatch` triggers. */
+    readonly keda: PodIdentityRole;
 }
 
 /** Checks plain ClusterAddons args; returns the problems found (empty when valid). */
@@ -402,6 +405,8 @@ export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
 export class ClusterAddons extends pulumi.ComponentResource {
     public readonly clusterAutoscalerRoleArn: pulumi.Output<string>;
     public readonly nodeTerminationHandlerRoleArn: pulumi.Output<string>;
+    /** IRSA role of the KEDA operator (CloudWatch read for api/ws triggers). */
+    public readonly kedaOperatorRoleArn: pulumi.Output<string>;
     public readonly interruptionQueueUrl: pulumi.Output<string>;
     public readonly interruptionQueueArn: pulumi.Output<string>;
     public readonly metricsServer: k8s.helm.v3.Release;
@@ -412,7 +417,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     /** Install the TargetGroupBinding CRD and webhooks: TargetGroupBindings depend on `loadBalancerController.release`. */
     public readonly loadBalancerController: LoadBalancerController;
     /** The Pod Identity associations created here, keyed by add-on. */
-    public readonly podIdentityAssociations: Readonly<Record<"clusterAutoscaler" | "nodeTerminationHandler", aws.eks.PodIdentityAssociation>>;
+    public readonly podIdentityAssociations: Readonly<Record<"clusterAutoscaler" | "nodeTerminationHandler" | "keda", aws.eks.PodIdentityAssociation>>;
 
     constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         validateClusterAddonsArgs(args).throwIfAny(`ClusterAddons "${name}"`);
@@ -443,9 +448,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
                 dependsOn: after,
             });
         };
-        const associate = (role: PodIdentityRole, key: string, serviceAccount: string): aws.eks.PodIdentityAssociation => role.associate(`${name}-${key}`, {
+        const associate = (role: PodIdentityRole, key: string, serviceAccount: string, namespace: string = SYSTEM_NAMESPACE): aws.eks.PodIdentityAssociation => role.associate(`${name}-${key}`, {
             clusterName: args.clusterName,
-            namespace: SYSTEM_NAMESPACE,
+            namespace,
             serviceAccount,
             parent: this,
             tags,
@@ -488,8 +493,15 @@ export class ClusterAddons extends pulumi.ComponentResource {
         // order: Pod Identity hands credentials only to pods created after the association; the values do not refer to it.
         [caAssociation]);
 
-        // KEDA: queue-driven scaling of the workers.
-        this.keda = release("keda", "keda", KEDA_NAMESPACE, { nodeSelector }, { createNamespace: true });
+        // KEDA: queue-driven scaling of the workers, and api/ws scaling on CloudWatch metrics. The operator reads
+        // CloudWatch for TriggerAuthentications with `podIdentity.provider: aws` under its own identity: the stack's
+        // KEDA role through Pod Identity on its service account (no chart value needed: the agent's credentials reach
+        // the operator through the SDK's default chain; the chart's podIdentity.aws.irsa.* values are for IRSA only).
+        const kedaAssociation = associate(args.roles.keda, "keda", KEDA_OPERATOR_SERVICE_ACCOUNT, KEDA_NAMESPACE);
+        this.kedaOperatorRoleArn = args.roles.keda.roleArn;
+        this.keda = release("keda", "keda", KEDA_NAMESPACE, { nodeSelector }, { createNamespace: true },
+            // order: Pod Identity hands credentials only to pods created after the association; the values do not refer to it.
+            [kedaAssociation]);
 
         // Spot interruption handling: EventBridge -> SQS -> aws-node-termination-handler (queue mode).
         const queue = new aws.sqs.Queue(`${name}-interruptions`, {
@@ -524,7 +536,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
             nodeTerminationHandlerValues({ queueUrl: queue.url, region: args.region, nodeSelector }), {},
             // order: credentials reach only pods created after the association; the values do not refer to it.
             [nthAssociation]);
-        this.podIdentityAssociations = { clusterAutoscaler: caAssociation, nodeTerminationHandler: nthAssociation };
+        this.podIdentityAssociations = { clusterAutoscaler: caAssociation, nodeTerminationHandler: nthAssociation, keda: kedaAssociation };
 
         // AWS Load Balancer Controller: keeps the api/ws pods registered in Pulumi's target groups.
         this.loadBalancerController = new LoadBalancerController(`${name}-lbc`, {

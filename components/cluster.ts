@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCidr } from "./network";
+import { EksAddonName, EksAddonVersions, EksAddons, validateEksAddonsArgs } from "./eks-addons";
 import type { NodePoolClusterRef } from "./node-pool";
 import { CLOUDWATCH_RETENTION_DAYS, Problems, show } from "./validation";
 
@@ -24,6 +25,21 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 export const EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 /** Audience the IRSA web-identity tokens carry. */
 export const IRSA_AUDIENCE = "sts.amazonaws.com";
+/** EKS support policies (`upgradePolicy.supportType`). */
+export const SUPPORT_TYPES = ["STANDARD", "EXTENDED"] as const;
+export type SupportType = (typeof SUPPORT_TYPES)[number];
+/**
+ * Standard support: EKS upgrades the control plane when its minor leaves standard support, never billing the
+ * extended rate. Set explicitly because EKS's own default is EXTENDED (EKS API reference, UpgradePolicyRequest: "The
+ * default value is EXTENDED").
+ */
+export const DEFAULT_SUPPORT_TYPE: SupportType = "STANDARD";
+/**
+ * The managed add-ons a node needs before it runs pods: the CNI (pod IPs, and the node turns Ready only with a
+ * CNI), kube-proxy (Service routing) and the Pod Identity agent (credentials). All three are DaemonSets, which are
+ * healthy with zero nodes, so they go in with the control plane and every node pool waits for them.
+ */
+export const NODE_ADDONS: readonly EksAddonName[] = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
 /** AWS-managed policies of the node role (ECR pull-only, not read-only; SSM replaces SSH keys). */
 export const NODE_ROLE_POLICIES = [
     "AmazonEKSWorkerNodePolicy",
@@ -100,6 +116,32 @@ export interface ClusterArgs {
      * @default the caller's default credential chain
      */
     readonly awsProfile?: string;
+    /**
+     * EKS support policy at the end of standard support: `STANDARD` (the control plane is upgraded automatically
+     * when its minor leaves standard support) or `EXTENDED` (up to 12 more months on that minor, billed at the
+     * extended-support rate per cluster-hour).
+     * @default "STANDARD"
+     */
+    readonly supportType?: SupportType;
+    /**
+     * Let EKS install self-managed vpc-cni, kube-proxy and CoreDNS when it creates the cluster. Off: the managed
+     * add-ons (`EksAddons`) are the only install. EKS reads it at creation only (changing it replaces the cluster in
+     * the AWS provider), so the component ignores later changes: a cluster created with `true` keeps it, and its
+     * self-managed install is adopted by the managed add-ons (`resolveConflictsOnCreate: OVERWRITE`).
+     * @default false
+     */
+    readonly bootstrapSelfManagedAddons?: boolean;
+    /**
+     * Version overrides of the managed add-ons (vpc-cni, kube-proxy, eks-pod-identity-agent here; coredns in the
+     * `EksAddons` the caller creates after the node pools).
+     * @default the pinned row of `kubernetesVersion` in EKS_ADDON_VERSIONS
+     */
+    readonly addonVersions?: Partial<EksAddonVersions>;
+    /**
+     * Enforce Kubernetes NetworkPolicies (the VPC CNI's network policy agent).
+     * @default true
+     */
+    readonly networkPolicy?: boolean;
     /** Tags for every taggable child. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
 }
@@ -127,6 +169,15 @@ export function validateClusterArgs(name: string, args: ClusterArgs): Problems {
         `must be an EKS cluster name (letters, digits, '-', '_', starting alphanumeric, <= 100 characters), got ${show(clusterName)}`);
     const version = args.kubernetesVersion ?? DEFAULT_CLUSTER_VERSION;
     problems.check(/^1\.\d{2}$/.test(version), "kubernetesVersion", `must be a Kubernetes minor version such as "1.33", got ${show(version)}`);
+    if (/^1\.\d{2}$/.test(version)) {
+        // The node add-ons' versions: every supported minor has a pinned row; another one needs overrides.
+        const addonProblems = validateEksAddonsArgs({ clusterName, kubernetesVersion: version, addons: NODE_ADDONS, versions: args.addonVersions });
+        for (const p of addonProblems.list) {
+            problems.add(p.propertyPath.replace(/^versions\./, "addonVersions."), p.reason.replace("set versions for", "set addonVersions for"));
+        }
+    }
+    problems.check(args.supportType === undefined || (SUPPORT_TYPES as readonly string[]).includes(args.supportType), "supportType",
+        `must be one of ${SUPPORT_TYPES.join(", ")}, got ${show(args.supportType)}`);
     problems.check(args.subnetIds.length >= 2, "subnetIds", `must list >= 2 private subnets in different AZs (EKS requires two), got ${args.subnetIds.length}`);
 
     const cidrs = args.publicAccessCidrs ?? [];
@@ -239,6 +290,12 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
     public readonly certificateAuthorityData: pulumi.Output<string>;
     public readonly kubernetesVersion: string;
     public readonly serviceIpv4Cidr: string;
+    /** `upgradePolicy.supportType` of the control plane. */
+    public readonly supportType: SupportType;
+    /** The node-side managed add-ons (vpc-cni, kube-proxy, eks-pod-identity-agent). */
+    public readonly nodeAddons: EksAddons;
+    /** What a node pool waits for before it launches nodes: the node access entry and the node add-ons. */
+    public readonly nodeDependencies: readonly pulumi.Resource[];
     /** `https://oidc.eks.<region>.amazonaws.com/id/<id>` */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
     public readonly oidcProviderArn: pulumi.Output<string>;
@@ -267,6 +324,7 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
         const child = { parent: this };
         this.kubernetesVersion = args.kubernetesVersion ?? DEFAULT_CLUSTER_VERSION;
         this.serviceIpv4Cidr = args.serviceIpv4Cidr ?? DEFAULT_SERVICE_IPV4_CIDR;
+        this.supportType = args.supportType ?? DEFAULT_SUPPORT_TYPE;
         const partition = aws.getPartitionOutput({}, child).partition;
         const region = aws.getRegionOutput({}, child).region;
         const managedPolicy = (policy: string): pulumi.Output<string> => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
@@ -322,11 +380,21 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             kubernetesNetworkConfig: { ipFamily: "ipv4", serviceIpv4Cidr: this.serviceIpv4Cidr },
             encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
             enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
-            // Let EKS install the VPC CNI, kube-proxy and CoreDNS the nodes need to become Ready.
-            bootstrapSelfManagedAddons: true,
+            // The managed add-ons below are the only install of the VPC CNI, kube-proxy and CoreDNS.
+            bootstrapSelfManagedAddons: args.bootstrapSelfManagedAddons ?? false,
+            upgradePolicy: { supportType: this.supportType },
             deletionProtection: args.deletionProtection ?? false,
             tags: { ...tags, Name: clusterName },
-        }, { ...child, dependsOn: [clusterPolicy, clusterKms, logGroup] });
+        }, {
+            ...child,
+            // order: the role's policies and KMS grant are attached by name/id, not read by the cluster, and EKS must
+            // find the retained log group before it creates its own.
+            dependsOn: [clusterPolicy, clusterKms, logGroup],
+            // Read by EKS at creation only; the provider would replace the cluster on a change (pulumi-aws
+            // eks/cluster.d.ts: "Changing this value will force a new cluster to be created"). Clusters created with
+            // `true` keep it, and their self-managed install is adopted by the managed add-ons.
+            ignoreChanges: ["bootstrapSelfManagedAddons"],
+        });
 
         this.clusterName = this.cluster.name;
         this.clusterArn = this.cluster.arn;
@@ -365,7 +433,23 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
             principalArn: nodeRole.arn,
             type: "EC2_LINUX",
             tags,
-        }, { ...child, dependsOn: nodePolicies });
+        }, {
+            ...child,
+            // order: the node groups wait for this entry (NodePool), so this puts the role's policy
+            // attachments (ECR pull, VPC CNI, worker node) in place before any node boots; neither the entry
+            // nor the launch template references the attachments.
+            dependsOn: nodePolicies,
+        });
+
+        this.nodeAddons = new EksAddons(`${name}-managed`, {
+            clusterName: this.cluster.name,
+            kubernetesVersion: this.kubernetesVersion,
+            addons: NODE_ADDONS,
+            versions: args.addonVersions,
+            networkPolicy: args.networkPolicy ?? true,
+            tags,
+        }, child);
+        this.nodeDependencies = [this.nodeAccessEntry, ...NODE_ADDONS.map((a) => this.nodeAddons.addons[a]!)];
 
         const adminAssociations: aws.eks.AccessPolicyAssociation[] = [];
         for (const [key, principalArn] of Object.entries(args.adminPrincipals ?? {})) {
@@ -447,7 +531,13 @@ export class Cluster extends pulumi.ComponentResource implements NodePoolCluster
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             enableServerSideApply: true,
-        }, { ...child, dependsOn: [this.cluster, ...this.apiIngressRules, ...adminAssociations] });
+        }, {
+            ...child,
+            // order: the kubeconfig (cluster name, endpoint, CA) already waits for the cluster; nothing in it
+            // waits for the API ingress rules or the admin access-policy associations, without which the
+            // provider's first calls time out or are refused.
+            dependsOn: [...this.apiIngressRules, ...adminAssociations],
+        });
 
         this.registerOutputs({
             clusterName: this.clusterName,

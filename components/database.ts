@@ -3,14 +3,29 @@
  * cross-region replica per chosen secondary region, RDS Proxy as the connection pooler in front of the
  * writer, and a private DNS zone per region (`reader.db.internal`, `writer.db.internal`).
  *
- * ## Master password
- * The password is a `random.RandomPassword` (a Pulumi secret), stored in a Secrets Manager secret encrypted
- * with the database's customer KMS key. RDS Proxy authenticates to the database with that secret, and the
- * same value is handed to the workloads as a secret Output. `manageMasterUserPassword` (RDS rotating the
- * secret itself) was not chosen: the password would then be unknown to the program, so the workloads could
- * not receive it without a runtime Secrets Manager lookup, and every rotation would have to be mirrored into
- * the cluster. The secret is replicated to every region that holds a cross-region replica (with that
- * region's key), so a promoted replica still has its credentials at hand.
+ * ## Credentials: the master user stays in Secrets Manager, the application has its own role and no password
+ * - Master user, `masterPassword: "generated"` (default): a `random.RandomPassword` (a Pulumi secret, encrypted in the
+ *   state) stored in a Secrets Manager secret encrypted with the database's customer KMS key and replicated to every
+ *   region that holds a cross-region replica (so a promoted replica still has its credentials at hand).
+ *   `masterPassword: "managed"`: RDS generates the password, keeps it in a Secrets Manager secret it owns (encrypted
+ *   with the same key) and rotates it every 7 days; it never enters the program or the state. RDS does not allow it
+ *   on a source of read replicas ("Managing master user passwords with Secrets Manager isn't supported for [...]
+ *   creating a read replica when the source DB [...] manages credentials with Secrets Manager", RDS User Guide,
+ *   "Password management with Amazon RDS and AWS Secrets Manager", Limitations), so it is refused with replicas.
+ *   Either way the master password is never handed to workloads or Kubernetes: only the in-cluster bootstrap Job
+ *   (`DatabaseBootstrap`) reads the secret, at run time, through its own Pod Identity role.
+ * - Application role (`appUsername`, default `app`): a login role with `rds_iam` and no password, created by the
+ *   bootstrap Job. Clients present an IAM authentication token (a SigV4-presigned `connect` request, valid 15 minutes,
+ *   `rds-db:connect` on the role's `dbuser` ARN). Writes go through RDS Proxy with end-to-end IAM authentication
+ *   (`defaultAuthScheme: "IAM_AUTH"`): the proxy checks the client's token and itself logs in to the database with IAM
+ *   as the same user (its role holds `rds-db:connect` on the primary's `dbuser:<resource id>/<app user>`), so no
+ *   secret holds an application password (RDS User Guide, "Connecting to a database through RDS Proxy", "Migrating
+ *   from standard IAM authentication to end-to-end IAM authentication"). Reads go straight to the replicas with a
+ *   token signed for the instance endpoint. `clientConnectArns` lists every `dbuser` ARN a client role needs.
+ * - Limits: IAM authentication is meant for fewer than about 200 new connections per second (RDS User Guide, "IAM
+ *   database authentication"), so clients pool connections; a managed master secret lives in the primary region
+ *   only; a generated one is rotated by replacing the `RandomPassword` (`pulumi up --replace <its URN>`), which updates
+ *   the instance and the secret together (no rotation Lambda is deployed).
  *
  * ## Connection pooling: RDS Proxy rather than PgBouncer
  * The seeds run PgBouncer in transaction mode (1000 clients, pools of 20-25 server connections, 150-200
@@ -47,6 +62,11 @@ import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, Problems, show } from "
 export const DEFAULT_POSTGRES_VERSION = "17";
 export const DEFAULT_DATABASE_NAME = "app";
 export const DEFAULT_MASTER_USERNAME = "app_admin";
+/** The application's own login role (IAM authentication, no password); created by `DatabaseBootstrap`. */
+export const DEFAULT_APP_USERNAME = "app";
+/** Who generates the master password: the program (`RandomPassword`) or RDS (`manageMasterUserPassword`). */
+export type MasterPasswordSource = "generated" | "managed";
+export const DEFAULT_MASTER_PASSWORD: MasterPasswordSource = "generated";
 export const DEFAULT_ALLOCATED_STORAGE_GIB = 20;
 /** Storage autoscaling ceiling when none is given: five times the allocated storage. */
 export const DEFAULT_STORAGE_AUTOSCALING_FACTOR = 5;
@@ -125,7 +145,10 @@ export interface DatabaseInstanceProps {
     readonly performanceInsights?: boolean;
     /** Enhanced monitoring interval: 0 (off), 1, 5, 10, 15, 30 or 60 seconds. @default 60 */
     readonly monitoringIntervalSeconds?: number;
-    /** IAM database authentication on every instance. @default true */
+    /**
+     * IAM database authentication on every instance. Must stay on: the application role authenticates with IAM
+     * tokens only. @default true
+     */
     readonly iamAuthentication?: boolean;
 }
 
@@ -156,8 +179,6 @@ export interface PoolingArgs {
     readonly maxIdleConnectionsPercent?: number;
     /** Seconds before an idle client connection is closed. @default 1800 */
     readonly idleClientTimeoutSeconds?: number;
-    /** Require IAM tokens from clients instead of the password. @default false */
-    readonly requireIamAuth?: boolean;
 }
 
 export interface DatabaseArgs extends DatabaseInstanceProps, DatabaseNetwork {
@@ -165,8 +186,17 @@ export interface DatabaseArgs extends DatabaseInstanceProps, DatabaseNetwork {
     readonly region: string;
     /** Database created on the primary. @default "app" */
     readonly databaseName?: string;
-    /** Master user name. @default "app_admin" */
+    /** Master user name (its password is managed by RDS in Secrets Manager). @default "app_admin" */
     readonly masterUsername?: string;
+    /** The application's login role (IAM authentication through the proxy and on the replicas). @default "app" */
+    readonly appUsername?: string;
+    /**
+     * `"generated"`: a random password kept in a Secrets Manager secret (replicated to the DR regions);
+     * `"managed"`: RDS manages and rotates it (`manageMasterUserPassword`), only without read replicas (RDS refuses
+     * replicas of such a source). Neither is ever copied into Kubernetes.
+     * @default "generated"
+     */
+    readonly masterPassword?: MasterPasswordSource;
     /** Multi-AZ standby for the primary. @default true */
     readonly multiAz?: boolean;
     /**
@@ -380,6 +410,17 @@ export function validateDatabaseArgs(name: string, args: DatabaseArgs): Problems
     if (p.check(PG_IDENTIFIER.test(user), "masterUsername", `must start with a letter and hold only letters, digits and '_' (max 63), got ${show(user)}`)) {
         p.check(!RESERVED_USERNAMES.has(user.toLowerCase()), "masterUsername", `${show(user)} is reserved by RDS or PostgreSQL; choose another name such as "app_admin"`);
     }
+    const appUser = args.appUsername ?? DEFAULT_APP_USERNAME;
+    if (p.check(PG_IDENTIFIER.test(appUser), "appUsername", `must start with a letter and hold only letters, digits and '_' (max 63), got ${show(appUser)}`)) {
+        p.check(!RESERVED_USERNAMES.has(appUser.toLowerCase()), "appUsername", `${show(appUser)} is reserved by RDS or PostgreSQL; choose another name such as "app"`);
+        p.check(appUser.toLowerCase() !== user.toLowerCase(), "appUsername", `must differ from masterUsername (${show(user)}): the application never connects as the master user`);
+    }
+    const source = args.masterPassword ?? DEFAULT_MASTER_PASSWORD;
+    if (p.check(source === "generated" || source === "managed", "masterPassword", `must be "generated" or "managed", got ${show(source)}`) && source === "managed") {
+        const count = (isWhole(args.readReplicas) ? args.readReplicas : 0) + (args.crossRegionReplicas ?? Object.keys(args.regions ?? {})).length;
+        p.check(count === 0, "masterPassword", `"managed" cannot be used with read replicas (${count} requested): RDS does not create replicas of a source whose master password it manages in Secrets Manager (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager", Limitations); use "generated" or remove the replicas`);
+    }
+    p.check(args.iamAuthentication !== false, "iamAuthentication", "must be true: the application role logs in with IAM tokens only (the proxy's end-to-end IAM authentication needs it on the instance)");
 
     const retention = args.backupRetentionDays ?? DEFAULT_BACKUP_RETENTION_DAYS;
     p.check(isWhole(retention) && retention >= 0 && retention <= 35, "backupRetentionDays", `must be a whole number of days from 0 to 35, got ${show(retention)}`);
@@ -490,10 +531,22 @@ export class Database extends pulumi.ComponentResource {
     /** Instance addresses behind each region's reader record (for `sslmode=verify-full`). */
     public readonly readerAddresses: Readonly<Record<string, pulumi.Output<string>[]>>;
     public readonly databaseName: string;
+    /** The master user (only the bootstrap Job logs in as it). */
     public readonly username: string;
-    /** Secret. */
-    public readonly password: pulumi.Output<string>;
+    /** The application's login role (IAM authentication). */
+    public readonly appUsername: string;
+    /** ARN of the Secrets Manager secret holding the master credentials (primary region; JSON with `username`, `password`). */
     public readonly secretArn: pulumi.Output<string>;
+    /** Who generated the master password. */
+    public readonly masterPassword: MasterPasswordSource;
+    /** The primary instance's own address (the bootstrap Job connects there directly, not through the proxy). */
+    public readonly primaryAddress: pulumi.Output<string>;
+    /**
+     * Every `rds-db:connect` resource a client of the application role needs: the proxy's
+     * `dbuser:prx-<id>/<app user>` and each replica's `dbuser:db-<resource id>/<app user>` (and the primary's when
+     * pooling is off).
+     */
+    public readonly clientConnectArns: pulumi.Output<string[]>;
     /** Customer KMS key per region. */
     public readonly kmsKeyArns: Readonly<Record<string, pulumi.Output<string>>>;
     public readonly securityGroupIds: Readonly<Record<string, pulumi.Output<string>>>;
@@ -524,6 +577,7 @@ export class Database extends pulumi.ComponentResource {
 
         this.databaseName = args.databaseName ?? DEFAULT_DATABASE_NAME;
         this.username = args.masterUsername ?? DEFAULT_MASTER_USERNAME;
+        this.appUsername = args.appUsername ?? DEFAULT_APP_USERNAME;
         this.maxConnections = maxConnections;
         this.parameters = parameters;
 
@@ -592,10 +646,6 @@ export class Database extends pulumi.ComponentResource {
             monitoringRoleArn = pulumi.all([role.arn, attachment.id]).apply(([arn]) => arn);
         }
 
-        // Master credentials: random, secret, stored encrypted for RDS Proxy (and replicated for DR).
-        const password = new random.RandomPassword(`${name}-master`, { length: 40, special: false }, here);
-        this.password = pulumi.secret(password.result);
-
         /** The contract primary and replicas share (CONVENTIONS #7); `base` places it in a region. */
         const shared = (base: RegionalBase): Partial<aws.rds.InstanceArgs> => ({
             instanceClass: args.instanceClass,
@@ -633,6 +683,9 @@ export class Database extends pulumi.ComponentResource {
             }, inRegion(region)));
 
         const primaryBase = bases[args.region];
+        const managedPassword = (args.masterPassword ?? DEFAULT_MASTER_PASSWORD) === "managed";
+        // Generated master credentials: random, secret in the state, stored encrypted in Secrets Manager below.
+        const password = managedPassword ? undefined : new random.RandomPassword(`${name}-master`, { length: 40, special: false }, here);
         this.primary = new aws.rds.Instance(`${name}-primary`, {
             ...shared(primaryBase),
             identifier: instanceIdentifier(name, "primary", identifiers),
@@ -643,14 +696,24 @@ export class Database extends pulumi.ComponentResource {
             allocatedStorage: allocated,
             dbName: this.databaseName,
             username: this.username,
-            password: password.result,
+            ...(managedPassword
+                // RDS generates the master password and keeps it in a Secrets Manager secret encrypted with this key
+                // (CreateDBInstance ManageMasterUserPassword / MasterUserSecretKmsKeyId); it never enters the program.
+                ? { manageMasterUserPassword: true, masterUserSecretKmsKeyId: primaryBase.key.arn }
+                : { password: password!.result }),
             multiAz,
             backupRetentionPeriod: retention,
             backupWindow: DEFAULT_BACKUP_WINDOW,
             deleteAutomatedBackups: !protectData,
             skipFinalSnapshot: !protectData,
             finalSnapshotIdentifier: protectData ? `${name}-final` : undefined,
-        }, { ...here, protect: protectData, dependsOn: logGroups("primary", args.region) });
+        }, {
+            ...here,
+            protect: protectData,
+            // order: RDS creates the export log groups itself (without retention or KMS) when they do not
+            // exist yet; ours must exist first. The instance references no log group.
+            dependsOn: logGroups("primary", args.region),
+        });
         this.instanceId = this.primary.identifier;
         this.instanceArn = this.primary.arn;
 
@@ -672,7 +735,12 @@ export class Database extends pulumi.ComponentResource {
                 multiAz: replicaMultiAz,
                 backupRetentionPeriod: 0,
                 skipFinalSnapshot: true,
-            }, { ...inRegion(region), dependsOn: [this.primary, ...logGroups(key, region)] });
+            }, {
+                ...inRegion(region),
+                // order: as for the primary, the replica's log groups before RDS would create them. The
+                // primary itself needs no entry: replicateSourceDb already references it.
+                dependsOn: logGroups(key, region),
+            });
         const replicas: Record<string, aws.rds.Instance> = {};
         for (const key of sameRegionReplicaKeys(readReplicas)) {
             // Same region: the source by identifier; replicas spread reads, the primary's standby gives HA.
@@ -687,25 +755,45 @@ export class Database extends pulumi.ComponentResource {
         }
         this.replicas = replicas;
 
-        const secret = new aws.secretsmanager.Secret(`${name}-master`, {
-            description: `${name}: master credentials (RDS Proxy reads them)`,
-            kmsKeyId: primaryBase.key.arn,
-            recoveryWindowInDays: protectData ? 30 : 7,
-            replicas: crossRegion.map((r) => ({ region: r, kmsKeyId: bases[r].key.arn })),
-            tags,
-        }, here);
-        const secretVersion = new aws.secretsmanager.SecretVersion(`${name}-master`, {
-            secretId: secret.id,
-            secretString: pulumi.secret(pulumi.all([password.result, this.primary.address]).apply(([pw, host]) => JSON.stringify({
-                engine: "postgres",
-                host,
-                port: POSTGRES_PORT,
-                dbname: this.databaseName,
-                username: this.username,
-                password: pw,
-            }))),
-        }, here);
-        this.secretArn = secret.arn;
+        if (password) {
+            const secret = new aws.secretsmanager.Secret(`${name}-master`, {
+                description: `${name}: master credentials (read only by the in-cluster bootstrap Job)`,
+                kmsKeyId: primaryBase.key.arn,
+                recoveryWindowInDays: protectData ? 30 : 7,
+                replicas: crossRegion.map((r) => ({ region: r, kmsKeyId: bases[r].key.arn })),
+                tags,
+            }, here);
+            new aws.secretsmanager.SecretVersion(`${name}-master`, {
+                secretId: secret.id,
+                secretString: pulumi.secret(pulumi.all([password.result, this.primary.address]).apply(([pw, host]) => JSON.stringify({
+                    engine: "postgres",
+                    host,
+                    port: POSTGRES_PORT,
+                    dbname: this.databaseName,
+                    username: this.username,
+                    password: pw,
+                }))),
+            }, here);
+            this.secretArn = secret.arn;
+        } else {
+            this.secretArn = this.primary.masterUserSecrets.apply((secrets) => {
+                const arn = secrets?.[0]?.secretArn;
+                if (!arn) {
+                    throw new Error(`Database "${name}": RDS reported no managed master user secret (manageMasterUserPassword)`);
+                }
+                return arn;
+            });
+        }
+        this.masterPassword = managedPassword ? "managed" : "generated";
+        this.primaryAddress = this.primary.address;
+        // arn:<partition>:rds:<region>:<account>:db:<id> -> the pieces of the rds-db ARNs.
+        const arnParts = this.primary.arn.apply((arn) => {
+            const [, partition, , , account] = arn.split(":");
+            return { partition, account };
+        });
+        const dbuserArn = (region: string, resourceId: pulumi.Input<string>, user: string): pulumi.Output<string> =>
+            pulumi.all([arnParts, resourceId]).apply(([a, id]) => `arn:${a.partition}:rds-db:${region}:${a.account}:dbuser:${id}/${user}`);
+        const replicaRegion = (key: string): string => (/^replica-\d+$/.test(key) ? args.region : key.slice("replica-".length));
 
         // Clients no security group can name (peered VPCs in other regions) are admitted by CIDR, and only at
         // the writer's front door: the proxy when pooling is on, else the primary's own group.
@@ -727,6 +815,7 @@ export class Database extends pulumi.ComponentResource {
         }
         // RDS Proxy in front of the writer.
         let writerHost: pulumi.Output<string> = this.primary.address;
+        let proxyResourceId: pulumi.Output<string> | undefined;
         if (pooled) {
             const proxySg = new aws.ec2.SecurityGroup(`${name}-proxy-sg`, {
                 vpcId: args.vpcId,
@@ -768,19 +857,13 @@ export class Database extends pulumi.ComponentResource {
                 }),
                 tags,
             }, here);
-            new aws.iam.RolePolicy(`${name}-proxy`, {
+            // End-to-end IAM authentication: the proxy logs in to the primary as the application role with its
+            // own IAM token, so its role may connect as that user on the primary only.
+            const proxyPolicy = new aws.iam.RolePolicy(`${name}-proxy`, {
                 role: proxyRole.id,
-                policy: pulumi.all([secret.arn, primaryBase.key.arn]).apply(([secretArn, keyArn]) => JSON.stringify({
+                policy: dbuserArn(args.region, this.primary.resourceId, this.appUsername).apply((arn) => JSON.stringify({
                     Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArn },
-                        {
-                            Effect: "Allow",
-                            Action: ["kms:Decrypt"],
-                            Resource: keyArn,
-                            Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
-                        },
-                    ],
+                    Statement: [{ Sid: "ConnectAsAppUser", Effect: "Allow", Action: ["rds-db:connect"], Resource: arn }],
                 })),
             }, here);
 
@@ -792,15 +875,17 @@ export class Database extends pulumi.ComponentResource {
                 roleArn: proxyRole.arn,
                 vpcSubnetIds: args.subnetIds,
                 vpcSecurityGroupIds: [proxySg.id],
-                auths: [{
-                    authScheme: "SECRETS",
-                    secretArn: secret.arn,
-                    iamAuth: pooling.requireIamAuth ? "REQUIRED" : "DISABLED",
-                    clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
-                    description: `${this.username} via Secrets Manager`,
-                }],
+                // IAM_AUTH: clients and the proxy-to-database leg both use IAM; no `auths` (Secrets Manager) entries
+                // (CreateDBProxy DefaultAuthScheme; @pulumi/aws rds.Proxy `defaultAuthScheme`: "auths ... Required
+                // when defaultAuthScheme is NONE or unspecified").
+                defaultAuthScheme: "IAM_AUTH",
                 tags,
-            }, { ...here, dependsOn: [secretVersion] });
+            }, {
+                ...here,
+                // order: the proxy opens its pool with its role's rds-db:connect grant; the policy is attached to the
+                // role by a separate resource that the proxy's inputs do not reference.
+                dependsOn: [proxyPolicy],
+            });
             const maxPct = pooling.maxConnectionsPercent ?? DEFAULT_POOL_MAX_CONNECTIONS_PERCENT;
             const targetGroup = new aws.rds.ProxyDefaultTargetGroup(`${name}-proxy`, {
                 dbProxyName: proxy.name,
@@ -817,6 +902,8 @@ export class Database extends pulumi.ComponentResource {
             }, here);
             this.proxy = proxy;
             writerHost = proxy.endpoint;
+            // arn:aws:rds:<region>:<account>:db-proxy:prx-<id> -> prx-<id>, the proxy's rds-db resource id.
+            proxyResourceId = proxy.arn.apply((arn) => arn.split(":").pop() ?? "");
         }
         this.writerEndpoint = pulumi.interpolate`${writerHost}:${POSTGRES_PORT}`;
 
@@ -897,6 +984,10 @@ export class Database extends pulumi.ComponentResource {
             readerAddresses[region] = targets.map(addressOf);
         }
         this.endpoints = endpoints;
+        this.clientConnectArns = pulumi.all([
+            proxyResourceId ? dbuserArn(args.region, proxyResourceId, this.appUsername) : dbuserArn(args.region, this.primary.resourceId, this.appUsername),
+            ...Object.entries(replicas).map(([key, inst]) => dbuserArn(replicaRegion(key), inst.resourceId, this.appUsername)),
+        ]);
         this.replicaIds = replicaIds;
         this.readerAddresses = readerAddresses;
         this.kmsKeyArns = Object.fromEntries(Object.entries(bases).map(([r, b]) => [r, b.key.arn]));
@@ -909,6 +1000,7 @@ export class Database extends pulumi.ComponentResource {
             endpoints: this.endpoints,
             replicaIds: this.replicaIds,
             secretArn: this.secretArn,
+            clientConnectArns: this.clientConnectArns,
             kmsKeyArns: this.kmsKeyArns,
         });
     }

@@ -252,7 +252,12 @@ export class DeployRunner extends pulumi.ComponentResource {
             vpcConfig: { vpcId: args.vpcId, subnets: [...args.subnetIds], securityGroupIds: [sg.id] },
             logsConfig: { cloudwatchLogs: { groupName: logGroup.name, status: "ENABLED" } },
             tags,
-        }, { ...child, dependsOn: [policy] });
+        }, {
+            ...child,
+            // order: CodeBuild checks the role's VPC permissions when the project is created (see above);
+            // the project references the role, not its inline policy.
+            dependsOn: [policy],
+        });
         this.projectArn = this.project.arn;
 
         this.webhook = new aws.codebuild.Webhook(`${name}-webhook`, {

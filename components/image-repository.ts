@@ -495,7 +495,13 @@ export class ImageRepository extends pulumi.ComponentResource {
                         repositoryFilters: [{ filter: `${args.repositoryPrefix}/`, filterType: "PREFIX_MATCH" }],
                     }],
                 },
-            }, { ...child, dependsOn: [...templates, creatorPolicy] });
+            }, {
+                ...child,
+                // order: creation templates only apply to repositories ECR creates after they exist, and the
+                // replication role's policy must be in place before ECR first replicates; replication
+                // references neither.
+                dependsOn: [...templates, creatorPolicy],
+            });
         }
 
         const images: Record<string, docker.Image> = {};
@@ -523,7 +529,8 @@ export class ImageRepository extends pulumi.ComponentResource {
                     },
                 }, {
                     parent: this,
-                    // Push only once replication is configured, or the first push never reaches the replicas.
+                    // order: push only once replication is configured, or the first push never reaches the
+                    // replicas; the image references the repository, not the replication configuration.
                     dependsOn: [...(this.replication ? [this.replication] : [])],
                 });
             }

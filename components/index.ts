@@ -1,10 +1,13 @@
 // Public entry point of the component library: `import { Network, ... } from "@scaled-web/platform"`.
 export * from "./validation";
+export * from "./buckets";
+export * from "./cdn";
 export * from "./network";
 export * from "./region-peering";
 export * from "./load-balancer";
 export * from "./weighted-dns";
 export * from "./cluster";
+export * from "./eks-addons";
 export * from "./pod-identity";
 export * from "./node-pool";
 export * from "./cluster-addons";
@@ -12,9 +15,13 @@ export * from "./load-balancer-controller";
 export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";
+export * from "./database-bootstrap";
+export * from "./external-secrets";
 export * from "./cache";
 export * from "./workload-spec";
 export * from "./app-namespace";
+export * from "./network-policies";
+export * from "./service-scaling";
 export * from "./regional-deployment";
 export * from "./worker-pool";
 export * from "./queue-metrics";

@@ -482,7 +482,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const logPolicy = new aws.s3.BucketPolicy(`${name}-logs`, {
             bucket: logs.id,
             policy: pulumi.all([logs.arn, account]).apply(([arn, accountId]) => accessLogBucketPolicy(arn, accountId)),
-        }, { ...child, dependsOn: [publicBlock, ownership] });
+        }, {
+            ...child,
+            // order: S3 refuses concurrent configuration changes to one bucket (OperationAborted, "A
+            // conflicting conditional operation is currently in progress"), and a policy written before the
+            // public access block and ownership settings are in place can be rejected by them; the policy
+            // references only the bucket.
+            dependsOn: [publicBlock, ownership],
+        });
 
         // --- Certificate -----------------------------------------------------------------------
         const cert = new aws.acm.Certificate(`${name}-cert`, {
@@ -527,7 +534,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
             enableHttp2: true,
             accessLogs: { bucket: logs.bucket, prefix: ACCESS_LOG_PREFIX, enabled: true },
             tags: { ...tags, Name: `${name}-alb` },
-        }, { ...child, dependsOn: [logPolicy] });
+        }, {
+            ...child,
+            // order: enabling access logs makes ELB check it may write to the bucket (the bucket policy);
+            // without it the attributes fail with "InvalidConfigurationRequest: Access Denied for bucket: ...
+            // Please check S3bucket permission" (kubernetes-sigs/aws-load-balancer-controller#1956). The ALB
+            // references only the bucket's name, not its policy.
+            dependsOn: [logPolicy],
+        });
 
         const healthCheck = {
             enabled: true,

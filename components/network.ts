@@ -365,13 +365,19 @@ export class Network extends pulumi.ComponentResource {
             const eip = new aws.ec2.Eip(`${name}-nat-${az}`, {
                 domain: "vpc",
                 tags: { ...tags, Name: `${name}-nat-${az}` },
-            }, { ...child, dependsOn: [igw] });
+            }, child);
             const subnet = publicSubnets[plan.findIndex((p) => p.availabilityZone === az)];
             natGateways.set(az, new aws.ec2.NatGateway(`${name}-nat-${az}`, {
                 allocationId: eip.id,
                 subnetId: subnet.id,
                 tags: { ...tags, Name: `${name}-nat-${az}` },
-            }, child));
+            }, {
+                ...child,
+                // order: a public NAT gateway created in a VPC with no internet gateway attached fails
+                // ("Network vpc-... has no Internet gateway attached", VPC user guide, NAT gateway
+                // troubleshooting); no input of the NAT gateway references the IGW. The EIP needs no IGW.
+                dependsOn: [igw],
+            }));
         });
 
         const privateRouteTables: aws.ec2.RouteTable[] = [];

@@ -43,6 +43,35 @@ export const DEFAULT_DETAILED_MONITORING = false;
 /** ASG metrics published to CloudWatch (observability alarms on capacity use them). */
 export const ASG_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"] as const;
 
+/**
+ * Instance refresh of every group when its launch template changes (new AMI, user data, instance settings):
+ * - `minHealthyPercentage: 100` with `maxHealthyPercentage: 110`: launch the replacement before terminating, in
+ *   batches of 10 % of the group (at least one node), so capacity never drops below the desired count;
+ * - every replaced node goes through the termination lifecycle hook, where aws-node-termination-handler cordons and
+ *   drains it with the eviction API, which honours the PodDisruptionBudgets (api/ws: one pod at a time);
+ * - `instanceWarmup` 300 s before the next batch (node joins, DaemonSets and evicted pods start);
+ * - checkpoints at 50 % and 100 % with a 600 s pause, a window to look at the new nodes before the rest roll;
+ * - `skipMatching`: nodes already on the new template are left alone (a re-run does not roll everything again);
+ * - `autoRollback`: a failed refresh returns the group to its previous template version (supported: the group names
+ *   a version number and the template an AMI id, RefreshPreferences in the EC2 Auto Scaling API reference).
+ */
+export const INSTANCE_REFRESH_PREFERENCES = {
+    minHealthyPercentage: 100,
+    maxHealthyPercentage: 110,
+    instanceWarmup: "300",
+    checkpointPercentages: [50, 100],
+    checkpointDelay: "600",
+    skipMatching: true,
+    autoRollback: true,
+} as const;
+
+/** Launch-template tags that say which EKS AMI the pool runs (the plan report's version-skew check reads them). */
+export const AMI_KUBERNETES_VERSION_TAG = "scaled-web/ami-kubernetes-version";
+export const AMI_RELEASE_TAG = "scaled-web/ami-release";
+
+/** An EKS optimized AMI release, as amazon-eks-ami tags them (`v20260714`). */
+export const AMI_RELEASE = /^v\d{8}$/;
+
 /** What a pool needs from its cluster; `Cluster` implements it. */
 export interface NodePoolClusterRef {
     readonly clusterName: pulumi.Input<string>;
@@ -58,6 +87,12 @@ export interface NodePoolClusterRef {
     readonly nodeSecurityGroupIds: readonly pulumi.Input<string>[];
     /** Nodes are only launched once this exists (the access entry that lets them join). */
     readonly nodeAccessEntry?: pulumi.Resource;
+    /**
+     * Everything nodes wait for before they launch: the access entry and the node add-ons (a node without the VPC CNI
+     * stays NotReady and its pods get no IP). `Cluster` sets it.
+     * @default [nodeAccessEntry]
+     */
+    readonly nodeDependencies?: readonly pulumi.Resource[];
 }
 
 export interface NodePoolArgs {
@@ -124,11 +159,28 @@ export interface NodePoolArgs {
     /** Extra taints (spot pools always get `spot=true:NoSchedule`). @default [] */
     readonly taints?: readonly NodeTaint[];
     /**
-     * AMI to launch. Pin it to roll nodes on your schedule; new launch-template versions only reach
-     * newly launched nodes (start an instance refresh to roll the rest).
-     * @default the EKS-optimized Amazon Linux 2023 AMI recommended for the cluster version, read from SSM
+     * AMI to launch (wins over `amiRelease`). A new AMI means a new launch-template version, which the pool's
+     * instance refresh rolls out.
+     * @default the AMI of `amiRelease`, else the one SSM recommends for the Kubernetes version (unpinned)
      */
     readonly imageId?: pulumi.Input<string>;
+    /**
+     * EKS optimized AL2023 AMI release to run, e.g. `v20260714` (amazon-eks-ami release tags): read from that
+     * release's own SSM parameter, whose value never changes, so the AMI only moves when this does.
+     * @default the SSM "recommended" parameter, which moves whenever AWS publishes a release
+     */
+    readonly amiRelease?: string;
+    /**
+     * Kubernetes minor of the node AMI (kubelet); may trail the control plane during an upgrade, by up to three
+     * minors (the Kubernetes version skew policy).
+     * @default the cluster's kubernetesVersion
+     */
+    readonly amiKubernetesVersion?: string;
+    /**
+     * Roll the groups with an instance refresh when the launch template changes (`INSTANCE_REFRESH_PREFERENCES`).
+     * @default true
+     */
+    readonly instanceRefresh?: boolean;
     /** KMS key for the root volume. @default the account's EBS default key (aws/ebs) */
     readonly rootVolumeKmsKeyArn?: pulumi.Input<string>;
     /**
@@ -171,6 +223,21 @@ export function instanceArchitecture(instanceType: string): "arm64" | "x86_64" {
 /** SSM parameter holding the recommended EKS-optimized AL2023 AMI for a version and architecture. */
 export function amiParameterName(kubernetesVersion: string, arch: "arm64" | "x86_64"): string {
     return `/aws/service/eks/optimized-ami/${kubernetesVersion}/amazon-linux-2023/${arch}/standard/recommended/image_id`;
+}
+
+/**
+ * SSM parameter of one AL2023 EKS AMI release, e.g. `/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/
+ * standard/amazon-eks-node-al2023-x86_64-standard-1.33-v20260714/image_id` (the AMI name after `standard/`, as
+ * Karpenter's pinned `al2023@<release>` alias resolves it; release names in awslabs/amazon-eks-ami CHANGELOG.md).
+ */
+export function amiReleaseParameterName(kubernetesVersion: string, arch: "arm64" | "x86_64", release: string): string {
+    return `/aws/service/eks/optimized-ami/${kubernetesVersion}/amazon-linux-2023/${arch}/standard/amazon-eks-node-al2023-${arch}-standard-${kubernetesVersion}-${release}/image_id`;
+}
+
+/** `"1.33"` -> 133. */
+function minor(version: string): number {
+    const [major, m] = version.split(".").map(Number);
+    return major * 100 + m;
 }
 
 /** Checks plain NodePool args; returns the problems found (empty when valid). */
@@ -225,6 +292,19 @@ export function validateNodePoolArgs(args: NodePoolArgs): Problems {
         } else if (Number.isInteger(args.maxSize) && zones.length > 0) {
             problems.check(args.maxSize >= zones.length, "maxSize",
                 `must be >= the number of zones (${zones.length}) with perZone, so every zone's ASG can hold a node, got ${args.maxSize}`);
+        }
+    }
+    if (args.amiRelease !== undefined) {
+        problems.check(AMI_RELEASE.test(args.amiRelease), "amiRelease", `must be an amazon-eks-ami release such as "v20260714", got ${show(args.amiRelease)}`);
+    }
+    if (args.amiKubernetesVersion !== undefined) {
+        const ok = /^1\.\d{2}$/.test(args.amiKubernetesVersion);
+        problems.check(ok, "amiKubernetesVersion", `must be a Kubernetes minor version such as "1.33", got ${show(args.amiKubernetesVersion)}`);
+        const cp = args.cluster.kubernetesVersion;
+        if (ok && /^1\.\d{2}$/.test(cp)) {
+            const skew = minor(cp) - minor(args.amiKubernetesVersion);
+            problems.check(skew >= 0 && skew <= 3, "amiKubernetesVersion",
+                `must be the control plane's minor (${cp}) or up to three older (kubelet version skew policy), got ${show(args.amiKubernetesVersion)}`);
         }
     }
     problems.check(args.detailedMonitoring === undefined || typeof args.detailedMonitoring === "boolean", "detailedMonitoring", `must be true or false, got ${show(args.detailedMonitoring)}`);
@@ -417,6 +497,10 @@ export class NodePool extends pulumi.ComponentResource {
     /** Zones with a group of their own (empty for a pool-wide group). */
     public readonly zones: readonly string[];
     public readonly imageId: pulumi.Output<string>;
+    /** Kubernetes minor of the node AMI. */
+    public readonly amiKubernetesVersion: string;
+    /** The pinned AMI release, undefined when `imageId` is given or the pool follows SSM's recommendation. */
+    public readonly amiRelease?: string;
 
     constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
         validateNodePoolArgs(args).throwIfAny(`NodePool "${name}"`);
@@ -432,9 +516,15 @@ export class NodePool extends pulumi.ComponentResource {
         this.taints = nodeTaints(args);
 
         const arch = instanceArchitecture(args.instanceTypes[0]);
+        this.amiKubernetesVersion = args.amiKubernetesVersion ?? cluster.kubernetesVersion;
+        this.amiRelease = args.imageId !== undefined ? undefined : args.amiRelease;
         this.imageId = args.imageId !== undefined
             ? pulumi.output(args.imageId)
-            : aws.ssm.getParameterOutput({ name: amiParameterName(cluster.kubernetesVersion, arch) }, child).value;
+            : aws.ssm.getParameterOutput({
+                name: args.amiRelease !== undefined
+                    ? amiReleaseParameterName(this.amiKubernetesVersion, arch, args.amiRelease)
+                    : amiParameterName(this.amiKubernetesVersion, arch),
+            }, child).value;
 
         const userData = pulumi.all([cluster.clusterName, cluster.endpoint, cluster.certificateAuthorityData, cluster.serviceIpv4Cidr]).apply(
             ([clusterName, endpoint, ca, cidr]) => Buffer.from(renderNodeUserData({
@@ -469,7 +559,14 @@ export class NodePool extends pulumi.ComponentResource {
             monitoring: { enabled: args.detailedMonitoring ?? DEFAULT_DETAILED_MONITORING },
             updateDefaultVersion: true,
             tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: instanceTags })),
-            tags,
+            tags: {
+                ...tags,
+                // Only known for an AMI chosen by release (or SSM's recommendation): an explicit imageId names no version.
+                ...(args.imageId === undefined ? {
+                    [AMI_KUBERNETES_VERSION_TAG]: this.amiKubernetesVersion,
+                    [AMI_RELEASE_TAG]: args.amiRelease ?? "recommended",
+                } : args.amiKubernetesVersion !== undefined ? { [AMI_KUBERNETES_VERSION_TAG]: args.amiKubernetesVersion } : {}),
+            },
         }, child);
 
         const spot = args.capacityType === "spot";
@@ -507,13 +604,18 @@ export class NodePool extends pulumi.ComponentResource {
                         overrides: args.instanceTypes.map((instanceType) => ({ instanceType })),
                     },
                 },
+                ...(args.instanceRefresh ?? true
+                    ? { instanceRefresh: { strategy: "Rolling", preferences: { ...INSTANCE_REFRESH_PREFERENCES, checkpointPercentages: [...INSTANCE_REFRESH_PREFERENCES.checkpointPercentages] } } }
+                    : {}),
                 healthCheckType: "EC2",
                 healthCheckGracePeriod: 300,
                 enabledMetrics: [...ASG_METRICS],
                 tags: asgTags,
             }, {
                 ...child,
-                dependsOn: cluster.nodeAccessEntry ? [cluster.nodeAccessEntry] : [],
+                // order: nodes join through the access entry and need the node add-ons (CNI, kube-proxy, Pod Identity
+                // agent) to become Ready; the launch template reads neither.
+                dependsOn: cluster.nodeDependencies ? [...cluster.nodeDependencies] : cluster.nodeAccessEntry ? [cluster.nodeAccessEntry] : [],
                 // cluster-autoscaler owns the desired capacity; the load balancer attaches its own target groups.
                 ignoreChanges: ["desiredCapacity", "targetGroupArns", "loadBalancers", "trafficSources"],
             });

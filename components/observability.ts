@@ -120,7 +120,7 @@ export type TreatMissingData = "missing" | "ignore" | "breaching" | "notBreachin
 export const ALARM_FAMILIES = [
     "alb-p95", "alb-5xx", "alb-unhealthy-hosts", "asg-cpu",
     "rds-cpu", "rds-memory", "rds-connections", "rds-storage", "rds-replica-lag",
-    "cache-memory", "cache-cpu", "cache-evictions", "queue-depth", "route53-health",
+    "cache-memory", "cache-cpu", "cache-evictions", "cache-hit-rate", "queue-depth", "route53-health",
 ] as const;
 export type AlarmFamily = (typeof ALARM_FAMILIES)[number];
 
@@ -192,6 +192,10 @@ export const ALARM_SHAPES: Readonly<Record<AlarmFamily, AlarmShape>> = {
         period: 60, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: both("notBreaching"),
         missingDataReason: "no eviction count means nothing was evicted",
     },
+    "cache-hit-rate": {
+        period: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: both("notBreaching"),
+        missingDataReason: "a node without lookups has no hit rate; the expression reports 100 % below the lookup floor, so only a measured low ratio notifies",
+    },
     "queue-depth": {
         period: 60, evaluationPeriods: 5, datapointsToAlarm: 5, treatMissingData: both("missing"),
         missingDataReason: "the queue-metrics publisher publishes depth; silence (publisher restarting or down) shows as INSUFFICIENT_DATA on the console and dashboard, and only a measured backlog notifies",
@@ -236,6 +240,40 @@ export interface CacheTarget {
      * @default true for the purpose named "queue"
      */
     readonly alarmOnEvictions?: boolean;
+    /**
+     * Warn when the hit rate stays below `CACHE_HIT_RATE_WARNING_PERCENT` (seed 004: "Cache hit rate: >80%").
+     * Meaningful for a cache, not for the queue or session stores (BullMQ polls keys that are often absent).
+     * @default true for the purpose named "cache"
+     */
+    readonly alarmOnHitRate?: boolean;
+}
+
+/** Seed 004 "Key Metrics to Monitor": cache hit rate above 80 %. */
+export const CACHE_HIT_RATE_WARNING_PERCENT = 80;
+/** Below this many lookups (hits + misses) per 5-minute period the ratio is noise; the expression then reads 100 %. */
+export const CACHE_HIT_RATE_MIN_LOOKUPS = 300;
+export const DEFAULT_HIT_RATE_ALARM_PURPOSE = "cache";
+export const CACHE_HIT_RATE_EXPRESSION =
+    `IF(FILL(hits, 0) + FILL(misses, 0) >= ${CACHE_HIT_RATE_MIN_LOOKUPS}, 100 * FILL(hits, 0) / (FILL(hits, 0) + FILL(misses, 0)), 100)`;
+
+/**
+ * Metric math for one node's hit rate. ElastiCache's own `CacheHitRate` (Percent) is the same ratio,
+ * `cache_hits / (cache_hits + cache_misses)` from INFO (ElastiCache User Guide, "Metrics for Valkey and
+ * Redis OSS"), but reads 0 on an idle node, which would page on every quiet dev cache; `CacheHits` and
+ * `CacheMisses` (Count, same page) let the alarm ignore periods with fewer than
+ * `CACHE_HIT_RATE_MIN_LOOKUPS` lookups.
+ */
+export function cacheHitRateQueries(cacheClusterId: pulumi.Input<string>, period: number): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
+    const metric = (id: string, metricName: string): aws.types.input.cloudwatch.MetricAlarmMetricQuery => ({
+        id,
+        returnData: false,
+        metric: { namespace: "AWS/ElastiCache", metricName, dimensions: { CacheClusterId: cacheClusterId }, period, stat: "Sum" },
+    });
+    return [
+        metric("hits", "CacheHits"),
+        metric("misses", "CacheMisses"),
+        { id: "hit_rate", expression: CACHE_HIT_RATE_EXPRESSION, label: "Cache hit rate (%)", returnData: true },
+    ];
 }
 
 export interface DatabaseTarget {
@@ -524,6 +562,7 @@ export function planAlarms(targets: AlarmTargets, thresholds: Thresholds): Alarm
 
     for (const [purpose, cache] of Object.entries(targets.caches)) {
         const evictions = cache.alarmOnEvictions ?? purpose === DEFAULT_EVICTION_ALARM_PURPOSE;
+        const hitRate = cache.alarmOnHitRate ?? purpose === DEFAULT_HIT_RATE_ALARM_PURPOSE;
         for (const suffix of cacheMemberSuffixes(cache.shards, cache.replicasPerShard, cache.clusterMode)) {
             const node = pulumi.interpolate`${cache.replicationGroupId}-${suffix}`;
             const dims = { CacheClusterId: node };
@@ -543,6 +582,15 @@ export function planAlarms(targets: AlarmTargets, thresholds: Thresholds): Alarm
                     comparisonOperator: "GreaterThanThreshold", threshold: 0,
                     description: `Cache ${purpose} node ${suffix} evicted keys. This store runs noeviction and must never evict: jobs are being lost. Add memory now.`,
                     metric: { namespace: "AWS/ElastiCache", metricName: "Evictions", dimensions: dims, statistic: "Sum" },
+                });
+            }
+            if (hitRate) {
+                specs.push({
+                    key: `cache-hit-rate-${purpose}-${suffix}-warning`, family: "cache-hit-rate", level: "warning",
+                    comparisonOperator: "LessThanThreshold", threshold: CACHE_HIT_RATE_WARNING_PERCENT,
+                    description: `Cache ${purpose} node ${suffix}: hit rate below ${CACHE_HIT_RATE_WARNING_PERCENT} % for 15 minutes (seed 004 wants > 80 %). ` +
+                        "Check TTLs, key design and evictions; add memory if keys are evicted.",
+                    metric: { metricQueries: cacheHitRateQueries(node, ALARM_SHAPES["cache-hit-rate"].period) },
                 });
             }
         }

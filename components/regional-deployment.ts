@@ -22,6 +22,16 @@ import {
     validateName,
     validateResources,
 } from "./workload-spec";
+import {
+    ConnectionTrigger,
+    ReplicaSchedule,
+    RequestRateTrigger,
+    connectionTrigger,
+    cronTriggers,
+    operatorAwsIdentity,
+    requestRateTrigger,
+    resourceTriggers,
+} from "./service-scaling";
 
 /** Seed 000/003: add pods when average CPU use passes 70 % of the request. */
 export const DEFAULT_TARGET_CPU_UTILIZATION = 70;
@@ -67,7 +77,8 @@ export const HOSTNAME_TOPOLOGY_KEY = "kubernetes.io/hostname";
 export const EKS_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType";
 
 /**
- * HPA `autoscaling/v2` behaviour derived from seed 003's rules, which are written for a VM autoscaler:
+ * Scaling behaviour (the `autoscaling/v2` HPA behaviour KEDA puts on the HPA it manages, through
+ * `advanced.horizontalPodAutoscalerConfig.behavior`) derived from seed 003's rules, which are written for a VM autoscaler:
  *
  * | seed 003                                   | HPA v2                                                              |
  * |--------------------------------------------|---------------------------------------------------------------------|
@@ -79,6 +90,10 @@ export const EKS_CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType";
  * The HPA has one target per metric (70 % CPU, 80 % memory) rather than separate up/down thresholds:
  * it removes pods once the recomputed replica count (current × usage ÷ target) falls, which the 10-minute
  * window and the one-pod-per-5-minutes policy turn into the seed's slow, sustained-low-load scale-down.
+ * The same holds for seed 002's request thresholds (up at 1000 r/s, down at 500): one target of 1000 r/s
+ * per pod scales up above it, and with n pods removes one only once the rate per pod falls below
+ * 1000 × (n − 1) / n (500 r/s at two pods, higher with more pods, since fewer pods must still stay under
+ * the target) for the whole 10-minute window.
  */
 export const HPA_BEHAVIOR = {
     scaleUp: {
@@ -96,11 +111,21 @@ export const HPA_BEHAVIOR = {
     },
 } as const;
 
+/** Seconds between two KEDA polls of the ScaledObject's external triggers (CloudWatch, cron). */
+export const DEFAULT_SCALER_POLLING_INTERVAL_SECONDS = 30;
+/**
+ * Lets KEDA adopt an HPA of the same name that targets the Deployment (apis/keda/v1alpha1
+ * scaledobject_types.go `ScaledObjectTransferHpaOwnershipAnnotation` at v2.18.3; the admission webhook
+ * otherwise refuses a ScaledObject for a workload another HPA scales). Stacks created before KEDA scaled
+ * api/ws have such an HPA until the update deletes it; KEDA re-creates its own at once.
+ */
+export const TRANSFER_HPA_OWNERSHIP_ANNOTATION = "scaledobject.keda.sh/transfer-hpa-ownership";
+
 export type SpreadPolicy = "DoNotSchedule" | "ScheduleAnyway";
 
 export interface RegionalDeploymentArgs {
     /**
-     * Kubernetes name of the Deployment, Service, HPA and PDB, and the `app.kubernetes.io/name` label,
+     * Kubernetes name of the Deployment, Service, ScaledObject (and the HPA KEDA makes) and PDB, and the `app.kubernetes.io/name` label,
      * e.g. `"api"`. A DNS label.
      */
     readonly app: string;
@@ -128,16 +153,27 @@ export interface RegionalDeploymentArgs {
      * @default app
      */
     readonly serviceAccountName?: string;
-    /** Replica floor in this region: the Deployment's initial replicas and the HPA's `minReplicas`. */
+    /** Replica floor in this region: the Deployment's initial replicas and the ScaledObject's `minReplicaCount`. */
     readonly minReplicas: number;
-    /** HPA ceiling. */
+    /** Autoscaling ceiling (`maxReplicaCount`). */
     readonly maxReplicas: number;
     /** CPU/memory requests and limits (the tier's sizing). */
     readonly resources: WorkloadResources;
-    /** HPA CPU target, % of the request. @default 70 */
+    /** CPU target, % of the request. @default 70 */
     readonly targetCpuUtilization?: number;
-    /** HPA memory target, % of the request. @default 80 */
+    /** Memory target, % of the request. @default 80 */
     readonly targetMemoryUtilization?: number;
+    /**
+     * Also scale on the ALB's request rate to this service's target group (the api). See
+     * `requestRateTrigger` for the metric and why it is `RequestCount` per pod.
+     */
+    readonly requestRate?: RequestRateTrigger;
+    /** Also scale on open connections per pod, a gauge the pods publish to CloudWatch (the ws gateway). */
+    readonly connections?: ConnectionTrigger;
+    /** Replica floors by time window (KEDA cron triggers). @default [] */
+    readonly schedules?: readonly ReplicaSchedule[];
+    /** @default 30 */
+    readonly pollingIntervalSeconds?: number;
     /** HTTP path of the readiness, liveness and startup probes. @default "/health" */
     readonly healthPath?: string;
     /** Plain (non-secret) environment variables. Names that look like secrets are rejected. @default {} */
@@ -205,6 +241,36 @@ export function validateRegionalDeploymentArgs(args: RegionalDeploymentArgs): Pr
     if (args.component !== undefined) {
         validateName(problems, "component", args.component, "api");
     }
+    if (args.requestRate !== undefined) {
+        validateInt(problems, "requestRate.requestsPerSecondPerPod", args.requestRate.requestsPerSecondPerPod, 1, 1_000_000, "requests per second per pod");
+    }
+    if (args.connections !== undefined) {
+        validateInt(problems, "connections.connectionsPerPod", args.connections.connectionsPerPod, 1, 10_000_000, "open connections per pod");
+        if (Object.keys(args.connections.dimensions ?? {}).length === 0) {
+            problems.add("connections.dimensions", "must name at least one dimension the pods publish with, e.g. { Stack: \"scaled-web/prod\" }");
+        }
+    }
+    const CRON = /^\S+ \S+ \S+ \S+ \S+$/;
+    const seen = new Set<string>();
+    (args.schedules ?? []).forEach((s, i) => {
+        const at = `schedules[${i}]`;
+        validateName(problems, `${at}.name`, s.name, "business-hours");
+        if (seen.has(s.name)) {
+            problems.add(`${at}.name`, `repeats the schedule name ${show(s.name)}; trigger names must be unique`);
+        }
+        seen.add(s.name);
+        problems.check(typeof s.start === "string" && CRON.test(s.start), `${at}.start`, `must be a 5-field cron expression such as "0 6 * * *", got ${show(s.start)}`);
+        problems.check(typeof s.end === "string" && CRON.test(s.end), `${at}.end`, `must be a 5-field cron expression such as "0 22 * * *", got ${show(s.end)}`);
+        problems.check(s.start !== s.end, `${at}.end`, `must differ from start (KEDA's cron scaler refuses equal times), got ${show(s.end)}`);
+        problems.check(typeof s.timezone === "string" && s.timezone.length > 0, `${at}.timezone`, `must be an IANA time zone such as "Europe/Berlin", got ${show(s.timezone)}`);
+        validateInt(problems, `${at}.desiredReplicas`, s.desiredReplicas, 1, 1000, "KEDA's cron scaler refuses 0");
+        if (Number.isInteger(s.desiredReplicas) && Number.isInteger(args.maxReplicas) && s.desiredReplicas > args.maxReplicas) {
+            problems.add(`${at}.desiredReplicas`, `must be <= maxReplicas (${args.maxReplicas}), got ${s.desiredReplicas}`);
+        }
+    });
+    if (args.pollingIntervalSeconds !== undefined) {
+        validateInt(problems, "pollingIntervalSeconds", args.pollingIntervalSeconds, 1, 3600);
+    }
     return problems;
 }
 
@@ -256,8 +322,9 @@ export function httpProbes(path: string): Pick<k8s.types.input.core.v1.Container
 
 /**
  * One HTTP service (API or WebSocket gateway) in one region's cluster: ServiceAccount, Deployment, ClusterIP
- * Service, `TargetGroupBinding` that registers the pods by IP in the region's ALB target group, `autoscaling/v2`
- * HPA (CPU 70 %, memory 80 %, seed 003 timings), PodDisruptionBudget and, unless a namespace is given, a
+ * Service, `TargetGroupBinding` that registers the pods by IP in the region's ALB target group, a KEDA
+ * `ScaledObject` (CPU 70 %, memory 80 %, optionally the ALB request rate, a connection gauge and cron replica
+ * floors, seed 003 timings; KEDA runs the HPA), PodDisruptionBudget and, unless a namespace is given, a
  * Namespace enforcing the restricted Pod Security Standard.
  *
  * Pods never run on spot nodes (required node affinity, no spot toleration), spread over zones and nodes,
@@ -278,7 +345,10 @@ export class RegionalDeployment extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly service: k8s.core.v1.Service;
-    public readonly autoscaler: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+    /** KEDA ScaledObject (KEDA creates and owns the HPA it describes). */
+    public readonly scaledObject: k8s.apiextensions.CustomResource;
+    /** KEDA TriggerAuthentication for the CloudWatch triggers (the operator's own AWS identity), if any. */
+    public readonly awsTriggerAuthentication?: k8s.apiextensions.CustomResource;
     public readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
     public readonly deploymentName: pulumi.Output<string>;
     public readonly serviceName: pulumi.Output<string>;
@@ -315,7 +385,7 @@ export class RegionalDeployment extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deploy`, {
             metadata: { name: args.app, namespace: this.namespace, labels },
             spec: {
-                // The HPA owns the count after creation (see ignoreChanges below); this is the starting point.
+                // KEDA's HPA owns the count after creation (see ignoreChanges below); this is the starting point.
                 replicas: args.minReplicas,
                 revisionHistoryLimit: 5,
                 progressDeadlineSeconds: 600,
@@ -380,22 +450,53 @@ export class RegionalDeployment extends pulumi.ComponentResource {
             });
         }
 
-        this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, {
-            metadata: { name: args.app, namespace: this.namespace, labels },
+        const external = args.requestRate !== undefined || args.connections !== undefined;
+        if (external) {
+            this.awsTriggerAuthentication = new k8s.apiextensions.CustomResource(`${name}-aws-auth`, {
+                apiVersion: "keda.sh/v1alpha1",
+                kind: "TriggerAuthentication",
+                metadata: { name: `${args.app}-aws`, namespace: this.namespace, labels },
+                spec: operatorAwsIdentity(),
+            }, {
+                ...child,
+                // order: children do not inherit the component's dependsOn, and KEDA's CRDs (installed by
+                // whatever the caller put there, e.g. the cluster add-ons) must exist before this object.
+                dependsOn: opts?.dependsOn,
+            });
+        }
+        const authName = this.awsTriggerAuthentication?.metadata.name;
+        this.scaledObject = new k8s.apiextensions.CustomResource(`${name}-scaler`, {
+            apiVersion: "keda.sh/v1alpha1",
+            kind: "ScaledObject",
+            metadata: { name: args.app, namespace: this.namespace, labels, annotations: { [TRANSFER_HPA_OWNERSHIP_ANNOTATION]: "true" } },
             spec: {
                 scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deploymentName },
-                minReplicas: args.minReplicas,
-                maxReplicas: args.maxReplicas,
-                metrics: [
-                    { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.targetCpuUtilization ?? DEFAULT_TARGET_CPU_UTILIZATION } } },
-                    { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: args.targetMemoryUtilization ?? DEFAULT_TARGET_MEMORY_UTILIZATION } } },
-                ],
-                behavior: {
-                    scaleUp: { ...HPA_BEHAVIOR.scaleUp, policies: HPA_BEHAVIOR.scaleUp.policies.map((p) => ({ ...p })) },
-                    scaleDown: { ...HPA_BEHAVIOR.scaleDown, policies: HPA_BEHAVIOR.scaleDown.policies.map((p) => ({ ...p })) },
+                minReplicaCount: args.minReplicas,
+                maxReplicaCount: args.maxReplicas,
+                pollingInterval: args.pollingIntervalSeconds ?? DEFAULT_SCALER_POLLING_INTERVAL_SECONDS,
+                advanced: {
+                    horizontalPodAutoscalerConfig: {
+                        // The HPA KEDA manages keeps the service's name (and adopts an older HPA of that name).
+                        name: args.app,
+                        behavior: {
+                            scaleUp: { ...HPA_BEHAVIOR.scaleUp, policies: HPA_BEHAVIOR.scaleUp.policies.map((p) => ({ ...p })) },
+                            scaleDown: { ...HPA_BEHAVIOR.scaleDown, policies: HPA_BEHAVIOR.scaleDown.policies.map((p) => ({ ...p })) },
+                        },
+                    },
                 },
+                triggers: [
+                    ...resourceTriggers(args.targetCpuUtilization ?? DEFAULT_TARGET_CPU_UTILIZATION, args.targetMemoryUtilization ?? DEFAULT_TARGET_MEMORY_UTILIZATION),
+                    ...(args.requestRate && authName ? [requestRateTrigger(args.requestRate, authName)] : []),
+                    ...(args.connections && authName ? [connectionTrigger(args.connections, authName)] : []),
+                    ...cronTriggers(args.schedules ?? []),
+                ],
             },
-        }, child);
+        }, {
+            ...child,
+            // order: KEDA's CRDs (installed by what the caller put in dependsOn, which children do not
+            // inherit) must exist first; the Deployment and TriggerAuthentication are ordered by their names.
+            dependsOn: opts?.dependsOn,
+        });
 
         this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
             metadata: { name: args.app, namespace: this.namespace, labels },

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SPOT_TAINT } from "./node-pool";
 import { Problems, show } from "./validation";
+import { ReplicaSchedule, cronTriggers, scheduleTriggerName } from "./service-scaling";
 import {
     PART_OF,
     SPOT_NODE_LABEL,
@@ -76,6 +77,8 @@ export interface WorkerQueue {
     readonly threshold: number;
     /** Jobs one worker processes at once; passed as `WORKER_CONCURRENCY`. */
     readonly concurrency: number;
+    /** Worker floors by time window (KEDA cron triggers inside the queue's formula). @default [] */
+    readonly schedules?: readonly ReplicaSchedule[];
 }
 
 /** Where KEDA reads queue lengths: a Secret with the queue store's address and password. */
@@ -177,6 +180,11 @@ export function validateWorkerPoolArgs(args: WorkerPoolArgs): Problems {
             validateInt(problems, `${path}.threshold`, q.threshold, 1, 1_000_000, "waiting jobs per worker");
         }
         validateInt(problems, `${path}.concurrency`, q.concurrency, 1, 1000, "jobs one worker runs at once");
+        (q.schedules ?? []).forEach((sch, i) => {
+            validateName(problems, `${path}.schedules[${i}].name`, sch.name, "business-hours");
+            validateInt(problems, `${path}.schedules[${i}].desiredReplicas`, sch.desiredReplicas, 1, Number.isInteger(q.maxReplicas) ? q.maxReplicas : 1000,
+                "KEDA's cron scaler refuses 0, and more than maxReplicas is never reached");
+        });
     }
 
     validateInt(problems, "terminationGracePeriodSeconds", args.terminationGracePeriodSeconds ?? DEFAULT_WORKER_TERMINATION_GRACE_SECONDS,
@@ -260,7 +268,18 @@ export function queueTriggers(queue: string, q: WorkerQueue, prefix: string, sto
  * would take the larger of the two per-trigger counts, not their sum.
  */
 export function queueScalingModifiers(q: WorkerQueue): Record<string, string> {
-    return { formula: QUEUE_DEPTH_FORMULA, target: String(q.threshold), metricType: "AverageValue" };
+    return { formula: queueFormula(q), target: String(q.threshold), metricType: "AverageValue" };
+}
+
+/**
+ * The queue's formula: its backlog, or with schedules the larger of the backlog and each active floor
+ * times the threshold (a cron trigger reports its desired replicas while active and 0 otherwise, and the
+ * composite metric's target is `threshold` per worker, so `floor * threshold` keeps `floor` workers).
+ * `max` is an expr-lang builtin.
+ */
+export function queueFormula(q: WorkerQueue): string {
+    const floors = (q.schedules ?? []).map((s) => `${scheduleTriggerName(s.name)} * ${q.threshold}`);
+    return floors.length === 0 ? QUEUE_DEPTH_FORMULA : `max(${QUEUE_DEPTH_FORMULA}, ${floors.join(", ")})`;
 }
 
 /** `nodeSelector` + toleration that put a pod on the spot pool (and only there). */
@@ -287,7 +306,10 @@ export function spotScheduling(): Pick<k8s.types.input.core.v1.PodSpec, "nodeSel
  * eviction the spot reclaim forces anyway; BullMQ re-queues jobs whose lock expires.
  *
  * Pass the cluster's `k8s.Provider` in `opts.provider` (or `opts.providers`); every child uses it. Put
- * whatever installs KEDA's CRDs in `opts.dependsOn`: the TriggerAuthentication and ScaledObjects wait for it.
+ * whatever installs KEDA's CRDs (e.g. `ClusterAddons.keda`) in `opts.dependsOn`: every child, the
+ * TriggerAuthentication and ScaledObjects included, waits for it, because the SDK registers a child only
+ * once its parent is registered and a component's registration waits for its `dependsOn`
+ * (@pulumi/pulumi runtime/resource.js `prepareResource`).
  */
 export class WorkerPool extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
@@ -336,12 +358,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                     { parameter: "password", name: store.secretName, key: store.passwordKey ?? "password" },
                 ],
             },
-        }, {
-            ...child,
-            // Children do not inherit the pool's dependsOn; the KEDA objects need it (e.g. the add-ons that
-            // install KEDA's CRDs). The ScaledObjects depend on this object, so they wait as well.
-            dependsOn: opts?.dependsOn,
-        });
+        }, child);
 
         const image = checkedImage(args.image, `WorkerPool "${name}"`);
         const deployments: Record<string, k8s.apps.v1.Deployment> = {};
@@ -421,9 +438,9 @@ export class WorkerPool extends pulumi.ComponentResource {
                             },
                         },
                     },
-                    triggers: queueTriggers(queue, q, prefix, store, this.triggerAuthentication.metadata.name),
+                    triggers: [...queueTriggers(queue, q, prefix, store, this.triggerAuthentication.metadata.name), ...cronTriggers(q.schedules ?? [])],
                 },
-            }, { ...child, dependsOn: [deployment, this.triggerAuthentication] });
+            }, child);
 
             deployments[queue] = deployment;
             scaledObjects[queue] = scaledObject;

@@ -10,7 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { ClusterAddons } from "../components/cluster-addons";
-import { NodePool } from "../components/node-pool";
+import { EksAddons } from "../components/eks-addons";
+import { NodePool, instanceArchitecture } from "../components/node-pool";
 import { ComputeRegion } from "./contracts";
 import type { ClusterAccess } from "./deploy-runner";
 import type { StackIdentity } from "./identity";
@@ -21,6 +22,8 @@ export interface ComputeRegionDetails extends ComputeRegion {
     readonly cluster: Cluster;
     readonly nodePools: Readonly<Record<string, NodePool>>;
     readonly addons: ClusterAddons;
+    /** The CoreDNS managed add-on (the node-side ones are `cluster.nodeAddons`). */
+    readonly dns: EksAddons;
 }
 
 /**
@@ -46,6 +49,8 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
         adminPrincipals: access?.adminPrincipals,
         viewPrincipals: access?.viewPrincipals,
         deletionProtection: config.protectData,
+        supportType: config.cluster.supportType,
+        addonVersions: config.cluster.addonVersions,
         tags,
     }, { provider });
 
@@ -64,11 +69,26 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
             availabilityZones: network.availabilityZones,
             perZone: pool.perZone,
             detailedMonitoring: pool.detailedMonitoring,
+            // The node AMI pinned in cluster.nodeAmi: a release (resolved from its fixed SSM parameter) or an id.
+            imageId: config.cluster.nodeAmi?.imageIds?.[ctx.region.name]?.[instanceArchitecture(pool.instanceTypes[0])],
+            amiRelease: config.cluster.nodeAmi?.release,
+            amiKubernetesVersion: config.cluster.nodeAmi?.kubernetesVersion ?? config.cluster.kubernetesVersion,
             ...(pool.capacityType === "spot" ? { onDemandBaseCapacity: pool.onDemandBase } : {}),
             tags,
         }, { provider });
     }
     const pools = Object.values(nodePools);
+
+    const dns = new EksAddons(`${name}-dns`, {
+        clusterName: cluster.clusterName,
+        kubernetesVersion: cluster.kubernetesVersion,
+        addons: ["coredns"],
+        versions: config.cluster.addonVersions,
+        // CoreDNS is a Deployment, so its add-on only turns ACTIVE once its pods run on Ready nodes, and the provider
+        // waits for ACTIVE on create; no input of the add-on refers to the node pools (EksAddons applies it as dependsOn).
+        after: pools,
+        tags,
+    }, { provider });
 
     const addons = new ClusterAddons(`${name}-addons`, {
         clusterName: cluster.clusterName,
@@ -79,11 +99,17 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
             clusterAutoscaler: identity.clusterAutoscaler,
             nodeTerminationHandler: identity.nodeTerminationHandler,
             loadBalancerController: identity.loadBalancerController,
+            keda: identity.keda,
         },
         k8sProvider: cluster.k8sProvider,
         autoScalingGroupNames: pools.flatMap((p) => Object.values(p.autoScalingGroupNames)),
         tags,
-    }, { provider, dependsOn: pools });
+    }, {
+        provider,
+        // order: the Helm releases are atomic (they wait for their pods to be ready), and pods need nodes;
+        // the releases reference no node pool output.
+        dependsOn: pools,
+    });
 
     return {
         clusterName: cluster.clusterName,
@@ -96,5 +122,6 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
         cluster,
         nodePools,
         addons,
+        dns,
     };
 }

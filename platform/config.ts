@@ -7,6 +7,7 @@
  * `environment`, `domain` and `regions`; what is not given comes from the tier preset
  * (`platform/tiers.ts`) or the defaults below.
  */
+import { ScalingConfig, resolveScaling, scalingSchema } from "./scaling-config";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, DNS_LABEL, DNS_NAME, EC2_INSTANCE_TYPE, IMAGE_REFERENCE, cpuMillicores, memoryBytes, show } from "../components/validation";
@@ -15,12 +16,21 @@ import {
     DEFAULT_FLOW_LOG_DESTINATION, DEFAULT_FLOW_LOG_MAX_AGGREGATION_INTERVAL, DEFAULT_FLOW_LOG_TRAFFIC_TYPE, FLOW_LOG_DESTINATIONS,
     FLOW_LOG_TRAFFIC_TYPES, FlowLogAggregationInterval, FlowLogDestination, FlowLogTrafficType, UNSUPPORTED_ZONE_IDS, ZONE_ID, parseCidr, zoneIdPrefix,
 } from "../components/network";
-import { DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS } from "../components/database";
+import { DEFAULT_APP_USERNAME, DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MASTER_PASSWORD, DEFAULT_MASTER_USERNAME } from "../components/database";
+import { EXTERNAL_SECRETS_CHART, EXTERNAL_SECRETS_COMPATIBILITY } from "../components/external-secrets";
 import { ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, kubernetesRange, supportsKubernetes } from "../components/cluster-addons";
 import { cidrsOverlap } from "../components/region-peering";
+import {
+    CLOUDFRONT_TLS12_POLICIES, DEFAULT_CDN_HOSTNAME, DEFAULT_CDN_LOG_RETENTION_DAYS, DEFAULT_CDN_SECURITY_POLICY, DEFAULT_HTML_DEFAULT_TTL_SECONDS,
+    DEFAULT_HTML_MAX_TTL_SECONDS, DEFAULT_IMMUTABLE_PATHS, DEFAULT_PRICE_CLASS, PRICE_CLASSES,
+} from "../components/cdn";
 import { SECURITY_GROUP_ID } from "../components/cluster";
 import { RUNNER_COMPUTE_TYPES, validateDeployRunnerArgs } from "../components/deploy-runner";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
+// Issue 17: checks lifted from the components and the instance class tables (their own modules, to keep this file's merges small).
+import { PROGRAM_ENV, componentConfigIssues } from "./config-checks";
+import { ec2InstanceTypeProblem, elastiCacheEngineVersionProblem, elastiCacheNodeTypeProblem, rdsPostgresClassProblem } from "./aws-catalog";
+import { clusterOpsIssues, clusterOpsSchema } from "./cluster-ops-config";
 
 export const PROJECT_NAME = "scaled-web";
 
@@ -119,7 +129,7 @@ const regionSchema = z.object({
 }).strict();
 
 const nodePoolSchema = z.object({
-    capacityType: z.enum(["on-demand", "spot"]).optional(),
+    capacityType: z.enum(["on-demand", "spot"], { message: "must be \"on-demand\" or \"spot\"" }).optional(),
     instanceTypes: z.array(z.string().regex(EC2_INSTANCE_TYPE, "must be an EC2 instance type such as \"m7i.large\"")).min(1).optional(),
     minSize: count.optional(),
     maxSize: positive.optional(),
@@ -150,7 +160,7 @@ const cachePurposeSchema = z.object({
     shards: z.number().int().min(1, "must be 1-500").max(500, "must be 1-500").optional(),
     replicasPerShard: z.number().int().min(0, "must be 0-5").max(5, "must be 0-5").optional(),
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type such as \"cache.m7g.large\"").optional(),
-    maxmemoryPolicy: z.enum(["allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "noeviction", "volatile-ttl"]).optional(),
+    maxmemoryPolicy: z.enum(["allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "noeviction", "volatile-ttl"], { message: "must be one of allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, noeviction, volatile-ttl" }).optional(),
     snapshotRetentionDays: z.number().int().min(0).max(35).optional(),
 }).strict();
 
@@ -204,6 +214,8 @@ export const rawConfigSchema = z.object({
          */
         privateAccessSecurityGroups: z.record(z.string(), z.record(z.string(),
             z.string().regex(SECURITY_GROUP_ID, "must be a security group id such as \"sg-0123456789abcdef0\""))).default({}),
+        // Cluster operations (issue 16): supportType, addonVersions, nodeAmi, adminPrincipals; see platform/cluster-ops-config.ts.
+        ...clusterOpsSchema,
     }).strict().default({}),
     /**
      * The in-VPC GitHub Actions runner (AWS CodeBuild) that runs `pulumi up`/`preview` where the private cluster
@@ -233,8 +245,11 @@ export const rawConfigSchema = z.object({
          */
         privilegedMode: z.boolean().optional(),
     }).strict().default({}),
-    /** Node pools keyed by name; entries override the tier's `general` / `workers` pools or add new ones. */
-    nodePools: z.record(z.string(), nodePoolSchema).default({}),
+    /**
+     * Node pools keyed by name; entries override the tier's `general` / `workers` pools or add new ones;
+     * `<name>: null` removes a tier pool (one on-demand and one spot pool must remain).
+     */
+    nodePools: z.record(z.string(), nodePoolSchema.nullable()).default({}),
     api: serviceSchema.default({}),
     ws: serviceSchema.default({}),
     workers: z.object({
@@ -291,13 +306,21 @@ export const rawConfigSchema = z.object({
         backupRetentionDays: z.number().int().min(0, "must be 0-35").max(35, "must be 0-35").optional(),
         maxConnections: z.number().int().min(20).max(5000).optional(),
         iamAuthentication: z.boolean().default(true),
+        // --- application identity and secrets (issue 16 section 2) ---
+        /** Who generates the master password: "generated" (kept in Secrets Manager) or "managed" (RDS, no replicas). */
+        masterPassword: z.enum(["generated", "managed"], {
+            errorMap: () => ({ message: "must be \"generated\" (a random password kept in Secrets Manager) or \"managed\" (RDS manages and rotates it; no read replicas)" }),
+        }).default(DEFAULT_MASTER_PASSWORD),
+        /** The application's own login role (IAM authentication, created by the bootstrap Job). */
+        appUsername: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a letter, then letters, digits or '_' (at most 63)").default(DEFAULT_APP_USERNAME),
+        // --- end application identity ---
         pooling: z.object({
             /** Percentage of max_connections the proxy may hold open. */
             maxConnectionsPercent: z.number().int().min(1).max(100).default(90),
         }).strict().default({}),
     }).strict().default({}),
     cache: z.object({
-        engine: z.enum(["valkey", "redis"]).default("valkey"),
+        engine: z.enum(["valkey", "redis"], { message: "must be \"valkey\" or \"redis\" (Memcached has no replication groups)" }).default("valkey"),
         engineVersion: z.string().optional(),
         /**
          * Replication groups keyed by purpose, merged over the seed 003 defaults (cache, queue, sessions)
@@ -314,6 +337,24 @@ export const rawConfigSchema = z.object({
          */
         thresholds: z.record(z.string(), thresholdPair).default({}),
     }).strict().default({}),
+    // --- seeds1 (issue 18): CDN, uploads, backups, failover -------------------------------------
+    /** Static assets behind CloudFront (components/cdn.ts). */
+    cdn: z.object({
+        enabled: z.boolean().default(true),
+        /** Served at `<hostname>.<domain>`. */
+        hostname: z.string().regex(DNS_LABEL, "must be a DNS label such as \"static\"").default(DEFAULT_CDN_HOSTNAME),
+        minimumProtocolVersion: z.enum(CLOUDFRONT_TLS12_POLICIES, { message: `must be one of ${CLOUDFRONT_TLS12_POLICIES.join(", ")} (TLS 1.2 or newer)` }).default(DEFAULT_CDN_SECURITY_POLICY),
+        immutablePaths: z.array(z.string().regex(/^\/[\w\-./*]+$/, "must be a path pattern under the root such as \"/assets/*\"")).default([...DEFAULT_IMMUTABLE_PATHS]),
+        htmlMaxTtlSeconds: z.number().int().min(0).max(31536000).default(DEFAULT_HTML_MAX_TTL_SECONDS),
+        htmlDefaultTtlSeconds: z.number().int().min(0).max(31536000).default(DEFAULT_HTML_DEFAULT_TTL_SECONDS),
+        /** WAF limit per client IP; @default edge.rateLimitPerSecond */
+        rateLimitPerSecond: positive.optional(),
+        logRetentionDays: positive.default(DEFAULT_CDN_LOG_RETENTION_DAYS),
+        priceClass: z.enum(PRICE_CLASSES).default(DEFAULT_PRICE_CLASS),
+        /** Replicate the origin bucket to the first secondary region and fail over to it. @default true when there is one */
+        failover: z.boolean().optional(),
+    }).strict().default({}),
+    // --- end seeds1 -------------------------------------------------------------------------------
     images: z.object({
         /**
          * Build a service image from a local context with @pulumi/docker, keyed by service: `context` is a
@@ -340,6 +381,8 @@ export const rawConfigSchema = z.object({
         keepTaggedImages: positive.default(30),
         expireUntaggedAfterDays: positive.default(7),
     }).strict().default({}),
+    // --- issue 19 (seeds2): request-rate / connection targets and replica schedules; see platform/scaling-config.ts.
+    scaling: scalingSchema,
 }).strict();
 
 export type RawConfig = z.input<typeof rawConfigSchema>;
@@ -421,6 +464,8 @@ export interface PlatformConfig {
         readonly terminationGracePeriodSeconds: number;
     };
     readonly edge: ParsedRaw["edge"];
+    /** seeds1: static assets behind CloudFront (`failover` resolved). */
+    readonly cdn: Omit<ParsedRaw["cdn"], "failover"> & { readonly failover: boolean };
     readonly database: Omit<ParsedRaw["database"], "crossRegionReplicas"> & {
         readonly instanceClass: string;
         readonly memoryGiB: number;
@@ -439,6 +484,8 @@ export interface PlatformConfig {
     };
     /** Alert subscriptions and the resolved thresholds (seed defaults with the stack's overrides). */
     readonly alerts: Omit<ParsedRaw["alerts"], "thresholds"> & { readonly thresholds: Thresholds };
+    /** issue 19: KEDA request-rate / connection targets and cron replica floors (platform/scaling-config.ts). */
+    readonly scaling: ScalingConfig;
     readonly images: Omit<ParsedRaw["images"], "referenceApp"> & {
         /** Whether the reference app is built for the built-in services that name no image (resolved default). */
         readonly referenceApp: boolean;
@@ -764,12 +811,168 @@ export function tagIssues(tags: Readonly<Record<string, string>>): ConfigIssue[]
     return out;
 }
 
-export function parseConfig(raw: unknown, stack: string, project: string = PROJECT_NAME): PlatformConfig {
-    const parsed = rawConfigSchema.safeParse(raw);
-    if (!parsed.success) {
-        throw new ConfigError(stack, zodIssues(raw, parsed.error));
+// ---------------------------------------------------------------------------------------------
+// Issue 17: every problem in one run.
+// ---------------------------------------------------------------------------------------------
+
+/** Values that stand in for a required key the schema refused, so the other checks can still run. */
+const REQUIRED_STAND_INS: readonly [RegExp, (data: Record<string, unknown>) => unknown][] = [
+    [/^environment$/, () => "dev"],
+    [/^domain$/, () => "example.com"],
+    [/^regions$/, () => ({})],
+    // The primary when no other region is (so nothing else reads as "the primary is missing"), else a secondary.
+    [/^regions\.[^.]+\.role$/, (data) => (Object.values((data.regions ?? {}) as Record<string, { role?: unknown }>).some((r) => r?.role === "primary") ? "secondary" : "primary")],
+    [/^regions\.[^.]+\.weight$/, () => 0],
+];
+
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+    let cur: Record<string, unknown> = target;
+    for (const key of path.slice(0, -1)) {
+        const next = cur[key];
+        if (next === null || typeof next !== "object") {
+            return;
+        }
+        cur = next as Record<string, unknown>;
     }
-    const c = parsed.data;
+    const last = path[path.length - 1];
+    if (value === undefined) {
+        delete cur[last];
+    } else {
+        cur[last] = value;
+    }
+}
+
+/**
+ * The raw config parsed by the schema, and when it fails, its problems plus the data with the refused values
+ * set aside (deleted, so defaults apply; a required key gets a stand-in; an invalid list item drops its list),
+ * so the cross-field and component checks still run on the rest. `removed` lists the key paths set aside: a
+ * later problem about one of them would only repeat (or follow from) the schema's.
+ */
+function repairForChecks(raw: unknown): { data?: ParsedRaw; schemaIssues: ConfigIssue[]; removed: string[] } {
+    const first = rawConfigSchema.safeParse(raw);
+    if (first.success) {
+        return { data: first.data, schemaIssues: [], removed: [] };
+    }
+    const schemaIssues = zodIssues(raw, first.error);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+        return { schemaIssues, removed: [] };
+    }
+    const copy = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
+    const removed: string[] = [];
+    let error = first.error;
+    for (let round = 0; round < 8; round++) {
+        for (const issue of error.issues) {
+            const paths = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+            for (const full of paths) {
+                const index = full.findIndex((seg) => typeof seg === "number");
+                let at = (index < 0 ? full : full.slice(0, index)).map(String);
+                // Set aside twice already (a required key): set aside its parent.
+                while (at.length > 1 && removed.filter((r) => r === at.join(".")).length >= 2) {
+                    at = at.slice(0, -1);
+                }
+                const key = at.join(".");
+                if (at.length === 0) {
+                    return { schemaIssues, removed };
+                }
+                const standIn = removed.includes(key) ? REQUIRED_STAND_INS.find(([re]) => re.test(key))?.[1](copy) : undefined;
+                setAt(copy, at, standIn);
+                removed.push(key);
+            }
+        }
+        const again = rawConfigSchema.safeParse(copy);
+        if (again.success) {
+            return { data: again.data, schemaIssues, removed: [...new Set(removed)] };
+        }
+        error = again.error;
+    }
+    return { schemaIssues, removed };
+}
+
+/** Whether two key paths name the same value or one contains the other (`*` matches any one key). */
+function related(a: string, b: string): boolean {
+    const x = a.split(".");
+    const y = b.split(".");
+    return x.slice(0, Math.min(x.length, y.length)).every((seg, i) => seg === y[i] || seg === "*" || y[i] === "*");
+}
+
+function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
+    const seen = new Set<string>();
+    return issues.filter((i) => {
+        const k = `${i.path}\n${i.message}`;
+        return seen.has(k) ? false : (seen.add(k), true);
+    });
+}
+
+/**
+ * Tags the program adds to a resource besides the stack's `tags` (at most, over every resource it creates): the
+ * four of `PlatformConfig.tags` (project, stack, environment, managed-by), `region` (the providers' default tags),
+ * and a component's own (Name, kubernetes.io/cluster/<name>, kubernetes.io/role/internal-elb, the
+ * cluster-autoscaler discovery and node termination handler tags of the node pools' Auto Scaling groups, ...). tests/malformed-stack.test.ts measures the real maximum on the dev and
+ * prod plans and fails when this is too low.
+ */
+export const PROGRAM_TAGS_MAX = 12;
+/** AWS: "Maximum tags per resource: 50" (Tagging AWS resources, "Tag naming limits and requirements"). */
+export const AWS_MAX_TAGS_PER_RESOURCE = 50;
+
+/** Checks of resolved values nothing else makes: instance classes, env names the program sets, the tag budget, the pools. */
+function stackLevelIssues(config: PlatformConfig, c: ParsedRaw): ConfigIssue[] {
+    const out: ConfigIssue[] = [];
+    const classIssue = rdsPostgresClassProblem(config.database.instanceClass);
+    if (classIssue) {
+        out.push({ path: "database.instanceClass", message: `${classIssue}; use e.g. "db.m7g.large" (and set database.memoryGiB to its memory)` });
+    }
+    if (c.cache.engineVersion !== undefined) {
+        const versionIssue = elastiCacheEngineVersionProblem(config.cache.engine, config.cache.engineVersion);
+        if (versionIssue) {
+            out.push({ path: "cache.engineVersion", message: `${versionIssue}; quote it ("8.0"), or leave it out for ${config.cache.engine === "valkey" ? "8.0" : "7.1"}` });
+        }
+    }
+    for (const [purpose, p] of Object.entries(config.cache.purposes)) {
+        const nodeIssue = elastiCacheNodeTypeProblem(p.nodeType);
+        if (nodeIssue) {
+            out.push({ path: c.cache.purposes[purpose]?.nodeType !== undefined ? `cache.purposes.${purpose}.nodeType` : "tier", message: `${nodeIssue}; use e.g. "cache.m7g.large"` });
+        }
+    }
+    for (const [name, pool] of Object.entries(config.nodePools)) {
+        pool.instanceTypes.forEach((t, i) => {
+            const typeIssue = EC2_INSTANCE_TYPE.test(t) ? ec2InstanceTypeProblem(t) : undefined;
+            if (typeIssue) {
+                out.push({ path: `nodePools.${name}.instanceTypes.${i}`, message: typeIssue });
+            }
+        });
+        if (pool.capacityType === "on-demand" && c.nodePools[name]?.onDemandBase !== undefined) {
+            out.push({ path: `nodePools.${name}.onDemandBase`, message: `applies to spot pools only (the on-demand base under spot capacity), but "${name}" is an on-demand pool (got ${c.nodePools[name]?.onDemandBase}); remove it, or set capacityType: spot` });
+        }
+    }
+    for (const [capacity, runs] of [["on-demand", "api and ws"], ["spot", "the queue workers"]] as const) {
+        if (!Object.values(config.nodePools).some((p) => p.capacityType === capacity)) {
+            const removedPools = Object.keys(c.nodePools).filter((n) => c.nodePools[n] === null);
+            out.push({ path: "nodePools", message: `no ${capacity} pool is left (${removedPools.length ? `removed: ${removedPools.join(", ")}` : "none configured"}), but ${runs} run on ${capacity} nodes; keep one, or add a pool with capacityType: ${capacity}` });
+        }
+    }
+    for (const key of ["api", "ws"] as const) {
+        for (const name of Object.keys(config[key].env)) {
+            if (PROGRAM_ENV[key].includes(name)) {
+                out.push({ path: `${key}.env.${name}`, message: `is set by the program on every ${key} container (${PROGRAM_ENV[key].join(", ")}); the stack's value would be silently replaced: remove it` });
+            }
+        }
+    }
+    // A stack tag named like one of the program's (project, stack, environment, managed-by, region) replaces it, so does not add one.
+    const userTags = Object.keys(c.tags).filter((k) => !["project", "stack", "environment", "managed-by", "region"].includes(k));
+    if (userTags.length + PROGRAM_TAGS_MAX > AWS_MAX_TAGS_PER_RESOURCE) {
+        out.push({ path: "tags", message: `has ${userTags.length} tags, but AWS allows ${AWS_MAX_TAGS_PER_RESOURCE} per resource and the program adds up to ${PROGRAM_TAGS_MAX} of its own; keep at most ${AWS_MAX_TAGS_PER_RESOURCE - PROGRAM_TAGS_MAX}` });
+    }
+    return out;
+}
+
+export function parseConfig(raw: unknown, stack: string, project: string = PROJECT_NAME): PlatformConfig {
+    // Issue 17: schema problems do not stop the other checks. The values the schema refuses are set aside
+    // (`repairForChecks`), the rest is checked as usual, and problems about what was set aside are left out.
+    const { data: parsedData, schemaIssues, removed } = repairForChecks(raw);
+    if (parsedData === undefined) {
+        throw new ConfigError(stack, schemaIssues);
+    }
+    const c = parsedData;
     const issues: ConfigIssue[] = [];
     const preset = TIER_PRESETS[c.tier];
     const prod = c.environment === "prod";
@@ -920,6 +1123,12 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     const nodePools: Record<string, NodePoolConfig> = {};
     for (const name of new Set([...Object.keys(preset.nodePools), ...Object.keys(c.nodePools)])) {
         const base = preset.nodePools[name];
+        if (c.nodePools[name] === null) {
+            if (!base) {
+                issues.push({ path: `nodePools.${name}`, message: `null removes a pool of the ${c.tier} tier, but "${name}" is not one (tier pools: ${Object.keys(preset.nodePools).join(", ")}); delete the line` });
+            }
+            continue;
+        }
         const over = c.nodePools[name] ?? {};
         if (!DNS_LABEL.test(name)) {
             issues.push({ path: `nodePools.${name}`, message: `pool name "${name}" must be a DNS label (lower-case letters, digits, '-')` });
@@ -1059,6 +1268,35 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         issues.push({ path: "database.maxAllocatedStorageGiB", message: `must be >= allocatedStorageGiB (${database.allocatedStorageGiB}), got ${database.maxAllocatedStorageGiB}` });
     }
 
+    // Cluster operations (issue 16): add-on versions, node AMI pin, named admins (platform/cluster-ops-config.ts).
+    issues.push(...clusterOpsIssues(c.cluster, {
+        prod,
+        regionNames: Object.keys(c.regions),
+        poolInstanceTypes: Object.fromEntries(Object.entries(nodePools).map(([k, p]) => [k, p.instanceTypes])),
+        deployRoleArn: c.deployRunner.enabled ? c.deployRunner.deployRoleArn : undefined,
+        previewRoleArn: c.deployRunner.enabled ? c.deployRunner.previewRoleArn : undefined,
+    }));
+    // --- application identity and secrets (issue 16 section 2) ---
+    if (!database.iamAuthentication) {
+        issues.push({ path: "database.iamAuthentication", message: "is false, but the application role logs in with IAM tokens only (RDS Proxy end-to-end IAM authentication and the replicas); remove the key or set it to true" });
+    }
+    if (database.appUsername.toLowerCase() === DEFAULT_MASTER_USERNAME) {
+        issues.push({ path: "database.appUsername", message: `"${database.appUsername}" is the master user's name; the application gets its own role (e.g. "${DEFAULT_APP_USERNAME}")` });
+    }
+    if (database.masterPassword === "managed" && database.readReplicas + database.crossRegionReplicas.length > 0) {
+        issues.push({
+            path: "database.masterPassword",
+            message: `"managed" cannot be combined with read replicas (readReplicas ${database.readReplicas}, crossRegionReplicas ${JSON.stringify(database.crossRegionReplicas)}): RDS does not create replicas of a source whose master password it manages (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager", Limitations); use "generated" (the default) or set readReplicas: 0 and crossRegionReplicas: []`,
+        });
+    }
+    if (!supportsKubernetes(EXTERNAL_SECRETS_COMPATIBILITY, c.cluster.kubernetesVersion)) {
+        issues.push({
+            path: "cluster.kubernetesVersion",
+            message: `${c.cluster.kubernetesVersion} is outside what the pinned ${EXTERNAL_SECRETS_CHART.chart} chart ${EXTERNAL_SECRETS_COMPATIBILITY.chartVersion} supports (Kubernetes ${kubernetesRange(EXTERNAL_SECRETS_COMPATIBILITY)}, ${EXTERNAL_SECRETS_COMPATIBILITY.source}); use a version in that range or pin a release that lists it`,
+        });
+    }
+    // --- end application identity ---
+
     // Kubernetes version: every pinned add-on must list it (components/cluster-addons.ts ADDON_COMPATIBILITY).
     for (const key of Object.keys(ADDON_CHARTS) as AddonKey[]) {
         const compat = ADDON_COMPATIBILITY[key];
@@ -1096,6 +1334,16 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     }
     issues.push(...cachePurposeIssues(purposes));
 
+    // seeds1: CDN name and TTLs, failover only with a second region.
+    if (c.cdn.enabled && [c.edge.apiHostname, c.edge.wsHostname].includes(c.cdn.hostname)) {
+        issues.push({ path: "cdn.hostname", message: `"${c.cdn.hostname}" is already served by the load balancers (edge.apiHostname / edge.wsHostname); choose another label such as "static"` });
+    }
+    if (c.cdn.htmlDefaultTtlSeconds > c.cdn.htmlMaxTtlSeconds) {
+        issues.push({ path: "cdn.htmlDefaultTtlSeconds", message: `must not exceed cdn.htmlMaxTtlSeconds (${c.cdn.htmlMaxTtlSeconds}) (got ${c.cdn.htmlDefaultTtlSeconds}); lower it or raise the max` });
+    }
+    if (c.cdn.failover === true && regions.length < 2) {
+        issues.push({ path: "cdn.failover", message: "needs a secondary region to replicate the origin bucket to (got true with one region); remove the key or add a region" });
+    }
     issues.push(...tagIssues(c.tags));
 
     // Images: every built-in service is built or named; prod names pinned images.
@@ -1107,11 +1355,15 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         issues.push({ path: `alerts.${p.propertyPath}`, message: p.reason });
     }
 
-    if (issues.length > 0) {
-        throw new ConfigError(stack, issues);
-    }
+    // issue 19 (seeds2): schedules checked against the replica floors and ceilings resolved above.
+    const scalingResolved = resolveScaling(c.scaling, {
+        api: { min: Math.max(...regions.map((r) => r.apiMinReplicas), api.minReplicas), max: api.maxReplicas },
+        ws: { min: Math.max(...regions.map((r) => r.wsMinReplicas), ws.minReplicas), max: ws.maxReplicas },
+        queues: Object.fromEntries(Object.entries(queues).map(([q, v]) => [q, { min: v.minReplicas, max: v.maxReplicas }])),
+    });
+    issues.push(...scalingResolved.issues);
 
-    return {
+    const resolved: PlatformConfig = {
         project,
         stack,
         environment: c.environment,
@@ -1143,15 +1395,28 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
             terminationGracePeriodSeconds: c.workers.terminationGracePeriodSeconds,
         },
         edge: c.edge,
+        cdn: { ...c.cdn, failover: c.cdn.failover ?? regions.length > 1 },
         database,
         cache: {
             engine: c.cache.engine,
             engineVersion: c.cache.engineVersion ?? (c.cache.engine === "valkey" ? "8.0" : "7.1"),
             purposes,
         },
-        alerts: { ...c.alerts, thresholds: resolveThresholds(c.alerts.thresholds) },
+        // Bad overrides are already issues: resolve the seed values instead of throwing mid-way.
+        alerts: { ...c.alerts, thresholds: resolveThresholds(thresholdProblems(c.alerts.thresholds).count ? {} : c.alerts.thresholds) },
         images: { ...c.images, referenceApp },
+        scaling: scalingResolved.scaling,
     };
+
+    // Issue 17: the components' own checks of what the config decides, under the stack's keys (platform/config-checks.ts),
+    // and the instance classes, tags and env names nothing else checks.
+    issues.push(...stackLevelIssues(resolved, c));
+    const componentIssues = componentConfigIssues(resolved, c as RawConfig).filter((i) => !issues.some((j) => j.path === i.path));
+    const all = [...schemaIssues, ...[...issues, ...componentIssues].filter((i) => !removed.some((r) => related(i.path, r)))];
+    if (all.length > 0) {
+        throw new ConfigError(stack, dedupe(all));
+    }
+    return resolved;
 }
 
 /** Top-level keys of the schema, in the project's namespace. */

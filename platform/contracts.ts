@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { PodIdentityRole } from "../components/pod-identity";
 
 /** platform/compute.ts: EKS cluster, node pools and add-ons of one region. */
 export interface ComputeRegion {
@@ -44,16 +45,37 @@ export interface DataRegion {
     /** Host:port for reads in this region (its replicas; the writer when it has none). */
     readonly readerEndpoint: pulumi.Output<string>;
     readonly databaseName: string;
+    /** The application's login role (IAM authentication; no password exists for it). */
     readonly databaseUser: string;
-    /** Secret: the database password. */
-    readonly databasePassword: pulumi.Output<string>;
-    /** Secret URLs per cache purpose (`rediss://:token@host:port`), e.g. `{ cache, queue, sessions }`. */
-    readonly cacheUrls: Readonly<Record<string, pulumi.Output<string>>>;
+    /**
+     * Secrets Manager secret names in this region, one per cache purpose, e.g. `{ queue: "scaled-web/prod/cache-queue" }`;
+     * each holds `{ url, address, password }` (`url` = `rediss://:token@host:port`). Workloads get them through ESO.
+     */
+    readonly cacheSecretNames: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Whether each purpose's store is reached over TLS (`rediss://`), keyed like `cacheSecretNames`. */
+    readonly cacheTls: Readonly<Record<string, pulumi.Output<boolean>>>;
+    /** Stack-wide Pod Identity roles (IAM is global), associated in every region's cluster by the workloads stage. */
+    readonly identity: DataIdentity;
+    /** Primary region only: what the bootstrap Job needs to create the application role. */
+    readonly bootstrap?: DatabaseBootstrapInputs;
     /** Identifiers for alarms. */
     readonly databaseInstanceIds: readonly pulumi.Output<string>[];
     readonly replicaInstanceIds: readonly pulumi.Output<string>[];
     readonly cacheReplicationGroupIds: Readonly<Record<string, pulumi.Output<string>>>;
     readonly maxConnections: number;
+}
+
+/** Pod Identity roles the data stage creates once per stack. */
+export interface DataIdentity {
+    /** External Secrets Operator's controller: `GetSecretValue` on the stack's secrets (name prefix) only. */
+    readonly externalSecrets: PodIdentityRole;
+}
+
+/** The master secret and where to reach the primary (the bootstrap Job; primary region). */
+export interface DatabaseBootstrapInputs {
+    readonly role: PodIdentityRole;
+    readonly masterSecretArn: pulumi.Output<string>;
+    readonly primaryAddress: pulumi.Output<string>;
 }
 
 /** platform/edge.ts: one region's load balancer. */

@@ -57,7 +57,8 @@ export function wireDeployRunner(config: PlatformConfig, regions: readonly Regio
                     ...(config.cluster.privateAccessSecurityGroups[region] ?? {}),
                     ...(runner && isPrimary ? { "deploy-runner": runner.securityGroupId } : {}),
                 },
-                adminPrincipals: runner && cfg.deployRoleArn ? { deploy: cfg.deployRoleArn } : {},
+                // cluster.adminPrincipals (named admins, required in prod) plus the deploy role; config.ts keeps the two apart.
+                adminPrincipals: { ...config.cluster.adminPrincipals, ...(runner && cfg.deployRoleArn ? { deploy: cfg.deployRoleArn } : {}) },
                 viewPrincipals: runner && cfg.previewRoleArn ? { preview: cfg.previewRoleArn } : {},
             };
         },

@@ -12,7 +12,9 @@
  * | aws-node-termination-handler   | kube-system/aws-node-termination-handler  | its cluster's interruption queue, own lifecycle hooks |
  * | aws-load-balancer-controller   | kube-system/aws-load-balancer-controller  | register pods in target groups tagged as its cluster's |
  * | queue-metrics                  | <app ns>/queue-metrics                    | PutMetricData in ScaledWeb/Queues only                |
- * | api, ws, worker                | <app ns>/api, /ws, /worker                | none yet: other stages attach policies (`appRoles`)   |
+ * | keda-operator                  | keda/keda-operator                        | read CloudWatch metrics (api/ws request rate, ws gauge) |
+ * | ws                             | <app ns>/ws                               | PutMetricData of its connection gauge only            |
+ * | api, worker                    | <app ns>/api, /worker                     | none yet: other stages attach policies (`appRoles`)   |
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -21,6 +23,7 @@ import { loadBalancerControllerPolicy } from "../components/load-balancer-contro
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { PodIdentityRole } from "../components/pod-identity";
 import { queueMetricsPolicy } from "../components/queue-metrics";
+import { DEFAULT_CONNECTION_METRIC, connectionMetricsPolicy, kedaCloudWatchPolicy } from "../components/service-scaling";
 import { PlatformConfig } from "./config";
 
 /** The app's workloads that run under their own service account (and role). */
@@ -33,6 +36,8 @@ export interface StackIdentity {
     readonly nodeTerminationHandler: PodIdentityRole;
     readonly loadBalancerController: PodIdentityRole;
     readonly queueMetrics: PodIdentityRole;
+    /** The KEDA operator's: reads the CloudWatch metrics the api/ws ScaledObjects scale on. */
+    readonly keda: PodIdentityRole;
     /**
      * The application's roles, keyed by workload. They carry no permission of their own; a stage that gives the
      * app access to something (e.g. an uploads bucket) attaches a policy to `appRoles.<workload>.role`.
@@ -58,6 +63,9 @@ export function wireIdentity(config: PlatformConfig, provider: aws.Provider): St
             account.apply((a) => loadBalancerControllerPolicy(a))),
         queueMetrics: role("queue-metrics", `queue-metrics (EKS Pod Identity): PutMetricData in ${DEFAULT_QUEUE_DEPTH_METRIC.namespace}`,
             queueMetricsPolicy(DEFAULT_QUEUE_DEPTH_METRIC.namespace)),
-        appRoles: Object.fromEntries(APP_WORKLOADS.map((w) => [w, role(`app-${w}`, `${w} pods of ${config.project} (EKS Pod Identity)`)])) as Record<AppWorkload, PodIdentityRole>,
+        keda: role("keda", "KEDA operator (EKS Pod Identity): reads CloudWatch metrics for aws-cloudwatch triggers", kedaCloudWatchPolicy()),
+        appRoles: Object.fromEntries(APP_WORKLOADS.map((w) => [w, role(`app-${w}`, `${w} pods of ${config.project} (EKS Pod Identity)`,
+            // The ws pods publish their connection gauge (the ws ScaledObject's signal) into one namespace only.
+            w === "ws" ? connectionMetricsPolicy(DEFAULT_CONNECTION_METRIC.namespace) : undefined)])) as Record<AppWorkload, PodIdentityRole>,
     };
 }

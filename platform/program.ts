@@ -7,8 +7,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Network } from "../components/network";
-import { PlatformConfig, RegionConfig, loadConfig } from "./config";
+import { Network, ZoneChoice } from "../components/network";
+import { ConfigError, PlatformConfig, RegionConfig, loadConfig } from "./config";
 import { wireCompute } from "./compute";
 import { wireDeployRunner } from "./deploy-runner";
 import { wireData } from "./data";
@@ -17,6 +17,8 @@ import { wireIdentity } from "./identity";
 import { wireImages } from "./images";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
+import { usEast1Provider, wireStatic } from "./static";
+import { wireNetworkIsolation } from "./network-isolation";
 import { wireWorkloads } from "./workloads";
 import { resolveZones } from "./zones";
 
@@ -63,16 +65,26 @@ export interface PlatformOutputs {
     readonly appRoleArns: Record<string, pulumi.Output<string>>;
     /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
     readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
+    /** seeds1: the static-asset CDN, when `cdn.enabled`: served name, distribution and the bucket CI uploads to. */
+    readonly static?: {
+        readonly url: string;
+        readonly distributionId: pulumi.Output<string>;
+        readonly bucketName: pulumi.Output<string>;
+        readonly replicaBucketName?: pulumi.Output<string>;
+    };
 }
 
 /** Creates the region's provider, chooses its zones (platform/zones.ts) and builds its network: the context every other area builds on. */
-async function regionContext(config: PlatformConfig, region: RegionConfig): Promise<RegionContext> {
-    const prefix = `${config.environment}-${regionCode(region.name)}`;
+async function regionZones(config: PlatformConfig, region: RegionConfig): Promise<{ provider: aws.Provider; zones: ZoneChoice }> {
     const provider = new aws.Provider(`aws-${region.name}`, {
         region: region.name as aws.Region,
         defaultTags: { tags: { ...config.tags, region: region.name } },
     });
-    const zones = await resolveZones(config.stack, region, provider);
+    return { provider, zones: await resolveZones(config.stack, region, provider) };
+}
+
+function regionContext(config: PlatformConfig, region: RegionConfig, provider: aws.Provider, zones: ZoneChoice): RegionContext {
+    const prefix = `${config.environment}-${regionCode(region.name)}`;
     const flow = config.network;
     const network = new Network(`${prefix}-net`, {
         cidrBlock: region.cidr,
@@ -96,10 +108,19 @@ async function regionContext(config: PlatformConfig, region: RegionConfig): Prom
  * stage's wire function lives in platform/<area>.ts and returns the interface in platform/contracts.ts.
  */
 export async function createPlatform(config: PlatformConfig): Promise<PlatformOutputs> {
-    const regions: RegionContext[] = [];
-    for (const region of config.regions) {
-        regions.push(await regionContext(config, region));
+    // Issue 17: every region's zones are looked up, and every zone problem reported in one error, before any network exists.
+    const lookups = await Promise.allSettled(config.regions.map((region) => regionZones(config, region)));
+    const zoneIssues = lookups.flatMap((l) => (l.status === "rejected" && l.reason instanceof ConfigError ? l.reason.issues : []));
+    if (zoneIssues.length > 0) {
+        throw new ConfigError(config.stack, zoneIssues);
     }
+    const regions: RegionContext[] = config.regions.map((region, i) => {
+        const l = lookups[i];
+        if (l.status === "rejected") {
+            throw l.reason;
+        }
+        return regionContext(config, region, l.value.provider, l.value.zones);
+    });
 
     // Stage peering (platform/peering.ts): VPC peering from the primary region to every other region.
     const peering = wirePeering(config, regions);
@@ -112,15 +133,21 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     // Stage images (platform/images.ts): ECR repositories, replication, optional builds.
     const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
-    const data = wireData(config, regions, compute, peering);
+    const data = wireData(config, regions, compute, peering, identity.appRoles);
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
+    const primaryCtx = regions.find((r) => r.region.role === "primary") ?? regions[0];
     for (const ctx of regions) {
-        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity);
+        const workloads = wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity);
+        // Stage network isolation (platform/network-isolation.ts): default deny plus the flows the platform needs.
+        wireNetworkIsolation(ctx, primaryCtx, compute.get(ctx.region.name)!, workloads.namespace);
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
+    // Stage static (platform/static.ts): CloudFront + private S3 origin for static assets; certificate and WAF in us-east-1.
+    const global = usEast1Provider(config, regions);
+    const statics = wireStatic(config, regions, global);
     // Stage observability (platform/observability.ts): alarms, dashboards, SNS per region.
     const observability = wireObservability(config, regions, { compute, data, edge, dns });
 
@@ -128,6 +155,14 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         environment: config.environment,
         tier: config.tier,
         hostnames: dns.fqdns,
+        ...(statics.cdn ? {
+            static: {
+                url: `https://${statics.cdn.fqdn}`,
+                distributionId: statics.cdn.distributionId,
+                bucketName: statics.cdn.bucketName,
+                ...(statics.cdn.replicaBucketName ? { replicaBucketName: statics.cdn.replicaBucketName } : {}),
+            },
+        } : {}),
         appRoleArns: Object.fromEntries(Object.entries(identity.appRoles).map(([w, r]) => [w, r.roleArn])),
         ...(ci.runner ? { deployRunner: { projectName: ci.runner.projectName, runsOn: ci.runner.runsOnLabel } } : {}),
         regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {

@@ -7,25 +7,32 @@
  * - the queue workers: a `WorkerPool` on the spot pool with a KEDA ScaledObject per queue;
  * - `queue-metrics`: a `QueueMetricsPublisher` (the worker image in its `queue-metrics` role, the stack's Pod
  *   Identity role limited to `PutMetricData` in `ScaledWeb/Queues`) publishing the depth the queue alarms read;
- * - `app-secrets`: a Secret with the database writer/reader URLs and one URL per cache purpose, built
- *   from the data stage's secret outputs (`stringData` is a Pulumi secret, so it is encrypted in state);
- * - `queue-scaler-auth`: the queue store's address and password for KEDA's TriggerAuthentication;
- * - `app-config`: a ConfigMap with the non-secret settings.
+ * - External Secrets Operator (`ExternalSecretsOperator`, the stack's ESO role through Pod Identity) and a
+ *   `SecretsManagerStore` over the region's Secrets Manager with one ExternalSecret per workload, each holding only
+ *   the keys that workload reads (`workloadSecretKeys`): `api-secrets`, `ws-secrets`, `worker-secrets`,
+ *   `queue-metrics-secrets`, and `queue-scaler-auth` (the queue store's address and password for KEDA);
+ * - `app-config`: a ConfigMap with the non-secret settings, including the database URLs, which carry no
+ *   password (`DATABASE_AUTH=iam`: the api signs an RDS IAM token per connection);
+ * - the api's stack role (ServiceAccount `api`) may `rds-db:connect` as the application role (platform/data.ts);
+ * - in the primary region, the `DatabaseBootstrap` Job that creates the application role.
  *
- * Containers read the Secret and ConfigMap through `envFrom`, and `ws` reads its Socket.IO adapter URL
- * (`REDIS_URL`, `SOCKET_IO_REDIS_URL`) through `secretKeyRef`: no credential appears in any manifest.
+ * Containers read the ConfigMap and their own Secret through `envFrom`: no credential appears in any manifest,
+ * and Pulumi creates no Kubernetes Secret.
  *
  * Identity: api, ws and the workers run under their own ServiceAccounts (`api`, `ws`, `worker`), each associated
  * through EKS Pod Identity with the stack's role for that workload (platform/identity.ts, `appRoles`).
  *
  * Every container gets `APP_ROLE` (`api`, `ws`, `worker`): the reference application (`app/`, one image)
  * picks its role from it. `api` and the workers read the queue store's URL as `QUEUE_REDIS_URL` (the
- * purpose `QUEUE_PURPOSES` picks, through `secretKeyRef`), and `api` learns the queue names and key prefix
+ * purpose `QUEUE_PURPOSES` picks, from their Secret), and `api` learns the queue names and key prefix
  * (`QUEUE_NAMES`, `QUEUE_PREFIX`) to enqueue jobs the workers consume.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_CONNECTION_METRIC } from "../components/service-scaling";
 import { AppNamespace } from "../components/app-namespace";
+import { DatabaseBootstrap } from "../components/database-bootstrap";
+import { ExternalSecretsOperator, SecretsManagerStore } from "../components/external-secrets";
 import { RegionalDeployment } from "../components/regional-deployment";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { QueueMetricsPublisher } from "../components/queue-metrics";
@@ -36,7 +43,6 @@ import type { AppWorkload, StackIdentity } from "./identity";
 import { POD_READINESS_GATE_LABEL } from "../components/load-balancer-controller";
 import type { RegionContext } from "./program";
 
-export const APP_SECRET_NAME = "app-secrets";
 export const APP_CONFIG_NAME = "app-config";
 export const QUEUE_SCALER_SECRET_NAME = "queue-scaler-auth";
 /** Image services (platform/images.ts): one image each for the API, the WebSocket gateway and the workers. */
@@ -49,11 +55,15 @@ export const QUEUE_PURPOSES = ["queue", "cache"] as const;
 export const APP_ROLES = { api: "api", ws: "ws", worker: "worker", queueMetrics: "queue-metrics" } as const;
 /** Environment variable holding the queue store's URL for the api, the workers and the queue-depth publisher. */
 export const QUEUE_URL_VARIABLE = "QUEUE_REDIS_URL";
+/** ServiceAccount of the ws pods: its Pod Identity role may publish the connection gauge KEDA scales ws on. */
+export const WS_SERVICE_ACCOUNT = "ws";
+/** The api's ServiceAccount, bound to the database client role through EKS Pod Identity. */
+export const API_SERVICE_ACCOUNT = "api";
 
 /** What the workloads stage builds in one region. */
 export interface WorkloadsRegion {
     readonly namespace: pulumi.Output<string>;
-    /** The namespace with the app Secret, the KEDA Secret and the ConfigMap. */
+    /** The namespace with the ConfigMap (and the api's ServiceAccount). */
     readonly settings: AppNamespace;
     readonly api: RegionalDeployment;
     readonly ws: RegionalDeployment;
@@ -62,11 +72,21 @@ export interface WorkloadsRegion {
     readonly queueMetrics: QueueMetricsPublisher;
     /** Pod Identity associations of the app's service accounts in this cluster, keyed by workload. */
     readonly podIdentityAssociations: Readonly<Record<AppWorkload, aws.eks.PodIdentityAssociation>>;
+    /** External Secrets Operator in this cluster. */
+    readonly externalSecrets: ExternalSecretsOperator;
+    /** The region's SecretStore and one ExternalSecret per workload. */
+    readonly secretStore: SecretsManagerStore;
+    /** The database bootstrap Job (primary region only). */
+    readonly bootstrap?: DatabaseBootstrap;
 }
 
-/** `postgresql://user:password@host:port/db?sslmode=require`, the password URL-encoded. */
-export function postgresUrl(user: string, password: string, endpoint: string, database: string): string {
-    return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${endpoint}/${encodeURIComponent(database)}?sslmode=require`;
+/**
+ * `postgresql://user[:password]@host:port/db?sslmode=require`, the password URL-encoded. The platform writes it
+ * without a password: the application role authenticates with IAM tokens (`DATABASE_AUTH=iam`).
+ */
+export function postgresUrl(user: string, password: string | undefined, endpoint: string, database: string): string {
+    const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
+    return `postgresql://${auth}@${endpoint}/${encodeURIComponent(database)}?sslmode=require`;
 }
 
 /** Environment variable of a cache purpose's URL: `sessions` -> `VALKEY_SESSIONS_URL` (seed 003 naming). */
@@ -92,21 +112,32 @@ export function redisConnection(url: string): { address: string; password: strin
     return { address: `${u.hostname}:${u.port || "6379"}`, password: decodeURIComponent(u.password), tls: u.protocol === "rediss:" };
 }
 
-/** The key/value pairs of the app Secret (all values secret). */
-export function appSecretData(d: {
-    user: string; password: string; database: string; writer: string; reader: string; cacheUrls: Record<string, string>;
-}): Record<string, string> {
-    const writer = postgresUrl(d.user, d.password, d.writer, d.database);
-    const data: Record<string, string> = {
-        DATABASE_URL: writer,
-        DATABASE_PRIMARY_URL: writer,
-        DATABASE_REPLICA_URL: postgresUrl(d.user, d.password, d.reader, d.database),
-        DATABASE_PASSWORD: d.password,
+/** The Kubernetes Secret (an ExternalSecret's target) of each workload, named after it. */
+export const WORKLOAD_SECRET_NAMES = { api: "api-secrets", ws: "ws-secrets", worker: "worker-secrets", queueMetrics: "queue-metrics-secrets" } as const;
+/** The Socket.IO adapter's URL variable in ws (settings.js reads it before `REDIS_URL`). */
+export const WS_ADAPTER_VARIABLE = "SOCKET_IO_REDIS_URL";
+
+/** One key of a workload Secret: which cache purpose's secret and which JSON property. */
+export interface WorkloadSecretKey {
+    readonly purpose: string;
+    readonly property: "url" | "address" | "password";
+}
+
+/**
+ * What each workload's Secret holds, from what each role of the reference app reads (app/src/settings.js):
+ * api enqueues jobs (`QUEUE_REDIS_URL`); ws needs only its Socket.IO adapter store (`SOCKET_IO_REDIS_URL`), not the
+ * queue; the workers and the queue-depth publisher need only the queue store; KEDA's TriggerAuthentication needs the
+ * queue store's address and password. No workload gets the database password: there is none (IAM tokens).
+ */
+export function workloadSecretKeys(queuePurpose: string, wsAdapterPurpose: string): Record<string, Record<string, WorkloadSecretKey>> {
+    const queueUrl = { [QUEUE_URL_VARIABLE]: { purpose: queuePurpose, property: "url" } } as const;
+    return {
+        [WORKLOAD_SECRET_NAMES.api]: { ...queueUrl },
+        [WORKLOAD_SECRET_NAMES.ws]: { [WS_ADAPTER_VARIABLE]: { purpose: wsAdapterPurpose, property: "url" } },
+        [WORKLOAD_SECRET_NAMES.worker]: { ...queueUrl },
+        [WORKLOAD_SECRET_NAMES.queueMetrics]: { ...queueUrl },
+        [QUEUE_SCALER_SECRET_NAME]: { address: { purpose: queuePurpose, property: "address" }, password: { purpose: queuePurpose, property: "password" } },
     };
-    for (const [purpose, url] of Object.entries(d.cacheUrls)) {
-        data[cacheUrlVariable(purpose)] = url;
-    }
-    return data;
 }
 
 /**
@@ -117,28 +148,20 @@ export function appSecretData(d: {
 export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply, edge: EdgeRegion, identity: StackIdentity): WorkloadsRegion {
     const { config, region, prefix } = ctx;
     const provider = compute.k8sProvider;
-    const purposes = Object.keys(data.cacheUrls);
+    const purposes = Object.keys(data.cacheSecretNames);
     const wsAdapterPurpose = pickPurpose(purposes, WS_ADAPTER_PURPOSES, "the WebSocket adapter");
     const queuePurpose = pickPurpose(purposes, QUEUE_PURPOSES, "the queue workers");
 
-    const cacheUrls = pulumi.all(data.cacheUrls);
-    const queueUrl = data.cacheUrls[queuePurpose];
     // The Cache component runs cluster mode exactly when a purpose has more than one shard; BullMQ then
     // needs a hash-tagged prefix, which producers (api/ws via the ConfigMap), workers and KEDA all share.
     const queueClusterMode = (config.cache.purposes[queuePurpose]?.shards ?? 1) > 1;
     const queuePrefix = bullmqPrefix(undefined, queueClusterMode);
+    const writerUrl = data.writerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
+    const readerUrl = data.readerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
     const settings = new AppNamespace(`${prefix}-env`, {
         namespace: config.project,
         // The controller injects ALB target-health readiness gates into pods behind a TargetGroupBinding here.
         namespaceLabels: { [POD_READINESS_GATE_LABEL.key]: POD_READINESS_GATE_LABEL.value },
-        secrets: {
-            [APP_SECRET_NAME]: pulumi.all([data.databasePassword, data.writerEndpoint, data.readerEndpoint, cacheUrls]).apply(([password, writer, reader, urls]) =>
-                appSecretData({ user: data.databaseUser, password, database: data.databaseName, writer, reader, cacheUrls: urls })),
-            [QUEUE_SCALER_SECRET_NAME]: queueUrl.apply((u) => {
-                const c = redisConnection(u);
-                return { address: c.address, password: c.password };
-            }),
-        },
         configMaps: {
             [APP_CONFIG_NAME]: {
                 NODE_ENV: "production",
@@ -149,18 +172,60 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
                 DATABASE_USER: data.databaseUser,
                 DATABASE_WRITER_ENDPOINT: data.writerEndpoint,
                 DATABASE_READER_ENDPOINT: data.readerEndpoint,
+                // No password in either URL: the api signs an RDS IAM token per connection (Pod Identity role).
+                DATABASE_URL: writerUrl,
+                DATABASE_PRIMARY_URL: writerUrl,
+                DATABASE_REPLICA_URL: readerUrl,
+                DATABASE_AUTH: "iam",
                 PUBLIC_API_URL: `https://${config.edge.apiHostname}.${config.domain}`,
                 PUBLIC_WS_URL: `https://${config.edge.wsHostname}.${config.domain}`,
+                // seeds1: where the static assets are served from (the Cdn of platform/static.ts).
+                ...(config.cdn.enabled ? { PUBLIC_STATIC_URL: `https://${config.cdn.hostname}.${config.domain}` } : {}),
                 QUEUE_PREFIX: queuePrefix,
             },
         },
     }, { provider });
     const namespace = settings.namespace;
-    const appSecretName = settings.secretNames[APP_SECRET_NAME];
 
-    const envFrom = { envFromSecrets: [appSecretName], envFromConfigMaps: [settings.configMapNames[APP_CONFIG_NAME]] };
-    const queueUrlRef = { [QUEUE_URL_VARIABLE]: { secretName: appSecretName, key: cacheUrlVariable(queuePurpose) } };
+    // Secrets: External Secrets Operator (Pod Identity, the stack's ESO role) copies each workload's keys from this
+    // region's Secrets Manager into a Secret of its own; no secret value passes through a Kubernetes manifest here.
+    const eso = new ExternalSecretsOperator(`${prefix}-eso`, {
+        k8sProvider: provider,
+        clusterName: compute.clusterName,
+        role: data.identity.externalSecrets,
+        awsProvider: ctx.provider,
+        tags: { ...config.tags },
+    });
+    const keys = workloadSecretKeys(queuePurpose, wsAdapterPurpose);
+    const store = new SecretsManagerStore(`${prefix}-secrets`, {
+        namespace,
+        region: region.name,
+        operator: eso,
+        secrets: Object.fromEntries(Object.entries(keys).map(([secretName, entries]) => [secretName, Object.fromEntries(
+            Object.entries(entries).map(([key, ref]) => [key, { remoteKey: data.cacheSecretNames[ref.purpose], property: ref.property }]),
+        )])),
+    }, { provider });
+    const secretOf = (secretName: string): pulumi.Output<string> => store.secretNames[secretName];
+    const configMaps = [settings.configMapNames[APP_CONFIG_NAME]];
 
+    // Primary region: the Job that creates the application role, reading the master secret itself.
+    const bootstrap = data.bootstrap ? new DatabaseBootstrap(`${prefix}-db-bootstrap`, {
+        namespace,
+        image: images.imageFor(SERVICES.api, region.name),
+        clusterName: compute.clusterName,
+        role: data.bootstrap.role,
+        awsProvider: ctx.provider,
+        region: region.name,
+        masterSecretArn: data.bootstrap.masterSecretArn,
+        host: data.bootstrap.primaryAddress,
+        databaseName: data.databaseName,
+        appUsername: data.databaseUser,
+        tags: { ...config.tags },
+    }, { provider }) : undefined;
+
+    // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
+    const addons = (compute as Partial<ComputeRegionDetails>).addons;
+    const kedaCrds = addons ? [addons] : [];
     const api = new RegionalDeployment(`${prefix}-api`, {
         app: "api",
         namespace,
@@ -179,11 +244,27 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
             // QUEUE_PREFIX comes from the ConfigMap: the same (hash-tagged on cluster-mode stores) prefix the workers use.
             QUEUE_NAMES: Object.keys(config.workers.queues).join(","),
         },
-        secretEnv: queueUrlRef,
-        ...envFrom,
-    }, { provider });
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.api)],
+        envFromConfigMaps: configMaps,
+        // issue 19: KEDA scales the api on the ALB request count of its target group, per pod, too.
+        requestRate: {
+            loadBalancerArnSuffix: edge.loadBalancerArnSuffix,
+            targetGroupArnSuffix: edge.targetGroupArnSuffixes.api,
+            requestsPerSecondPerPod: config.scaling.requestsPerSecondPerPod,
+            region: region.name,
+        },
+        schedules: config.scaling.api,
+    }, {
+        provider,
+        // order: the api's ScaledObject needs KEDA's CRDs, which the add-ons' Helm release installs;
+        // nothing the api reads comes from that release.
+        dependsOn: kedaCrds,
+    });
 
-    const adapterUrl = { secretName: appSecretName, key: cacheUrlVariable(wsAdapterPurpose) };
+    // issue 19: the ws pods publish their open connections (DEFAULT_CONNECTION_METRIC, dimension Stack = <project>/<stack>)
+    // under the stack's ws role (platform/identity.ts: PutMetricData in that namespace only, through Pod Identity on
+    // the ws service account); KEDA scales ws on the per-pod average.
+    const connectionStack = `${config.project}/${config.stack}`;
     const ws = new RegionalDeployment(`${prefix}-ws`, {
         app: "ws",
         namespace,
@@ -195,34 +276,56 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         maxReplicas: config.ws.maxReplicas,
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
-        env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath, PROBE_PATH: config.edge.wsHealthCheckPath },
-        secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
+        env: {
+            ...config.ws.env,
+            APP_ROLE: APP_ROLES.ws,
+            HEALTH_PATH: config.edge.healthCheckPath,
+            PROBE_PATH: config.edge.wsHealthCheckPath,
+            CONNECTION_METRICS_NAMESPACE: DEFAULT_CONNECTION_METRIC.namespace,
+            CONNECTION_METRICS_STACK: connectionStack,
+        },
         // Socket.IO long-polling needs every request of a session on one pod: the ALB's stickiness cookie on the
         // ws target group (IP targets) pins the browser to its pod, so the Service needs no affinity.
-        ...envFrom,
-    }, { provider });
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.ws)],
+        envFromConfigMaps: configMaps,
+        connections: {
+            dimensions: { [DEFAULT_CONNECTION_METRIC.dimension]: connectionStack },
+            connectionsPerPod: config.scaling.connectionsPerPod,
+            region: region.name,
+        },
+        schedules: config.scaling.ws,
+    }, {
+        provider,
+        // order: the ws ScaledObject needs KEDA's CRDs (the add-ons' Helm release); no data flows from it.
+        dependsOn: kedaCrds,
+    });
 
-    // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
-    const addons = (compute as Partial<ComputeRegionDetails>).addons;
     const workers = new WorkerPool(`${prefix}-workers`, {
         namespace,
         image: images.imageFor(SERVICES.worker, region.name),
-        queues: config.workers.queues,
+        // issue 19: each queue's cron floors (scaling.schedules.<name>.queues) join its formula.
+        queues: Object.fromEntries(Object.entries(config.workers.queues).map(([q, v]) => [q, { ...v, schedules: config.scaling.queues[q] ?? [] }])),
         resources: config.workers.resources,
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
         env: { APP_ROLE: APP_ROLES.worker },
-        secretEnv: queueUrlRef,
         queueStore: {
-            secretName: settings.secretNames[QUEUE_SCALER_SECRET_NAME],
+            secretName: secretOf(QUEUE_SCALER_SECRET_NAME),
             addressKey: "address",
             passwordKey: "password",
             // rediss:// -> TLS, as the cache component always hands out today.
-            tls: pulumi.unsecret(queueUrl.apply((u) => redisConnection(u).tls)),
+            tls: data.cacheTls[queuePurpose],
             clusterMode: queueClusterMode,
         },
         keyPrefix: queuePrefix,
-        ...envFrom,
-    }, { provider, dependsOn: addons ? [addons] : [] });
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.worker)],
+        envFromConfigMaps: configMaps,
+    }, {
+        provider,
+        // order: the TriggerAuthentication and ScaledObjects need KEDA's CRDs, which the KEDA release installs;
+        // nothing they reference comes from it. Only that release, not the whole add-ons component (which
+        // would also wait for cluster-autoscaler, metrics-server and the termination handler).
+        dependsOn: addons ? [addons.keda] : [],
+    });
 
     // The queue alarms (platform/observability.ts) read DEFAULT_QUEUE_DEPTH_METRIC in this region.
     const queueMetrics = new QueueMetricsPublisher(`${prefix}-queue-metrics`, {
@@ -230,14 +333,14 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         image: images.imageFor(SERVICES.worker, region.name),
         queues: Object.keys(config.workers.queues),
         keyPrefix: queuePrefix,
-        // The same queue store URL the workers read, whichever cache purpose holds the queues.
-        secretEnv: queueUrlRef,
+        // The same queue store URL the workers read (QUEUE_REDIS_URL), whichever cache purpose holds the queues.
+        envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.queueMetrics)],
+        envFromConfigMaps: configMaps,
         metricsNamespace: DEFAULT_QUEUE_DEPTH_METRIC.namespace,
         region: region.name,
         clusterName: compute.clusterName,
         role: identity.queueMetrics,
         k8sProvider: provider,
-        ...envFrom,
         tags: { ...config.tags },
     }, { provider: ctx.provider });
 
@@ -251,5 +354,5 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         tags: { ...config.tags },
     })])) as Record<AppWorkload, aws.eks.PodIdentityAssociation>;
 
-    return { namespace, settings, api, ws, workers, queueMetrics, podIdentityAssociations };
+    return { namespace, settings, api, ws, workers, queueMetrics, podIdentityAssociations, externalSecrets: eso, secretStore: store, bootstrap };
 }

@@ -38,7 +38,11 @@ export async function resolveZones(stack: string, region: RegionConfig, provider
     const listing = await aws.getAvailabilityZones(ZONE_QUERY, { provider });
     const choice = chooseAvailabilityZones(listing, { count: region.azCount, strictCount: region.azCountExplicit, pinned: region.availabilityZoneIds });
     if ("problems" in choice) {
-        throw new ConfigError(stack, choice.problems.map((p) => ({ path: `regions.${region.name}.${p.key}`, message: p.message })));
+        // Say what to change in the stack file: the offered zones are the ones to pin, or fewer of them to ask for.
+        const fix = (key: string): string => key === "azCount"
+            ? `; lower regions.${region.name}.azCount (got ${region.azCount}) to what the account offers, or leave it out for as many as there are (at least 2)`
+            : `; pin zone IDs from the available list in regions.${region.name}.availabilityZoneIds (got ${(region.availabilityZoneIds ?? []).join(", ")}), or leave it out to choose automatically`;
+        throw new ConfigError(stack, choice.problems.map((p) => ({ path: `regions.${region.name}.${p.key}`, message: `${p.message}${fix(p.key)}` })));
     }
     return choice;
 }

@@ -1,5 +1,18 @@
 /**
- * `npm run bench -- [--runs 5] [--cases dev,prod,prod-4-regions] [--no-cold] [--compare]`
+ * `npm run bench -- [--runs 5] [--cases dev,prod,prod-4-regions] [--no-cold] [--compare] [--no-cli] [--no-suite]`
+ *
+ * Reports what users wait for, each with its floor beside it:
+ *  - CLI start (`pulumi preview/up` before the program runs): the program loaded through the TypeScript
+ *    registration the Pulumi CLI's language host performs (scripts/cli-start.js), cold (empty ts-node
+ *    cache), warm, and after editing one file; transpile-only (this project's Pulumi.yaml) beside the
+ *    type-checking start it had before (tsconfig.json) and a one-bucket program (the floor);
+ *  - plan time per stack and per region count, with the floor: the same resources registered directly
+ *    through the same SDK (scripts/bench-floor.ts);
+ *  - the suite (`npx jest`): wall and CPU time, beside jest's own start-up (`--listTests`);
+ *  - the estimated first-deploy duration of prod (critical path, `npm run plan`), beside what data
+ *    dependencies alone force.
+ * CPU time (user+sys of the child processes) is printed next to wall time: on a shared machine it is the
+ * steadier figure.
  *
  * Times `npm run plan` the way a user runs it (a fresh `node scripts/plan.js` process each time) for dev,
  * prod and a synthetic 4-region prod, and prints the median wall time, resources per second, and where
@@ -28,8 +41,31 @@ export interface BenchCase {
 
 export interface RunSample {
     readonly wallMs: number;
+    readonly cpuMs: number;
     readonly exitCode: number;
     readonly timings: Record<string, number>;
+    readonly stdout: string;
+}
+
+/** user+sys CPU of this process's waited-for children so far, ms (Linux /proc; NaN elsewhere). */
+export function childCpuMs(): number {
+    try {
+        // Fields after the command name: ... utime(14) stime(15) cutime(16) cstime(17), in clock ticks (100/s).
+        const stat = fs.readFileSync("/proc/self/stat", "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return (Number(fields[13]) + Number(fields[14])) * 10;
+    } catch {
+        return NaN;
+    }
+}
+
+/** Runs a command to completion; wall and CPU time (of it and its children) in ms. */
+export function timed(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { wallMs: number; cpuMs: number; status: number | null; stdout: string; stderr: string } {
+    const cpu0 = childCpuMs();
+    const started = process.hrtime.bigint();
+    const child = spawnSync(cmd, [...args], { cwd: options.cwd, env: options.env ?? process.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    return { wallMs, cpuMs: childCpuMs() - cpu0, status: child.status, stdout: child.stdout ?? "", stderr: child.stderr ?? "" };
 }
 
 /** Prod's stack file with two more regions and the DNS weights re-split to 40/20/25/15. */
@@ -60,16 +96,71 @@ function syntheticProject(): string {
 }
 
 function runPlan(c: BenchCase, env: NodeJS.ProcessEnv = { ...process.env, ...(c.env ?? {}) }): RunSample {
-    const started = process.hrtime.bigint();
-    const child = spawnSync(process.execPath, [PLAN, "--stack", c.stack, "--project-dir", c.projectDir, "--format", "json", "--no-progress", "--timings"], {
-        env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
-    });
-    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const line = (child.stderr ?? "").split("\n").find((l) => l.startsWith("{\"timings\""));
+    const child = timed(process.execPath, [PLAN, "--stack", c.stack, "--project-dir", c.projectDir, "--format", "json", "--no-progress", "--timings"], { env });
+    const line = child.stderr.split("\n").find((l) => l.startsWith("{\"timings\""));
     if (!line || (child.status !== 0 && child.status !== 1)) {
         throw new Error(`plan for ${c.name} exited ${child.status}:\n${child.stderr}`);
     }
-    return { wallMs, exitCode: child.status ?? -1, timings: JSON.parse(line).timings };
+    return { wallMs: child.wallMs, cpuMs: child.cpuMs, exitCode: child.status ?? -1, timings: JSON.parse(line).timings, stdout: child.stdout };
+}
+
+const CLI_START = path.join(__dirname, "cli-start.js");
+const FLOOR = path.join(__dirname, "bench-floor.js");
+
+/** A copy of the program's sources (node_modules linked) in which the bench may edit a file. */
+function programCopy(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scaled-web-cli-"));
+    for (const entry of ["index.ts", "components", "platform", "toolkit", "app", "Pulumi.yaml", "tsconfig.json", "tsconfig.pulumi.json", "package.json"]) {
+        const from = path.join(PROJECT_DIR, entry);
+        if (fs.existsSync(from)) {
+            fs.cpSync(from, path.join(dir, entry), { recursive: true, filter: (f) => !f.includes(`${path.sep}node_modules`) });
+        }
+    }
+    fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"), "dir");
+    return dir;
+}
+
+/** The floor of a CLI start: a one-bucket program through the same registration. */
+function oneBucketProgram(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scaled-web-cli-floor-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: floor\nmain: index.ts\nruntime:\n  name: nodejs\n  options:\n    tsconfig: tsconfig.pulumi.json\n");
+    fs.copyFileSync(path.join(PROJECT_DIR, "tsconfig.pulumi.json"), path.join(dir, "tsconfig.pulumi.json"));
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node", esModuleInterop: true, isolatedModules: true, skipLibCheck: true, types: ["node"] }, include: ["index.ts"] }));
+    fs.writeFileSync(path.join(dir, "index.ts"), "import * as aws from \"@pulumi/aws\";\n\nexport = () => ({ bucket: new aws.s3.Bucket(\"b\").id });\n");
+    fs.writeFileSync(path.join(dir, "package.json"), "{\"name\":\"floor\",\"private\":true}\n");
+    fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"), "dir");
+    return dir;
+}
+
+interface StartSample { wallMs: number; cpuMs: number; loadMs: number; transpileOnly: boolean }
+
+/** Cold, warm and after-an-edit start of the program in `dir` (`tsconfig` overrides Pulumi.yaml's). */
+function cliStarts(dir: string, editFile: string, tsconfig?: string): { cold: StartSample; warm: StartSample; edit: StartSample } {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "scaled-web-ts-node-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_CACHE_DIRECTORY: cache };
+    delete env.PULUMI_NODEJS_TRANSPILE_ONLY;
+    const once = (): StartSample => {
+        const r = timed(process.execPath, [CLI_START, "--project-dir", dir, ...(tsconfig ? ["--tsconfig", tsconfig] : [])], { env });
+        if (r.status !== 0) {
+            throw new Error(`cli-start in ${dir} exited ${r.status}:\n${r.stderr}`);
+        }
+        const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+        return { wallMs: r.wallMs, cpuMs: r.cpuMs, loadMs: out.loadMs, transpileOnly: out.transpileOnly };
+    };
+    try {
+        const cold = once();
+        const warm = once();
+        fs.appendFileSync(path.join(dir, editFile), `\n// edited by npm run bench at ${Date.now()}\n`);
+        const edit = once();
+        return { cold, warm, edit };
+    } finally {
+        fs.rmSync(cache, { recursive: true, force: true });
+    }
+}
+
+function table(rows: string[][]): string {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ")).join("\n") + "\n";
 }
 
 export function median(values: readonly number[]): number {
@@ -78,11 +169,13 @@ export function median(values: readonly number[]): number {
     return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function parseArgs(argv: readonly string[]): { runs: number; cases: string[]; cold: boolean; compare: boolean } {
+function parseArgs(argv: readonly string[]): { runs: number; cases: string[]; cold: boolean; compare: boolean; cli: boolean; suite: boolean } {
     let runs = 5;
     let cases = ["dev", "prod", "prod-4-regions"];
     let cold = true;
     let compare = false;
+    let cli = true;
+    let suite = true;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].includes("=") ? argv[i].split("=", 2) : [argv[i], undefined];
         const value = (): string => inline ?? argv[++i] ?? "";
@@ -97,11 +190,15 @@ function parseArgs(argv: readonly string[]): { runs: number; cases: string[]; co
             cold = false;
         } else if (flag === "--compare") {
             compare = true;
+        } else if (flag === "--no-cli") {
+            cli = false;
+        } else if (flag === "--no-suite") {
+            suite = false;
         } else {
-            throw new Error(`unknown option ${argv[i]}; use --runs N, --cases a,b, --no-cold, --compare`);
+            throw new Error(`unknown option ${argv[i]}; use --runs N, --cases a,b, --no-cold, --compare, --no-cli, --no-suite`);
         }
     }
-    return { runs, cases, cold, compare };
+    return { runs, cases, cold, compare, cli, suite };
 }
 
 const ms = (n: number): string => `${Math.round(n)} ms`;
@@ -123,21 +220,54 @@ export function main(argv: readonly string[]): number {
     }
     try {
         process.stdout.write(`npm run bench: ${opts.runs} runs per case (+1 warm-up), node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n\n`);
+        if (opts.cli) {
+            process.stdout.write("CLI START  the program loaded as `pulumi preview/up` loads it (language host's ts-node registration), wall / CPU\n");
+            const copy = programCopy();
+            const floorDir = oneBucketProgram();
+            try {
+                const rows: string[][] = [["program", "checks types", "cold", "warm", "after an edit"]];
+                const fmt = (s: StartSample): string => `${ms(s.wallMs)} / ${ms(s.cpuMs)}`;
+                const add = (name: string, r: ReturnType<typeof cliStarts>): void => {
+                    rows.push([name, r.cold.transpileOnly ? "no (npm run lint does)" : "yes", fmt(r.cold), fmt(r.warm), fmt(r.edit)]);
+                };
+                add("this project (Pulumi.yaml)", cliStarts(copy, "components/network.ts"));
+                add("before: type-checking ts-node", cliStarts(copy, "components/network.ts", "tsconfig.json"));
+                add("floor: one-bucket program", cliStarts(floorDir, "index.ts"));
+                process.stdout.write(table(rows) + "\n");
+            } finally {
+                fs.rmSync(copy, { recursive: true, force: true });
+                fs.rmSync(floorDir, { recursive: true, force: true });
+            }
+        }
         if (opts.cold && all.length) {
             const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "scaled-web-ts-cache-"));
             const sample = runPlan(all[0], { ...process.env, PLAN_TS_CACHE_DIR: cacheDir });
             fs.rmSync(cacheDir, { recursive: true, force: true });
             process.stdout.write(`cold start (${all[0].name}, empty transpile cache, ${sample.timings.transpiledFiles} files transpiled): ${ms(sample.wallMs)}, of which module load ${ms(sample.timings.moduleLoadMs)}\n\n`);
         }
-        const rows: string[][] = [["case", "resources", "wall median", "min..max", "res/s (wall)", "node", "modules", "config", "program", "res/s (program)", "policy", "report", "exit"]];
+        const rows: string[][] = [["case", "resources", "wall median", "CPU median", "min..max", "res/s (wall)", "node", "modules", "config", "program", "res/s (program)", "policy", "report", "exit"]];
+        const floors: string[][] = [["case", "program (in-process, warm)", "floor: same resources, same SDK", "ratio"]];
+        let deploy: any;
         for (const c of all) {
             runPlan(c); // warm-up: fills the transpile cache and the OS file cache
             const samples = Array.from({ length: opts.runs }, () => runPlan(c));
+            if (c.name === "prod") {
+                deploy = JSON.parse(samples[0].stdout).deploy;
+            }
+            if (!c.env) {
+                const f = timed(process.execPath, [FLOOR, "--stack", c.stack, "--project-dir", c.projectDir]);
+                if (f.status === 0) {
+                    const r = JSON.parse(f.stdout.trim());
+                    floors.push([c.name, ms(r.programMs), ms(r.floorMs), `${(r.programMs / r.floorMs).toFixed(2)}x`]);
+                } else {
+                    floors.push([c.name, "failed", f.stderr.split("\n")[0], ""]);
+                }
+            }
             const med = (key: string): number => median(samples.map((s) => s.timings[key] ?? 0));
             const wall = median(samples.map((s) => s.wallMs));
             const resources = samples[0].timings.resources;
             rows.push([
-                c.name, String(resources), ms(wall),
+                c.name, String(resources), ms(wall), ms(median(samples.map((s) => s.cpuMs))),
                 `${Math.round(Math.min(...samples.map((s) => s.wallMs)))}..${Math.round(Math.max(...samples.map((s) => s.wallMs)))}`,
                 (resources / (wall / 1000)).toFixed(0),
                 ms(med("nodeStartMs")), ms(med("moduleLoadMs")), ms(med("configMs")), ms(med("programMs")),
@@ -145,12 +275,28 @@ export function main(argv: readonly string[]): number {
                 [...new Set(samples.map((s) => s.exitCode))].join("/"),
             ]);
         }
-        const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-        for (const r of rows) {
-            process.stdout.write(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ") + "\n");
-        }
+        process.stdout.write("PLAN  `npm run plan` per stack and region count (fresh process each run)\n");
+        process.stdout.write(table(rows));
         process.stdout.write("\nnode = process start until our first line runs; modules = loading @pulumi/*, the program and the report code;\n" +
-            "program = the real program under the mock runtime (registration of every resource); exit 1 = a mandatory policy failed.\n");
+            "program = the real program under the mock runtime (registration of every resource); exit 1 = a mandatory policy failed.\n\n");
+        if (floors.length > 1) {
+            process.stdout.write("PLAN FLOOR  the program's registration time beside registering the same resources directly (median of 3, one process)\n");
+            process.stdout.write(table(floors) + "\n");
+        }
+        if (opts.suite) {
+            const jest = path.join(PROJECT_DIR, "node_modules", "jest", "bin", "jest.js");
+            const floor = timed(process.execPath, [jest, "--listTests"], { cwd: PROJECT_DIR });
+            const suite = timed(process.execPath, [jest, "--silent"], { cwd: PROJECT_DIR });
+            const summary = suite.stderr.split("\n").filter((l) => /^Tests?:|^Test Suites:/.test(l)).join("; ");
+            process.stdout.write(`SUITE  npx jest: ${ms(suite.wallMs)} wall, ${ms(suite.cpuMs)} CPU (${summary || `exit ${suite.status}`}); ` +
+                `floor (jest start-up, --listTests): ${ms(floor.wallMs)} wall, ${ms(floor.cpuMs)} CPU\n\n`);
+        }
+        if (deploy) {
+            const min = (s: number): string => `${Math.round(s / 60)} min`;
+            process.stdout.write(`DEPLOY  prod first \`pulumi up\` estimate (critical path, typical creation times): ${min(deploy.totalSeconds)}; ` +
+                `floor (data dependencies alone): ${min(deploy.dataOnlySeconds)}; explicit dependsOn edges on the path: ${deploy.explicitOnPath}\n`);
+            process.stdout.write(`  path: ${deploy.criticalPath.filter((s: any) => s.seconds >= 60).map((s: any) => `${s.name} (${min(s.seconds)})`).join(" -> ")}\n`);
+        }
         return 0;
     } finally {
         if (tmp) {

@@ -153,8 +153,8 @@ export function parseArgs(argv: readonly string[], defaultProjectDir: string): P
  * Raw config values in the shape `parseConfig` takes, from the CLI's flat `namespace:key` map. Throws
  * `ConfigError` for keys of the project's namespace the schema does not know (as `loadConfig` does).
  */
-export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: string): Record<string, unknown> {
-    const unknown = configKeyIssues(Object.keys(flat));
+export function rawConfigFrom(flat: Readonly<Record<string, string>>, stack: string, checkKeys = true): Record<string, unknown> {
+    const unknown = checkKeys ? configKeyIssues(Object.keys(flat)) : [];
     if (unknown.length) {
         throw new ConfigError(stack, unknown);
     }
@@ -259,8 +259,16 @@ export interface PlanResult {
     readonly timings: Record<string, number>;
 }
 
-/** Runs the program for `options.stack` offline, evaluates policies and builds the report. Throws user errors as-is. */
-export async function plan(options: PlanOptions, onPhase: (phase: string) => void = () => undefined): Promise<PlanResult> {
+/** Runs the program offline and returns what it registered; `runOffline` of the real program by default. */
+export type ProgramRunner = (run: { project: string; stack: string; config: Record<string, string>; preview: boolean }) => Promise<{ resources: RegisteredResource[] }>;
+
+const runProgram: ProgramRunner = ({ project, stack, config, preview }) => runOffline(() => platformProgram(), { project, stack, config, preview });
+
+/**
+ * Runs the program for `options.stack` offline, evaluates policies and builds the report. Throws user errors as-is.
+ * `runner` replaces the program run (the tests hand in the suite's shared run of the same stack).
+ */
+export async function plan(options: PlanOptions, onPhase: (phase: string) => void = () => undefined, runner: ProgramRunner = runProgram): Promise<PlanResult> {
     const timings: Record<string, number> = {};
     let t = performance.now();
     const lap = (name: string): void => {
@@ -271,11 +279,16 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
 
     onPhase("reading config");
     const { project, config: flat, numberSources } = readStackConfig(options.stack, options.projectDir);
+    // Unknown keys and near-miss namespaces are reported together with every other problem (issue 17), as loadConfig does.
+    const keyIssues = configKeyIssues(Object.keys(flat));
     let config: PlatformConfig;
     try {
-        config = parseConfig(rawConfigFrom(flat, options.stack), options.stack, project);
+        config = parseConfig(rawConfigFrom(flat, options.stack, false), options.stack, project);
     } catch (e) {
-        throw e instanceof ConfigError ? withNumberSources(e, numberSources) : e;
+        throw e instanceof ConfigError ? withNumberSources(new ConfigError(options.stack, [...keyIssues, ...e.issues]), numberSources) : e;
+    }
+    if (keyIssues.length > 0) {
+        throw new ConfigError(options.stack, keyIssues);
     }
     // Before the program runs: a stack without a policy config fails fast.
     const policyConfig = policyConfigFor(options.stack, config.environment);
@@ -283,7 +296,7 @@ export async function plan(options: PlanOptions, onPhase: (phase: string) => voi
 
     const preview = options.preview ?? false;
     onPhase(preview ? "running the program under mocks, as a preview" : "running the program under mocks");
-    const run = await runOffline(() => platformProgram(), { project, stack: options.stack, config: flat, preview });
+    const run = await runner({ project, stack: options.stack, config: flat, preview });
     lap("programMs");
 
     // The count the report's inventory shows: every resource but the stack itself.

@@ -30,7 +30,8 @@ describe("api", () => {
         const port = await freePort();
         api = startApp({
             APP_ROLE: "api", PORT: String(port),
-            // As the Secret app-secrets holds them; the image sets PGSSLROOTCERT (here: the test CA).
+            // Password authentication (DATABASE_AUTH defaults to "password"): a local PostgreSQL cannot check RDS IAM
+            // tokens. The image sets PGSSLROOTCERT (here: the test CA).
             DATABASE_URL: platformDatabaseUrl(), DATABASE_REPLICA_URL: platformDatabaseUrl(), PGSSLROOTCERT: CA_FILE,
             QUEUE_REDIS_URL: redis.url, QUEUE_NAMES: "sla-checks,notifications", QUEUE_PREFIX: "bull", JOB_API_ENABLED: "true",
             NODE_EXTRA_CA_CERTS: CA_FILE,

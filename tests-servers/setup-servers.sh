@@ -4,7 +4,9 @@
 #  - a throw-away CA and a server certificate for localhost/127.0.0.1 in $TEST_TLS_DIR (the tests start
 #    their own TLS redis-server/valkey-server with the same certificate);
 #  - the newest Debian PostgreSQL cluster with ssl = on and that certificate, (re)started;
-#  - a role and database whose password needs URL-encoding, as the platform's random passwords may.
+#  - a role and database whose password needs URL-encoding, as the platform's random passwords may; the role
+#    owns the database and may create roles (CREATEROLE), as the RDS master user does, so the bootstrap test
+#    (tests-servers/bootstrap.test.ts) can create the application role with it.
 # Needs root (it writes the cluster's conf.d and runs psql as postgres). Debian/Ubuntu packages:
 # postgresql, redis-server (or valkey-server), openssl.
 set -euo pipefail
@@ -41,7 +43,7 @@ pg_ctlcluster "$version" main restart 2>/dev/null || pg_ctlcluster "$version" ma
 psql_q() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql_q -c "DROP DATABASE IF EXISTS \"$PG_DATABASE\"" -c "DROP ROLE IF EXISTS \"$PG_USER\""
 psql_q -v pw="$PG_PASSWORD" <<SQL
-CREATE ROLE "$PG_USER" LOGIN PASSWORD :'pw';
+CREATE ROLE "$PG_USER" LOGIN CREATEROLE PASSWORD :'pw';
 SQL
 psql_q -c "CREATE DATABASE \"$PG_DATABASE\" OWNER \"$PG_USER\""
 echo "PostgreSQL $version: TLS on with $TLS_DIR/server.crt (CA $TLS_DIR/ca.crt); role $PG_USER, database $PG_DATABASE"

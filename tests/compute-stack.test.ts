@@ -162,6 +162,19 @@ describe("prod stack: compute", () => {
             expect(lbc.inputs.values.serviceAccount.annotations).toBeUndefined();
         });
 
+        test("KEDA operator: the stack's Pod Identity role for keda/keda-operator, which may only read CloudWatch metrics", () => {
+            const role = run.get("aws:iam/role:Role", "prod-keda");
+            const association = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", `prod-keda-${eks}-addons-keda`);
+            expect(association.inputs).toMatchObject({ clusterName: eks, namespace: "keda", serviceAccount: "keda-operator", roleArn: role.state.arn });
+            expect(statements(run.get("aws:iam/rolePolicy:RolePolicy", "prod-keda").inputs.policy)).toEqual([
+                { Sid: "ReadMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"], Resource: "*" },
+            ]);
+            const release = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-keda`);
+            // No IRSA values: the operator's pods get the role from the Pod Identity agent, once the association exists.
+            expect(release.inputs.values.podIdentity).toBeUndefined();
+            expect(release.dependencies).toContain(association.urn);
+        });
+
         test("least privilege: the only inline policy compute creates per region is the cluster's KMS key; roles are the stack's", () => {
             const components = run.resources.filter((r) => COMPONENT_TYPES.includes(r.type) && r.name.startsWith(eks));
             const docs = components.flatMap((c) => run.descendantsOf(c)).filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");

@@ -19,6 +19,8 @@ function base(): any {
         api: { image: "registry.example.com/team/api:1.0.0" },
         ws: { image: "registry.example.com/team/ws:1.0.0" },
         workers: { image: "registry.example.com/team/worker:1.0.0" },
+        // Prod pins its node AMI and names its cluster admins (platform/cluster-ops-config.ts).
+        cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
     };
 }
 
@@ -360,5 +362,35 @@ describe("configKeyIssues: the stack file's namespaces", () => {
 
     test("keys of other namespaces and known keys stay allowed", () => {
         expect(configKeyIssues(["aws:region", "kubernetes:context", "other-project:tier", "scaled-web:tier", "scaled-web:nodePools", "pulumi:tags"])).toEqual([]);
+    });
+});
+
+/** Issue 16 section 2: the application's database identity and the secrets operator's Kubernetes range. */
+describe("parseConfig: application identity", () => {
+    test("defaults: a generated master password, the application role `app`", () => {
+        const c = parseConfig(base(), "prod");
+        expect(c.database).toMatchObject({ masterPassword: "generated", appUsername: "app", iamAuthentication: true });
+    });
+
+    test("masterPassword: managed is accepted without replicas", () => {
+        const raw = base();
+        raw.database = { masterPassword: "managed", readReplicas: 0, crossRegionReplicas: [] };
+        expect(parseConfig(raw, "prod").database.masterPassword).toBe("managed");
+    });
+
+    test.each<[string, (c: any) => void, RegExp]>([
+        ["a managed master password with replicas", (c) => { c.database = { masterPassword: "managed" }; },
+            /database\.masterPassword: "managed" cannot be combined with read replicas \(readReplicas \d+, crossRegionReplicas \["us-west-2"\]\): RDS does not create replicas .*; use "generated" \(the default\) or set readReplicas: 0 and crossRegionReplicas: \[\]/],
+        ["an unknown master password source", (c) => { c.database = { masterPassword: "vault" }; }, /database\.masterPassword: .*"generated".*"managed".*\(got "vault"\)/],
+        ["IAM authentication turned off", (c) => { c.database = { iamAuthentication: false }; },
+            /database\.iamAuthentication: is false, but the application role logs in with IAM tokens only .*; remove the key or set it to true/],
+        ["an application role named like the master user", (c) => { c.database = { appUsername: "app_admin" }; }, /database\.appUsername: "app_admin" is the master user's name/],
+        ["an application role that is not an identifier", (c) => { c.database = { appUsername: "app-user" }; }, /database\.appUsername: must be a PostgreSQL identifier.*\(got "app-user"\)/],
+        ["a Kubernetes version ESO 0.19 is not tested on", (c) => { c.cluster = { kubernetesVersion: "1.32" }; },
+            /cluster\.kubernetesVersion: 1\.32 is outside what the pinned external-secrets chart 0\.19\.2 supports \(Kubernetes 1\.33 - 1\.33, external-secrets\/external-secrets@helm-chart-0\.19\.2/],
+    ])("rejects %s", (_label, mutate, expected) => {
+        const raw = base();
+        mutate(raw);
+        expect(errorOf(raw, "prod").message).toMatch(expected);
     });
 });

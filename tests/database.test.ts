@@ -227,6 +227,7 @@ describe("Database under mocks", () => {
         const p = inst("app-db-primary");
         expect(p.secretInputs).toContain("password");
         expect(p.inputs.password).toBe("mock-password-app-db-master");
+        expect(p.inputs.manageMasterUserPassword).toBeUndefined();
         const pw = run.get("random:index/randomPassword:RandomPassword", "app-db-master");
         expect(pw.inputs).toMatchObject({ length: 40, special: false });
     });
@@ -240,8 +241,21 @@ describe("Database under mocks", () => {
         expect(JSON.parse(version.inputs.secretString)).toEqual({
             engine: "postgres", host: "app-db-primary.abcdefghij.us-east-1.rds.amazonaws.com", port: 5432, dbname: "app", username: "app_admin", password: "mock-password-app-db-master",
         });
-        expect(await valueOf(db.password)).toBe("mock-password-app-db-master");
-        expect(await pulumi.isSecret(db.password)).toBe(true);
+        expect(await valueOf(db.secretArn)).toBe("arn:aws:secretsmanager:us-east-1:123456789012:secret:app-db-master-AbCdEf");
+        // The component hands out no password: the application has its own IAM-authenticated role.
+        expect("password" in db).toBe(false);
+        expect(db.appUsername).toBe("app");
+        expect(db.masterPassword).toBe("generated");
+    });
+
+    test("clients of the application role may connect on the proxy and each replica, as that user only", async () => {
+        expect(await valueOf(db.clientConnectArns)).toEqual([
+            "arn:aws:rds-db:us-east-1:123456789012:dbuser:prx-appdbproxy/app",
+            "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-APP-DB-REPLICA-1/app",
+            "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-APP-DB-REPLICA-2/app",
+            "arn:aws:rds-db:us-west-2:123456789012:dbuser:db-APP-DB-REPLICA-US-WEST-2/app",
+        ]);
+        expect(await valueOf(db.primaryAddress)).toBe("app-db-primary.abcdefghij.us-east-1.rds.amazonaws.com");
     });
 
     test("same-region replicas point at the primary by identifier and share its contract", () => {
@@ -360,18 +374,20 @@ describe("Database under mocks", () => {
             vpcSecurityGroupIds: ["app-db-proxy-sg-id"],
             roleArn: "arn:aws:iam::123456789012:role/app-db-proxy",
         });
-        expect(proxy.inputs.auths).toEqual([expect.objectContaining({
-            authScheme: "SECRETS",
-            secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-db-master-AbCdEf",
-            clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
-        })]);
+        // End-to-end IAM authentication: no Secrets Manager secret behind the proxy (no auths), clients and the proxy's
+        // own database login both use IAM.
+        expect(proxy.inputs.defaultAuthScheme).toBe("IAM_AUTH");
+        expect(proxy.inputs.auths ?? []).toEqual([]);
+        expect(proxy.dependencies).toContain(run.get("aws:iam/rolePolicy:RolePolicy", "app-db-proxy").urn);
         const tg = run.get("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "app-db-proxy");
         expect(tg.inputs.connectionPoolConfig).toMatchObject({ maxConnectionsPercent: 80, maxIdleConnectionsPercent: 50 });
         const target = run.get("aws:rds/proxyTarget:ProxyTarget", "app-db-proxy");
         expect(target.inputs).toMatchObject({ dbProxyName: "app-db-proxy", targetGroupName: "default", dbInstanceIdentifier: "app-db-primary" });
+        // The proxy's role may log in to the primary as the application role, and nothing else (no secret, no key).
         const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", "app-db-proxy").inputs.policy);
-        expect(policy.Statement[0]).toEqual({ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-db-master-AbCdEf" });
-        expect(policy.Statement[1].Condition).toEqual({ StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } });
+        expect(policy.Statement).toEqual([{
+            Sid: "ConnectAsAppUser", Effect: "Allow", Action: ["rds-db:connect"], Resource: "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-APP-DB-PRIMARY/app",
+        }]);
     });
 
     test("enhanced monitoring has its role with the AWS managed policy", () => {

@@ -13,6 +13,9 @@ const RUNNER = {
     deployRoleArn: "arn:aws:iam::123456789012:role/scaled-web-deploy",
 };
 
+/** Prod pins its node AMI and names its cluster admins (platform/cluster-ops-config.ts). */
+const PROD_CLUSTER = { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } };
+
 function base(): any {
     return {
         environment: "prod",
@@ -23,6 +26,7 @@ function base(): any {
         api: { image: "registry.example.com/team/api:1.0.0" },
         ws: { image: "registry.example.com/team/ws:1.0.0" },
         workers: { image: "registry.example.com/team/worker:1.0.0" },
+        cluster: { ...PROD_CLUSTER },
     };
 }
 
@@ -64,13 +68,13 @@ describe("stack keys", () => {
         ["a user ARN as deploy role", { deployRunner: { ...RUNNER, deployRoleArn: "arn:aws:iam::123456789012:user/ci" } }, [/deployRunner\.deployRoleArn: must be an IAM role ARN .* \(got "arn:aws:iam::123456789012:user\/ci"\)/]],
         ["a bad project name", { deployRunner: { ...RUNNER, projectName: "my runner" } }, [/deployRunner\.projectName: must be a CodeBuild project name .* got "my runner"/]],
         ["an unknown runner key", { deployRunner: { ...RUNNER, role: "x" } }, [/deployRunner\.role: unknown key "role"; valid keys here: enabled, repository/]],
-        ["a private-access CIDR that is no CIDR", { cluster: { privateAccessCidrs: { vpn: "10.99.0.0" } } }, [/cluster\.privateAccessCidrs\.vpn: must be an IPv4 CIDR such as "10\.0\.0\.0\/16" \(got "10\.99\.0\.0"\)/]],
-        ["a /33", { cluster: { privateAccessCidrs: { vpn: "10.99.0.0/33" } } }, [/cluster\.privateAccessCidrs\.vpn: prefix \/33 out of range \(an IPv4 prefix is \/0 to \/32\), got "10\.99\.0\.0\/33"/]],
-        ["an unaligned private-access CIDR", { cluster: { privateAccessCidrs: { vpn: "10.99.1.0/16" } } }, [/cluster\.privateAccessCidrs\.vpn: has host bits set \(the address must be the first of its \/16 block\); use "10\.99\.0\.0\/16", got "10\.99\.1\.0\/16"/]],
-        ["0.0.0.0/0 on the private endpoint", { cluster: { privateAccessCidrs: { all: "0.0.0.0/0" } } }, [/cluster\.privateAccessCidrs\.all: must be an aligned IPv4 CIDR narrower than 0\.0\.0\.0\/0/]],
-        ["a key the runner's rules use", { cluster: { privateAccessCidrs: { "deploy-runner": "10.99.0.0/16" } } }, [/cluster\.privateAccessCidrs\.deploy-runner: key must be a DNS label other than "deploy-runner" \/ "runner-\*"/]],
-        ["a malformed security group id", { cluster: { privateAccessSecurityGroups: { "us-east-1": { bastion: "sg-12" } } } }, [/cluster\.privateAccessSecurityGroups\.us-east-1\.bastion: must be a security group id such as "sg-0123456789abcdef0" \(got "sg-12"\)/]],
-        ["a security group in a region the stack lacks", { cluster: { privateAccessSecurityGroups: { "eu-west-1": { bastion: "sg-0123456789abcdef0" } } } }, [/cluster\.privateAccessSecurityGroups\.eu-west-1: "eu-west-1" is not one of this stack's regions \(us-east-1, us-west-2\); security groups are regional/]],
+        ["a private-access CIDR that is no CIDR", { cluster: { ...PROD_CLUSTER, privateAccessCidrs: { vpn: "10.99.0.0" } } }, [/cluster\.privateAccessCidrs\.vpn: must be an IPv4 CIDR such as "10\.0\.0\.0\/16" \(got "10\.99\.0\.0"\)/]],
+        ["a /33", { cluster: { ...PROD_CLUSTER, privateAccessCidrs: { vpn: "10.99.0.0/33" } } }, [/cluster\.privateAccessCidrs\.vpn: prefix \/33 out of range \(an IPv4 prefix is \/0 to \/32\), got "10\.99\.0\.0\/33"/]],
+        ["an unaligned private-access CIDR", { cluster: { ...PROD_CLUSTER, privateAccessCidrs: { vpn: "10.99.1.0/16" } } }, [/cluster\.privateAccessCidrs\.vpn: has host bits set \(the address must be the first of its \/16 block\); use "10\.99\.0\.0\/16", got "10\.99\.1\.0\/16"/]],
+        ["0.0.0.0/0 on the private endpoint", { cluster: { ...PROD_CLUSTER, privateAccessCidrs: { all: "0.0.0.0/0" } } }, [/cluster\.privateAccessCidrs\.all: must be an aligned IPv4 CIDR narrower than 0\.0\.0\.0\/0/]],
+        ["a key the runner's rules use", { cluster: { ...PROD_CLUSTER, privateAccessCidrs: { "deploy-runner": "10.99.0.0/16" } } }, [/cluster\.privateAccessCidrs\.deploy-runner: key must be a DNS label other than "deploy-runner" \/ "runner-\*"/]],
+        ["a malformed security group id", { cluster: { ...PROD_CLUSTER, privateAccessSecurityGroups: { "us-east-1": { bastion: "sg-12" } } } }, [/cluster\.privateAccessSecurityGroups\.us-east-1\.bastion: must be a security group id such as "sg-0123456789abcdef0" \(got "sg-12"\)/]],
+        ["a security group in a region the stack lacks", { cluster: { ...PROD_CLUSTER, privateAccessSecurityGroups: { "eu-west-1": { bastion: "sg-0123456789abcdef0" } } } }, [/cluster\.privateAccessSecurityGroups\.eu-west-1: "eu-west-1" is not one of this stack's regions \(us-east-1, us-west-2\); security groups are regional/]],
     ])("rejects %s, naming the key", (_label, patch, expected) => {
         const message = messageOf({ ...base(), ...patch });
         for (const re of expected) {
@@ -79,7 +83,7 @@ describe("stack keys", () => {
     });
 
     test("bootstrap: a public endpoint for the operator's address may coexist with the runner (first deploy)", () => {
-        const c = parseConfig({ ...base(), cluster: { publicEndpoint: true, publicAccessCidrs: ["203.0.113.7/32"] }, deployRunner: RUNNER }, "prod");
+        const c = parseConfig({ ...base(), cluster: { ...PROD_CLUSTER, publicEndpoint: true, publicAccessCidrs: ["203.0.113.7/32"] }, deployRunner: RUNNER }, "prod");
         expect(c.cluster.publicAccessCidrs).toEqual(["203.0.113.7/32"]);
         expect(c.deployRunner.enabled).toBe(true);
     });
@@ -92,7 +96,7 @@ describe("the prod stack with its runner", () => {
 
     beforeAll(async () => {
         run = await runStack("prod", {
-            cluster: { privateAccessCidrs: { vpn: "10.99.0.0/16" }, privateAccessSecurityGroups: { "us-west-2": { bastion: "sg-0123456789abcdef0" } } },
+            cluster: { ...PROD_CLUSTER, privateAccessCidrs: { vpn: "10.99.0.0/16" }, privateAccessSecurityGroups: { "us-west-2": { bastion: "sg-0123456789abcdef0" } } },
         });
     });
 

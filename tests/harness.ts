@@ -2,6 +2,9 @@
  * Test harness: runs the real program (or one component) under Pulumi's mock runtime and returns every
  * registered resource, with helpers to query them. Every run awaits all outputs before it returns.
  */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { OfflineRun, RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
 import { PlatformOutputs, platformProgram } from "../platform/program";
@@ -28,11 +31,157 @@ async function withoutStackTraces<T>(fn: () => Promise<T>): Promise<T> {
     }
 }
 
+const ROOT = path.resolve(__dirname, "..");
+/**
+ * Where finished runs of unchanged stacks are kept (`STACK_RUN_CACHE_DIR` moves it; `STACK_RUN_CACHE=0`
+ * turns the cache off). A run is stored under a hash of everything that can change it, so a stale one
+ * is never read: see `runInputsKey`.
+ */
+const RUN_CACHE_DIR = process.env.STACK_RUN_CACHE_DIR ? path.resolve(process.env.STACK_RUN_CACHE_DIR) : path.join(ROOT, ".build", "stack-runs");
+/** Sources and settings a stack run depends on, relative to the project root. */
+const RUN_INPUT_DIRS = ["components", "platform", "toolkit", "app"];
+const RUN_INPUT_PACKAGES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/docker", "yaml", "zod"];
+
+function filesUnder(dir: string): string[] {
+    if (!fs.existsSync(dir)) {
+        return [];
+    }
+    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) {
+            return e.name === "node_modules" ? [] : filesUnder(p);
+        }
+        return e.isFile() ? [p] : [];
+    });
+}
+
+let inputsKey: string | undefined;
+/**
+ * Hash of what a mocked stack run depends on: every file under components/, platform/, toolkit/ and app/
+ * (the program, the mock runner, build contexts), this harness, Pulumi.yaml and every stack file, the
+ * lock file, the installed versions of the SDKs the program loads, and the Node.js version.
+ */
+export function runInputsKey(): string {
+    if (inputsKey === undefined) {
+        const h = crypto.createHash("sha256");
+        const files = [
+            ...RUN_INPUT_DIRS.flatMap((d) => filesUnder(path.join(ROOT, d))),
+            __filename,
+            ...fs.readdirSync(ROOT).filter((f) => /^Pulumi(\.[^.]+)?\.yaml$/.test(f)).sort().map((f) => path.join(ROOT, f)),
+            path.join(ROOT, "package-lock.json"),
+        ];
+        for (const f of files) {
+            h.update(path.relative(ROOT, f)).update("\0").update(fs.existsSync(f) ? fs.readFileSync(f) : "").update("\0");
+        }
+        for (const pkg of RUN_INPUT_PACKAGES) {
+            try {
+                h.update(`${pkg}@${JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }), "utf8")).version}\0`);
+            } catch {
+                h.update(`${pkg}@none\0`);
+            }
+        }
+        h.update(process.version);
+        inputsKey = h.digest("hex").slice(0, 20);
+    }
+    return inputsKey;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The run of an unchanged stack (no overrides), shared by every test file and every `npm test`: read from
+ * the cache when a run with the same inputs is stored, else run once and store it. Test files that start
+ * at the same time in two workers do not both run it: the first takes a lock file, the other waits for
+ * its result (and runs it itself if none comes). Hit or miss, callers get the run as stored (JSON), so a
+ * test sees the same values either way.
+ */
+async function sharedStackRun(name: string, fresh: () => Promise<OfflineRun<any>>): Promise<OfflineRun<any>> {
+    if (process.env.STACK_RUN_CACHE === "0") {
+        return fresh();
+    }
+    const key = runInputsKey();
+    const file = path.join(RUN_CACHE_DIR, `${name}-${key}.json`);
+    const read = (): OfflineRun<any> | undefined => {
+        try {
+            return JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch {
+            return undefined;
+        }
+    };
+    const hit = read();
+    if (hit) {
+        return hit;
+    }
+    fs.mkdirSync(RUN_CACHE_DIR, { recursive: true });
+    const lock = `${file}.lock`;
+    let fd: number | undefined;
+    try {
+        fd = fs.openSync(lock, "wx");
+    } catch {
+        // Another worker runs this stack now: wait for its result (a lock older than 5 minutes is stale).
+        const started = Date.now();
+        while (Date.now() - started < 180_000) {
+            await sleep(100);
+            const done = read();
+            if (done) {
+                return done;
+            }
+            let age = Infinity;
+            try {
+                age = Date.now() - fs.statSync(lock).mtimeMs;
+            } catch {
+                age = Infinity; // released without a result (the run failed): run it here
+            }
+            if (age > 300_000 || !fs.existsSync(lock)) {
+                break;
+            }
+        }
+    }
+    try {
+        const text = JSON.stringify(await fresh());
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, text);
+        fs.renameSync(tmp, file);
+        // Runs of older inputs of this stack are never read again.
+        const older = new RegExp(`^${name}-[0-9a-f]{20}\\.json$`);
+        for (const f of fs.readdirSync(RUN_CACHE_DIR)) {
+            if (older.test(f) && f !== path.basename(file)) {
+                fs.rmSync(path.join(RUN_CACHE_DIR, f), { force: true });
+            }
+        }
+        return JSON.parse(text);
+    } finally {
+        if (fd !== undefined) {
+            fs.closeSync(fd);
+            fs.rmSync(lock, { force: true });
+        }
+    }
+}
+
 /**
  * Runs `index.ts`'s program for `stack` with that stack's `Pulumi.<stack>.yaml` (plus `Pulumi.yaml`
  * defaults). `overrides` replaces whole keys (`{ "scaled-web:tier": "medium" }`; objects are JSON-encoded).
+ * Without overrides the run is shared between test files through a cache keyed by its inputs
+ * (`sharedStackRun`); with overrides it always runs.
  */
 export async function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
+    if (Object.keys(overrides).length === 0) {
+        return new StackRun(await stackRun(stack));
+    }
+    return new StackRun(await runStackFresh(stack, overrides));
+}
+
+/**
+ * The shared run of an unchanged stack (its own config, no overrides), as `runOffline` returns it; with
+ * `preview`, as a first `pulumi preview` (unknown ids and computed values). Test files that need the plain
+ * stack should use this (or `runStack(stack)`) rather than running the program again.
+ */
+export async function stackRun(stack: string, options: { preview?: boolean } = {}): Promise<OfflineRun<pulumi.Unwrap<PlatformOutputs>>> {
+    const preview = options.preview ?? false;
+    return sharedStackRun(preview ? `${stack}-preview` : stack, () => runStackFresh(stack, {}, preview));
+}
+
+async function runStackFresh(stack: string, overrides: Record<string, unknown>, preview = false): Promise<OfflineRun<pulumi.Unwrap<PlatformOutputs>>> {
     const { project, config } = readStackConfig(stack);
     for (const [k, v] of Object.entries(overrides)) {
         const key = k.includes(":") ? k : `${project}:${k}`;
@@ -42,8 +191,7 @@ export async function runStack(stack: string, overrides: Record<string, unknown>
             config[key] = typeof v === "string" ? v : JSON.stringify(v);
         }
     }
-    const run = await withoutStackTraces(() => runOffline(() => platformProgram(), { project, stack, config }));
-    return new StackRun(run);
+    return withoutStackTraces(() => runOffline(() => platformProgram(), { project, stack, config, preview }));
 }
 
 /** Runs `build` (which creates components) in a mocked stack named `test`. */

@@ -215,22 +215,23 @@ describe("bad image config", () => {
 
     test("a build context that does not exist names the path and the root it was resolved against", async () => {
         const missing = path.join(tmp, "nope");
-        const message = await failure(() => runImagesStage(stackConfig("dev", { images: { build: { api: { context: missing } } } })));
-        expect(message).toMatch(new RegExp(`Invalid arguments for ImageRepository "dev-use1-images".*\\n.*builds\\.api\\.context: build context "${escape(missing)}" does not exist: resolved against .* to ${escape(missing)}`));
+        // Issue 17: the ImageRepository's own check runs on the config first, under the stack key.
+        const message = await failure(async () => runImagesStage(stackConfig("dev", { images: { build: { api: { context: missing } } } })));
+        expect(message).toMatch(new RegExp(`scaled-web:images\\.build\\.api\\.context: build context "${escape(missing)}" does not exist: resolved against .* to ${escape(missing)}`));
     });
 
     test("a relative build context is resolved against the project root", async () => {
-        const message = await failure(() => runImagesStage(stackConfig("dev", { images: { build: { worker: { context: "services/worker" } } } })));
+        const message = await failure(async () => runImagesStage(stackConfig("dev", { images: { build: { worker: { context: "services/worker" } } } })));
         expect(message).toContain(`build context "services/worker" does not exist: resolved against ${process.cwd()} to ${path.join(process.cwd(), "services", "worker")}`);
     });
 
     test("a service name that is not a valid repository name is rejected", async () => {
-        const message = await failure(() => runImagesStage(stackConfig("dev", { images: { services: ["api", "Web API"] } })));
-        expect(message).toMatch(/services\[1\]: "Web API" is not a valid repository name/);
+        const message = await failure(async () => runImagesStage(stackConfig("dev", { images: { services: ["api", "Web API"] } })));
+        expect(message).toMatch(/scaled-web:images\.services\.1: "Web API" is not a valid repository name/);
     });
 
     test("the whole program fails on a missing build context too", async () => {
-        await expect(runStack("dev", { images: { build: { api: { context: "no/such/dir" } } } })).rejects.toThrow(/builds\.api\.context: build context "no\/such\/dir" does not exist/);
+        await expect(runStack("dev", { images: { build: { api: { context: "no/such/dir" } } } })).rejects.toThrow(/scaled-web:images\.build\.api\.context: build context "no\/such\/dir" does not exist/);
     });
 
     test("a build whose on-demand pools mix CPU architectures needs an explicit platform", async () => {
@@ -238,12 +239,11 @@ describe("bad image config", () => {
         const pools = { "general-arm": { capacityType: "on-demand", instanceTypes: ["m7g.large"], minSize: 2, maxSize: 3, desiredSize: 2 } };
         // ws names its image: otherwise dev builds the reference app for it, which needs a platform as well.
         const ws = { image: "ghcr.io/acme/ws:1.0.0" };
-        const mixed = stackConfig("dev", { nodePools: pools, ws, images: { build: { api: { context: path.join(tmp, "api") } } } });
-        const message = await failure(() => runImagesStage(mixed));
+        const message = await failure(async () => runImagesStage(stackConfig("dev", { nodePools: pools, ws, images: { build: { api: { context: path.join(tmp, "api") } } } })));
         expect(message).toMatch(/scaled-web:images\.build\.api\.platform: cannot be derived: the pools that run api \(general, general-arm\) mix or lack CPU architectures \(m7i\.large, m7g\.large\); set it to "linux\/amd64" or "linux\/arm64"/);
 
         // Without ws's image, the reference app build for ws needs the platform too, and the message says how.
-        const reference = await failure(() => runImagesStage(stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } })));
+        const reference = await failure(async () => runImagesStage(stackConfig("dev", { nodePools: pools, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } })));
         expect(reference).toMatch(/scaled-web:images\.build\.ws\.platform: cannot be derived: .*\(this is the reference app build from images\.referenceApp: give it as images\.build\.ws: \{ context: "app", platform: \.\.\. \}\)/);
 
         const explicit = await runImagesStage(stackConfig("dev", { nodePools: pools, ws, images: { build: { api: { context: path.join(tmp, "api"), platform: "linux/arm64" } } } }));
@@ -318,10 +318,10 @@ describe("the reference application: dev builds it by default, prod names pinned
             api: { image: `ghcr.io/acme/api@${DIGEST}` },
             ws: { image: "registry.example.com:5000/acme/ws:2024.06.1" },
             workers: {},
-            images: { build: { worker: { context: "services/worker" } } },
+            images: { build: { worker: { context: "app" } } },
         });
         expect(config.images.referenceApp).toBe(false);
-        expect(imagesModule.buildRequests(config)).toEqual({ worker: { context: "services/worker" } });
+        expect(imagesModule.buildRequests(config)).toEqual({ worker: { context: "app" } });
     });
 
     test.each([

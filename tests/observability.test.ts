@@ -7,6 +7,7 @@ import {
     DEFAULT_QUEUE_DEPTH_METRIC,
     DEFAULT_THRESHOLDS,
     DashboardSpec,
+    CACHE_HIT_RATE_EXPRESSION,
     ERROR_RATE_EXPRESSION,
     Observability,
     ObservabilityArgs,
@@ -218,6 +219,23 @@ describe("planAlarms", () => {
         const evictions = specs.filter((s) => s.family === "cache-evictions");
         expect(evictions.map((s) => s.key)).toEqual(["cache-evictions-queue-001-critical", "cache-evictions-queue-002-critical"]);
         expect(evictions.every((s) => s.level === "critical" && s.threshold === 0 && s.metric.statistic === "Sum")).toBe(true);
+    });
+
+    test("cache hit rate (seed 004: > 80 %): one warning per node of the cache purpose only, from CacheHits/CacheMisses with an idle floor", () => {
+        const hit = specs.filter((s) => s.family === "cache-hit-rate");
+        expect(hit.map((s) => s.key)).toEqual(["0001-001", "0001-002", "0002-001", "0002-002", "0003-001", "0003-002"].map((n) => `cache-hit-rate-cache-${n}-warning`));
+        for (const s of hit) {
+            expect(s).toMatchObject({ level: "warning", comparisonOperator: "LessThanThreshold", threshold: 80 });
+            const q = s.metric.metricQueries as any[];
+            expect(q.map((x) => x.id)).toEqual(["hits", "misses", "hit_rate"]);
+            expect(q.slice(0, 2).map((x) => x.metric.metricName)).toEqual(["CacheHits", "CacheMisses"]);
+            expect(q[0].metric).toMatchObject({ namespace: "AWS/ElastiCache", stat: "Sum", period: 300 });
+            expect(q.filter((x) => x.returnData).map((x) => x.id)).toEqual(["hit_rate"]);
+        }
+        expect(hit[0].metric.metricQueries && (hit[0].metric.metricQueries as any[])[0].metric.dimensions).toEqual({ CacheClusterId: expect.anything() });
+        expect(CACHE_HIT_RATE_EXPRESSION).toBe("IF(FILL(hits, 0) + FILL(misses, 0) >= 300, 100 * FILL(hits, 0) / (FILL(hits, 0) + FILL(misses, 0)), 100)");
+        const off = planAlarms({ ...TARGETS, caches: { cache: { replicationGroupId: "c", shards: 1, replicasPerShard: 0, alarmOnHitRate: false }, pages: { replicationGroupId: "p", shards: 1, replicasPerShard: 0, alarmOnHitRate: true } } }, DEFAULT_THRESHOLDS);
+        expect(off.filter((s) => s.family === "cache-hit-rate").map((s) => s.key)).toEqual(["cache-hit-rate-pages-001-warning"]);
     });
 
     test("alarmOnEvictions overrides the purpose default", () => {

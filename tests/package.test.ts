@@ -2,14 +2,65 @@
  * The library as another team consumes it: `npm pack` the project, install the tarball into a temporary
  * copy of examples/consumer, type-check that program against the shipped declarations, and run it under
  * the mock runtime through the package's own `/testing` entry point.
+ *
+ * Work shared between runs (`PACKAGE_TEST_CACHE=0` turns both off): the library build (`prepack` is
+ * `npm run build`, asserted below) runs only when its inputs changed since the build in dist/ (a content
+ * hash in dist/.build-inputs), then `npm pack --ignore-scripts` packs that dist/; and the consumer's
+ * type-check, which parses every declaration file of @pulumi/aws, is skipped when a check of exactly the
+ * same inputs (the unpacked tarball, the consumer's sources, the compiler and type packages) passed
+ * before; its output is kept in .build/consumer-check/<hash>/.
  */
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..");
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const CACHE = process.env.PACKAGE_TEST_CACHE !== "0";
+
+function filesUnder(dir: string): string[] {
+    if (!fs.existsSync(dir)) {
+        return [];
+    }
+    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        return e.isDirectory() ? (e.name === "node_modules" ? [] : filesUnder(p)) : e.isFile() ? [p] : [];
+    });
+}
+
+/** sha256 over the given files' paths (relative to `base`) and contents, plus extra strings. */
+function hashOf(base: string, files: readonly string[], extra: readonly string[] = []): string {
+    const h = crypto.createHash("sha256");
+    for (const f of files) {
+        h.update(path.relative(base, f)).update("\0").update(fs.readFileSync(f)).update("\0");
+    }
+    for (const e of extra) {
+        h.update(e).update("\0");
+    }
+    return h.digest("hex");
+}
+
+const version = (pkg: string): string => JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", ...pkg.split("/"), "package.json"), "utf8")).version;
+
+/** What `npm run build` (tsconfig.build.json) compiles, and the settings it compiles with. */
+function buildInputsHash(): string {
+    const files = ["components", "policy-pack/policies", "toolkit"].flatMap((d) => filesUnder(path.join(ROOT, d)))
+        .concat(["tsconfig.json", "tsconfig.build.json", "package.json", "package-lock.json"].map((f) => path.join(ROOT, f)));
+    return hashOf(ROOT, files, [process.version, version("typescript")]);
+}
+
+/** Builds dist/ unless it was built from the same inputs. */
+function buildOnce(): void {
+    const stamp = path.join(ROOT, "dist", ".build-inputs");
+    const key = buildInputsHash();
+    if (CACHE && fs.existsSync(path.join(ROOT, "dist", "components", "index.js")) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === key) {
+        return;
+    }
+    execFileSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    fs.writeFileSync(stamp, key);
+}
 
 interface PackResult {
     filename: string;
@@ -21,8 +72,9 @@ let packed: PackResult;
 
 beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "scaled-web-pack-"));
-    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    // npm prints the prepack build's output before the JSON document.
+    // What `prepack` would do (see the test "packs what prepack builds"), skipped when dist/ is current.
+    buildOnce();
+    const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     packed = JSON.parse(out.slice(out.indexOf("[")))[0];
 }, 180000);
 
@@ -33,6 +85,11 @@ afterAll(() => {
 });
 
 describe("npm pack", () => {
+    test("packs what prepack builds: `npm run build`, the library build of tsconfig.build.json", () => {
+        expect(PKG.scripts.prepack).toBe("npm run build");
+        expect(PKG.scripts.build).toBe("tsc -p tsconfig.build.json");
+    });
+
     test("ships the compiled components with declarations and nothing from the test suite", () => {
         const files = packed.files.map((f) => f.path);
         expect(files).toEqual(expect.arrayContaining([
@@ -76,8 +133,21 @@ describe("examples/consumer against the packed tarball", () => {
     });
 
     test("type-checks against the shipped declarations", () => {
-        const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
-        execFileSync(process.execPath, [tsc, "-p", path.join(app, "tsconfig.json")], { cwd: app, encoding: "utf8" });
+        const pkgDir = path.join(app, "node_modules", ...PKG.name.split("/"));
+        const key = hashOf(ROOT, filesUnder(path.join(ROOT, "examples", "consumer")), [
+            hashOf(pkgDir, filesUnder(pkgDir)), process.version, ...["typescript", "@types/node", ...Object.keys(PKG.dependencies)].map((p) => `${p}@${version(p)}`),
+        ]);
+        const passed = path.join(ROOT, ".build", "consumer-check", key.slice(0, 24));
+        if (CACHE && fs.existsSync(path.join(passed, "bin", "index.js"))) {
+            // tsc passed on exactly these inputs before: reuse its output.
+            fs.cpSync(path.join(passed, "bin"), path.join(app, "bin"), { recursive: true });
+        } else {
+            const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+            execFileSync(process.execPath, [tsc, "-p", path.join(app, "tsconfig.json")], { cwd: app, encoding: "utf8" });
+            fs.rmSync(path.join(ROOT, ".build", "consumer-check"), { recursive: true, force: true });
+            fs.mkdirSync(passed, { recursive: true });
+            fs.cpSync(path.join(app, "bin"), path.join(passed, "bin"), { recursive: true });
+        }
         expect(fs.existsSync(path.join(app, "bin", "index.js"))).toBe(true);
     }, 120000);
 

@@ -14,7 +14,11 @@ import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { Writable } from "stream";
 import { EXIT, PlanResult, USAGE, formatForFile, main, parseArgs, plan, rawConfigFrom, render } from "../scripts/plan-cli";
 import { parseConfig } from "../platform/config";
-import { readStackConfig } from "../toolkit/offline";
+import { RegisteredResource, readStackConfig } from "../toolkit/offline";
+import { stackRun } from "./harness";
+
+/** The suite's shared run of a stack as it is on disk (`plan` with the project's own stack files only). */
+const sharedRun = async (o: { stack: string; preview: boolean }): Promise<{ resources: RegisteredResource[] }> => stackRun(o.stack, { preview: o.preview });
 
 const ROOT = path.resolve(__dirname, "..");
 const PLAN = path.join(ROOT, "scripts", "plan.js");
@@ -123,7 +127,9 @@ describe.each(["dev", "prod"])("the %s report against its own run", (stack) => {
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
         try {
-            result = await plan(parseArgs(["--stack", stack], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">, (p) => phases.push(p));
+            // The program's run is the suite's shared run of this stack (tests/harness.ts); the CLI tests
+            // below run the program in a process of their own.
+            result = await plan(parseArgs(["--stack", stack], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">, (p) => phases.push(p), sharedRun);
         } finally {
             Error.stackTraceLimit = limit;
         }
@@ -199,7 +205,7 @@ describe.each(["dev", "prod"])("the %s report in preview mode", (stack) => {
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
         try {
-            result = await plan(parseArgs(["--stack", stack, "--preview"], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">);
+            result = await plan(parseArgs(["--stack", stack, "--preview"], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">, undefined, sharedRun);
         } finally {
             Error.stackTraceLimit = limit;
         }
@@ -341,7 +347,7 @@ describe("stack file mistakes: exit 2, the key, the value and the fix, no stack 
             ['scaled-web:regions.us-east-1.cidr: octet 300 out of range (each of the four numbers must be 0-255), got "10.300.0.0/16"'], ["host bits"]],
         ["host bits set", () => edit("cidr: 10.10.0.0/16", "cidr: 10.10.0.1/16"),
             ['scaled-web:regions.us-east-1.cidr: has host bits set', 'use "10.10.0.0/16", got "10.10.0.1/16"'], []],
-        ["an unquoted 1.30 (was: shown as 1.3 only)", () => edit("scaled-web:tier: small", "scaled-web:tier: small\n  scaled-web:cluster:\n    kubernetesVersion: 1.30"),
+        ["an unquoted 1.30 (was: shown as 1.3 only)", () => edit("  scaled-web:cluster:\n", "  scaled-web:cluster:\n    kubernetesVersion: 1.30\n"),
             ["scaled-web:cluster.kubernetesVersion: Expected string, received number (got 1.3)", 'the file says 1.30, an unquoted YAML number read as 1.3: quote it, "1.30"'], []],
     ])("%s", async (_name, file, expected, absent) => {
         const r = await planFile(dir, "bad", file());

@@ -6,10 +6,10 @@
  * both inputs and state.
  */
 import { PolicyPackProcess } from "../toolkit/analyzer-client";
-import { RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
+import { RegisteredResource } from "../toolkit/offline";
 import { loadPolicyConfig } from "../toolkit/policy-runner";
-import { platformProgram } from "../platform/program";
 import { POLICY_MUTATIONS, applyMutation } from "./policy-mutations";
+import { stackRun } from "./harness";
 
 const MODES = ["update", "preview"] as const;
 
@@ -19,15 +19,9 @@ const prodConfig = loadPolicyConfig("prod");
 
 beforeAll(async () => {
     pack = await PolicyPackProcess.start({ project: "scaled-web", stack: "prod" });
-    const { project, config } = readStackConfig("prod");
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        for (const mode of MODES) {
-            runs.set(mode, (await runOffline(() => platformProgram(), { project, stack: "prod", config, preview: mode === "preview" })).resources);
-        }
-    } finally {
-        Error.stackTraceLimit = limit;
+    // Prod's shared runs (tests/harness.ts `stackRun`: one run per stack and mode for the whole suite).
+    for (const mode of MODES) {
+        runs.set(mode, (await stackRun("prod", { preview: mode === "preview" })).resources);
     }
 }, 600_000);
 

@@ -6,11 +6,11 @@
  * mutation tests edit) and on the outputs (what the engine's AnalyzeStack sends). Every policy of the pack
  * has at least one mutation.
  */
-import { RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
+import { RegisteredResource } from "../toolkit/offline";
 import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { allPolicies } from "../policy-pack/policies";
-import { platformProgram } from "../platform/program";
 import { POLICY_MUTATIONS, applyMutation } from "./policy-mutations";
+import { stackRun } from "./harness";
 
 const MODES = ["update", "update, stack policies on outputs", "preview"] as const;
 type Mode = (typeof MODES)[number];
@@ -18,15 +18,9 @@ type Mode = (typeof MODES)[number];
 const prodConfig = loadPolicyConfig("prod");
 const runs = {} as Record<Mode, { resources: RegisteredResource[]; report: PolicyReport }>;
 
+/** Prod's shared run (tests/harness.ts `stackRun`: one run per stack and mode for the whole suite). */
 async function runProd(preview: boolean): Promise<RegisteredResource[]> {
-    const { project, config } = readStackConfig("prod");
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        return (await runOffline(() => platformProgram(), { project, stack: "prod", config, preview })).resources;
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
+    return (await stackRun("prod", { preview })).resources;
 }
 
 function evaluate(resources: RegisteredResource[], mode: Mode): PolicyReport {

@@ -49,6 +49,7 @@ function remove(rs: RegisteredResource[], pred: (r: RegisteredResource) => boole
 const T = {
     deployment: "kubernetes:apps/v1:Deployment",
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     asg: "aws:autoscaling/group:Group",
     launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
@@ -59,6 +60,8 @@ const T = {
     record: "aws:route53/record:Record",
     bucket: "aws:s3/bucket:Bucket",
     bucketBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    distribution: "aws:cloudfront/distribution:Distribution",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     service: "kubernetes:core/v1:Service",
     release: "kubernetes:helm.sh/v3:Release",
     association: "aws:eks/podIdentityAssociation:PodIdentityAssociation",
@@ -83,8 +86,27 @@ function on(type: string, pred: (r: RegisteredResource) => boolean, change: (p: 
 export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
     // --- replicas ---------------------------------------------------------------------------------
     { name: "api Deployment scaled to one replica", policy: "deployment-min-replicas", mutate: on(T.deployment, use1Named("api"), (p) => { p.spec.replicas = 1; }) },
-    { name: "api autoscaler floor lowered to 1", policy: "hpa-replica-bounds", mutate: on(T.hpa, use1Named("api"), (p) => { p.spec.minReplicas = 1; }) },
-    { name: "autoscaler ceiling below its floor", policy: "hpa-replica-bounds", mutate: on(T.hpa, use1Named("ws"), (p) => { p.spec.maxReplicas = 1; }) },
+    // api/ws scale through KEDA ScaledObjects (CPU/memory triggers), which hpa-replica-bounds checks like HPAs.
+    { name: "api autoscaler floor lowered to 1", policy: "hpa-replica-bounds", mutate: on(T.scaledObject, use1Named("api"), (p) => { p.spec.minReplicaCount = 1; }) },
+    { name: "autoscaler ceiling below its floor", policy: "hpa-replica-bounds", mutate: on(T.scaledObject, use1Named("ws"), (p) => { p.spec.maxReplicaCount = 1; }) },
+    {
+        // An HPA next to the api's ScaledObject: both would set the Deployment's replicas.
+        name: "an HPA added for a Deployment a ScaledObject scales", policy: "one-autoscaler-per-workload",
+        mutate: (rs) => {
+            const so = findResource(rs, T.scaledObject, use1Named("api"));
+            const name = `${so.name}-extra-hpa`;
+            const inputs = { metadata: { ...so.inputs.metadata, name: "api-extra", annotations: undefined }, spec: { scaleTargetRef: so.inputs.spec.scaleTargetRef, minReplicas: 5, maxReplicas: 20 } };
+            const hpa: RegisteredResource = {
+                ...so,
+                type: T.hpa,
+                name,
+                urn: so.urn.replace(T.scaledObject.replace("kubernetes:", ""), T.hpa.replace("kubernetes:", "")).replace(/::[^:]+$/, `::${name}`),
+                inputs,
+                state: inputs,
+            };
+            return { resources: [...rs, hpa], expectOn: name };
+        },
+    },
     {
         // The on-demand pool is one ASG per zone; the floor holds for their sum, so every zone group shrinks.
         name: "on-demand pool allowed to shrink to one node", policy: "on-demand-node-pool-min-size",
@@ -264,6 +286,51 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
     {
         name: "weighted record without a health check", policy: "route53-weighted-health-check",
         mutate: on(T.record, (r) => Array.isArray(r.inputs.weightedRoutingPolicies) && r.inputs.healthCheckId !== undefined, (p) => { delete p.healthCheckId; }),
+    },
+    // --- storage (issue 18) -----------------------------------------------------------------------
+    {
+        name: "CDN immutable-asset behaviour allowing plain HTTP", policy: "cloudfront-viewer-https",
+        mutate: on(T.distribution, () => true, (p) => { p.orderedCacheBehaviors[0].viewerProtocolPolicy = "allow-all"; }),
+    },
+    {
+        name: "CDN on the TLSv1.2_2019 security policy", policy: "cloudfront-viewer-https",
+        mutate: on(T.distribution, () => true, (p) => { p.viewerCertificate = { ...p.viewerCertificate, minimumProtocolVersion: "TLSv1.2_2019" }; }),
+    },
+    {
+        name: "CDN origin read without Origin Access Control (a public bucket)", policy: "cloudfront-s3-origin-private",
+        mutate: on(T.distribution, () => true, (p) => { p.origins.forEach((o: Props) => { delete o.originAccessControlId; }); }),
+    },
+    {
+        name: "CDN origin bucket without its public-access block", policy: "s3-bucket-public-access-block",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-static-origin"));
+            return { resources: remove(rs, (r) => r.type === T.bucketBlock && r.dependencies.includes(bucket.urn)), expectOn: bucket.name };
+        },
+    },
+    // --- network isolation ------------------------------------------------------------------------
+    {
+        // The violation is reported on the first workload of the namespace in that cluster.
+        name: "us-east-1 default-deny NetworkPolicy removed", policy: "namespace-default-deny-network-policy",
+        mutate: (rs) => {
+            const first = rs.find((r) => r.type.startsWith("kubernetes:") && /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
+            return { resources: remove(rs, (r) => r.type === T.networkPolicy && use1Named("default-deny")(r)), expectOn: first.name };
+        },
+    },
+    {
+        name: "us-east-1 default deny narrowed to ingress", policy: "namespace-default-deny-network-policy",
+        mutate: (rs) => {
+            edit(findResource(rs, T.networkPolicy, use1Named("default-deny")), (p) => { p.spec.policyTypes = ["Ingress"]; });
+            const first = rs.find((r) => /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
+            return { resources: rs, expectOn: first.name };
+        },
+    },
+    {
+        name: "us-east-1 default deny that allows all egress", policy: "namespace-default-deny-network-policy",
+        mutate: (rs) => {
+            edit(findResource(rs, T.networkPolicy, use1Named("default-deny")), (p) => { p.spec.egress = [{}]; });
+            const first = rs.find((r) => /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
+            return { resources: rs, expectOn: first.name };
+        },
     },
     // --- traffic ----------------------------------------------------------------------------------
     {

@@ -33,6 +33,11 @@ function res(type: string, name: string, inputs: Record<string, any>, extra: Par
     };
 }
 
+const DENY_ALL = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+function netpol(name: string, spec: Record<string, any>, o: { namespace?: string; provider?: string } = {}): RegisteredResource {
+    return res("kubernetes:networking.k8s.io/v1:NetworkPolicy", `use1-${name}`, { metadata: { name, namespace: o.namespace ?? "web" }, spec }, { provider: o.provider ?? K8S_PROVIDER });
+}
+
 const dependsOn = (...rs: RegisteredResource[]): Partial<RegisteredResource> => ({ dependencies: rs.map((r) => r.urn) });
 
 const sized = (over: Record<string, any> = {}): Record<string, any> => ({
@@ -83,6 +88,18 @@ function hpa(name: string, min: number | undefined, max: number | undefined, ver
     return res(`kubernetes:autoscaling/${version}:HorizontalPodAutoscaler`, `use1-${name}-hpa`, {
         metadata: { name, namespace: "web" },
         spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target }, minReplicas: min, maxReplicas: max },
+    }, { provider: K8S_PROVIDER });
+}
+
+function scaledObject(name: string, min: number | undefined, triggers: string[] = ["cpu"], target = name): RegisteredResource {
+    return res("kubernetes:keda.sh/v1alpha1:ScaledObject", `use1-${name}-scaler`, {
+        metadata: { name, namespace: "web" },
+        spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target },
+            ...(min === undefined ? {} : { minReplicaCount: min }),
+            maxReplicaCount: 10,
+            triggers: triggers.map((type) => ({ type, metadata: {} })),
+        },
     }, { provider: K8S_PROVIDER });
 }
 
@@ -234,6 +251,18 @@ interface Case {
     readonly violations: RegExp[];
 }
 
+const CDN_CERT = { acmCertificateArn: "arn:aws:acm:us-east-1:1:certificate/c", sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" };
+const CDN_BEHAVIOUR = { targetOriginId: "origin-primary", viewerProtocolPolicy: "redirect-to-https", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"], compress: true };
+const S3_ORIGIN = { originId: "origin-primary", domainName: "b.s3.us-east-1.amazonaws.com", originAccessControlId: "E2OAC" };
+/** A CloudFront distribution as components/cdn.ts registers it. */
+function distribution(name: string, over: Record<string, any> = {}): RegisteredResource {
+    return res("aws:cloudfront/distribution:Distribution", name, {
+        enabled: true, origins: [S3_ORIGIN], defaultCacheBehavior: CDN_BEHAVIOUR,
+        orderedCacheBehaviors: [{ ...CDN_BEHAVIOUR, pathPattern: "/assets/*" }], viewerCertificate: CDN_CERT,
+        restrictions: { geoRestriction: { restrictionType: "none" } }, ...over,
+    });
+}
+
 const CASES: Record<string, Case[]> = {
     "deployment-min-replicas": [
         { title: "3 replicas", resources: [deployment("api")], violations: [] },
@@ -252,6 +281,17 @@ const CASES: Record<string, Case[]> = {
         { title: "min unset (1)", resources: [hpa("api", undefined, 10)], violations: [/minReplicas >= 2, got unset \(Kubernetes default 1\)/] },
         { title: "max below min", resources: [hpa("api", 4, 3)], violations: [/must have maxReplicas >= minReplicas \(4\), got 3/] },
         { title: "autoscaling/v1 too", resources: [hpa("api", 1, 5, "v1")], violations: [/minReplicas >= 2, got 1/] },
+        { title: "a CPU-scaled ScaledObject at 2", resources: [scaledObject("api", 2, ["cpu", "memory", "aws-cloudwatch"])], violations: [] },
+        { title: "a CPU-scaled ScaledObject at 1", resources: [scaledObject("api", 1, ["cpu", "aws-cloudwatch"])], violations: [/ScaledObject web\/api \(use1-api-scaler\) must keep minReplicas >= 2, got 1/] },
+        { title: "a CPU-scaled ScaledObject without minReplicaCount (KEDA default 0)", resources: [scaledObject("api", undefined, ["memory"])], violations: [/ScaledObject web\/api .*must keep minReplicas >= 2, got 0/] },
+        { title: "a queue-only ScaledObject may scale to zero", resources: [scaledObject("worker-analytics", 0, ["redis", "redis"])], violations: [] },
+    ],
+    "one-autoscaler-per-workload": [
+        { title: "an HPA and a ScaledObject on different Deployments", resources: [hpa("api", 2, 10), scaledObject("ws", 2)], violations: [] },
+        {
+            title: "an HPA and a ScaledObject on the same Deployment", resources: [hpa("api", 2, 10), scaledObject("api", 2)],
+            violations: [/HorizontalPodAutoscaler web\/api \(use1-api-hpa\) and ScaledObject web\/api \(use1-api-scaler\) both scale Deployment web\/api; remove the HPA/],
+        },
     ],
     "on-demand-node-pool-min-size": [
         { title: "on-demand ASG min 2 and spot ASG min 0", resources: [...asgPool("general", { spot: false }), ...asgPool("workers", { spot: true })], violations: [] },
@@ -532,6 +572,29 @@ const CASES: Record<string, Case[]> = {
             { title: "instance-store mapping only", resources: [launchTemplate("lt", { blockDeviceMappings: [{ deviceName: "/dev/sdb", virtualName: "ephemeral0" }] })], violations: [/maps no EBS volume/] },
         ];
     })(),
+    "namespace-default-deny-network-policy": [
+        { title: "namespace with a default deny", resources: [deployment("api"), netpol("default-deny", DENY_ALL)], violations: [] },
+        { title: "no NetworkPolicy", resources: [deployment("api")], violations: [/Namespace "web" \(workload Deployment "use1-api"\) has no default-deny NetworkPolicy/] },
+        {
+            title: "a deny of ingress only", resources: [deployment("api"), netpol("deny-in", { podSelector: {}, policyTypes: ["Ingress"] })],
+            violations: [/Namespace "web" .* has no default-deny NetworkPolicy/],
+        },
+        {
+            title: "a policy that selects some pods only", resources: [deployment("api"), netpol("deny-api", { ...DENY_ALL, podSelector: { matchLabels: { app: "api" } } })],
+            violations: [/has no default-deny NetworkPolicy/],
+        },
+        {
+            title: "a \"deny\" that allows everything", resources: [deployment("api"), netpol("allow", { ...DENY_ALL, egress: [{}] })],
+            violations: [/has no default-deny NetworkPolicy/],
+        },
+        {
+            title: "the deny sits in another cluster", resources: [deployment("api"), netpol("default-deny", DENY_ALL, { provider: OTHER_K8S_PROVIDER })],
+            violations: [/Namespace "web" .* has no default-deny NetworkPolicy/],
+        },
+        { title: "the deny sits in another namespace", resources: [deployment("api"), netpol("default-deny", DENY_ALL, { namespace: "other" })], violations: [/Namespace "web"/] },
+        { title: "kube-system is not an application namespace", resources: [deployment("coredns", { namespace: "kube-system" })], violations: [] },
+        { title: "one report per namespace", resources: [deployment("api"), deployment("ws")], violations: [/Namespace "web"/] },
+    ],
     "s3-bucket-public-access-block": (() => {
         const logs = bucket("logs");
         return [
@@ -634,6 +697,24 @@ const CASES: Record<string, Case[]> = {
             title: "exempt record names", resources: [record("reader-1", { name: "reader.db.internal", type: "CNAME", setIdentifier: "r1", weightedRoutingPolicies: [{ weight: 1 }] })],
             config: { exemptRecordNames: ["*.internal"] }, violations: [],
         },
+    ],
+    // --- storage (issue 18) -----------------------------------------------------------------------
+    "cloudfront-viewer-https": [
+        { title: "redirect-to-https everywhere, TLSv1.2_2021", resources: [distribution("cdn")], violations: [] },
+        { title: "TLSv1.3_2025 and https-only", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: "TLSv1.3_2025" }, defaultCacheBehavior: { ...CDN_BEHAVIOUR, viewerProtocolPolicy: "https-only" } })], violations: [] },
+        { title: "TLSv1.2_2019 (CBC ciphers)", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: "TLSv1.2_2019" } })], violations: [/minimumProtocolVersion to TLSv1\.2_2021 or .* got "TLSv1\.2_2019"/] },
+        { title: "security policy unset (TLSv1)", resources: [distribution("cdn", { viewerCertificate: { acmCertificateArn: "arn:aws:acm:us-east-1:1:certificate/c", sslSupportMethod: "sni-only" } })], violations: [/got unset \(TLSv1\)/] },
+        { title: "default certificate", resources: [distribution("cdn", { viewerCertificate: { cloudfrontDefaultCertificate: true } })], violations: [/default certificate, which forces the TLSv1/] },
+        {
+            title: "an ordered behaviour that allows HTTP", resources: [distribution("cdn", { orderedCacheBehaviors: [{ ...CDN_BEHAVIOUR, pathPattern: "/assets/*", viewerProtocolPolicy: "allow-all" }] })],
+            violations: [/orderedCacheBehaviors\[0\] \(\/assets\/\*\) must set viewerProtocolPolicy .* got "allow-all"/],
+        },
+        { title: "a stricter allow-list", config: { allowedMinimumProtocolVersions: ["TLSv1.3_2025"] }, resources: [distribution("cdn")], violations: [/got "TLSv1\.2_2021"/] },
+    ],
+    "cloudfront-s3-origin-private": [
+        { title: "S3 origins through OAC, an ALB origin", resources: [distribution("cdn", { origins: [S3_ORIGIN, { originId: "alb", domainName: "alb.example.com", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] } }] })], violations: [] },
+        { title: "S3 origin without OAC", resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: "b.s3.us-east-1.amazonaws.com" }] })], violations: [/S3 origin origin-primary must use Origin Access Control .* needs a public bucket/] },
+        { title: "S3 origin with a legacy OAI", resources: [distribution("cdn", { origins: [{ originId: "o", domainName: "b.s3.amazonaws.com", s3OriginConfig: { originAccessIdentity: "origin-access-identity/cloudfront/E1" } }] })], violations: [/origin access identities \(OAI\) are legacy/] },
     ],
 };
 
@@ -831,6 +912,20 @@ const PREVIEW_CASES: PreviewCase[] = [
     },
     { title: "bucket without a block", policy: "s3-bucket-public-access-block", resources: [bucket("logs")], violations: [/must have a BucketPublicAccessBlock/] },
     {
+        // A component with several buckets (the CDN's origin and logs): a sibling's block, joined to its own bucket by
+        // dependency, is not lent to the bucket that lost its block through the shared-parent fallback.
+        title: "sibling buckets, one block, ids unknown", policy: "s3-bucket-public-access-block",
+        resources: (() => {
+            const parent = "urn:pulumi:test::scaled-web::scaled-web:edge:Cdn::static";
+            const origin = res("aws:s3/bucket:Bucket", "static-origin", {}, { parent });
+            const logs = res("aws:s3/bucket:Bucket", "static-logs", {}, { parent });
+            return [origin, logs, res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "static-logs", {
+                bucket: U, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+            }, { parent, dependencies: [logs.urn], propertyDependencies: { bucket: [logs.urn] } })];
+        })(),
+        violations: [/BucketV?2? "static-origin" must have a BucketPublicAccessBlock/],
+    },
+    {
         title: "block flag unknown", policy: "s3-bucket-public-access-block",
         resources: (() => {
             const b = bucket("logs");
@@ -898,7 +993,32 @@ const PREVIEW_CASES: PreviewCase[] = [
         violations: [/EBS volume \/dev\/xvda must set encrypted "true", got "false"/],
     },
     { title: "IMDSv2 with unknown user data", policy: "imdsv2-required", resources: [launchTemplate("lt", { userData: U, imageId: U, vpcSecurityGroupIds: [U] })], violations: [] },
+    {
+        title: "default deny in a namespace named by an unknown output", policy: "namespace-default-deny-network-policy",
+        resources: [deployment("api"), netpol("default-deny", DENY_ALL)].map((r) => { r.inputs.metadata.namespace = U; return r; }), violations: [], undecidable: 1,
+    },
+    {
+        title: "workload namespace known, the deny's spec unknown", policy: "namespace-default-deny-network-policy",
+        resources: [deployment("api"), netpol("default-deny", U as any)], violations: [], undecidable: 1,
+    },
+    {
+        title: "workload namespace known, no policy at all", policy: "namespace-default-deny-network-policy",
+        resources: [deployment("api")], violations: [/has no default-deny NetworkPolicy/],
+    },
     { title: "instance type from an unknown parameter", policy: "instance-type-allowlist", resources: [launchTemplate("lt", { instanceType: U })], violations: [], undecidable: 1 },
+    {
+        title: "certificate, OAC and bucket domain unknown (first preview)", policy: "cloudfront-viewer-https",
+        resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, acmCertificateArn: U }, webAclId: U })], violations: [],
+    },
+    {
+        title: "unknown OAC id and bucket domain count as present", policy: "cloudfront-s3-origin-private",
+        resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: U, originAccessControlId: U }] })], violations: [],
+    },
+    {
+        title: "no OAC on an origin whose domain is unknown", policy: "cloudfront-s3-origin-private",
+        resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: U }] })], violations: [/must use Origin Access Control/],
+    },
+    { title: "security policy computed", policy: "cloudfront-viewer-https", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: U } })], violations: [], undecidable: 1 },
     { title: "api Service of unknown type", policy: "web-services-cluster-ip", resources: [service("api", U)], violations: [], undecidable: 1 },
     {
         title: "NodePort Service whose name is unknown", policy: "web-services-cluster-ip",

@@ -8,9 +8,9 @@
  * ts-node (run-policy-pack always does), which can take a minute or two; ts-node caches the result.
  */
 import { PolicyPackProcess } from "../toolkit/analyzer-client";
-import { RegisteredResource, readStackConfig, runOffline, withInputs } from "../toolkit/offline";
+import { RegisteredResource, withInputs } from "../toolkit/offline";
 import { PolicyReport, PolicyViolation, UndecidablePolicy, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
-import { platformProgram } from "../platform/program";
+import { stackRun } from "./harness";
 
 const CASES = [["dev", "update"], ["dev", "preview"], ["prod", "update"], ["prod", "preview"]] as const;
 
@@ -19,15 +19,9 @@ const runs = new Map<string, RegisteredResource[]>();
 
 beforeAll(async () => {
     pack = await PolicyPackProcess.start({ project: "scaled-web", stack: "prod" });
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        for (const [stack, mode] of CASES) {
-            const { project, config } = readStackConfig(stack);
-            runs.set(`${stack} ${mode}`, (await runOffline(() => platformProgram(), { project, stack, config, preview: mode === "preview" })).resources);
-        }
-    } finally {
-        Error.stackTraceLimit = limit;
+    // The stacks' shared runs (tests/harness.ts `stackRun`: one run per stack and mode for the whole suite).
+    for (const [stack, mode] of CASES) {
+        runs.set(`${stack} ${mode}`, (await stackRun(stack, { preview: mode === "preview" })).resources);
     }
 }, 600_000);
 

@@ -48,7 +48,7 @@ describe("prod under config/prod.json", () => {
     it("contains what the policies judge, so the clean report is not vacuous", () => {
         const types = new Set(resources.map((r) => r.type));
         for (const t of [
-            "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:policy/v1:PodDisruptionBudget",
+            "kubernetes:apps/v1:Deployment", "kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:policy/v1:PodDisruptionBudget",
             "aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate", "aws:rds/instance:Instance",
             "aws:elasticache/replicationGroup:ReplicationGroup", "aws:lb/listener:Listener", "aws:lb/loadBalancer:LoadBalancer",
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:route53/record:Record", "aws:s3/bucket:Bucket",
@@ -77,7 +77,22 @@ describe("a weakened copy of prod", () => {
         weaken("deployment-min-replicas", api, (i) => { i.spec.replicas = 1; });
         weaken("critical-workloads-not-on-spot", api, (i) => { i.spec.template.spec.nodeSelector = { "node-type": "spot" }; });
         expected[`spot-workloads-tolerate-taint ${api.name}`] = "spot-workloads-tolerate-taint";
-        weaken("hpa-replica-bounds", find(weakened, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", k8sNamed("api")), (i) => { i.spec.minReplicas = 1; });
+        // api/ws scale through KEDA ScaledObjects (issue 19): the floor of the CPU-scaled one is still checked.
+        weaken("hpa-replica-bounds", find(weakened, "kubernetes:keda.sh/v1alpha1:ScaledObject", k8sNamed("api")), (i) => { i.spec.minReplicaCount = 1; });
+        // An HPA added next to the api's ScaledObject: the two would fight over spec.replicas.
+        const apiScaler = find(weakened, "kubernetes:keda.sh/v1alpha1:ScaledObject", k8sNamed("api"));
+        const rogueName = `${apiScaler.name}-rogue-hpa`;
+        const rogueInputs = { metadata: { ...apiScaler.inputs.metadata, name: "api-extra" }, spec: { scaleTargetRef: apiScaler.inputs.spec.scaleTargetRef, minReplicas: 5, maxReplicas: 20 } };
+        const rogue: RegisteredResource = {
+            ...JSON.parse(JSON.stringify(apiScaler)),
+            type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            name: rogueName,
+            urn: apiScaler.urn.replace("keda.sh/v1alpha1:ScaledObject", "autoscaling/v2:HorizontalPodAutoscaler").replace(/::[^:]+$/, `::${rogueName}`),
+            inputs: rogueInputs,
+            state: rogueInputs,
+        };
+        weakened.push(rogue);
+        expected[`one-autoscaler-per-workload ${rogue.name}`] = "one-autoscaler-per-workload";
 
         const ws = find(weakened, "kubernetes:apps/v1:Deployment", k8sNamed("ws"));
         weaken("container-resources-declared", ws, (i) => { delete i.spec.template.spec.containers[0].resources.limits; });
@@ -136,7 +151,8 @@ describe("a weakened copy of prod", () => {
         const messages = weakReport.violations.map((v) => v.message);
         for (const m of [
             /Deployment scaled-web\/api \(.*\) must run at least 2 replicas, got spec\.replicas = 1/,
-            /HorizontalPodAutoscaler scaled-web\/api .*must keep minReplicas >= 2, got 1/,
+            /ScaledObject scaled-web\/api .*must keep minReplicas >= 2, got 1/,
+            /HorizontalPodAutoscaler scaled-web\/api-extra .*and ScaledObject scaled-web\/api .*both scale Deployment scaled-web\/api/,
             /Deployment scaled-web\/ws .*must declare resources\.limits\.cpu, resources\.limits\.memory/,
             /must set storageEncrypted: true, got false/,
             /must set transitEncryptionEnabled: true/,

@@ -6,19 +6,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { RegisteredResource, UNKNOWN, readStackConfig, runOffline, withInputs } from "../toolkit/offline";
+import { RegisteredResource, UNKNOWN, runOffline, withInputs } from "../toolkit/offline";
 import { evaluatePolicies, evaluatePoliciesAsync, loadPolicyConfig } from "../toolkit/policy-runner";
-import { platformProgram } from "../platform/program";
+import { stackRun } from "./harness";
 
+/** The stack's shared run (tests/harness.ts `stackRun`: one run per stack and mode for the whole suite). */
 async function runStackIn(stack: string, preview: boolean): Promise<RegisteredResource[]> {
-    const { project, config } = readStackConfig(stack);
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        return (await runOffline(() => platformProgram(), { project, stack, config, preview })).resources;
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
+    return (await stackRun(stack, { preview })).resources;
 }
 
 function containsUnknown(v: unknown): boolean {

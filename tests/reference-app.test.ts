@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { Client } from "pg";
+import { DEFAULT_CONNECTION_METRIC } from "../components/service-scaling";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { DEFAULT_API_PORT, DEFAULT_WS_PORT } from "../platform/config";
 import { RegisteredResource, StackRun, runStack } from "./harness";
@@ -19,12 +20,17 @@ import { freePort } from "../tests-servers/servers";
 // The app is plain JavaScript (checked by `tsc -p app/tsconfig.json`); its modules are loaded as they are.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { readSettings, SettingsError } = require("../app/src/settings");
-const { pgConfig } = require("../app/src/postgres");
+const { pgConfig, resolveRdsHost } = require("../app/src/postgres");
 const { createRedis } = require("../app/src/redis");
 const { metricRequests, METRIC_NAME, DIMENSION } = require("../app/src/queue-metrics");
+const { connectionMetricRequest } = require("../app/src/ws");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** The environment a container of a Deployment sees: `env` (Secret keys resolved) and `envFrom`. */
+/**
+ * The environment a container of a Deployment sees: `env` and `envFrom`. A Secret is resolved the way External Secrets
+ * Operator fills it: its ExternalSecret's `data` entries, each read from the Secrets Manager secret of that name (the
+ * SecretVersion the stack wrote) and its JSON `property`.
+ */
 function containerEnvironment(run: StackRun, deployment: RegisteredResource): Record<string, string> {
     const byName = (type: string, name: string): RegisteredResource => {
         const found = run.ofType(type).find((r) => r.inputs.metadata?.name === name);
@@ -40,7 +46,16 @@ function containerEnvironment(run: StackRun, deployment: RegisteredResource): Re
             Object.assign(env, byName("kubernetes:core/v1:ConfigMap", from.configMapRef.name).inputs.data);
         }
         if (from.secretRef) {
-            Object.assign(env, byName("kubernetes:core/v1:Secret", from.secretRef.name).inputs.stringData);
+            const es = byName("kubernetes:external-secrets.io/v1:ExternalSecret", from.secretRef.name);
+            expect(es.inputs.spec.target.name).toBe(from.secretRef.name);
+            for (const d of es.inputs.spec.data) {
+                const secret = run.ofType("aws:secretsmanager/secret:Secret").find((r) => r.inputs.name === d.remoteRef.key);
+                if (!secret) {
+                    throw new Error(`no Secrets Manager secret named ${d.remoteRef.key}`);
+                }
+                const version = run.get("aws:secretsmanager/secretVersion:SecretVersion", secret.name);
+                env[d.secretKey] = JSON.parse(version.inputs.secretString)[d.remoteRef.property];
+            }
         }
     }
     // Kubernetes: `env` wins over `envFrom`.
@@ -64,11 +79,16 @@ describe("the environment the dev stack injects", () => {
         expect(s).toMatchObject({ role: "api", port: DEFAULT_API_PORT, healthPath: "/health", queueNames: ["sla-checks", "notifications", "analytics"], queuePrefix: "bull" });
         expect(s.replicaUrl).not.toBe(s.databaseUrl);
 
-        const writer = new Client(pgConfig(s.databaseUrl)) as any;
+        // IAM authentication: no password in the URL or anywhere in the environment; pg gets a token function.
+        expect(s).toMatchObject({ databaseAuth: "iam", region: "us-east-1" });
         const url = new URL(env.DATABASE_URL);
+        expect(url.password).toBe("");
+        expect(Object.keys(env).filter((k) => /PASSWORD/.test(k))).toEqual([]);
+        const config = pgConfig(s.databaseUrl, { iam: { region: s.region } });
+        expect(typeof config.password).toBe("function");
+        const writer = new Client(config) as any;
         expect(writer.connectionParameters).toMatchObject({
-            user: decodeURIComponent(url.username),
-            password: decodeURIComponent(url.password),
+            user: "app",
             host: url.hostname,
             port: Number(url.port),
             database: "app",
@@ -77,7 +97,7 @@ describe("the environment the dev stack injects", () => {
         });
 
         const redis = createRedis(s.queueUrl, { lazyConnect: true });
-        const q = new URL(env.VALKEY_QUEUE_URL);
+        const q = new URL(env.QUEUE_REDIS_URL);
         expect(redis.options).toMatchObject({ host: q.hostname, port: 6379, username: "", password: decodeURIComponent(q.password) });
         expect(redis.options.tls).toBeTruthy();
         redis.disconnect();
@@ -86,15 +106,29 @@ describe("the environment the dev stack injects", () => {
     test("ws: settings accepted; the adapter store URL is the sessions purpose, over TLS", () => {
         const env = envOf("dev-use1-ws-deploy");
         const s = readSettings(env);
-        expect(s).toMatchObject({ role: "ws", port: DEFAULT_WS_PORT, adapterUrl: env.VALKEY_SESSIONS_URL });
+        expect(s).toMatchObject({ role: "ws", port: DEFAULT_WS_PORT, adapterUrl: env.SOCKET_IO_REDIS_URL });
+        expect(new URL(env.SOCKET_IO_REDIS_URL).hostname).toContain("sessions");
+        // ws gets no queue store.
+        expect(env.QUEUE_REDIS_URL).toBeUndefined();
         const redis = createRedis(s.adapterUrl, { lazyConnect: true });
         expect(redis.options.tls).toBeTruthy();
         redis.disconnect();
+        // issue 19: the pod publishes the connection gauge KEDA scales ws on, with the dimension KEDA reads.
+        expect(s.connectionMetrics).toEqual({ namespace: DEFAULT_CONNECTION_METRIC.namespace, stack: "scaled-web/dev", region: "us-east-1", intervalSeconds: 60 });
+        const so = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "dev-use1-ws-scaler").inputs.spec.triggers.find((t: any) => t.name === "connections").metadata;
+        const req = connectionMetricRequest(s.connectionMetrics, 42, new Date(0));
+        expect(req).toEqual({
+            Namespace: so.namespace,
+            MetricData: [{ MetricName: so.metricName, Dimensions: [{ Name: so.dimensionName, Value: so.dimensionValue }], Timestamp: new Date(0), Value: 42, Unit: "Count" }],
+        });
     });
 
     test.each(["sla-checks", "notifications", "analytics"])("worker %s: settings accepted with the queue, prefix and concurrency the pool sets", (queue) => {
         const env = envOf(`dev-use1-workers-${queue}`);
-        expect(readSettings(env)).toMatchObject({ role: "worker", queueName: queue, queuePrefix: "bull", concurrency: Number(env.WORKER_CONCURRENCY), queueUrl: env.VALKEY_QUEUE_URL });
+        expect(readSettings(env)).toMatchObject({ role: "worker", queueName: queue, queuePrefix: "bull", concurrency: Number(env.WORKER_CONCURRENCY), queueUrl: env.QUEUE_REDIS_URL });
+        expect(new URL(env.QUEUE_REDIS_URL).hostname).toContain("queue");
+        // Workers get no session store and no database URL credentials.
+        expect(env.SOCKET_IO_REDIS_URL).toBeUndefined();
     });
 
     test("queue-metrics: a worker's environment plus QUEUE_NAMES is enough; defaults match the alarms' metric", () => {
@@ -104,6 +138,62 @@ describe("the environment the dev stack injects", () => {
             queueNames: ["sla-checks", "notifications", "analytics"],
         });
         expect([METRIC_NAME, DIMENSION]).toEqual([DEFAULT_QUEUE_DEPTH_METRIC.metricName, DEFAULT_QUEUE_DEPTH_METRIC.dimension]);
+    });
+});
+
+describe("the bootstrap Job of the dev stack", () => {
+    test("its environment is accepted by the db-bootstrap role; it names the master secret, never a password", async () => {
+        const run = await runStack("dev");
+        const job = run.get("kubernetes:batch/v1:Job", "dev-use1-db-bootstrap-job");
+        const c = job.inputs.spec.template.spec.containers[0];
+        const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+        const s = readSettings(env);
+        expect(s).toMatchObject({
+            role: "db-bootstrap", dbPort: 5432, database: "app", appUser: "app", schema: "app", region: "us-east-1",
+            masterSecretId: run.get("aws:secretsmanager/secret:Secret", "dev-use1-db-master").state.arn,
+            host: run.get("aws:rds/instance:Instance", "dev-use1-db-primary").state.address,
+        });
+        expect(JSON.stringify(job.inputs)).not.toContain(run.get("random:index/randomPassword:RandomPassword", "dev-use1-db-master").state.result);
+    });
+});
+
+describe("IAM database authentication (pgConfig with iam)", () => {
+    const credentials = async (): Promise<object> => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "tok" });
+
+    test("each connection's password is a fresh token signed for its host, user and the host's region", async () => {
+        const config = pgConfig("postgresql://app@prod-use1-db-proxy.proxy-abc.us-east-1.rds.amazonaws.com:5432/app?sslmode=require", { iam: { region: "us-west-2", credentials } });
+        const token: string = await config.password({ host: "prod-use1-db-proxy.proxy-abc.us-east-1.rds.amazonaws.com", port: 5432, user: "app" });
+        const u = new URL(`https://${token}`);
+        expect(u.host).toBe("prod-use1-db-proxy.proxy-abc.us-east-1.rds.amazonaws.com:5432");
+        expect(u.searchParams.get("Action")).toBe("connect");
+        expect(u.searchParams.get("DBUser")).toBe("app");
+        // The proxy lives in us-east-1: a secondary region's pod still signs for us-east-1.
+        expect(u.searchParams.get("X-Amz-Credential")).toMatch(/^AKIDEXAMPLE\/\d{8}\/us-east-1\/rds-db\/aws4_request$/);
+        // A host that is not an RDS endpoint falls back to the configured region.
+        const other: string = await config.password({ host: "localhost", port: 5432, user: "app" });
+        expect(new URL(`https://${other}`).searchParams.get("X-Amz-Credential")).toContain("/us-west-2/rds-db/");
+    });
+
+    test("a password in the URL or sslmode=disable is refused with iam", () => {
+        expect(() => pgConfig("postgresql://app:pw@h:5432/app?sslmode=require", { iam: { region: "us-east-1" } })).toThrow(/must not carry a password/);
+        expect(() => pgConfig("postgresql://app@h:5432/app?sslmode=disable", { iam: { region: "us-east-1" } })).toThrow(/needs TLS/);
+    });
+
+    test("the reader CNAME is followed to the instance endpoint before signing and connecting", async () => {
+        const zone: Record<string, string[]> = {
+            "reader.db.internal": ["prod-use1-db-replica-1.abc.us-east-1.rds.amazonaws.com."],
+        };
+        const resolve = async (name: string): Promise<string[]> => {
+            if (zone[name]) {
+                return zone[name];
+            }
+            throw Object.assign(new Error("no CNAME"), { code: "ENODATA" });
+        };
+        expect(await resolveRdsHost("reader.db.internal", resolve)).toBe("prod-use1-db-replica-1.abc.us-east-1.rds.amazonaws.com");
+        expect(await resolveRdsHost("prod-use1-db-proxy.proxy-abc.us-east-1.rds.amazonaws.com", resolve)).toBe("prod-use1-db-proxy.proxy-abc.us-east-1.rds.amazonaws.com");
+        expect(await resolveRdsHost("127.0.0.1", resolve)).toBe("127.0.0.1");
+        const loop = async (name: string): Promise<string[]> => [`${name}.x`];
+        await expect(resolveRdsHost("a.internal", loop)).rejects.toThrow(/more than 5 CNAMEs/);
     });
 });
 
@@ -127,7 +217,12 @@ describe("settings", () => {
     });
 
     test.each([
-        [{}, /APP_ROLE must be one of api, ws, worker, queue-metrics, got nothing/],
+        [{}, /APP_ROLE must be one of api, ws, worker, queue-metrics, db-bootstrap, got nothing/],
+        [{ APP_ROLE: "api", DATABASE_URL: "postgresql://u:p@h/db", DATABASE_AUTH: "iam", AWS_REGION: "us-east-1" }, /DATABASE_URL carries a password but DATABASE_AUTH=iam/],
+        [{ APP_ROLE: "api", DATABASE_URL: "postgresql://u@h/db", DATABASE_AUTH: "iam" }, /AWS_REGION must name the region .* when DATABASE_AUTH=iam/],
+        [{ APP_ROLE: "api", DATABASE_URL: "postgresql://u@h/db", DATABASE_AUTH: "token" }, /DATABASE_AUTH must be "password" or "iam", got "token"/],
+        [{ APP_ROLE: "db-bootstrap" }, /MASTER_SECRET_ID is not set/],
+        [{ APP_ROLE: "db-bootstrap", MASTER_SECRET_ID: "arn", DATABASE_HOST: "h", DATABASE_NAME: "app", APP_DB_USER: "app; DROP", AWS_REGION: "us-east-1" }, /APP_DB_USER must be a PostgreSQL identifier/],
         [{ APP_ROLE: "api" }, /DATABASE_URL is not set/],
         [{ APP_ROLE: "api", DATABASE_URL: "mysql://u:p@h/db" }, /DATABASE_URL must use postgresql:\/\/ or postgres:\/\/, got the scheme "mysql:" in "mysql:\/\/u:\*\*\*@h\/db"/],
         [{ APP_ROLE: "api", DATABASE_URL: "postgresql://u:p@h/db", PORT: "80" }, /PORT must be a whole number from 1024 to 65535/],

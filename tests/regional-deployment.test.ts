@@ -52,6 +52,13 @@ describe("RegionalDeployment: bad input fails before anything is created", () =>
         ["a URL with credentials in plain env", { env: { DATABASE_URL: "postgresql://app:hunter2@db:5432/app" } }, /env\.DATABASE_URL: is a URL with credentials in it/],
         ["a relative health path", { healthPath: "health" }, /healthPath: must be an absolute HTTP path/],
         ["a PDB that blocks drains", { maxUnavailable: 0 }, /maxUnavailable: must be a whole number from 1 to 1000 \(0 would block every node drain\)/],
+        ["a request-rate target of 0", { requestRate: { loadBalancerArnSuffix: "app/a/1", targetGroupArnSuffix: "targetgroup/t/1", requestsPerSecondPerPod: 0, region: "us-east-1" } },
+            /requestRate\.requestsPerSecondPerPod: must be a whole number from 1/],
+        ["a connection trigger without dimensions", { connections: { dimensions: {}, connectionsPerPod: 10000, region: "us-east-1" } }, /connections\.dimensions: must name at least one dimension/],
+        ["a schedule floor above the ceiling", { schedules: [{ name: "day", timezone: "UTC", start: "0 6 * * *", end: "0 22 * * *", desiredReplicas: 21 }] }, /schedules\[0\]\.desiredReplicas: must be <= maxReplicas \(20\), got 21/],
+        ["a schedule floor of 0", { schedules: [{ name: "day", timezone: "UTC", start: "0 6 * * *", end: "0 22 * * *", desiredReplicas: 0 }] }, /schedules\[0\]\.desiredReplicas: must be a whole number from 1 .*KEDA's cron scaler refuses 0/],
+        ["a schedule that is not cron", { schedules: [{ name: "day", timezone: "UTC", start: "06:00", end: "0 22 * * *", desiredReplicas: 6 }] }, /schedules\[0\]\.start: must be a 5-field cron expression/],
+        ["a schedule ending when it starts", { schedules: [{ name: "day", timezone: "UTC", start: "0 6 * * *", end: "0 6 * * *", desiredReplicas: 6 }] }, /schedules\[0\]\.end: must differ from start/],
     ])("%s", (_what, over, message) => {
         expect(() => new RegionalDeployment("bad", args(over))).toThrow(message);
     });
@@ -89,7 +96,12 @@ describe("RegionalDeployment under the mock runtime", () => {
         run = await runComponent(() => {
             const k8sProvider = new k8s.Provider("test", { kubeconfig: "{}" });
             const controller = new k8s.core.v1.ConfigMap("stand-in-controller", {}, { provider: k8sProvider });
-            const api = new RegionalDeployment("use1-api", args({ targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef", targetGroupBindingDependsOn: [controller] }), { provider: k8sProvider });
+            const api = new RegionalDeployment("use1-api", args({
+                targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef",
+                targetGroupBindingDependsOn: [controller],
+                requestRate: { loadBalancerArnSuffix: "app/prod-use1/50dc6c495c0c9188", targetGroupArnSuffix: "targetgroup/api/73e2d6bc24d8a067", requestsPerSecondPerPod: 1000, region: "us-east-1" },
+                schedules: [{ name: "business-hours", timezone: "Europe/Berlin", start: "0 6 * * *", end: "0 22 * * *", desiredReplicas: 8 }],
+            }), { provider: k8sProvider });
             const ws = new RegionalDeployment("use1-ws", args({
                 app: "ws",
                 namespace: "shared",
@@ -100,6 +112,7 @@ describe("RegionalDeployment under the mock runtime", () => {
                 secretEnv: { REDIS_URL: { secretName: "app-secrets", key: "VALKEY_SESSIONS_URL" } },
                 envFromSecrets: ["app-secrets"],
                 envFromConfigMaps: ["app-config"],
+                connections: { dimensions: { Stack: "scaled-web/prod" }, connectionsPerPod: 10000, region: "us-east-1" },
             }), { provider: k8sProvider });
             return { api, ws };
         });
@@ -122,7 +135,8 @@ describe("RegionalDeployment under the mock runtime", () => {
             const types = children.map((c) => c.type).sort();
             expect(types).toEqual(expect.arrayContaining([
                 "kubernetes:apps/v1:Deployment",
-                "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                "kubernetes:keda.sh/v1alpha1:ScaledObject",
+                "kubernetes:keda.sh/v1alpha1:TriggerAuthentication",
                 "kubernetes:core/v1:Service",
                 "kubernetes:policy/v1:PodDisruptionBudget",
             ]));
@@ -226,16 +240,73 @@ describe("RegionalDeployment under the mock runtime", () => {
         expect(spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } });
     });
 
-    test("the HPA scales on CPU 70 % and memory 80 % with the seed's timings", () => {
-        const hpa = find("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "use1-api-hpa").inputs;
-        expect(hpa.apiVersion).toBe("autoscaling/v2");
-        expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "api" });
-        expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([5, 20]);
-        expect(hpa.spec.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization])).toEqual([["cpu", 70], ["memory", 80]]);
-        expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(120);
-        expect(hpa.spec.behavior.scaleUp.policies.every((p: any) => p.periodSeconds === 180)).toBe(true);
-        expect(hpa.spec.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 600, selectPolicy: "Min", policies: [{ type: "Pods", value: 1, periodSeconds: 300 }] });
-        expect(hpa.spec.behavior).toEqual(JSON.parse(JSON.stringify(HPA_BEHAVIOR)));
+    test("no HPA: one KEDA ScaledObject per service scales on CPU 70 % and memory 80 % with the seed's timings", () => {
+        expect(run.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toEqual([]);
+        const so = find("kubernetes:keda.sh/v1alpha1:ScaledObject", "use1-api-scaler").inputs;
+        expect(so.metadata.name).toBe("api");
+        expect(so.metadata.annotations).toEqual({ "scaledobject.keda.sh/transfer-hpa-ownership": "true" });
+        expect(so.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "api" });
+        expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([5, 20]);
+        const byName = Object.fromEntries(so.spec.triggers.map((t: any) => [t.name, t]));
+        expect(byName.cpu).toEqual({ type: "cpu", name: "cpu", metricType: "Utilization", metadata: { value: "70" } });
+        expect(byName.memory).toEqual({ type: "memory", name: "memory", metricType: "Utilization", metadata: { value: "80" } });
+        const hpa = so.spec.advanced.horizontalPodAutoscalerConfig;
+        expect(hpa.name).toBe("api");
+        expect(hpa.behavior.scaleUp.stabilizationWindowSeconds).toBe(120);
+        expect(hpa.behavior.scaleUp.policies.every((p: any) => p.periodSeconds === 180)).toBe(true);
+        expect(hpa.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 600, selectPolicy: "Min", policies: [{ type: "Pods", value: 1, periodSeconds: 300 }] });
+        expect(hpa.behavior).toEqual(JSON.parse(JSON.stringify(HPA_BEHAVIOR)));
+    });
+
+    test("api: the ALB request count of its target group, 1000 r/s per pod as 60000 requests per minute per pod", () => {
+        const so = find("kubernetes:keda.sh/v1alpha1:ScaledObject", "use1-api-scaler").inputs;
+        const t = so.spec.triggers.find((x: any) => x.name === "request-rate");
+        expect(t).toEqual({
+            type: "aws-cloudwatch", name: "request-rate", metricType: "AverageValue",
+            metadata: {
+                namespace: "AWS/ApplicationELB", metricName: "RequestCount",
+                dimensionName: "LoadBalancer;TargetGroup", dimensionValue: "app/prod-use1/50dc6c495c0c9188;targetgroup/api/73e2d6bc24d8a067",
+                metricStat: "Sum", metricStatPeriod: "60", metricCollectionTime: "180", metricEndTimeOffset: "60",
+                targetMetricValue: "60000", minMetricValue: "0", awsRegion: "us-east-1",
+            },
+            authenticationRef: { name: "api-aws" },
+        });
+        // KEDA v2.18.3 aws_cloudwatch_scaler.go: collection time a multiple of the period; period 60 allowed.
+        expect(Number(t.metadata.metricCollectionTime) % Number(t.metadata.metricStatPeriod)).toBe(0);
+        const auth = find("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "use1-api-aws-auth").inputs;
+        expect(auth.spec).toEqual({ podIdentity: { provider: "aws", identityOwner: "keda" } });
+    });
+
+    test("api: a schedule is a KEDA cron trigger named so a formula could use it", () => {
+        const so = find("kubernetes:keda.sh/v1alpha1:ScaledObject", "use1-api-scaler").inputs;
+        expect(so.spec.triggers.filter((t: any) => t.type === "cron")).toEqual([{
+            type: "cron", name: "schedule_business_hours",
+            metadata: { timezone: "Europe/Berlin", start: "0 6 * * *", end: "0 22 * * *", desiredReplicas: "8" },
+        }]);
+    });
+
+    test("ws: the pods' connection gauge averaged per pod against 10000, and the pods run as the given ServiceAccount", () => {
+        const so = find("kubernetes:keda.sh/v1alpha1:ScaledObject", "use1-ws-scaler").inputs;
+        const t = so.spec.triggers.find((x: any) => x.name === "connections");
+        expect(t.metricType).toBe("Value");
+        expect(t.metadata).toMatchObject({ namespace: "ScaledWeb/WebSockets", metricName: "ActiveConnections", dimensionName: "Stack", dimensionValue: "scaled-web/prod", metricStat: "Average", targetMetricValue: "10000" });
+        expect(so.spec.triggers.map((x: any) => x.name)).toEqual(["cpu", "memory", "connections"]);
+        const pod = find("kubernetes:apps/v1:Deployment", "use1-ws-deploy").inputs.spec.template.spec;
+        expect(pod.serviceAccountName).toBe("ws");
+        expect(pod.automountServiceAccountToken).toBe(false);
+    });
+
+    test("a KEDA ScaledObject or TriggerAuthentication with a field the v2.18.3 CRD lacks fails the schema check", () => {
+        const so = find("kubernetes:keda.sh/v1alpha1:ScaledObject", "use1-api-scaler").inputs;
+        const bad = JSON.parse(JSON.stringify(so));
+        bad.spec.triggers[0].treshold = "70";
+        expect(schemaErrors("kubernetes:keda.sh/v1alpha1:ScaledObject", bad).join("\n")).toMatch(/triggers\[0\]\.treshold: unknown field/);
+        const auth = JSON.parse(JSON.stringify(find("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "use1-api-aws-auth").inputs));
+        auth.spec.podIdentity.identityOwner = "operator";
+        expect(schemaErrors("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", auth)).toEqual(["spec.podIdentity.identityOwner: must be one of keda, workload, got operator"]);
+        delete auth.spec.podIdentity.provider;
+        auth.spec.podIdentity.identityOwner = "keda";
+        expect(schemaErrors("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", auth)).toEqual(["spec.podIdentity.provider: required (the kubernetes:keda.sh/v1alpha1:TriggerAuthentication CRD)"]);
     });
 
     test("the PodDisruptionBudget lets one pod go at a time", () => {
@@ -263,8 +334,9 @@ describe("RegionalDeployment under the mock runtime", () => {
 
     test("every Kubernetes object passes schema validation, the TargetGroupBinding against its CRD", () => {
         const report = assertKubernetesSchemas(run.resources);
-        // Namespace, 2 x (ServiceAccount, Deployment, Service, HPA, PDB), the api's TargetGroupBinding, the stand-in ConfigMap.
-        expect(report.validated).toHaveLength(13);
+        // The 11 objects before (Namespace, 2 x (Deployment, Service, ScaledObject, PDB) and the api's TriggerAuthentication…)
+        // plus 2 ServiceAccounts, the api's TargetGroupBinding and the stand-in ConfigMap.
+        expect(report.validated).toHaveLength(15);
         expect(report.validated).toContain("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding use1-api-tgb");
     });
 });

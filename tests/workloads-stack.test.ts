@@ -5,6 +5,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
+import { EXTERNAL_SECRETS_CHART } from "../components/external-secrets";
+import { PodIdentityRole } from "../components/pod-identity";
 import { PlatformConfig, parseConfig } from "../platform/config";
 import { ComputeRegion, DataRegion, EdgeRegion, ImageSupply } from "../platform/contracts";
 import { wireIdentity } from "../platform/identity";
@@ -12,6 +14,7 @@ import { RegionContext, regionCode } from "../platform/program";
 import {
     cacheUrlVariable,
     pickPurpose,
+    workloadSecretKeys,
     postgresUrl,
     redisConnection,
     wireWorkloads,
@@ -35,6 +38,22 @@ const nonSecretObjects = (resources: readonly RegisteredResource[]): RegisteredR
     kubernetesResources(resources).filter((r) => r.type !== "kubernetes:core/v1:Secret");
 
 describe("workloads helpers", () => {
+    test("postgresUrl without a password (IAM authentication) names only the user", () => {
+        expect(postgresUrl("app", undefined, "writer.db.internal:5432", "app")).toBe("postgresql://app@writer.db.internal:5432/app?sslmode=require");
+        expect(new URL(postgresUrl("app", undefined, "w:5432", "app")).password).toBe("");
+    });
+
+    test("each workload's Secret holds only what its role reads: ws no queue, workers no session store", () => {
+        const keys = workloadSecretKeys("queue", "sessions");
+        expect(keys).toEqual({
+            "api-secrets": { QUEUE_REDIS_URL: { purpose: "queue", property: "url" } },
+            "ws-secrets": { SOCKET_IO_REDIS_URL: { purpose: "sessions", property: "url" } },
+            "worker-secrets": { QUEUE_REDIS_URL: { purpose: "queue", property: "url" } },
+            "queue-metrics-secrets": { QUEUE_REDIS_URL: { purpose: "queue", property: "url" } },
+            "queue-scaler-auth": { address: { purpose: "queue", property: "address" }, password: { purpose: "queue", property: "password" } },
+        });
+    });
+
     test.each([
         ["app", "pw", "db.internal:5432", "app", "postgresql://app:pw@db.internal:5432/app?sslmode=require"],
         ["app", "p@ss/word:+%", "w:5432", "app", "postgresql://app:p%40ss%2Fword%3A%2B%25@w:5432/app?sslmode=require"],
@@ -76,7 +95,6 @@ describe("workloads helpers", () => {
 });
 
 describe("wireWorkloads with stand-in compute, data and images (us-west-2 of prod)", () => {
-    const PASSWORD = "Db-S3cret/pw+1";
     const TOKENS = { cache: "tok-cache-0001", queue: "tok-queue-0002", sessions: "tok-sessions-0003" };
     const TG = (svc: string): string => `arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/prod-usw2-edge-${svc}/0123456789abcdef`;
     let run: StackRun<unknown>;
@@ -89,21 +107,25 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
             const awsProvider = new aws.Provider("standin-aws", { region: "us-west-2" });
             const ctx = { config, region, prefix: "prod-usw2", provider: awsProvider } as unknown as RegionContext; // network unused here
             const compute = {
-                k8sProvider: new k8s.Provider("standin-k8s", { kubeconfig: "{}" }),
                 clusterName: pulumi.output("prod-usw2-eks"),
+                k8sProvider: new k8s.Provider("standin-k8s", { kubeconfig: "{}" }),
                 // A custom resource standing in for the controller's Helm release (dependencies on it are recorded as is).
                 loadBalancerController: new aws.cloudwatch.LogGroup("standin-lbc", {}, { provider: awsProvider }),
             } as unknown as ComputeRegion;
-            const edge = { targetGroupArns: { api: pulumi.output(TG("api")), ws: pulumi.output(TG("ws")) } } as unknown as EdgeRegion;
-            const cacheUrls = Object.fromEntries(Object.entries(TOKENS).map(([purpose, token]) =>
-                [purpose, pulumi.secret(`rediss://:${token}@${purpose}.cache.example:6379`)]));
+            const edge = {
+                targetGroupArns: { api: pulumi.output(TG("api")), ws: pulumi.output(TG("ws")) },
+                loadBalancerArnSuffix: pulumi.output("app/prod-usw2/50dc6c495c0c9188"),
+                targetGroupArnSuffixes: { api: pulumi.output("targetgroup/api/0123456789abcdef"), ws: pulumi.output("targetgroup/ws/0123456789abcdef") },
+            } as unknown as EdgeRegion;
+            const role = (name: string): PodIdentityRole => new PodIdentityRole(name, { description: name, policy: { Version: "2012-10-17", Statement: [] }, sourceAccount: "123456789012" });
             const data: DataRegion = {
                 writerEndpoint: pulumi.output("writer.db.example:5432"),
                 readerEndpoint: pulumi.output("reader.db.example:5432"),
                 databaseName: "app",
                 databaseUser: "app_user",
-                databasePassword: pulumi.secret(PASSWORD),
-                cacheUrls,
+                cacheSecretNames: Object.fromEntries(Object.keys(TOKENS).map((p) => [p, pulumi.output(`scaled-web/prod/cache-${p}`)])),
+                cacheTls: Object.fromEntries(Object.keys(TOKENS).map((p) => [p, pulumi.output(true)])),
+                identity: { externalSecrets: role("standin-eso") },
                 databaseInstanceIds: [],
                 replicaInstanceIds: [],
                 cacheReplicationGroupIds: {},
@@ -116,10 +138,14 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         provider = run.get("pulumi:providers:kubernetes", "standin-k8s");
     });
 
+    // Namespace, ConfigMap, 4 ServiceAccounts (api/ws/worker/queue-metrics), 2 TriggerAuthentications (api/ws), 2 Services,
+    // 2 TargetGroupBindings, Deployments, ScaledObjects, PDBs, the ESO release, its store and ExternalSecrets.
+    const WORKLOAD_OBJECTS = 33;
+
     test("every Kubernetes object goes through the region's k8s provider", () => {
         const objects = kubernetesResources(run.resources);
-        // 21 before Pod Identity and IP targets, plus the api/ws/worker ServiceAccounts and the api/ws TargetGroupBindings.
-        expect(objects.length).toBe(26);
+        // The ServiceAccounts of api/ws/worker, the api/ws TargetGroupBindings and the ExternalSecrets objects included.
+        expect(objects.length).toBe(WORKLOAD_OBJECTS);
         for (const r of objects) {
             expect(r.provider?.startsWith(`${provider.urn}::`)).toBe(true);
         }
@@ -127,43 +153,83 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
 
     test("every Kubernetes object sits under a component (nothing floats at the stack root)", () => {
         for (const r of kubernetesResources(run.resources)) {
-            expect(run.parentOf(r)?.type).toMatch(/^scaled-web:workloads:(AppNamespace|RegionalDeployment|WorkerPool|QueueMetricsPublisher)$/);
+            expect(run.parentOf(r)?.type).toMatch(/^scaled-web:workloads:(AppNamespace|RegionalDeployment|WorkerPool|QueueMetricsPublisher|ExternalSecretsOperator|SecretsManagerStore)$/);
         }
     });
 
-    test("no password or token appears in any manifest but the Secrets, whose data is secret", () => {
-        const secrets = [PASSWORD, encodeURIComponent(PASSWORD), ...Object.values(TOKENS)];
-        const others = nonSecretObjects(run.resources);
-        expect(others.length).toBeGreaterThan(0);
-        for (const r of others) {
+    test("Pulumi creates no Kubernetes Secret: every Secret comes from Secrets Manager through ESO", () => {
+        expect(run.ofType("kubernetes:core/v1:Secret")).toEqual([]);
+        for (const r of kubernetesResources(run.resources)) {
             const text = JSON.stringify(r.inputs);
-            for (const s of secrets) {
-                expect(text).not.toContain(s);
+            for (const t of Object.values(TOKENS)) {
+                expect(text).not.toContain(t);
             }
-        }
-        for (const r of run.ofType("kubernetes:core/v1:Secret")) {
-            expect(r.secretInputs).toContain("stringData");
-            expect(r.inputs.data).toBeUndefined();
+            expect(r.secretInputs).toEqual([]);
         }
     });
 
-    test("the app Secret holds the database URLs and one URL per cache purpose", () => {
-        const s = run.get("kubernetes:core/v1:Secret", "prod-usw2-env-app-secrets").inputs;
-        expect(s.metadata).toMatchObject({ name: "app-secrets", namespace: "scaled-web" });
-        expect(s.stringData).toEqual({
-            DATABASE_URL: `postgresql://app_user:${encodeURIComponent(PASSWORD)}@writer.db.example:5432/app?sslmode=require`,
-            DATABASE_PRIMARY_URL: `postgresql://app_user:${encodeURIComponent(PASSWORD)}@writer.db.example:5432/app?sslmode=require`,
-            DATABASE_REPLICA_URL: `postgresql://app_user:${encodeURIComponent(PASSWORD)}@reader.db.example:5432/app?sslmode=require`,
-            DATABASE_PASSWORD: PASSWORD,
-            VALKEY_CACHE_URL: "rediss://:tok-cache-0001@cache.cache.example:6379",
-            VALKEY_QUEUE_URL: "rediss://:tok-queue-0002@queue.cache.example:6379",
-            VALKEY_SESSIONS_URL: "rediss://:tok-sessions-0003@sessions.cache.example:6379",
+    test("one ExternalSecret per workload, each with only the keys that workload reads, from this region's store", () => {
+        const es = (name: string): any => run.get("kubernetes:external-secrets.io/v1:ExternalSecret", `prod-usw2-secrets-${name}`).inputs;
+        const refs = (name: string): Record<string, unknown> => Object.fromEntries(es(name).spec.data.map((d: any) => [d.secretKey, d.remoteRef]));
+        const queueUrl = { key: "scaled-web/prod/cache-queue", property: "url" };
+        expect(refs("api-secrets")).toEqual({ QUEUE_REDIS_URL: queueUrl });
+        expect(refs("ws-secrets")).toEqual({ SOCKET_IO_REDIS_URL: { key: "scaled-web/prod/cache-sessions", property: "url" } });
+        expect(refs("worker-secrets")).toEqual({ QUEUE_REDIS_URL: queueUrl });
+        expect(refs("queue-metrics-secrets")).toEqual({ QUEUE_REDIS_URL: queueUrl });
+        expect(refs("queue-scaler-auth")).toEqual({
+            address: { key: "scaled-web/prod/cache-queue", property: "address" },
+            password: { key: "scaled-web/prod/cache-queue", property: "password" },
         });
-        const keda = run.get("kubernetes:core/v1:Secret", "prod-usw2-env-queue-scaler-auth").inputs;
-        expect(keda.stringData).toEqual({ address: "queue.cache.example:6379", password: "tok-queue-0002" });
+        // ws never sees the queue store, the workers never see the session store.
+        expect(JSON.stringify(es("ws-secrets"))).not.toContain("cache-queue");
+        for (const name of ["worker-secrets", "queue-metrics-secrets", "queue-scaler-auth", "api-secrets"]) {
+            expect(JSON.stringify(es(name))).not.toContain("cache-sessions");
+        }
+        for (const name of ["api-secrets", "ws-secrets", "worker-secrets", "queue-metrics-secrets", "queue-scaler-auth"]) {
+            expect(es(name).metadata).toMatchObject({ name, namespace: "scaled-web" });
+            expect(es(name).spec).toMatchObject({ secretStoreRef: { name: "aws-secrets-manager", kind: "SecretStore" }, target: { name, creationPolicy: "Owner" } });
+        }
+        const store = run.get("kubernetes:external-secrets.io/v1:SecretStore", "prod-usw2-secrets-store").inputs;
+        // The region's own Secrets Manager, the controller's Pod Identity credentials (no auth block).
+        expect(store.spec).toEqual({ provider: { aws: { service: "SecretsManager", region: "us-west-2" } } });
     });
 
-    test("non-secret settings go to the ConfigMap", () => {
+    test("ESO: the pinned chart, its controller bound to the stack's role by Pod Identity before it starts", () => {
+        const release = run.get("kubernetes:helm.sh/v3:Release", "prod-usw2-eso-eso");
+        expect(release.inputs).toMatchObject({
+            chart: EXTERNAL_SECRETS_CHART.chart, version: "0.19.2", repositoryOpts: { repo: "https://charts.external-secrets.io" }, namespace: "external-secrets",
+        });
+        expect(release.inputs.values).toMatchObject({ installCRDs: true, serviceAccount: { name: "external-secrets" }, processClusterStore: false, processClusterExternalSecret: false, processPushSecret: false });
+        const assoc = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "standin-eso-prod-usw2-eso-controller");
+        expect(assoc.inputs).toMatchObject({ clusterName: "prod-usw2-eks", namespace: "external-secrets", serviceAccount: "external-secrets" });
+        expect(assoc.region).toBe("us-west-2");
+        expect(release.dependencies).toContain(assoc.urn);
+        // The store waits for the chart (its CRDs); each ExternalSecret names the store, so it comes after it.
+        const store = run.get("kubernetes:external-secrets.io/v1:SecretStore", "prod-usw2-secrets-store");
+        expect(store.dependencies).toContain(release.urn);
+        const externalSecrets = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret");
+        expect(externalSecrets).toHaveLength(5);
+        for (const cr of externalSecrets) {
+            expect([cr.name, cr.dependencies.includes(store.urn)]).toEqual([cr.name, true]);
+        }
+    });
+
+    test("the api runs as its own ServiceAccount, bound to the stack's api role (which may connect to the database)", () => {
+        const api = podSpec(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-api-deploy"));
+        expect(api.serviceAccountName).toBe("api");
+        const sa = run.get("kubernetes:core/v1:ServiceAccount", "prod-usw2-api-sa").inputs;
+        expect(sa).toMatchObject({ metadata: { name: "api", namespace: "scaled-web" }, automountServiceAccountToken: false });
+        const assoc = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "prod-app-api-prod-usw2-api");
+        expect(assoc.inputs).toMatchObject({ clusterName: "prod-usw2-eks", namespace: "scaled-web", serviceAccount: "api" });
+        // One association per service account (EKS allows no second one): ws and the workers run as their own accounts.
+        expect(run.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").filter((a) => a.inputs.serviceAccount === "api")).toHaveLength(1);
+        expect(podSpec(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-ws-deploy")).serviceAccountName).toBe("ws");
+        expect(podSpec(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-workers-analytics")).serviceAccountName).toBe("worker");
+        // A secondary region gets no bootstrap Job: the role is created once, on the primary.
+        expect(run.ofType("kubernetes:batch/v1:Job")).toEqual([]);
+    });
+
+    test("non-secret settings go to the ConfigMap, the database URLs without any password", () => {
         const cm = run.get("kubernetes:core/v1:ConfigMap", "prod-usw2-env-app-config");
         expect(cm.secretInputs).toEqual([]);
         expect(cm.inputs.data).toMatchObject({
@@ -171,39 +237,48 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
             REGION_ROLE: "secondary",
             DATABASE_NAME: "app",
             DATABASE_WRITER_ENDPOINT: "writer.db.example:5432",
+            DATABASE_URL: "postgresql://app_user@writer.db.example:5432/app?sslmode=require",
+            DATABASE_REPLICA_URL: "postgresql://app_user@reader.db.example:5432/app?sslmode=require",
+            DATABASE_AUTH: "iam",
             PUBLIC_API_URL: "https://api.scaled-web.example.com",
             // Producers (api/ws) enqueue with the prefix the workers, KEDA and the publisher use.
             QUEUE_PREFIX: "bull",
         });
+        expect(cm.inputs.data.DATABASE_PASSWORD).toBeUndefined();
     });
 
-    test("containers read the Secret and ConfigMap; ws gets its adapter URL from a Secret key", () => {
-        for (const d of run.ofType("kubernetes:apps/v1:Deployment")) {
-            expect(podSpec(d).containers[0].envFrom).toEqual([{ configMapRef: { name: "app-config" } }, { secretRef: { name: "app-secrets" } }]);
+    test("each container reads the ConfigMap and its own workload Secret only", () => {
+        const envFrom = (type: string, name: string): unknown => podSpec(run.get(type, name)).containers[0].envFrom;
+        const D = "kubernetes:apps/v1:Deployment";
+        const expected = (secret: string): unknown => [{ configMapRef: { name: "app-config" } }, { secretRef: { name: secret } }];
+        expect(envFrom(D, "prod-usw2-api-deploy")).toEqual(expected("api-secrets"));
+        expect(envFrom(D, "prod-usw2-ws-deploy")).toEqual(expected("ws-secrets"));
+        for (const queue of ["sla-checks", "notifications", "analytics"]) {
+            expect(envFrom(D, `prod-usw2-workers-${queue}`)).toEqual(expected("worker-secrets"));
         }
-        const env = podSpec(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-ws-deploy")).containers[0].env;
-        for (const name of ["REDIS_URL", "SOCKET_IO_REDIS_URL"]) {
-            expect(env).toContainEqual({ name, valueFrom: { secretKeyRef: { name: "app-secrets", key: "VALKEY_SESSIONS_URL" } } });
+        expect(envFrom(D, "prod-usw2-queue-metrics-deployment")).toEqual(expected("queue-metrics-secrets"));
+        // No secretKeyRef anywhere: nothing points into another workload's Secret.
+        for (const d of run.ofType(D)) {
+            for (const e of podSpec(d).containers[0].env ?? []) {
+                expect(e.valueFrom).toBeUndefined();
+            }
         }
+        const auth = run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "prod-usw2-workers-queue-auth").inputs;
+        expect(JSON.stringify(auth.spec)).toContain("queue-scaler-auth");
     });
 
-    test("each container names its reference-app role; api and workers read the queue store's URL from a Secret key", () => {
+    test("each container names its reference-app role", () => {
         const container = (name: string): any => podSpec(run.get("kubernetes:apps/v1:Deployment", name)).containers[0];
         const plain = (name: string): Record<string, string> =>
             Object.fromEntries(container(name).env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
-        const queueUrl = { name: "QUEUE_REDIS_URL", valueFrom: { secretKeyRef: { name: "app-secrets", key: "VALKEY_QUEUE_URL" } } };
         expect(plain("prod-usw2-api-deploy")).toMatchObject({ APP_ROLE: "api", PORT: "3000", HEALTH_PATH: "/health", QUEUE_NAMES: "sla-checks,notifications,analytics" });
         // The producers' prefix comes from the ConfigMap (envFrom), the one the workers and KEDA use; no override.
         expect(plain("prod-usw2-api-deploy").QUEUE_PREFIX).toBeUndefined();
-        expect(container("prod-usw2-api-deploy").env).toContainEqual(queueUrl);
         // The ALB routes edge.wsHealthCheckPath to ws unchanged (Route53 check of ws.<domain>): the app answers it.
         expect(plain("prod-usw2-ws-deploy")).toMatchObject({ APP_ROLE: "ws", PORT: "3001", HEALTH_PATH: "/health", PROBE_PATH: "/ws/health" });
         for (const queue of ["sla-checks", "notifications", "analytics"]) {
             expect(plain(`prod-usw2-workers-${queue}`)).toMatchObject({ APP_ROLE: "worker", QUEUE_NAME: queue, QUEUE_PREFIX: "bull" });
-            expect(container(`prod-usw2-workers-${queue}`).env).toContainEqual(queueUrl);
         }
-        // The publisher reads the same store, whichever cache purpose holds the queues (not only VALKEY_QUEUE_URL).
-        expect(run.get("kubernetes:apps/v1:Deployment", "prod-usw2-queue-metrics-deployment").inputs.spec.template.spec.containers[0].env).toContainEqual(queueUrl);
     });
 
     test("each service runs its own region-local image", () => {
@@ -236,8 +311,6 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
             { name: "METRICS_NAMESPACE", value: DEFAULT_QUEUE_DEPTH_METRIC.namespace },
             { name: "AWS_REGION", value: "us-west-2" },
         ]));
-        // The same Secret/ConfigMap the workers read: the queue store URL comes from there.
-        expect(c.envFrom).toEqual([{ configMapRef: { name: "app-config" } }, { secretRef: { name: "app-secrets" } }]);
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "prod-usw2-queue-metrics-sa");
         expect(sa.inputs.metadata.annotations).toBeUndefined();
         const role = run.get("aws:iam/role:Role", "prod-queue-metrics");
@@ -275,8 +348,10 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         }
     });
 
-    test("every Kubernetes object passes schema validation", () => {
-        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(26);
+    test("every Kubernetes object passes schema validation, the ESO objects against the pinned CRDs", () => {
+        const report = assertKubernetesSchemas(run.resources);
+        expect(report.validated).toHaveLength(WORKLOAD_OBJECTS - 1);
+        expect(report.validated.filter((id) => id.startsWith("kubernetes:external-secrets.io/v1:"))).toHaveLength(6);
     });
 });
 
@@ -297,12 +372,13 @@ describe("the prod stack's workloads", () => {
             return p!;
         };
 
-        test.each(["api", "ws"])(`%s: Deployment + HPA + PDB with ${replicas} replicas, through the region's cluster`, (svc) => {
+        test.each(["api", "ws"])(`%s: Deployment + KEDA ScaledObject (no HPA of ours) + PDB with ${replicas} replicas, through the region's cluster`, (svc) => {
             const deployment = run.get("kubernetes:apps/v1:Deployment", `${prefix}-${svc}-deploy`);
-            const hpa = run.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", `${prefix}-${svc}-hpa`);
+            const hpa = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-${svc}-scaler`);
             const pdb = run.get("kubernetes:policy/v1:PodDisruptionBudget", `${prefix}-${svc}-pdb`);
+            expect(run.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toEqual([]);
             expect(deployment.inputs.spec.replicas).toBe(replicas);
-            expect([hpa.inputs.spec.minReplicas, hpa.inputs.spec.maxReplicas]).toEqual([replicas, 20]);
+            expect([hpa.inputs.spec.minReplicaCount, hpa.inputs.spec.maxReplicaCount]).toEqual([replicas, 20]);
             expect(hpa.inputs.spec.scaleTargetRef.name).toBe(svc);
             expect(pdb.inputs.spec.maxUnavailable).toBe(1);
             for (const r of [deployment, hpa, pdb]) {
@@ -326,9 +402,11 @@ describe("the prod stack's workloads", () => {
             const scalers = run.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter((d) => d.name.startsWith(`${prefix}-`));
             expect(workers.map((d) => d.inputs.metadata.name).sort()).toEqual(["worker-analytics", "worker-notifications", "worker-sla-checks"]);
             expect(scalers.map((s) => [s.inputs.spec.scaleTargetRef.name, s.inputs.spec.minReplicaCount, s.inputs.spec.maxReplicaCount]).sort()).toEqual([
+                ["api", replicas, 20],
                 ["worker-analytics", 1, 3],
                 ["worker-notifications", 2, 8],
                 ["worker-sla-checks", 2, 5],
+                ["ws", replicas, 20],
             ]);
         });
 
@@ -352,13 +430,35 @@ describe("the prod stack's workloads", () => {
             }
         });
 
+        test("api scales on its own target group's ALB request count (1000 r/s per pod), ws on the connection gauge (10000 per pod)", () => {
+            const edgeLb = run.ofType("aws:lb/loadBalancer:LoadBalancer").find((r) => r.name.startsWith(`${prefix}-`));
+            expect(edgeLb).toBeDefined();
+            const api = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-api-scaler`).inputs.spec;
+            const rr = api.triggers.find((t: any) => t.name === "request-rate");
+            expect(rr.metadata).toMatchObject({ namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensionName: "LoadBalancer;TargetGroup", targetMetricValue: "60000", awsRegion: region });
+            expect(rr.metadata.dimensionValue).toMatch(/^app\/.+;targetgroup\/.+$/);
+            const ws = run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-ws-scaler`).inputs.spec;
+            expect(ws.triggers.find((t: any) => t.name === "connections").metadata).toMatchObject({ dimensionName: "Stack", dimensionValue: "scaled-web/prod", targetMetricValue: "10000" });
+            // The ws pods publish the gauge under the stack's ws role (Pod Identity), limited to that namespace.
+            const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", "prod-app-ws").inputs.policy);
+            expect(policy.Statement).toEqual([expect.objectContaining({ Action: "cloudwatch:PutMetricData", Condition: { StringEquals: { "cloudwatch:namespace": "ScaledWeb/WebSockets" } } })]);
+        });
+
         test("KEDA objects wait for the KEDA add-on that installs their CRDs", () => {
             const keda = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name.startsWith(`${prefix}-`) && r.name.endsWith("-keda"));
             expect(keda).toBeDefined();
             const auth = run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", `${prefix}-workers-queue-auth`);
-            expect(auth.dependencies).toContain(keda!.urn);
-            for (const so of run.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter((s) => s.name.startsWith(`${prefix}-`))) {
+            // Through its parent: the SDK registers a child once its parent is registered, and the WorkerPool's
+            // registration waits for its dependsOn (the KEDA release alone, not every add-on).
+            const pool = run.parentOf(auth)!;
+            expect(pool.type).toBe("scaled-web:workloads:WorkerPool");
+            expect(pool.dependencies).toEqual([keda!.urn]);
+            for (const so of run.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter((s) => s.name.startsWith(`${prefix}-workers-`))) {
                 expect(so.dependencies).toContain(auth.urn);
+            }
+            for (const svc of ["api", "ws"]) {
+                expect(run.get("kubernetes:keda.sh/v1alpha1:ScaledObject", `${prefix}-${svc}-scaler`).dependencies).toContain(keda!.urn);
+                expect(run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", `${prefix}-${svc}-aws-auth`).dependencies).toContain(keda!.urn);
             }
         });
     });
@@ -400,19 +500,75 @@ describe("the prod stack's workloads", () => {
         expect(onSpot.every((d) => component(d) === "worker")).toBe(true);
     });
 
-    test("no generated password or auth token appears in any manifest but the Secrets", () => {
+    test("no generated password or auth token appears in any Kubernetes object; Pulumi creates no Kubernetes Secret", () => {
         const generated = run.ofType("random:index/randomPassword:RandomPassword").map((p) => String(p.state.result));
         expect(generated.length).toBeGreaterThan(0);
+        const master = run.get("random:index/randomPassword:RandomPassword", "prod-use1-db-master").state.result;
+        expect(generated).toContain(master);
         for (const r of nonSecretObjects(run.resources)) {
             const text = JSON.stringify(r.inputs);
             for (const s of generated) {
                 expect(text).not.toContain(s);
             }
         }
-        const secrets = run.ofType("kubernetes:core/v1:Secret");
-        expect(secrets).toHaveLength(4);
-        for (const s of secrets) {
-            expect(s.secretInputs).toContain("stringData");
+        expect(run.ofType("kubernetes:core/v1:Secret")).toEqual([]);
+    });
+
+    test("the bootstrap Job runs once, in the primary region, reading the master secret itself", () => {
+        const jobs = run.ofType("kubernetes:batch/v1:Job");
+        expect(jobs.map((j) => j.name)).toEqual(["prod-use1-db-bootstrap-job"]);
+        const pod = jobs[0].inputs.spec.template.spec;
+        expect(pod.serviceAccountName).toBe("db-bootstrap");
+        const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+        expect(env).toMatchObject({
+            APP_ROLE: "db-bootstrap",
+            AWS_REGION: "us-east-1",
+            MASTER_SECRET_ID: run.get("aws:secretsmanager/secret:Secret", "prod-use1-db-master").state.arn,
+            DATABASE_HOST: run.get("aws:rds/instance:Instance", "prod-use1-db-primary").state.address,
+            DATABASE_NAME: "app",
+            APP_DB_USER: "app",
+        });
+        expect(pod.containers[0].envFrom).toBeUndefined();
+        expect(jobs[0].secretInputs).toEqual([]);
+        const assoc = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "prod-use1-db-bootstrap-prod-use1-db-bootstrap-sa");
+        expect(assoc.inputs).toMatchObject({ namespace: "scaled-web", serviceAccount: "db-bootstrap" });
+        expect(jobs[0].dependencies).toContain(assoc.urn);
+    });
+
+    test("stack-wide roles: least privilege for ESO, the api and the bootstrap Job", () => {
+        const policy = (name: string): any => JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", name).inputs.policy);
+        expect(policy("prod-use1-external-secrets").Statement).toEqual([{
+            Sid: "ReadStackSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:aws:secretsmanager:*:123456789012:secret:scaled-web/prod/*"],
+        }]);
+        // The api's stack role (platform/identity.ts) carries the database grant; only the api role does.
+        const apiDb = run.get("aws:iam/rolePolicy:RolePolicy", "prod-use1-api-db-connect");
+        expect(apiDb.propertyDependencies?.role).toEqual([run.get("aws:iam/role:Role", "prod-app-api").urn]);
+        const connect = policy("prod-use1-api-db-connect").Statement;
+        expect(connect).toHaveLength(1);
+        expect(connect[0].Action).toEqual(["rds-db:connect"]);
+        expect(connect[0].Resource.length).toBeGreaterThanOrEqual(2);
+        for (const arn of connect[0].Resource) {
+            expect(arn).toMatch(/^arn:aws:rds-db:us-(east-1|west-2):123456789012:dbuser:(prx|db)-[^/]+\/app$/);
+        }
+        const boot = policy("prod-use1-db-bootstrap").Statement;
+        expect(boot[0]).toEqual({ Sid: "ReadMasterSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: run.get("aws:secretsmanager/secret:Secret", "prod-use1-db-master").state.arn });
+        expect(boot[1].Condition).toEqual({ StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } });
+        // One role each for the whole stack, associated per cluster.
+        const assocs = run.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation");
+        expect(assocs.filter((a) => a.inputs.serviceAccount === "external-secrets")).toHaveLength(2);
+        expect(assocs.filter((a) => a.inputs.serviceAccount === "api")).toHaveLength(2);
+    });
+
+    test("every region's cache tokens sit in that region's Secrets Manager under the stack's prefix", () => {
+        for (const [region, prefix] of [["us-east-1", "prod-use1"], ["us-west-2", "prod-usw2"]]) {
+            for (const purpose of ["cache", "queue", "sessions"]) {
+                const secret = run.get("aws:secretsmanager/secret:Secret", `${prefix}-cache-${purpose}`);
+                expect(secret.inputs.name).toBe(`scaled-web/prod/cache-${purpose}`);
+                expect(secret.region).toBe(region);
+                const version = run.get("aws:secretsmanager/secretVersion:SecretVersion", `${prefix}-cache-${purpose}`);
+                expect(version.secretInputs).toContain("secretString");
+                expect(Object.keys(JSON.parse(version.inputs.secretString)).sort()).toEqual(["address", "password", "url"]);
+            }
         }
     });
 

@@ -52,8 +52,16 @@ export const MOCK_STATE: Record<string, StateFn> = {
         identifier: inputs.identifier ?? name,
         arn: `arn:aws:rds:${ctx.region}:${ctx.accountId}:db:${inputs.identifier ?? name}`,
         resourceId: `db-${name.toUpperCase()}`,
+        // manageMasterUserPassword: RDS reports the secret it created (DescribeDBInstances MasterUserSecret).
+        masterUserSecrets: inputs.manageMasterUserPassword
+            ? [{ secretArn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:rds!db-${name}-AbCdEf`, kmsKeyId: inputs.masterUserSecretKmsKeyId, secretStatus: "active" }]
+            : [],
     }),
-    "aws:rds/proxy:Proxy": (name, inputs, ctx) => ({ endpoint: `${name}.proxy-abcdefghij.${ctx.region}.rds.amazonaws.com`, name: inputs.name ?? name }),
+    "aws:rds/proxy:Proxy": (name, inputs, ctx) => ({
+        endpoint: `${name}.proxy-abcdefghij.${ctx.region}.rds.amazonaws.com`,
+        name: inputs.name ?? name,
+        arn: `arn:aws:rds:${ctx.region}:${ctx.accountId}:db-proxy:prx-${name.replace(/[^a-z0-9]/g, "")}`,
+    }),
     // Data (issue 6): auto-named children whose `name` other resources reference.
     "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": () => ({ name: "default" }),
     "aws:rds/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? name }),

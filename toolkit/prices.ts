@@ -107,6 +107,12 @@ export const CACHE_NODES: Readonly<Record<string, InstanceSpec>> = {
 export const FIXED = {
     /** EKS control plane (standard support), per cluster-hour. */
     eksClusterHour: 0.10,
+    /**
+     * EKS control plane on a Kubernetes minor in extended support, per cluster-hour in total (not on top of the
+     * standard rate): AWS Containers blog "Amazon EKS extended support for Kubernetes versions pricing" ("a total of
+     * $0.60 per cluster per hour ... standard support is unchanged — $0.10 per cluster per hour").
+     */
+    eksClusterExtendedHour: 0.60,
     /** NAT gateway, per hour (data processing extra, not estimated). */
     natGatewayHour: 0.045,
     /** Public IPv4 address (Elastic IP), per hour. */
@@ -144,6 +150,32 @@ export const FIXED = {
     hostedZoneMonth: 0.5,
 } as const;
 
+/**
+ * Resource types of issue 18 (CDN, uploads, backups) that have no fixed hourly or monthly charge: everything they
+ * cost is usage. Listed with the usage rate a budget would start from (same recording caveat as the table above:
+ * the author's last known us-east-1 list prices, not re-fetched; VERIFY BEFORE BUDGETING) and the page it is
+ * published on. The estimator leaves them out of the totals (NOT_ESTIMATED names them); the web ACL in front of
+ * the distribution and the KMS keys of the uploads bucket and backup vaults are priced by `FIXED` as elsewhere.
+ */
+export const USAGE_ONLY: Readonly<Record<string, { readonly rate: string; readonly source: string }>> = {
+    "aws:cloudfront/distribution:Distribution": {
+        rate: "data transfer out to the internet $0.085/GB (first 10 TB, North America/Europe), HTTPS requests $0.01 per 10,000; no charge per distribution",
+        source: "https://aws.amazon.com/cloudfront/pricing/ (pay-as-you-go)",
+    },
+    "aws:cloudfront/cachePolicy:CachePolicy": { rate: "no charge", source: "https://aws.amazon.com/cloudfront/pricing/" },
+    "aws:cloudfront/originAccessControl:OriginAccessControl": { rate: "no charge", source: "https://aws.amazon.com/cloudfront/pricing/" },
+    "aws:s3/bucket:Bucket": {
+        rate: "S3 Standard storage $0.023/GB-month (first 50 TB), PUT $0.005 per 1,000, GET $0.0004 per 1,000; replication: the replica's storage plus inter-region transfer $0.02/GB",
+        source: "https://aws.amazon.com/s3/pricing/",
+    },
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": { rate: "inter-region data transfer $0.02/GB replicated (plus the replica's storage)", source: "https://aws.amazon.com/s3/pricing/" },
+    "aws:backup/plan:Plan": {
+        rate: "RDS snapshot (warm) backup storage $0.095/GB-month; cross-region copy: inter-region transfer $0.02/GB plus the copy's storage",
+        source: "https://aws.amazon.com/backup/pricing/",
+    },
+    "aws:backup/vault:Vault": { rate: "no charge for the vault itself; its recovery points are billed as backup storage", source: "https://aws.amazon.com/backup/pricing/" },
+};
+
 /** What the estimate leaves out because it depends on traffic, not on the resources. */
 export const NOT_ESTIMATED: readonly string[] = [
     "data transfer (inter-AZ, inter-region, internet egress)",
@@ -152,4 +184,5 @@ export const NOT_ESTIMATED: readonly string[] = [
     "Route53 queries, WAF requests, ECR and S3 storage, SNS deliveries",
     "RDS backup storage beyond the free allowance, cross-region replication traffic",
     "CodeBuild build minutes of the deploy runner (billed per CI job)",
+    "CloudFront data transfer and requests, S3 storage/requests/replication of the CDN and uploads buckets, AWS Backup storage and cross-region copies (rates in USAGE_ONLY of toolkit/prices.ts)",
 ];

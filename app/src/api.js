@@ -23,8 +23,10 @@ const { createServer, listen, closeServer, sendJson, readJson } = require("./htt
  * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string } }} ctx
  */
 async function startApi(s, ctx) {
-    const writer = new Pool(pgConfig(s.databaseUrl, { rootCertFile: s.pgRootCertFile, applicationName: "api" }));
-    const reader = s.replicaUrl === s.databaseUrl ? writer : new Pool(pgConfig(s.replicaUrl, { rootCertFile: s.pgRootCertFile, applicationName: "api-reader" }));
+    // DATABASE_AUTH=iam: no password anywhere; each new connection signs an RDS IAM token (postgres.js, aws.js).
+    const iam = s.databaseAuth === "iam" ? { region: s.region ?? "" } : undefined;
+    const writer = new Pool(pgConfig(s.databaseUrl, { rootCertFile: s.pgRootCertFile, applicationName: "api", iam }));
+    const reader = s.replicaUrl === s.databaseUrl ? writer : new Pool(pgConfig(s.replicaUrl, { rootCertFile: s.pgRootCertFile, applicationName: "api-reader", iam }));
     for (const pool of new Set([writer, reader])) {
         // An idle client losing its connection (failover) must not crash the process.
         pool.on("error", (err) => ctx.log({ level: "warn", msg: "idle database client failed", error: err.message }));

@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * Entry point of the reference application: one image, four roles chosen by `APP_ROLE`
- * (`api`, `ws`, `worker`, `queue-metrics`); see settings.js for the environment each reads.
+ * (`api`, `ws`, `worker`, `queue-metrics`, and the one-shot `db-bootstrap` the bootstrap Job runs); see settings.js for the environment each reads.
  *
  * Runs as any non-root user on a read-only root filesystem: it writes nothing but stdout/stderr
  * (structured JSON lines). SIGTERM/SIGINT: mark draining (`/health` answers 503), stop accepting,
@@ -25,7 +25,7 @@ function log(fields) {
  * Starts the role `settings` names.
  * @param {import("./settings").Settings} settings
  * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void }} ctx
- * @returns {Promise<{ stop: () => Promise<void> }>}
+ * @returns {Promise<{ stop: () => Promise<void>, done?: boolean }>}
  */
 function start(settings, ctx) {
     switch (settings.role) {
@@ -37,6 +37,8 @@ function start(settings, ctx) {
             return require("./worker").startWorker(settings, ctx);
         case "queue-metrics":
             return require("./queue-metrics").startQueueMetrics(settings, ctx);
+        case "db-bootstrap":
+            return require("./bootstrap").startBootstrap(settings, ctx);
     }
 }
 
@@ -57,6 +59,11 @@ async function main() {
         process.exit(1);
     };
     const app = await start(settings, { log, state, fatal });
+    if (app.done) {
+        // A one-shot role (db-bootstrap): its work is finished; exit 0 so the Job completes.
+        log({ level: "info", msg: "done" });
+        process.exit(0);
+    }
 
     let stopping = false;
     const shutdown = (/** @type {string} */ signal) => {

@@ -9,20 +9,23 @@
  * | `PORT` | api, ws (optional for the others: a `/health` server) | RegionalDeployment (`containerPort`) |
  * | `HEALTH_PATH` (default `/health`) | all that listen | platform/workloads.ts (`edge.healthCheckPath`, the probes' and the ALB's path) |
  * | `PROBE_PATH` (optional) | ws | platform/workloads.ts (`edge.wsHealthCheckPath`: the path the ALB routes to ws for the Route53 check) |
- * | `DATABASE_URL`, `DATABASE_REPLICA_URL` | api | Secret `app-secrets`: `postgresql://user:pass@host:5432/db?sslmode=require` |
+ * | `DATABASE_URL`, `DATABASE_REPLICA_URL` | api | ConfigMap `app-config`: `postgresql://app@<proxy>:5432/app?sslmode=require` (no password with `DATABASE_AUTH=iam`) |
+ * | `DATABASE_AUTH` (`password` default, `iam`) | api | ConfigMap: `iam` signs an RDS IAM token per connection (Pod Identity credentials, app/src/aws.js) |
+ * | `MASTER_SECRET_ID`, `DATABASE_HOST`, `DATABASE_PORT`, `DATABASE_NAME`, `APP_DB_USER`, `APP_DB_SCHEMA` | db-bootstrap | the bootstrap Job (components/database-bootstrap.ts) |
  * | `PGSSLROOTCERT` | api | the image: the RDS CA bundle (see postgres.js) |
  * | `SOCKET_IO_REDIS_URL` (else `REDIS_URL`) | ws | Secret key of the sessions (else cache) store: `rediss://:<token>@host:6379` |
  * | `QUEUE_REDIS_URL` (else `VALKEY_QUEUE_URL`) | api, worker, queue-metrics | the queue store's `rediss://` URL |
  * | `QUEUE_NAME`, `QUEUE_PREFIX`, `WORKER_CONCURRENCY` | worker | WorkerPool, per queue |
  * | `QUEUE_NAMES` (comma-separated), `QUEUE_PREFIX` | api (optional), queue-metrics | platform/workloads.ts |
  * | `JOB_API_ENABLED` (`true`/`false`, default false) | api | the stack's `api.env`: opens `POST /api/jobs/<queue>` (unauthenticated: dev only) |
+ * | `CONNECTION_METRICS_NAMESPACE`, `CONNECTION_METRICS_STACK` (optional), `AWS_REGION` | ws | platform/workloads.ts: publish the pod's open connections (`ActiveConnections`, dimension `Stack`) |
  * | `METRICS_NAMESPACE` (default `ScaledWeb/Queues`), `METRICS_INTERVAL_SECONDS` (default 60), `AWS_REGION` | queue-metrics | ConfigMap `app-config` / the Deployment |
  *
  * Every problem is collected and reported at once, naming the variable, the value (credentials
  * redacted) and the fix, and the process exits with status 1 before it connects anywhere.
  */
 
-const ROLES = /** @type {const} */ (["api", "ws", "worker", "queue-metrics"]);
+const ROLES = /** @type {const} */ (["api", "ws", "worker", "queue-metrics", "db-bootstrap"]);
 /** @typedef {(typeof ROLES)[number]} Role */
 
 /** Defaults, named once. The ports match platform/config.ts DEFAULT_API_PORT / DEFAULT_WS_PORT. */
@@ -51,6 +54,8 @@ const QUEUE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  */
 const METRICS_NAMESPACE = /^(?!:)[A-Za-z0-9.\-_/#: ]{1,255}$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** A PostgreSQL identifier the platform uses unquoted (role, database, schema names). */
+const PG_IDENTIFIER = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
 
 class SettingsError extends Error {
     /** @param {string} role @param {string[]} problems */
@@ -77,13 +82,17 @@ function redact(value) {
 
 /**
  * @typedef {{ role: "api", port: number, databaseUrl: string, replicaUrl: string, pgRootCertFile?: string,
- *   queueUrl?: string, queueNames: string[], queuePrefix: string, jobApi: boolean, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} ApiSettings
- * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} WsSettings
+ *   queueUrl?: string, queueNames: string[], queuePrefix: string, jobApi: boolean, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string,
+ *   databaseAuth: "password" | "iam", region?: string }} ApiSettings
+ * @typedef {{ namespace: string, stack: string, region: string, intervalSeconds: number }} ConnectionMetricsSettings
+ * @typedef {{ role: "ws", port: number, adapterUrl: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string, connectionMetrics?: ConnectionMetricsSettings }} WsSettings
  * @typedef {{ role: "worker", port?: number, queueUrl: string, queueName: string, queuePrefix: string,
  *   concurrency: number, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} WorkerSettings
  * @typedef {{ role: "queue-metrics", port?: number, queueUrl: string, queueNames: string[], queuePrefix: string,
  *   namespace: string, intervalSeconds: number, region: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} QueueMetricsSettings
- * @typedef {ApiSettings | WsSettings | WorkerSettings | QueueMetricsSettings} Settings
+ * @typedef {{ role: "db-bootstrap", port?: undefined, masterSecretId: string, host: string, dbPort: number, database: string, appUser: string,
+ *   schema: string, region: string, pgRootCertFile?: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} BootstrapSettings
+ * @typedef {ApiSettings | WsSettings | WorkerSettings | QueueMetricsSettings | BootstrapSettings} Settings
  */
 
 /**
@@ -212,6 +221,21 @@ function readSettings(env) {
             const databaseUrl = url("DATABASE_URL", required("DATABASE_URL", `give the writer's URL (${pgExample}); the platform puts it in the Secret app-secrets`), ["postgresql:", "postgres:"], pgExample);
             const replica = get("DATABASE_REPLICA_URL");
             const jobApi = get("JOB_API_ENABLED") ?? "false";
+            const databaseAuth = get("DATABASE_AUTH") ?? "password";
+            if (databaseAuth !== "password" && databaseAuth !== "iam") {
+                problems.push(`DATABASE_AUTH must be "password" or "iam", got ${JSON.stringify(databaseAuth)}`);
+            }
+            const apiRegion = get("AWS_REGION");
+            if (databaseAuth === "iam") {
+                for (const [name, value] of [["DATABASE_URL", databaseUrl], ["DATABASE_REPLICA_URL", get("DATABASE_REPLICA_URL")]]) {
+                    if (value && URL.canParse(value) && new URL(value).password) {
+                        problems.push(`${name} carries a password but DATABASE_AUTH=iam signs an IAM token per connection; drop the password from ${redact(value)}`);
+                    }
+                }
+                if (apiRegion === undefined || !AWS_REGION.test(apiRegion)) {
+                    problems.push(`AWS_REGION must name the region (e.g. "us-east-1") when DATABASE_AUTH=iam: tokens for hosts that are not RDS endpoints are signed for it, got ${apiRegion === undefined ? "nothing" : JSON.stringify(apiRegion)}`);
+                }
+            }
             if (jobApi !== "true" && jobApi !== "false") {
                 problems.push(`JOB_API_ENABLED must be "true" or "false", got ${JSON.stringify(jobApi)}`);
             }
@@ -225,6 +249,8 @@ function readSettings(env) {
                 queueNames: queueNames(false),
                 queuePrefix: queuePrefix(),
                 jobApi: jobApi === "true",
+                databaseAuth: databaseAuth === "iam" ? "iam" : "password",
+                region: apiRegion,
                 shutdownTimeoutSeconds,
                 healthPath,
                 probePath,
@@ -245,6 +271,20 @@ function readSettings(env) {
                 healthPath,
                 probePath,
             };
+            // Optional: publish this pod's open connections (the gauge KEDA scales ws on, platform issue 19).
+            const connNamespace = get("CONNECTION_METRICS_NAMESPACE");
+            if (connNamespace !== undefined) {
+                if (!METRICS_NAMESPACE.test(connNamespace) || connNamespace.startsWith("AWS/")) {
+                    problems.push(`CONNECTION_METRICS_NAMESPACE must be a custom CloudWatch namespace (letters, digits, space and . - _ / # :, not starting with ":" or "AWS/"), got ${JSON.stringify(connNamespace)}`);
+                }
+                const stack = required("CONNECTION_METRICS_STACK", "name the value of the metric's Stack dimension (the platform sets <project>/<stack>)");
+                const region = required("AWS_REGION", "name the region whose CloudWatch receives the metric (the ConfigMap app-config sets it)");
+                if (region !== "" && !AWS_REGION.test(region)) {
+                    problems.push(`AWS_REGION must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
+                }
+                const intervalSeconds = integer("METRICS_INTERVAL_SECONDS", DEFAULTS.metricsIntervalSeconds, 10, 3600, "seconds between two PutMetricData calls");
+                settings.connectionMetrics = { namespace: connNamespace, stack, region, intervalSeconds };
+            }
             break;
         }
         case "worker": {
@@ -288,6 +328,34 @@ function readSettings(env) {
                 namespace,
                 intervalSeconds,
                 region,
+                shutdownTimeoutSeconds,
+                healthPath,
+                probePath,
+            };
+            break;
+        }
+        case "db-bootstrap": {
+            const ident = (/** @type {string} */ name, /** @type {string | undefined} */ fallback, /** @type {string} */ fix) => {
+                const v = fallback === undefined ? required(name, fix) : (get(name) ?? fallback);
+                if (v !== "" && !PG_IDENTIFIER.test(v)) {
+                    problems.push(`${name} must be a PostgreSQL identifier (a letter, then letters, digits or '_', at most 63), got ${JSON.stringify(v)}`);
+                }
+                return v;
+            };
+            const region = required("AWS_REGION", "name the region of the master secret (the Job sets it)");
+            if (region !== "" && !AWS_REGION.test(region)) {
+                problems.push(`AWS_REGION must be an AWS region such as "us-east-1", got ${JSON.stringify(region)}`);
+            }
+            settings = {
+                role: "db-bootstrap",
+                masterSecretId: required("MASTER_SECRET_ID", "give the ARN of the Secrets Manager secret holding the master credentials (the Job sets it)"),
+                host: required("DATABASE_HOST", "give the primary instance's address (the Job sets it)"),
+                dbPort: integer("DATABASE_PORT", 5432, 1, 65535, "the database port"),
+                database: ident("DATABASE_NAME", undefined, "name the application database"),
+                appUser: ident("APP_DB_USER", undefined, "name the application's login role"),
+                schema: ident("APP_DB_SCHEMA", "app", ""),
+                region,
+                pgRootCertFile: get("PGSSLROOTCERT"),
                 shutdownTimeoutSeconds,
                 healthPath,
                 probePath,

@@ -13,11 +13,38 @@ const os = require("os");
 const { Server } = require("socket.io");
 const { createAdapter } = require("@socket.io/redis-adapter");
 const { createRedis, closeRedis, assertNotCluster } = require("./redis");
+const { CloudWatchClient, PutMetricDataCommand } = require("@aws-sdk/client-cloudwatch");
 const { createServer, listen } = require("./http");
+
+/** The connection gauge KEDA scales ws on (components/service-scaling.ts DEFAULT_CONNECTION_METRIC). */
+const CONNECTION_METRIC = "ActiveConnections";
+const CONNECTION_DIMENSION = "Stack";
+
+/**
+ * PutMetricData input for this pod's open Socket.IO connections (one datum, Unit Count). KEDA reads the
+ * one-minute Average over every pod's datum: connections per pod.
+ * @param {import("./settings").ConnectionMetricsSettings} m
+ * @param {number} connections
+ * @param {Date} timestamp
+ * @returns {import("@aws-sdk/client-cloudwatch").PutMetricDataCommandInput}
+ */
+function connectionMetricRequest(m, connections, timestamp) {
+    return {
+        Namespace: m.namespace,
+        MetricData: [{
+            MetricName: CONNECTION_METRIC,
+            Dimensions: [{ Name: CONNECTION_DIMENSION, Value: m.stack }],
+            Timestamp: timestamp,
+            Value: connections,
+            Unit: /** @type {const} */ ("Count"),
+        }],
+    };
+}
 
 /**
  * @param {import("./settings").WsSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions,
+ *   cloudwatch?: { send: (command: PutMetricDataCommand) => Promise<unknown> } }} ctx
  */
 async function startWs(s, ctx) {
     const pub = createRedis(s.adapterUrl, { name: "ws-pub", tls: ctx.redisTls });
@@ -60,10 +87,24 @@ async function startWs(s, ctx) {
     const port = await listen(server, s.port);
     ctx.log({ level: "info", msg: "listening", port });
 
+    /** @type {NodeJS.Timeout | undefined} */
+    let metricsTimer;
+    const m = s.connectionMetrics;
+    if (m) {
+        const cloudwatch = ctx.cloudwatch ?? new CloudWatchClient({ region: m.region });
+        metricsTimer = setInterval(() => {
+            const connections = io.engine.clientsCount;
+            cloudwatch.send(new PutMetricDataCommand(connectionMetricRequest(m, connections, new Date())))
+                .catch((/** @type {any} */ err) => ctx.log({ level: "warn", msg: "PutMetricData failed", namespace: m.namespace, error: String(err?.message ?? err) }));
+        }, m.intervalSeconds * 1000);
+        metricsTimer.unref();
+    }
+
     return {
         port,
         io,
         async stop() {
+            clearInterval(metricsTimer);
             // Clients reconnect elsewhere: by now the pod is out of the Service's endpoints (preStop pause).
             io.disconnectSockets(true);
             await new Promise((resolve) => {
@@ -82,4 +123,4 @@ async function startWs(s, ctx) {
     };
 }
 
-module.exports = { startWs };
+module.exports = { startWs, connectionMetricRequest };

@@ -4,18 +4,22 @@
  */
 import { EnforcementLevel, Policies } from "@pulumi/policy";
 import { edgePolicies } from "./edge";
+import { networkPolicies } from "./network";
 import { replicaPolicies } from "./replicas";
 import { resourcePolicies } from "./resources";
 import { securityPolicies } from "./security";
 import { spotPolicies } from "./spot";
+import { storagePolicies } from "./storage";
 import { trafficPolicies } from "./traffic";
 
 export * from "./common";
 export * from "./edge";
+export * from "./network";
 export * from "./replicas";
 export * from "./resources";
 export * from "./security";
 export * from "./spot";
+export * from "./storage";
 export * from "./traffic";
 
 /** Name of the pack, as `pulumi preview --policy-pack` reports it. */
@@ -25,7 +29,7 @@ export const PACK_NAME = "scaled-web-guardrails";
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "advisory";
 
 export const PACK_DESCRIPTION =
-    "Guardrails for the scaled-web platform: replica minimums, container resource limits, spot safety and secure defaults.";
+    "Guardrails for the scaled-web platform: replica minimums, container resource limits, spot safety, secure defaults, CDN and storage.";
 
 export const allPolicies: Policies = [
     ...replicaPolicies,
@@ -33,5 +37,7 @@ export const allPolicies: Policies = [
     ...spotPolicies,
     ...securityPolicies,
     ...edgePolicies,
+    ...storagePolicies,
+    ...networkPolicies,
     ...trafficPolicies,
 ];

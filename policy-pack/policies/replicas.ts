@@ -10,7 +10,7 @@ import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, valida
 import {
     DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, EXEMPT_LABELS_SCHEMA, LABEL_PATTERN, MaybeUnknown, NodePool, SPOT_DEFAULTS, TAINT_PATTERN, UNKNOWN,
     Undecided, boolOf, configOf, exemptingLabel, inExcludedNamespace, isSet, isUnknown, k8sDisplayName, label, linkedResources, nodePoolsOf, numOf,
-    onRaw, parseLabel, parseTaint, propsOf, providerKey, selectorMatches,
+    onRaw, parseLabel, parseTaint, propsOf, providerKey, selectorMatches, show,
 } from "./common";
 
 /** Seeds 000/002/003: API and WebSocket tiers never run below two replicas. */
@@ -110,10 +110,38 @@ function checkHpa(h: any, type: string, name: string, cfg: HpaConfig, report: (m
     undecided.settle();
 }
 
+/** Pulumi type of a KEDA ScaledObject (a CustomResource: checked by type token, not by class). */
+export const SCALED_OBJECT_TYPE = "kubernetes:keda.sh/v1alpha1:ScaledObject";
+const HPA_TYPES: readonly string[] = ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"];
+
+/**
+ * A KEDA ScaledObject with a `cpu` or `memory` trigger scales a serving workload like an HPA (KEDA's
+ * CPU/memory scalers cannot scale to zero), so its floor is checked the same way: `minReplicaCount`
+ * (KEDA default 0) and `maxReplicaCount` (KEDA default 100). Queue-only ScaledObjects may go to zero.
+ */
+function checkScaledObject(so: any, type: string, name: string, cfg: HpaConfig, report: (m: string) => void): void {
+    if (type !== SCALED_OBJECT_TYPE) {
+        return;
+    }
+    const spec = so?.spec;
+    if (isUnknown(spec)) {
+        checkHpa({ metadata: so?.metadata, spec }, type, name, cfg, report);
+        return;
+    }
+    const triggers = spec?.triggers;
+    const serving = isUnknown(triggers) || (Array.isArray(triggers) && triggers.some((t: any) => isUnknown(t) || isUnknown(t?.type) || t?.type === "cpu" || t?.type === "memory"));
+    if (!serving) {
+        return;
+    }
+    const min = isUnknown(spec?.minReplicaCount) ? spec.minReplicaCount : (spec?.minReplicaCount ?? 0);
+    const max = isUnknown(spec?.maxReplicaCount) ? spec.maxReplicaCount : (spec?.maxReplicaCount ?? 100);
+    checkHpa({ metadata: so?.metadata, spec: { minReplicas: min, maxReplicas: max } }, type, name, cfg, report);
+}
+
 export const hpaReplicaBounds: ResourceValidationPolicy = {
     name: "hpa-replica-bounds",
-    description: "HorizontalPodAutoscalers must keep minReplicas >= `minReplicas` (default 2) and maxReplicas >= minReplicas: " +
-        "the autoscaler owns the replica count, so its floor is the service's real availability floor.",
+    description: "HorizontalPodAutoscalers, and KEDA ScaledObjects that scale on CPU or memory, must keep their floor (minReplicas / minReplicaCount) " +
+        ">= `minReplicas` (default 2) and their ceiling >= the floor: the autoscaler owns the replica count, so its floor is the service's real availability floor.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -126,7 +154,64 @@ export const hpaReplicaBounds: ResourceValidationPolicy = {
             checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report))),
         validateResourceOfType(k8s.autoscaling.v1.HorizontalPodAutoscaler, onRaw((h, args, report) =>
             checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report))),
+        (args, report) => onRaw((so: any, a, r) =>
+            checkScaledObject(so, a.type, a.name, configOf<HpaConfig>(a, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), r))(args.props, args, report),
     ],
+};
+
+/** `provider|namespace|kind|name` of what an autoscaler scales (`UNKNOWN` when any part is unknown in preview). */
+function scaleTargetKey(r: PolicyResource): MaybeUnknown<string> {
+    const p = propsOf(r);
+    const ref = isUnknown(p.spec) ? UNKNOWN : p.spec?.scaleTargetRef;
+    const ns = namespaceOf(r);
+    if (ref === UNKNOWN || isUnknown(ref) || isUnknown(ref?.name) || isUnknown(ref?.kind) || ns === UNKNOWN) {
+        return UNKNOWN;
+    }
+    // A ScaledObject's scaleTargetRef.kind defaults to Deployment (KEDA ScaleTarget docs).
+    return `${providerKey(r)}|${ns}|${ref?.kind ?? "Deployment"}|${ref?.name}`;
+}
+
+export const oneAutoscalerPerWorkload: StackValidationPolicy = {
+    name: "one-autoscaler-per-workload",
+    description: "A workload must not be scaled by both a HorizontalPodAutoscaler and a KEDA ScaledObject: the two fight over spec.replicas " +
+        "(KEDA's admission webhook refuses the ScaledObject unless it takes the HPA over), so express every signal as a trigger of the ScaledObject.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: {} },
+    validateStack: (args, report) => {
+        const hpas = args.resources.filter((r) => HPA_TYPES.includes(r.type));
+        const scaled = args.resources.filter((r) => r.type === SCALED_OBJECT_TYPE);
+        if (hpas.length === 0 || scaled.length === 0) {
+            return;
+        }
+        const undecided = new Undecided();
+        const soKeys = new Map<string, PolicyResource>();
+        let soUnknown = false;
+        for (const so of scaled) {
+            const k = scaleTargetKey(so);
+            if (k === UNKNOWN) {
+                soUnknown = true;
+            } else {
+                soKeys.set(k, so);
+            }
+        }
+        for (const h of hpas) {
+            const k = scaleTargetKey(h);
+            const hp = propsOf(h);
+            if (k === UNKNOWN) {
+                undecided.add(h.name, "the HPA's target or namespace is unknown during preview, so it may target a workload a ScaledObject scales");
+                continue;
+            }
+            const so = soKeys.get(k);
+            if (so) {
+                const [, ns, kind, name] = k.split("|");
+                report(`${k8sDisplayName(h.type, hp, h.name)} and ScaledObject ${ns}/${show(propsOf(so).metadata?.name, so.name)} (${so.name}) both scale ${kind} ${ns}/${name}; ` +
+                    "remove the HPA and put its metrics into the ScaledObject's triggers.", h.urn);
+            } else if (soUnknown) {
+                undecided.add(h.name, "a ScaledObject's target or namespace is unknown during preview, so it may target the same workload");
+            }
+        }
+        undecided.settle();
+    },
 };
 
 interface PoolMinConfig {
@@ -421,6 +506,7 @@ export const pdbForReplicatedDeployments: StackValidationPolicy = {
 export const replicaPolicies = [
     deploymentMinReplicas,
     hpaReplicaBounds,
+    oneAutoscalerPerWorkload,
     onDemandNodePoolMinSize,
     rdsReadReplicas,
     elasticacheReplication,

@@ -383,7 +383,9 @@ export const s3BucketPublicAccessBlock: StackValidationPolicy = {
         const undecided = new Undecided();
         for (const bucket of buckets) {
             // The block names its bucket by id, unknown until the bucket exists: joined by dependency (or parent) then.
-            const mine = blocks.filter((b) => linkedResources(b, [bucket], [propsOf(b).bucket], ["bucket"]).includes(bucket));
+            // Every bucket is a candidate, so a component with several buckets (the CDN's origin, replica and logs)
+            // does not lend one bucket's block to its siblings through the shared-parent fallback.
+            const mine = blocks.filter((b) => linkedResources(b, buckets, [propsOf(b).bucket], ["bucket"]).includes(bucket));
             const verdicts = mine.map(blocksAll);
             if (verdicts.includes(true)) {
                 continue;

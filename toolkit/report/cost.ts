@@ -239,7 +239,13 @@ export function estimateCost(graph: ResourceGraph, config?: PlatformConfig): Cos
     }
 
     for (const r of graph.ofType(T.eksCluster)) {
-        e.hourly(r, "kubernetes", FIXED.eksClusterHour, "cluster", `EKS control plane $${FIXED.eksClusterHour}/h`);
+        // upgradePolicy.supportType EXTENDED: priced at the extended rate, what the cluster costs once its minor leaves
+        // standard support (it keeps running that minor instead of being upgraded).
+        const extended = r.inputs.upgradePolicy?.supportType === "EXTENDED";
+        const rate = extended ? FIXED.eksClusterExtendedHour : FIXED.eksClusterHour;
+        e.hourly(r, "kubernetes", rate, "cluster", extended
+            ? `EKS control plane, extended support $${rate}/h (from the end of the minor's standard support; $${FIXED.eksClusterHour}/h before)`
+            : `EKS control plane $${rate}/h`);
     }
     for (const r of graph.ofType(T.natGateway)) {
         e.hourly(r, "network", FIXED.natGatewayHour, "NAT gateway", `$${FIXED.natGatewayHour}/h, data processing not estimated`);

@@ -8,13 +8,17 @@ import type { RegisteredResource } from "../offline";
 import type { EnforcementLevel, PolicyReport, PolicyViolation } from "../report-types";
 import { Architecture, buildArchitecture } from "./architecture";
 import { CostReport, estimateCost } from "./cost";
+import { DeployEstimate, estimateDeploy } from "./deploy-time";
 import { ResourceGraph } from "./graph";
 import { Inventory, buildInventory } from "./inventory";
+import { VersionReport, buildVersionReport } from "./versions";
 
 export * from "./architecture";
 export * from "./cost";
+export * from "./deploy-time";
 export * from "./graph";
 export * from "./inventory";
+export * from "./versions";
 export { GROUP_COST_LINES_FROM, MAX_MARKDOWN_CHARS, markdownMarker, renderMarkdown, renderText, money } from "./render";
 
 /**
@@ -63,6 +67,13 @@ export interface PlanReport {
     readonly architecture: Architecture;
     readonly policy: PolicySummary;
     readonly cost: CostReport;
+    /** Kubernetes, add-on and node AMI versions per region, and the skew an upgrade leaves pending. */
+    readonly versions: VersionReport;
+    /**
+     * Estimated duration of a first `pulumi up` and its critical path over the recorded dependency graph
+     * (see deploy-time.ts), with and without explicit-only `dependsOn` edges.
+     */
+    readonly deploy: DeployEstimate;
     /** `ok` is false when a mandatory policy failed or could not decide; `failures` says why. */
     readonly outcome: { readonly ok: boolean; readonly failures: readonly string[] };
 }
@@ -144,6 +155,8 @@ export function buildPlanReport(input: PlanInput): PlanReport {
         architecture: buildArchitecture(graph, input.config),
         policy,
         cost: estimateCost(graph, input.config),
+        versions: buildVersionReport(graph),
+        deploy: estimateDeploy(input.resources),
         outcome: { ok: failures.length === 0, failures },
     };
 }

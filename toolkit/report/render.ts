@@ -3,6 +3,7 @@
  * report object itself (`JSON.stringify`), so tools read the same numbers the people see.
  */
 import type { PlanReport } from "./index";
+import { formatDuration } from "./deploy-time";
 import type { CapacityClass, NodePool, RegionArchitecture, Workload } from "./architecture";
 import type { CostLine } from "./cost";
 
@@ -202,6 +203,8 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
     }
     out.push("");
 
+    out.push(...versionsText(report));
+
     if (report.architecture.capacity.length) {
         out.push("CAPACITY  nodes desired..max and what they hold, against pod requests at min..max replicas");
         for (const c of report.architecture.capacity) {
@@ -258,8 +261,35 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
     out.push(`  spot: ${cost.spotAssumption}`);
     out.push(`  not estimated: ${cost.notEstimated.join("; ")}`);
     out.push("");
+    out.push(...deployText(report));
+    out.push("");
     out.push(report.outcome.ok ? "RESULT  OK" : `RESULT  FAILED: ${report.outcome.failures.join("; ")}`);
     return out.join("\n") + "\n";
+}
+
+/** Critical-path steps worth showing: the ones that take time (components and instant steps left out). */
+function pathRows(report: PlanReport): string[][] {
+    return report.deploy.criticalPath.filter((s) => s.seconds >= 60).map((s) => [
+        `+${formatDuration(s.startSeconds)}`, formatDuration(s.seconds), s.type, s.name,
+    ]);
+}
+
+function deployHeadline(report: PlanReport): string {
+    const d = report.deploy;
+    const same = d.totalSeconds === d.dataOnlySeconds;
+    return `first \`pulumi up\` ~${formatDuration(d.totalSeconds)}; data dependencies alone force ${formatDuration(d.dataOnlySeconds)}` +
+        (same ? " (no explicit dependsOn lengthens it)" : ` (explicit dependsOn add ${formatDuration(d.totalSeconds - d.dataOnlySeconds)})`) +
+        `; ${d.explicitEdges.length} explicit-only ordering edge${d.explicitEdges.length === 1 ? "" : "s"}, ${d.explicitOnPath} on the critical path`;
+}
+
+function deployText(report: PlanReport): string[] {
+    const d = report.deploy;
+    const out = [`DEPLOY  ${deployHeadline(report).replace(/\`/g, "")}`];
+    out.push("  critical path (steps of 1 min or more; start offset, duration)");
+    out.push(...pad(pathRows(report), "    "));
+    out.push("  creation times used");
+    out.push(...pad(d.figures.map((f) => [f.label, formatDuration(f.seconds), `x${f.count}`, f.source]), "    "));
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,6 +405,8 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
         out.push("<details><summary>Notes</summary>", "", ...report.architecture.notes.map((n) => `- ${n}`), "", "</details>", "");
     }
 
+    out.push(...versionsMarkdown(report));
+
     out.push("#### Policies", "");
     if (p.status === "unavailable") {
         out.push(`Not evaluated: ${p.reason}`, "");
@@ -426,6 +458,13 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     }
     out.push(`<sub>Prices: ${cost.source}. Spot: ${cost.spotAssumption}. Not estimated: ${cost.notEstimated.join("; ")}.</sub>`, "");
 
+    out.push("#### Deploy time estimate", "");
+    out.push(`${deployHeadline(report)}.`, "");
+    out.push("<details><summary>Critical path and creation times</summary>", "");
+    out.push(...table(["Start", "Takes", "Type", "Resource"], pathRows(report), ["r", "r", "l", "l"]), "");
+    out.push(...table(["Creation time of", "Figure", "Count", "Source"], report.deploy.figures.map((f) => [f.label, formatDuration(f.seconds), String(f.count), f.source]), ["l", "r", "r", "l"]), "");
+    out.push("</details>", "");
+
     out.push("#### Inventory", "");
     out.push(`${inv.total} resources (${inv.custom} cloud resources, ${inv.components} components).`, "");
     out.push("<details><summary>Per region, component and type</summary>", "");
@@ -439,4 +478,34 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     out.push("</details>", "");
     out.push("<sub>Generated offline by `npm run plan` (Pulumi mock runtime, no cloud credentials).</sub>");
     return out.join("\n") + "\n";
+}
+
+function versionLine(r: PlanReport["versions"]["regions"][number]): string {
+    const addons = r.addons.map((a) => `${a.name} ${a.version}`).join(", ") || "no managed add-ons";
+    const amis = [...new Set(r.nodeImages.map((n) => `${n.kubernetesVersion ?? "?"}${n.release ? ` ${n.release}` : ""}`))].join(", ") || "no node pools";
+    return `Kubernetes ${r.kubernetesVersion ?? "unknown"}${r.supportType ? ` (${r.supportType.toLowerCase()} support)` : ""}; add-ons ${addons}; node AMIs ${amis}`;
+}
+
+function versionsText(report: PlanReport): string[] {
+    const v = report.versions;
+    if (!v || v.regions.length === 0) {
+        return [];
+    }
+    const out = ["VERSIONS", ...v.regions.map((r) => `  ${r.region.padEnd(14)}${versionLine(r)}`)];
+    out.push(v.skew.length ? "  pending skew" : "  no pending version skew");
+    out.push(...v.skew.map((s) => `    - ${s}`), "");
+    return out;
+}
+
+function versionsMarkdown(report: PlanReport): string[] {
+    const v = report.versions;
+    if (!v || v.regions.length === 0) {
+        return [];
+    }
+    const out = ["#### Versions", "", ...v.regions.map((r) => `- **${r.region}**: ${versionLine(r)}`), ""];
+    out.push(v.skew.length ? "Pending version skew:" : "No pending version skew.", "");
+    if (v.skew.length) {
+        out.push(...v.skew.map((s) => `- ${s}`), "");
+    }
+    return out;
 }

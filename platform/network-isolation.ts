@@ -1,0 +1,32 @@
+/**
+ * Stage network isolation: the application namespace's NetworkPolicies in one region (components/network-policies.ts),
+ * enforced by the VPC CNI's network policy agent that `Cluster` turns on.
+ *
+ * - The ALB reaches api/ws on their container ports from the region's public subnets (with IP targets it connects
+ *   from its own addresses there).
+ * - Every pod reaches cluster DNS, the region's caches (private subnets, the cache port), the database endpoints:
+ *   in its own region's private subnets (the RDS Proxy in the primary, the reader replica elsewhere) and, in a
+ *   secondary region, the primary's RDS Proxy over the peering (the primary's private subnets), AWS endpoints on 443
+ *   and the Pod Identity agent.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_CACHE_PORT } from "../components/cache";
+import { POSTGRES_PORT } from "../components/database";
+import { NetworkPolicies } from "../components/network-policies";
+import type { ComputeRegion } from "./contracts";
+import type { RegionContext } from "./program";
+
+export function wireNetworkIsolation(ctx: RegionContext, primary: RegionContext, compute: ComputeRegion, namespace: pulumi.Input<string>): NetworkPolicies {
+    const { config } = ctx;
+    const ownPrivate = ctx.network.subnets.map((s) => s.privateCidr);
+    const primaryPrivate = primary.network.subnets.map((s) => s.privateCidr);
+    return new NetworkPolicies(`${ctx.prefix}-netpol`, {
+        namespace,
+        loadBalancerTargets: { api: config.api.containerPort, ws: config.ws.containerPort },
+        loadBalancerCidrs: ctx.network.subnets.map((s) => s.publicCidr),
+        dataStores: {
+            cache: { cidrs: ownPrivate, port: DEFAULT_CACHE_PORT },
+            database: { cidrs: ctx === primary ? ownPrivate : [...ownPrivate, ...primaryPrivate], port: POSTGRES_PORT },
+        },
+    }, { provider: compute.k8sProvider });
+}
