@@ -429,7 +429,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
         const charts = { ...ADDON_CHARTS, ...(args.charts ?? {}) };
         const nodeSelector = { ...(args.systemNodeSelector ?? DEFAULT_SYSTEM_NODE_SELECTOR) };
         const release = (key: AddonKey, releaseName: string, namespace: string, values: pulumi.Input<Record<string, unknown>>, extra: Partial<k8s.helm.v3.ReleaseArgs> = {},
-            dependsOn: pulumi.Resource[] = []): k8s.helm.v3.Release => {
+            after: pulumi.Resource[] = []): k8s.helm.v3.Release => {
             const c = charts[key];
             return new k8s.helm.v3.Release(`${name}-${releaseName}`, {
                 name: releaseName,
@@ -445,7 +445,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
                 ...helm,
                 // order: callers pass what the release's pods need before they start and no value refers to (the
                 // Pod Identity association of the add-on's service account).
-                dependsOn,
+                dependsOn: after,
             });
         };
         const associate = (role: PodIdentityRole, key: string, serviceAccount: string, namespace: string = SYSTEM_NAMESPACE): aws.eks.PodIdentityAssociation => role.associate(`${name}-${key}`, {

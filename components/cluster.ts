@@ -275,7 +275,7 @@ export function buildKubeconfig(p: KubeconfigParams): Record<string, unknown> {
  *
  * Nodes get two security groups: the EKS-created cluster security group (control plane <-> nodes and
  * node <-> node traffic) and `nodeSecurityGroupId`, which carries no rules but egress, so other
- * components can open their ports to it (ALB -> NodePorts, nodes -> databases) with standalone rule
+ * components can open their ports to it (ALB -> pod container ports, nodes -> databases) with standalone rule
  * resources. Add rules to it with `aws.vpc.SecurityGroupIngressRule`, never inline blocks. It is not
  * tagged `kubernetes.io/cluster/<name>` (that tag belongs to the cluster security group alone).
  *

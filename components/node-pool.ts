@@ -542,7 +542,7 @@ export class NodePool extends pulumi.ComponentResource {
             metadataOptions: {
                 httpEndpoint: "enabled",
                 httpTokens: "required",
-                // One hop: the node reaches IMDS, containers on the pod network do not (they use IRSA).
+                // One hop: the node reaches IMDS, containers on the pod network do not (they use EKS Pod Identity).
                 httpPutResponseHopLimit: 1,
                 instanceMetadataTags: "disabled",
             },

@@ -292,7 +292,7 @@ describe("RegionalDeployment under the mock runtime", () => {
         expect(t.metadata).toMatchObject({ namespace: "ScaledWeb/WebSockets", metricName: "ActiveConnections", dimensionName: "Stack", dimensionValue: "scaled-web/prod", metricStat: "Average", targetMetricValue: "10000" });
         expect(so.spec.triggers.map((x: any) => x.name)).toEqual(["cpu", "memory", "connections"]);
         const pod = find("kubernetes:apps/v1:Deployment", "use1-ws-deploy").inputs.spec.template.spec;
-        expect(pod.serviceAccountName).toBe("ws");
+        expect(pod.serviceAccountName).toBe("ws-gateway");
         expect(pod.automountServiceAccountToken).toBe(false);
     });
 
