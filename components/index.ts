@@ -2,6 +2,7 @@
 export * from "./validation";
 export * from "./buckets";
 export * from "./cdn";
+export * from "./uploads-bucket";
 export * from "./network";
 export * from "./region-peering";
 export * from "./load-balancer";
@@ -13,6 +14,7 @@ export * from "./cluster-addons";
 export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";
+export * from "./database-backup";
 export * from "./cache";
 export * from "./workload-spec";
 export * from "./app-namespace";

@@ -13,6 +13,7 @@
  */
 import { Cache, MaxmemoryPolicy } from "../components/cache";
 import { Database, DatabaseRegion } from "../components/database";
+import { wireBackup } from "./backup";
 import { PlatformConfig } from "./config";
 import { ComputeRegion, DataRegion, PeeringRegion } from "./contracts";
 import type { RegionContext } from "./program";
@@ -71,8 +72,12 @@ export function wireData(
         allowedSecurityGroupIds: nodeSecurityGroup(compute, primary.region.name),
         allowedCidrBlocks: Object.fromEntries([...peering.values()].flatMap((p) => Object.entries(p.clientCidrBlocks))),
         regions: otherRegions,
+        // seeds1 (issue 18): `failover.activeRegion` promotes that region's replica (components/database.ts).
+        activeRegion: config.failover.activeRegion,
         tags,
     }, { provider: primary.provider });
+    // seeds1 (issue 18): AWS Backup plan for the primary, copied to the secondary region (platform/backup.ts).
+    wireBackup(config, primary, regions, database);
 
     const out = new Map<string, DataRegion>();
     for (const ctx of regions) {

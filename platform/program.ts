@@ -17,6 +17,7 @@ import { wireImages } from "./images";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
 import { usEast1Provider, wireStatic } from "./static";
+import { wireStorage } from "./storage";
 import { wireWorkloads } from "./workloads";
 import { resolveZones } from "./zones";
 
@@ -61,6 +62,13 @@ export interface PlatformOutputs {
     readonly regions: Record<string, RegionOutputs>;
     /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
     readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
+    /** seeds1: the uploads bucket, when `uploads.enabled`. */
+    readonly uploads?: {
+        readonly bucketName: pulumi.Output<string>;
+        readonly region: string;
+        readonly prefix: string;
+        readonly replicaBucketName?: pulumi.Output<string>;
+    };
     /** seeds1: the static-asset CDN, when `cdn.enabled`: served name, distribution and the bucket CI uploads to. */
     readonly static?: {
         readonly url: string;
@@ -116,11 +124,13 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
     const data = wireData(config, regions, compute, peering);
+    // Stage storage (platform/storage.ts): the uploads bucket and its replica; its name reaches the pods below.
+    const storage = wireStorage(config, regions);
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
     for (const ctx of regions) {
-        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images);
+        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, storage.regions.get(ctx.region.name));
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
@@ -134,6 +144,14 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         environment: config.environment,
         tier: config.tier,
         hostnames: dns.fqdns,
+        ...(storage.uploads ? {
+            uploads: {
+                bucketName: storage.uploads.bucketName,
+                region: storage.uploads.region,
+                prefix: storage.uploads.prefix,
+                ...(storage.uploads.replicaBucketName ? { replicaBucketName: storage.uploads.replicaBucketName } : {}),
+            },
+        } : {}),
         ...(statics.cdn ? {
             static: {
                 url: `https://${statics.cdn.fqdn}`,

@@ -26,7 +26,7 @@ import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { QueueMetricsPublisher } from "../components/queue-metrics";
 import { WorkerPool, bullmqPrefix } from "../components/worker-pool";
 import type { ComputeRegionDetails } from "./compute";
-import { ComputeRegion, DataRegion, ImageSupply } from "./contracts";
+import { ComputeRegion, DataRegion, ImageSupply, StorageRegion } from "./contracts";
 import type { RegionContext } from "./program";
 
 export const APP_SECRET_NAME = "app-secrets";
@@ -104,7 +104,7 @@ export function appSecretData(d: {
  * Builds the region's workloads in its cluster, every Kubernetes object through `compute.k8sProvider`.
  * Workers wait for the cluster add-ons (KEDA's CRDs) when the compute stage exposes them.
  */
-export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply): WorkloadsRegion {
+export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply, storage?: StorageRegion): WorkloadsRegion {
     const { config, region, prefix } = ctx;
     const provider = compute.k8sProvider;
     const purposes = Object.keys(data.cacheUrls);
@@ -141,6 +141,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
                 PUBLIC_WS_URL: `https://${config.edge.wsHostname}.${config.domain}`,
                 // seeds1: where the static assets are served from (the Cdn of platform/static.ts).
                 ...(config.cdn.enabled ? { PUBLIC_STATIC_URL: `https://${config.cdn.hostname}.${config.domain}` } : {}),
+                // seeds1: the uploads bucket (platform/storage.ts); the pod's role may use only UPLOADS_PREFIX.
+                ...(storage ? { UPLOADS_BUCKET: storage.uploadsBucket, UPLOADS_REGION: storage.uploadsRegion, UPLOADS_PREFIX: storage.uploadsPrefix } : {}),
                 QUEUE_PREFIX: queuePrefix,
             },
         },

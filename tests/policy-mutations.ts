@@ -60,6 +60,9 @@ const T = {
     bucket: "aws:s3/bucket:Bucket",
     bucketBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     distribution: "aws:cloudfront/distribution:Distribution",
+    sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    backupPlan: "aws:backup/plan:Plan",
 } as const;
 
 /** A Kubernetes object of the us-east-1 cluster by `metadata.name`. */
@@ -282,6 +285,39 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
             const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-static-origin"));
             return { resources: remove(rs, (r) => r.type === T.bucketBlock && r.dependencies.includes(bucket.urn)), expectOn: bucket.name };
         },
+    },
+    {
+        name: "uploads bucket on SSE-S3 instead of its KMS key", policy: "s3-uploads-encrypted-versioned",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-uploads"));
+            edit(findResource(rs, T.sse, (r) => r.dependencies.includes(bucket.urn)), (p) => { p.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]; });
+            return { resources: rs, expectOn: bucket.name };
+        },
+    },
+    {
+        name: "uploads bucket versioning suspended", policy: "s3-uploads-encrypted-versioned",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-uploads"));
+            edit(findResource(rs, T.versioning, (r) => r.dependencies.includes(bucket.urn)), (p) => { p.versioningConfiguration = { status: "Suspended" }; });
+            return { resources: rs, expectOn: bucket.name };
+        },
+    },
+    {
+        name: "database backups no longer copied to the secondary region", policy: "backup-cross-region-copy",
+        mutate: on(T.backupPlan, () => true, (p) => { p.rules = p.rules.map((r: Props) => ({ ...r, copyActions: [] })); }),
+    },
+    {
+        name: "database backups copied to a vault in the same region", policy: "backup-cross-region-copy",
+        mutate: on(T.backupPlan, () => true, (p) => {
+            p.rules = p.rules.map((r: Props) => ({ ...r, copyActions: [{ destinationVaultArn: "arn:aws:backup:us-east-1:123456789012:backup-vault:prod-use1-db-backup", lifecycle: { deleteAfter: 35 } }] }));
+        }),
+    },
+    {
+        name: "database without an AWS Backup plan", policy: "backup-cross-region-copy",
+        mutate: (rs) => ({
+            resources: remove(rs, (r) => r.type.startsWith("aws:backup/")),
+            expectOn: findResource(rs, T.rds, isPrimaryDb).name,
+        }),
     },
 ];
 
