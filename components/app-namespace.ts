@@ -32,6 +32,11 @@ export interface AppNamespaceArgs {
     readonly podSecurity?: PodSecurityLevel;
     /** Extra labels on every object. @default {} */
     readonly labels?: Readonly<Record<string, string>>;
+    /**
+     * Labels on the Namespace only, e.g. `{ "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" }` (the AWS Load
+     * Balancer Controller then injects ALB readiness gates into pods behind a TargetGroupBinding). @default {}
+     */
+    readonly namespaceLabels?: Readonly<Record<string, string>>;
 }
 
 /** Checks plain AppNamespace args; returns the problems found (empty when valid). */
@@ -99,7 +104,7 @@ export class AppNamespace extends pulumi.ComponentResource {
         const labels = { ...(args.labels ?? {}), "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi" };
 
         this.namespaceResource = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: args.namespace, labels: { ...labels, ...podSecurityLabels(args.podSecurity ?? DEFAULT_POD_SECURITY_LEVEL) } },
+            metadata: { name: args.namespace, labels: { ...(args.namespaceLabels ?? {}), ...labels, ...podSecurityLabels(args.podSecurity ?? DEFAULT_POD_SECURITY_LEVEL) } },
         }, child);
         this.namespace = this.namespaceResource.metadata.name;
 

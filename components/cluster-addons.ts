@@ -2,7 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IRSA_AUDIENCE } from "./cluster";
+import { LOAD_BALANCER_CONTROLLER_CHART, LoadBalancerController } from "./load-balancer-controller";
 import { NODE_TYPE_LABEL, NTH_MANAGED_TAG } from "./node-pool";
+import { POD_IDENTITY_CLUSTER_NAME_TAG, PodIdentityRole, sameClusterCondition } from "./pod-identity";
 import { Problems, show } from "./validation";
 
 export interface HelmChart {
@@ -12,7 +14,7 @@ export interface HelmChart {
     readonly repo?: string;
 }
 
-export type AddonKey = "metricsServer" | "clusterAutoscaler" | "keda" | "nodeTerminationHandler";
+export type AddonKey = "metricsServer" | "clusterAutoscaler" | "keda" | "nodeTerminationHandler" | "loadBalancerController";
 
 /**
  * Pinned charts from their public homes. aws-node-termination-handler is published as an OCI chart on
@@ -24,6 +26,7 @@ export const ADDON_CHARTS: Readonly<Record<AddonKey, HelmChart>> = {
     clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.51.0", repo: "https://kubernetes.github.io/autoscaler" },
     keda: { chart: "keda", version: "2.18.3", repo: "https://kedacore.github.io/charts" },
     nodeTerminationHandler: { chart: "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler", version: "0.27.6" },
+    loadBalancerController: LOAD_BALANCER_CONTROLLER_CHART,
 };
 
 /** The Kubernetes versions an add-on release supports, as its own project documents them. */
@@ -65,6 +68,11 @@ export const ADDON_COMPATIBILITY: Readonly<Record<AddonKey, AddonCompatibility>>
         chartVersion: "0.27.6", appVersion: "1.25.6", minKubernetes: "1.29", maxKubernetes: "1.35",
         source: "aws/aws-node-termination-handler@v1.25.6: README.md \"Kubernetes Compatibility\" (v1.25.6: 1.29-1.32) and config/helm/aws-node-termination-handler/Chart.yaml appVersion 1.25.6; @64d4f57 .github/workflows/build-and-test.yaml e2e k8sVersion 1.32-1.35 (no Go change since v1.25.6)",
     },
+    loadBalancerController: {
+        // The project states an open range: "AWS Load Balancer Controller v2.5.0+ requires Kubernetes 1.22+".
+        chartVersion: "3.5.0", appVersion: "v3.5.0", minKubernetes: "1.22",
+        source: "kubernetes-sigs/aws-load-balancer-controller@v3.5.0 (11eb202c): docs/deploy/installation.md \"Supported Kubernetes versions\" (v2.5.0+: 1.22+), helm/aws-load-balancer-controller/Chart.yaml version 3.5.0 appVersion v3.5.0 (= aws/eks-charts stable/aws-load-balancer-controller)",
+    },
 };
 
 /** `"1.33"` -> 133, for comparing Kubernetes minors. */
@@ -102,11 +110,17 @@ export interface ClusterAddonsArgs {
     readonly clusterName: pulumi.Input<string>;
     /** Kubernetes minor version; picks the cluster-autoscaler image (it must match the control plane). */
     readonly kubernetesVersion: string;
-    /** Region of the cluster (cluster-autoscaler and the termination handler call regional APIs). */
+    /** Region of the cluster (cluster-autoscaler, the termination handler and the load balancer controller call regional APIs). */
     readonly region: pulumi.Input<string>;
-    readonly oidcProviderArn: pulumi.Input<string>;
-    /** `https://oidc.eks.<region>.amazonaws.com/id/<id>` */
-    readonly oidcIssuerUrl: pulumi.Input<string>;
+    /** VPC of the cluster: the load balancer controller's `--aws-vpc-id` (its pods cannot read IMDS). */
+    readonly vpcId: pulumi.Input<string>;
+    /**
+     * The stack's Pod Identity roles (one per add-on, shared by every region's cluster; see platform/identity.ts and
+     * `clusterAutoscalerPolicy`, `nodeTerminationHandlerPolicy`, `loadBalancerControllerPolicy`). The component
+     * associates each with its add-on's service account in this cluster. The cluster needs the
+     * `eks-pod-identity-agent` add-on for the pods to receive credentials.
+     */
+    readonly roles: ClusterAddonRoles;
     /** Provider of the cluster; every Helm release goes through it. */
     readonly k8sProvider: k8s.Provider;
     /**
@@ -139,6 +153,13 @@ export interface ClusterAddonsArgs {
     readonly spotEventRules?: boolean;
     /** Tags for every taggable AWS child. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** The Pod Identity role of each AWS-calling add-on. */
+export interface ClusterAddonRoles {
+    readonly clusterAutoscaler: PodIdentityRole;
+    readonly nodeTerminationHandler: PodIdentityRole;
+    readonly loadBalancerController: PodIdentityRole;
 }
 
 /** Checks plain ClusterAddons args; returns the problems found (empty when valid). */
@@ -198,10 +219,14 @@ export function irsaTrustPolicy(oidcProviderArn: string, issuerUrl: string, name
 }
 
 /**
- * cluster-autoscaler's permissions: read-only discovery everywhere (those calls take no resource), but
- * it can only change capacity of, or terminate instances in, ASGs tagged as this cluster's.
+ * cluster-autoscaler's permissions, one policy for the stack's single role used by every region's cluster:
+ * read-only discovery everywhere (those calls take no resource), but it can only change capacity of, or
+ * terminate instances in, ASGs that are auto-discovery enabled and tagged `scaled-web/eks-cluster` with the
+ * name of the cluster the calling pod runs in (`aws:PrincipalTag/eks-cluster-name`, an EKS Pod Identity
+ * session tag). The ASG tag `k8s.io/cluster-autoscaler/<cluster>` names the cluster in its key, which a policy
+ * variable cannot fill, hence the value-carrying tag NodePool adds.
  */
-export function clusterAutoscalerPolicy(clusterName: string): Record<string, unknown> {
+export function clusterAutoscalerPolicy(): Record<string, unknown> {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -223,13 +248,13 @@ export function clusterAutoscalerPolicy(clusterName: string): Record<string, unk
                 Resource: "*",
             },
             {
-                Sid: "ScaleOwnGroups",
+                Sid: "ScaleOwnClustersGroups",
                 Effect: "Allow",
                 Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
                 Resource: "*",
                 Condition: {
                     StringEquals: {
-                        [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned",
+                        ...sameClusterCondition().StringEquals,
                         "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
                     },
                 },
@@ -238,15 +263,27 @@ export function clusterAutoscalerPolicy(clusterName: string): Record<string, unk
     };
 }
 
+/** Name of a cluster's interruption queue: what the termination handler's shared policy resolves per cluster. */
+export function interruptionQueueName(clusterName: string): string {
+    return `${clusterName}-interruptions`;
+}
+
 /**
- * aws-node-termination-handler's permissions: read and delete messages of its queue only, describe
- * instances and ASGs, and complete lifecycle actions only on ASGs this cluster owns.
+ * aws-node-termination-handler's permissions, one policy for the stack's single role: read and delete
+ * messages only of the queue named after the calling pod's cluster (`<cluster>-interruptions`, the
+ * `aws:PrincipalTag/eks-cluster-name` policy variable in the ARN), describe instances and ASGs, and complete
+ * lifecycle actions only on ASGs tagged as that cluster's.
  */
-export function nodeTerminationHandlerPolicy(clusterName: string, queueArn: string): Record<string, unknown> {
+export function nodeTerminationHandlerPolicy(accountId = "*"): Record<string, unknown> {
     return {
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ReadQueue", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage"], Resource: queueArn },
+            {
+                Sid: "ReadOwnClustersQueue",
+                Effect: "Allow",
+                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                Resource: `arn:aws:sqs:*:${accountId}:${interruptionQueueName(`\${aws:PrincipalTag/${POD_IDENTITY_CLUSTER_NAME_TAG}}`)}`,
+            },
             {
                 Sid: "Describe",
                 Effect: "Allow",
@@ -254,11 +291,11 @@ export function nodeTerminationHandlerPolicy(clusterName: string, queueArn: stri
                 Resource: "*",
             },
             {
-                Sid: "CompleteOwnLifecycleActions",
+                Sid: "CompleteOwnClustersLifecycleActions",
                 Effect: "Allow",
                 Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
                 Resource: "*",
-                Condition: { StringEquals: { [`aws:ResourceTag/kubernetes.io/cluster/${clusterName}`]: "owned" } },
+                Condition: sameClusterCondition(),
             },
         ],
     };
@@ -294,7 +331,6 @@ export function interruptionEventPatterns(autoScalingGroupNames?: readonly strin
 export function nodeTerminationHandlerValues(a: {
     queueUrl: pulumi.Input<string>;
     region: pulumi.Input<string>;
-    roleArn: pulumi.Input<string>;
     nodeSelector: Readonly<Record<string, string>>;
 }): Record<string, unknown> {
     return {
@@ -302,7 +338,8 @@ export function nodeTerminationHandlerValues(a: {
         queueURL: a.queueUrl,
         awsRegion: a.region,
         replicas: 2,
-        serviceAccount: { create: true, name: NTH_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": a.roleArn } },
+        // Credentials through EKS Pod Identity (an association for this service account), so no role annotation.
+        serviceAccount: { create: true, name: NTH_SERVICE_ACCOUNT },
         // Drain only instances of the node pools (they carry the managed tag), never other ASGs' instances.
         checkTagBeforeDraining: true,
         managedTag: NTH_MANAGED_TAG,
@@ -345,15 +382,20 @@ export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
  * The add-ons the platform's scaling depends on, installed with Helm from pinned public charts:
  *
  * - **metrics-server** (2 replicas): CPU/memory metrics for the HorizontalPodAutoscalers;
- * - **cluster-autoscaler** with an IRSA role that may only resize or terminate in ASGs tagged
- *   `k8s.io/cluster-autoscaler/<cluster>: owned`; it discovers the pools by tag and balances similar ones;
+ * - **cluster-autoscaler**, whose Pod Identity role may only resize or terminate in ASGs tagged
+ *   `scaled-web/eks-cluster: <its cluster>`; it discovers the pools by tag and balances similar ones;
  * - **KEDA**: queue-length driven scaling of the workers (`ScaledObject`s);
  * - **aws-node-termination-handler** in queue mode: an EventBridge rule for the pools' ASG termination
  *   lifecycle actions feeds an SQS queue; the handler cordons and drains the node, then completes the
  *   lifecycle action. Spot pools use capacity rebalance, so spot interruptions and rebalance
  *   recommendations arrive as lifecycle actions too (a rebalance only once its replacement runs); direct
  *   spot/rebalance rules are opt-in (`spotEventRules`). Queue mode (rather than a DaemonSet polling
- *   IMDS) works with the nodes' IMDS hop limit of 1 and sees ASG scale-ins too.
+ *   IMDS) works with the nodes' IMDS hop limit of 1 and sees ASG scale-ins too;
+ * - **aws-load-balancer-controller** (`LoadBalancerController`): registers api/ws pods by IP in the target groups
+ *   Pulumi owns, through `TargetGroupBinding`s, and injects the ALB readiness gates.
+ *
+ * Every AWS-calling add-on gets its credentials from EKS Pod Identity: the stack's role for it (`roles`) is
+ * associated here with its service account; no IRSA annotation, no OIDC trust per cluster.
  *
  * Pass the region's `aws.Provider` in `opts.provider`; Helm releases use `args.k8sProvider`.
  */
@@ -367,6 +409,10 @@ export class ClusterAddons extends pulumi.ComponentResource {
     /** Workloads that create `ScaledObject`s depend on it (it installs the CRDs). */
     public readonly keda: k8s.helm.v3.Release;
     public readonly nodeTerminationHandler: k8s.helm.v3.Release;
+    /** Install the TargetGroupBinding CRD and webhooks: TargetGroupBindings depend on `loadBalancerController.release`. */
+    public readonly loadBalancerController: LoadBalancerController;
+    /** The Pod Identity associations created here, keyed by add-on. */
+    public readonly podIdentityAssociations: Readonly<Record<"clusterAutoscaler" | "nodeTerminationHandler", aws.eks.PodIdentityAssociation>>;
 
     constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         validateClusterAddonsArgs(args).throwIfAny(`ClusterAddons "${name}"`);
@@ -377,7 +423,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
         const tags = { ...(args.tags ?? {}) };
         const charts = { ...ADDON_CHARTS, ...(args.charts ?? {}) };
         const nodeSelector = { ...(args.systemNodeSelector ?? DEFAULT_SYSTEM_NODE_SELECTOR) };
-        const release = (key: AddonKey, releaseName: string, namespace: string, values: pulumi.Input<Record<string, unknown>>, extra: Partial<k8s.helm.v3.ReleaseArgs> = {}): k8s.helm.v3.Release => {
+        const release = (key: AddonKey, releaseName: string, namespace: string, values: pulumi.Input<Record<string, unknown>>, extra: Partial<k8s.helm.v3.ReleaseArgs> = {},
+            dependsOn: pulumi.Resource[] = []): k8s.helm.v3.Release => {
             const c = charts[key];
             return new k8s.helm.v3.Release(`${name}-${releaseName}`, {
                 name: releaseName,
@@ -389,14 +436,20 @@ export class ClusterAddons extends pulumi.ComponentResource {
                 atomic: true,
                 cleanupOnFail: true,
                 ...extra,
-            }, helm);
+            }, {
+                ...helm,
+                // order: callers pass what the release's pods need before they start and no value refers to (the
+                // Pod Identity association of the add-on's service account).
+                dependsOn,
+            });
         };
-        const irsaRole = (key: string, namespace: string, serviceAccount: string, description: string): aws.iam.Role => new aws.iam.Role(`${name}-${key}`, {
-            description,
-            assumeRolePolicy: pulumi.all([args.oidcProviderArn, args.oidcIssuerUrl]).apply(
-                ([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, namespace, serviceAccount))),
+        const associate = (role: PodIdentityRole, key: string, serviceAccount: string): aws.eks.PodIdentityAssociation => role.associate(`${name}-${key}`, {
+            clusterName: args.clusterName,
+            namespace: SYSTEM_NAMESPACE,
+            serviceAccount,
+            parent: this,
             tags,
-        }, child);
+        });
 
         // metrics-server: the HPA's resource metrics.
         this.metricsServer = release("metricsServer", "metrics-server", SYSTEM_NAMESPACE, {
@@ -405,13 +458,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
             nodeSelector,
         });
 
-        // cluster-autoscaler with an IRSA role limited to this cluster's tagged ASGs.
-        const caRole = irsaRole("cluster-autoscaler", SYSTEM_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, "cluster-autoscaler (IRSA): resizes only this cluster's tagged ASGs");
-        new aws.iam.RolePolicy(`${name}-cluster-autoscaler`, {
-            role: caRole.id,
-            policy: pulumi.output(args.clusterName).apply((c) => JSON.stringify(clusterAutoscalerPolicy(c))),
-        }, child);
-        this.clusterAutoscalerRoleArn = caRole.arn;
+        // cluster-autoscaler with the stack's role, limited to ASGs tagged as this cluster's.
+        const caAssociation = associate(args.roles.clusterAutoscaler, "cluster-autoscaler", CLUSTER_AUTOSCALER_SERVICE_ACCOUNT);
+        this.clusterAutoscalerRoleArn = args.roles.clusterAutoscaler.roleArn;
         this.clusterAutoscaler = release("clusterAutoscaler", "cluster-autoscaler", SYSTEM_NAMESPACE, {
             cloudProvider: "aws",
             awsRegion: args.region,
@@ -420,11 +469,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
             image: { tag: args.clusterAutoscalerImageTag ?? clusterAutoscalerImageTag(args.kubernetesVersion) },
             rbac: {
                 create: true,
-                serviceAccount: {
-                    create: true,
-                    name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
-                    annotations: { "eks.amazonaws.com/role-arn": caRole.arn },
-                },
+                // Credentials through EKS Pod Identity (the association above), so no role annotation.
+                serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT },
             },
             // Chart values key `extraArgs` renders each entry as `--<key>=<value>`
             // (kubernetes/autoscaler charts/cluster-autoscaler/templates/deployment.yaml @ cluster-autoscaler-chart-9.46.6).
@@ -438,13 +484,17 @@ export class ClusterAddons extends pulumi.ComponentResource {
                 "scale-down-unneeded-time": SCALE_DOWN_UNNEEDED_TIME,
             },
             nodeSelector,
-        });
+        }, {},
+        // order: Pod Identity hands credentials only to pods created after the association; the values do not refer to it.
+        [caAssociation]);
 
         // KEDA: queue-driven scaling of the workers.
         this.keda = release("keda", "keda", KEDA_NAMESPACE, { nodeSelector }, { createNamespace: true });
 
         // Spot interruption handling: EventBridge -> SQS -> aws-node-termination-handler (queue mode).
         const queue = new aws.sqs.Queue(`${name}-interruptions`, {
+            // Named after the cluster: the shared handler role may only read the queue of its own cluster.
+            name: pulumi.output(args.clusterName).apply(interruptionQueueName),
             messageRetentionSeconds: INTERRUPTION_QUEUE_RETENTION_SECONDS,
             sqsManagedSseEnabled: true,
             tags,
@@ -468,14 +518,25 @@ export class ClusterAddons extends pulumi.ComponentResource {
             policy: pulumi.all([queue.arn, ...rules.map((r) => r.arn)]).apply(([arn, ...ruleArns]) => JSON.stringify(interruptionQueuePolicy(arn, ruleArns))),
         }, child);
 
-        const nthRole = irsaRole("nth", SYSTEM_NAMESPACE, NTH_SERVICE_ACCOUNT, "aws-node-termination-handler (IRSA): drains nodes of this cluster");
-        new aws.iam.RolePolicy(`${name}-nth`, {
-            role: nthRole.id,
-            policy: pulumi.all([args.clusterName, queue.arn]).apply(([c, arn]) => JSON.stringify(nodeTerminationHandlerPolicy(c, arn))),
-        }, child);
-        this.nodeTerminationHandlerRoleArn = nthRole.arn;
+        const nthAssociation = associate(args.roles.nodeTerminationHandler, "nth", NTH_SERVICE_ACCOUNT);
+        this.nodeTerminationHandlerRoleArn = args.roles.nodeTerminationHandler.roleArn;
         this.nodeTerminationHandler = release("nodeTerminationHandler", "aws-node-termination-handler", SYSTEM_NAMESPACE,
-            nodeTerminationHandlerValues({ queueUrl: queue.url, region: args.region, roleArn: nthRole.arn, nodeSelector }));
+            nodeTerminationHandlerValues({ queueUrl: queue.url, region: args.region, nodeSelector }), {},
+            // order: credentials reach only pods created after the association; the values do not refer to it.
+            [nthAssociation]);
+        this.podIdentityAssociations = { clusterAutoscaler: caAssociation, nodeTerminationHandler: nthAssociation };
+
+        // AWS Load Balancer Controller: keeps the api/ws pods registered in Pulumi's target groups.
+        this.loadBalancerController = new LoadBalancerController(`${name}-lbc`, {
+            clusterName: args.clusterName,
+            region: args.region,
+            vpcId: args.vpcId,
+            k8sProvider: args.k8sProvider,
+            role: args.roles.loadBalancerController,
+            chart: charts.loadBalancerController,
+            nodeSelector,
+            tags,
+        }, child);
 
         this.registerOutputs({
             clusterAutoscalerRoleArn: this.clusterAutoscalerRoleArn,

@@ -11,6 +11,7 @@ export * from "./cluster";
 export * from "./pod-identity";
 export * from "./node-pool";
 export * from "./cluster-addons";
+export * from "./load-balancer-controller";
 export * from "./deploy-runner";
 export * from "./image-repository";
 export * from "./database";

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CLUSTER_RESOURCE_TAG } from "./pod-identity";
 import { DNS_LABEL, DNS_NAME, Problems, show } from "./validation";
 
 // ---------------------------------------------------------------------------------------------
@@ -30,8 +31,20 @@ export const DEFAULT_TARGET_HEALTH_CHECK: Readonly<Required<TargetHealthCheck>> 
     unhealthyThreshold: 3,
     healthyThreshold: 2,
 };
-/** Time in-flight requests get to finish when a node leaves the target group (scale-in, replacement). */
-export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 30;
+/**
+ * Seconds the ALB keeps a deregistered pod's open connections before closing them. It must cover the pod's
+ * whole stop (see `RegionalDeployment`): the controller deregisters the pod within seconds of it turning
+ * Terminating, the pod keeps serving through its 15 s preStop pause (`DEFAULT_PRE_STOP_SLEEP_SECONDS`), then
+ * drains in-flight requests for up to 20 s after SIGTERM (the app's `SHUTDOWN_TIMEOUT_SECONDS`); 15 + 20 = 35 s
+ * plus margin. Shorter, the ALB would cut requests the pod is still finishing.
+ */
+export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 40;
+/**
+ * Tag on both target groups naming the EKS cluster whose AWS Load Balancer Controller registers pods in them.
+ * The controller's Pod Identity role may register/deregister targets only in target groups whose tag equals
+ * the session's `eks-cluster-name` (see `loadBalancerControllerPolicy`).
+ */
+export const TARGET_CLUSTER_TAG = CLUSTER_RESOURCE_TAG;
 /** Lifetime of the ALB stickiness cookie on the ws target group: one day, as the seeds' session cookie. */
 export const DEFAULT_STICKINESS_SECONDS = 86400;
 /** Seed 004: `limit_req rate=10r/s` per client IP. */
@@ -51,8 +64,12 @@ export type WafWindowSeconds = (typeof WAF_WINDOWS)[number];
 export const WAF_MIN_LIMIT = 10;
 export const WAF_MAX_LIMIT = 2_000_000_000;
 
-const NODE_PORT_MIN = 30000;
-const NODE_PORT_MAX = 32767;
+/** Arguments that existed before IP targets, with what replaces each (refused with that message). */
+export const REMOVED_LOAD_BALANCER_ARGS: Readonly<Record<string, string>> = {
+    apiNodePort: "pods are registered by IP on their container port: pass apiContainerPort (TargetGroupBinding, AWS Load Balancer Controller)",
+    wsNodePort: "pods are registered by IP on their container port: pass wsContainerPort",
+    targetAutoScalingGroups: "target groups hold pod IPs registered by the AWS Load Balancer Controller (TargetGroupBinding), not ASG instances; drop it",
+};
 
 export interface TargetHealthCheck {
     /** @default "/health" */
@@ -83,20 +100,22 @@ export interface LoadBalancerArgs {
     readonly apiHostname?: string;
     /** Requests for this host go to the ws target group. @default "ws" */
     readonly wsHostname?: string;
-    /** Security group of the nodes; it gets ingress on the two NodePorts from the ALB's security group only. */
-    readonly nodeSecurityGroupId: pulumi.Input<string>;
-    /** NodePort (30000-32767) of the api Service on every node. */
-    readonly apiNodePort: number;
-    /** NodePort (30000-32767) of the ws Service on every node. */
-    readonly wsNodePort: number;
     /**
-     * Auto Scaling groups whose instances are the targets of both target groups, keyed by a stable name
-     * (the node pool, e.g. `{ general: asgName }`). Each gets an `aws.autoscaling.Attachment` per target
-     * group, so instances register and deregister themselves as the ASG scales: no in-cluster AWS Load
-     * Balancer Controller is needed, and nothing outside this program manages the targets. Leave
-     * `targetGroupArns` unset on those groups so the two do not fight.
+     * Security group of the nodes. With the VPC CNI (no security groups for pods), pod IPs live on the nodes'
+     * ENIs and carry the nodes' security groups, so this group gets ingress on the two container ports from
+     * the ALB's security group only (and the ALB's group egress to it on those ports only).
      */
-    readonly targetAutoScalingGroups: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly nodeSecurityGroupId: pulumi.Input<string>;
+    /** Port the api pods listen on (1024-65535): the target port of the api target group and its health check. */
+    readonly apiContainerPort: number;
+    /** Port the ws pods listen on (1024-65535). May equal `apiContainerPort` (one security group rule then serves both). */
+    readonly wsContainerPort: number;
+    /**
+     * Name of the EKS cluster whose AWS Load Balancer Controller registers the pods (through a
+     * `TargetGroupBinding` per target group). Both target groups are tagged `scaled-web/eks-cluster: <name>`, which
+     * is what the controller's IAM role is limited to.
+     */
+    readonly targetClusterName: pulumi.Input<string>;
     /**
      * Path patterns routed to the ws target group (Socket.IO and raw WebSocket endpoints).
      * @default ["/socket.io/*", "/ws/*"]
@@ -121,7 +140,11 @@ export interface LoadBalancerArgs {
     readonly idleTimeoutSeconds?: number;
     /** Target health check of both target groups. @default seeds 001/002: /health, 10 s, 5 s, 3, 2 */
     readonly healthCheck?: TargetHealthCheck;
-    /** @default 30 */
+    /**
+     * Seconds the ALB lets a deregistered pod finish its open requests; must cover the pod's preStop pause plus
+     * its drain after SIGTERM (see `DEFAULT_DEREGISTRATION_DELAY_SECONDS`).
+     * @default 40
+     */
     readonly deregistrationDelaySeconds?: number;
     /** Lifetime of the ws target group's `lb_cookie` (1-604800 s). @default 86400 */
     readonly stickinessSeconds?: number;
@@ -196,6 +219,14 @@ export function albPathMatches(pattern: string, path: string): boolean {
     return new RegExp(`^${re}$`).test(path);
 }
 
+/**
+ * The container ports the ALB must reach, each once, keyed by the service(s) using it: `[["api", 8080], ["ws", 8081]]`,
+ * or `[["api-ws", 8080]]` when both listen on the same port (one rule; two equal rules would collide in EC2).
+ */
+export function albTargetPorts(apiPort: number, wsPort: number): [string, number][] {
+    return apiPort === wsPort ? [["api-ws", apiPort]] : [["api", apiPort], ["ws", wsPort]];
+}
+
 /** The fully qualified names the certificate covers, api first. */
 export function edgeHostnames(domain: string, apiHostname = DEFAULT_EDGE_API_HOSTNAME, wsHostname = DEFAULT_EDGE_WS_HOSTNAME): { api: string; ws: string } {
     return { api: `${apiHostname}.${domain}`, ws: `${wsHostname}.${domain}` };
@@ -215,14 +246,12 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs): 
     p.check(api !== ws, "wsHostname", `must differ from apiHostname (both ${show(api)}); the host rule would send all api traffic to ws`);
 
     p.check(args.subnetIds.length >= 2, "subnetIds", `an ALB needs subnets in at least 2 availability zones, got ${args.subnetIds.length}`);
-    for (const [key, port] of [["apiNodePort", args.apiNodePort], ["wsNodePort", args.wsNodePort]] as const) {
-        p.check(isInt(port) && port >= NODE_PORT_MIN && port <= NODE_PORT_MAX, key, `must be a NodePort in ${NODE_PORT_MIN}-${NODE_PORT_MAX}, got ${show(port)}`);
+    for (const [key, replacement] of Object.entries(REMOVED_LOAD_BALANCER_ARGS)) {
+        p.check(!(key in (args as unknown as Record<string, unknown>)), key, `is no longer accepted (got ${show((args as unknown as Record<string, unknown>)[key])}): ${replacement}`);
     }
-    p.check(args.apiNodePort !== args.wsNodePort, "wsNodePort", `must differ from apiNodePort (both ${show(args.apiNodePort)})`);
-
-    const asgKeys = Object.keys(args.targetAutoScalingGroups ?? {});
-    p.check(asgKeys.length > 0, "targetAutoScalingGroups", "must name at least one Auto Scaling group, e.g. { general: <asg name> }; without targets the ALB answers 503");
-    asgKeys.forEach((k) => p.check(DNS_LABEL.test(k), `targetAutoScalingGroups.${k}`, `key must be a DNS label (it names child resources), got ${show(k)}`));
+    for (const [key, port] of [["apiContainerPort", args.apiContainerPort], ["wsContainerPort", args.wsContainerPort]] as const) {
+        p.check(isInt(port) && port >= 1024 && port <= 65535, key, `must be the pods' container port, 1024-65535 (the pods run as non-root), got ${show(port)}`);
+    }
 
     const paths = args.wsPaths ?? DEFAULT_WS_PATHS;
     p.check(paths.length >= 1, "wsPaths", "must list at least one path pattern, e.g. [\"/socket.io/*\"]");
@@ -298,11 +327,16 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs): 
  * - Target group `api` (default action): least outstanding requests (the seeds' `least_conn`), health
  *   check `/health` every 10 s, timeout 5 s, unhealthy 3 / healthy 2, deregistration delay.
  * - Target group `ws`: `lb_cookie` stickiness (Socket.IO's long-polling fallback must return to the same
- *   pod's node), reached by host `ws.<domain>`, by each of `wsPaths` on any host, and by the exact
- *   `wsProbePath` (`/ws/health`) on any host, which lets a Route53 health check probe the ws pods.
- * - Targets: the given Auto Scaling groups' instances on fixed NodePorts (see `targetAutoScalingGroups`).
- * - Security groups: the ALB accepts 80/443 from the internet and may only reach the nodes on the two
- *   NodePorts; the nodes accept those ports from the ALB only.
+ *   pod: with IP targets the cookie names the pod itself), reached by host `ws.<domain>`, by each of `wsPaths`
+ *   on any host, and by the exact `wsProbePath` (`/ws/health`) on any host, which lets a Route53 health check
+ *   probe the ws pods.
+ * - Targets: pod IPs (`targetType: "ip"`) on the container ports. This component registers nothing: the AWS
+ *   Load Balancer Controller in the cluster does, through one `TargetGroupBinding` per target group
+ *   (`TargetGroupBindings` in components/load-balancer-controller.ts), as pods become ready or terminate.
+ * - Security groups: the ALB accepts 80/443 from the internet and may only reach the nodes' security group
+ *   (which the pod IPs carry) on the two container ports; that group accepts those ports from the ALB only.
+ *   Pulumi owns these rules; the controller's `TargetGroupBinding.spec.networking` is left unset so it
+ *   manages no security group rules and needs no EC2 write permission.
  * - WAF v2: a per-client-IP rate-based rule (seed 004) and the AWS managed common rule set.
  * - Access logs to an SSE-S3 encrypted, private bucket with a lifecycle expiry (ELB log delivery
  *   supports SSE-S3 only); `drop_invalid_header_fields`; optional deletion protection.
@@ -322,6 +356,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
     public readonly wsTargetGroup: aws.lb.TargetGroup;
     /** Target group ARN suffixes keyed `api` / `ws` (CloudWatch dimensions). */
     public readonly targetGroupArnSuffixes: Readonly<Record<"api" | "ws", pulumi.Output<string>>>;
+    /** Target group ARNs keyed `api` / `ws`: what each `TargetGroupBinding` points at (unknown in a first preview). */
+    public readonly targetGroupArns: Readonly<Record<"api" | "ws", pulumi.Output<string>>>;
+    /** Container port each target group sends to, keyed `api` / `ws`. */
+    public readonly targetPorts: Readonly<Record<"api" | "ws", number>>;
     public readonly httpsListenerArn: pulumi.Output<string>;
     public readonly webAclArn: pulumi.Output<string>;
     public readonly accessLogBucket: pulumi.Output<string>;
@@ -361,7 +399,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         // --- Security groups -------------------------------------------------------------------
         const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
             vpcId: args.vpcId,
-            description: `ALB ${name}: 80/443 from the internet, NodePorts to the nodes`,
+            description: `ALB ${name}: 80/443 from the internet, container ports to the pods`,
             revokeRulesOnDelete: true,
             tags: { ...tags, Name: `${name}-alb` },
         }, child);
@@ -382,23 +420,29 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 }, child);
             }
         }
-        for (const [svc, port] of [["api", args.apiNodePort], ["ws", args.wsNodePort]] as const) {
-            new aws.vpc.SecurityGroupEgressRule(`${name}-out-${svc}`, {
+        // ALB -> pods on the container ports only. Pod IPs come from the nodes' ENIs (VPC CNI without security
+        // groups for pods), so the pods carry the node security group: one rule per distinct port there, sourced
+        // from the ALB's group. Chosen over security groups for pods (ENABLE_POD_ENI, trunk ENIs, per-pod
+        // SecurityGroupPolicy, instance-type limits) and over the controller's TargetGroupBinding `networking` rules
+        // (which would need ec2:AuthorizeSecurityGroupIngress/Revoke on the node group for the controller): the
+        // ports are static config, so Pulumi owns the rules, preview shows them and the policy pack checks them.
+        for (const [key, port] of albTargetPorts(args.apiContainerPort, args.wsContainerPort)) {
+            new aws.vpc.SecurityGroupEgressRule(`${name}-out-${key}`, {
                 securityGroupId: sg.id,
                 referencedSecurityGroupId: args.nodeSecurityGroupId,
                 ipProtocol: "tcp",
                 fromPort: port,
                 toPort: port,
-                description: `${svc} NodePort on the nodes`,
+                description: `${key} pods (container port ${port})`,
                 tags,
             }, child);
-            new aws.vpc.SecurityGroupIngressRule(`${name}-nodes-in-${svc}`, {
+            new aws.vpc.SecurityGroupIngressRule(`${name}-pods-in-${key}`, {
                 securityGroupId: args.nodeSecurityGroupId,
                 referencedSecurityGroupId: sg.id,
                 ipProtocol: "tcp",
                 fromPort: port,
                 toPort: port,
-                description: `${svc} NodePort from ALB ${name}`,
+                description: `${key} container port from ALB ${name}`,
                 tags,
             }, child);
         }
@@ -497,36 +541,32 @@ export class LoadBalancer extends pulumi.ComponentResource {
             unhealthyThreshold: hc.unhealthyThreshold,
         };
         const deregistrationDelay = args.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
+        // IP targets: the controller registers pod IPs on the container port; the health check hits the pod's own
+        // /health on that port ("traffic-port"). The ALB cookie on the ws group then pins a browser to one pod.
+        const tgTags = pulumi.output(args.targetClusterName).apply((cluster) => ({ ...tags, [TARGET_CLUSTER_TAG]: cluster }));
         this.apiTargetGroup = new aws.lb.TargetGroup(`${name}-api`, {
             vpcId: args.vpcId,
-            targetType: "instance",
+            targetType: "ip",
+            ipAddressType: "ipv4",
             protocol: "HTTP",
-            port: args.apiNodePort,
+            port: args.apiContainerPort,
             loadBalancingAlgorithmType: "least_outstanding_requests",
             deregistrationDelay,
             healthCheck,
-            tags: { ...tags, Name: `${name}-api` },
+            tags: tgTags.apply((t) => ({ ...t, Name: `${name}-api` })),
         }, child);
         this.wsTargetGroup = new aws.lb.TargetGroup(`${name}-ws`, {
             vpcId: args.vpcId,
-            targetType: "instance",
+            targetType: "ip",
+            ipAddressType: "ipv4",
             protocol: "HTTP",
-            port: args.wsNodePort,
+            port: args.wsContainerPort,
             loadBalancingAlgorithmType: "round_robin",
             deregistrationDelay,
             healthCheck,
             stickiness: { enabled: true, type: "lb_cookie", cookieDuration: args.stickinessSeconds ?? DEFAULT_STICKINESS_SECONDS },
-            tags: { ...tags, Name: `${name}-ws` },
+            tags: tgTags.apply((t) => ({ ...t, Name: `${name}-ws` })),
         }, child);
-
-        for (const [asgKey, asgName] of Object.entries(args.targetAutoScalingGroups)) {
-            for (const [svc, tg] of [["api", this.apiTargetGroup], ["ws", this.wsTargetGroup]] as const) {
-                new aws.autoscaling.Attachment(`${name}-${svc}-${asgKey}`, {
-                    autoscalingGroupName: asgName,
-                    lbTargetGroupArn: tg.arn,
-                }, child);
-            }
-        }
 
         // --- Listeners -------------------------------------------------------------------------
         new aws.lb.Listener(`${name}-http`, {
@@ -613,6 +653,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
         this.securityGroupId = sg.id;
         this.certificateArn = validation.certificateArn;
         this.targetGroupArnSuffixes = { api: this.apiTargetGroup.arnSuffix, ws: this.wsTargetGroup.arnSuffix };
+        this.targetGroupArns = { api: this.apiTargetGroup.arn, ws: this.wsTargetGroup.arn };
+        this.targetPorts = { api: args.apiContainerPort, ws: args.wsContainerPort };
         this.httpsListenerArn = https.arn;
         this.webAclArn = acl.arn;
         this.accessLogBucket = logs.bucket;
@@ -625,6 +667,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             securityGroupId: this.securityGroupId,
             certificateArn: this.certificateArn,
             targetGroupArnSuffixes: this.targetGroupArnSuffixes,
+            targetGroupArns: this.targetGroupArns,
             httpsListenerArn: this.httpsListenerArn,
             webAclArn: this.webAclArn,
             accessLogBucket: this.accessLogBucket,

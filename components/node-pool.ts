@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { CLUSTER_RESOURCE_TAG } from "./pod-identity";
 import { DNS_LABEL, EC2_INSTANCE_TYPE, Problems, instanceCpuArchitecture, show } from "./validation";
 
 export type CapacityType = "on-demand" | "spot";
@@ -483,6 +484,9 @@ export class NodePool extends pulumi.ComponentResource {
                     Name: `${c}-${args.poolName}${suffix}`,
                     [`kubernetes.io/cluster/${c}`]: "owned",
                     [NTH_MANAGED_TAG]: "true",
+                    // What the shared Pod Identity roles of cluster-autoscaler and the termination handler are
+                    // limited to: `aws:ResourceTag/scaled-web/eks-cluster` equal to the session's cluster name.
+                    [CLUSTER_RESOURCE_TAG]: c,
                     ...autoscalerTags(c, this.labels, this.taints),
                 };
                 return Object.entries(all).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));

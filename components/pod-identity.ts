@@ -21,6 +21,17 @@ import * as pulumi from "@pulumi/pulumi";
 export const POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com";
 /** The session tag EKS sets to the cluster's name (usable as `aws:PrincipalTag/eks-cluster-name`). */
 export const POD_IDENTITY_CLUSTER_NAME_TAG = "eks-cluster-name";
+/**
+ * Resource tag naming the EKS cluster a resource belongs to (ASGs, target groups). A role shared by every region's
+ * cluster stays narrow by allowing writes only where this tag equals the session's cluster:
+ * `"aws:ResourceTag/scaled-web/eks-cluster": "${aws:PrincipalTag/eks-cluster-name}"` (see `sameClusterCondition`).
+ */
+export const CLUSTER_RESOURCE_TAG = "scaled-web/eks-cluster";
+
+/** IAM condition: the resource's `CLUSTER_RESOURCE_TAG` equals the calling pod's cluster (a Pod Identity session tag). */
+export function sameClusterCondition(): Record<string, Record<string, string>> {
+    return { StringEquals: { [`aws:ResourceTag/${CLUSTER_RESOURCE_TAG}`]: `\${aws:PrincipalTag/${POD_IDENTITY_CLUSTER_NAME_TAG}}` } };
+}
 
 /**
  * Trust policy of a Pod Identity role. `sourceAccount` narrows it to associations of this account's clusters
@@ -54,8 +65,8 @@ export interface PodIdentityRoleArgs {
 export interface PodIdentityBinding {
     /** The cluster to create the association in. */
     clusterName: pulumi.Input<string>;
-    namespace: string;
-    serviceAccount: string;
+    namespace: pulumi.Input<string>;
+    serviceAccount: pulumi.Input<string>;
     /** The provider of the cluster's region. */
     provider?: pulumi.ProviderResource;
     /** Parent of the association; default: the role component. */

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { irsaTrustPolicy } from "./cluster-addons";
 import { NODE_TYPE_LABEL } from "./node-pool";
+import { PodIdentityRole } from "./pod-identity";
 import { DEFAULT_QUEUE_DEPTH_METRIC, QueueDepthMetric } from "./observability";
 import { Problems, show } from "./validation";
 import { DEFAULT_BULLMQ_PREFIX } from "./worker-pool";
@@ -82,10 +82,13 @@ export interface QueueMetricsPublisherArgs {
     readonly intervalSeconds?: number;
     /** Region the metrics go to (`AWS_REGION`); the region whose alarms read them. */
     readonly region: pulumi.Input<string>;
-    /** The cluster's IAM OIDC provider, for the IRSA role. */
-    readonly oidcProviderArn: pulumi.Input<string>;
-    /** `https://oidc.eks.<region>.amazonaws.com/id/<id>` */
-    readonly oidcIssuerUrl: pulumi.Input<string>;
+    /** The cluster the publisher runs in: where its Pod Identity association is created. */
+    readonly clusterName: pulumi.Input<string>;
+    /**
+     * The stack's queue-metrics role (created once with `queueMetricsPolicy`, e.g. by platform/identity.ts); the
+     * component associates it with its ServiceAccount in this cluster through EKS Pod Identity.
+     */
+    readonly role: PodIdentityRole;
     /** Provider of the cluster; the ServiceAccount and Deployment go through it. */
     readonly k8sProvider: k8s.Provider;
     /** @default requests 50m / 128Mi, limits 200m / 256Mi */
@@ -102,7 +105,7 @@ export interface QueueMetricsPublisherArgs {
     readonly nodeSelector?: Readonly<Record<string, string>>;
     /** Extra labels on every Kubernetes object and pod. @default {} */
     readonly labels?: Readonly<Record<string, string>>;
-    /** Tags of the IAM role. @default {} */
+    /** Tags of the Pod Identity association. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -147,9 +150,9 @@ export function validateQueueMetricsPublisherArgs(args: QueueMetricsPublisherArg
  * The queue-depth publisher the queue alarms read: a single-replica Deployment of the app image in its
  * `queue-metrics` role (`APP_ROLE`), which every `intervalSeconds` counts each queue's waiting +
  * prioritized jobs in the queue store and calls `PutMetricData` (`<metricsNamespace>` / `QueueDepth`,
- * dimension `Queue`). Its identity is an IAM role for its own ServiceAccount (IRSA): the pod gets web
- * identity credentials from the EKS pod identity webhook, not from IMDS (the nodes' hop limit of 1 keeps
- * pods off IMDS), and the role may only put metrics into that one namespace.
+ * dimension `Queue`). Its identity is the stack's queue-metrics role, bound to its own ServiceAccount by an EKS
+ * Pod Identity association: the pod gets credentials from the Pod Identity agent on its node, not from IMDS
+ * (the nodes' hop limit of 1 keeps pods off IMDS), and the role may only put metrics into that one namespace.
  *
  * The pod runs on the on-demand pool with the restricted security context, read-only root filesystem
  * and resource limits of the other workloads. One replica suffices: a restart costs a missing datapoint,
@@ -159,18 +162,17 @@ export function validateQueueMetricsPublisherArgs(args: QueueMetricsPublisherArg
  */
 export class QueueMetricsPublisher extends pulumi.ComponentResource {
     public readonly roleArn: pulumi.Output<string>;
+    public readonly podIdentityAssociation: aws.eks.PodIdentityAssociation;
     public readonly serviceAccountName: pulumi.Output<string>;
     public readonly deploymentName: pulumi.Output<string>;
     /** The metric the pod publishes; alarms must read exactly this. */
     public readonly metric: QueueDepthMetric;
-    public readonly role: aws.iam.Role;
     public readonly deployment: k8s.apps.v1.Deployment;
 
     constructor(name: string, args: QueueMetricsPublisherArgs, opts?: pulumi.ComponentResourceOptions) {
         validateQueueMetricsPublisherArgs(args).throwIfAny(`QueueMetricsPublisher "${name}"`);
         super("scaled-web:workloads:QueueMetricsPublisher", name, {}, opts);
 
-        const child = { parent: this };
         const kube = { parent: this, provider: args.k8sProvider };
         const app = args.app ?? DEFAULT_QUEUE_METRICS_APP;
         const resources = args.resources ?? DEFAULT_QUEUE_METRICS_RESOURCES;
@@ -184,21 +186,17 @@ export class QueueMetricsPublisher extends pulumi.ComponentResource {
         };
         const namespace = pulumi.output(args.namespace);
 
-        this.role = new aws.iam.Role(`${name}-role`, {
-            description: `${app} (IRSA): publishes BullMQ queue depth to CloudWatch ${this.metric.namespace}`,
-            assumeRolePolicy: pulumi.all([args.oidcProviderArn, args.oidcIssuerUrl, namespace]).apply(
-                ([arn, issuer, ns]) => JSON.stringify(irsaTrustPolicy(arn, issuer, ns, app))),
+        this.roleArn = args.role.roleArn;
+        this.podIdentityAssociation = args.role.associate(name, {
+            clusterName: args.clusterName,
+            namespace: args.namespace,
+            serviceAccount: app,
+            parent: this,
             tags: { ...(args.tags ?? {}) },
-        }, child);
-        new aws.iam.RolePolicy(`${name}-put-metrics`, {
-            role: this.role.id,
-            policy: JSON.stringify(queueMetricsPolicy(this.metric.namespace)),
-        }, child);
-        this.roleArn = this.role.arn;
-
+        });
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-            metadata: { name: app, namespace, labels, annotations: { "eks.amazonaws.com/role-arn": this.role.arn } },
-            // The pod needs no Kubernetes API token; the webhook projects its own AWS web identity token.
+            metadata: { name: app, namespace, labels },
+            // The pod needs no Kubernetes API token; EKS Pod Identity projects its own token.
             automountServiceAccountToken: false,
         }, kube);
         this.serviceAccountName = serviceAccount.metadata.name;
@@ -215,8 +213,8 @@ export class QueueMetricsPublisher extends pulumi.ComponentResource {
                     metadata: { labels },
                     spec: {
                         serviceAccountName: serviceAccount.metadata.name,
-                        // The EKS pod identity webhook adds its projected web identity token volume whatever
-                        // this says (aws/amazon-eks-pod-identity-webhook pkg/handler/handler.go).
+                        // EKS Pod Identity adds its own projected token volume (audience pods.eks.amazonaws.com)
+                        // whatever this says.
                         automountServiceAccountToken: false,
                         securityContext: podSecurityContext(),
                         nodeSelector: { ...(args.nodeSelector ?? DEFAULT_QUEUE_METRICS_NODE_SELECTOR) },

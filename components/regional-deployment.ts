@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { targetGroupBinding } from "./load-balancer-controller";
 import { Problems, show } from "./validation";
 import {
     PART_OF,
@@ -27,13 +28,39 @@ export const DEFAULT_TARGET_CPU_UTILIZATION = 70;
 /** Seed 000: add pods when average memory use passes 80 % of the request. */
 export const DEFAULT_TARGET_MEMORY_UTILIZATION = 80;
 export const DEFAULT_HEALTH_PATH = "/health";
-export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
-/** Seconds a stopping pod keeps serving after it is removed from the Service, while kube-proxy and the ALB catch up. */
-export const DEFAULT_PRE_STOP_SLEEP_SECONDS = 5;
+/**
+ * How a pod leaves without dropping a request (rolling update, scale-in, node drain), ALB -> pod IP targets:
+ *
+ * | t (s)  | what happens                                                                                   |
+ * |--------|------------------------------------------------------------------------------------------------|
+ * | 0      | pod Terminating: its EndpointSlice entry turns not-ready; the preStop `sleep` starts            |
+ * | ~1-5   | the AWS Load Balancer Controller sees it and calls DeregisterTargets; the ALB stops sending new   |
+ * |        | requests once that reaches its nodes (seconds). Until then requests still arrive: the pod serves |
+ * | 15     | preStop ends (`DEFAULT_PRE_STOP_SLEEP_SECONDS`), SIGTERM: the app answers /health 503, stops     |
+ * |        | accepting, finishes in-flight requests within its `SHUTDOWN_TIMEOUT_SECONDS` (20, app/src/settings.js) |
+ * | <= 35  | app exits; the ALB's deregistration delay (40 s, components/load-balancer.ts) kept the           |
+ * |        | connections open for all of that                                                               |
+ * | 45     | `terminationGracePeriodSeconds`: SIGKILL only if the app hung past its own 25 s hard stop       |
+ *
+ * Rolling updates add pods before removing any (`maxSurge 25%, maxUnavailable 0`), and the controller's pod
+ * readiness gate (namespace label `elbv2.k8s.aws/pod-readiness-gate-inject: enabled`) keeps a new pod un-Ready
+ * until the ALB reports it healthy, so old pods are only removed once their replacements take traffic.
+ */
+export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 45;
+/** Seconds a stopping pod keeps serving after it turns Terminating, while the controller deregisters it and the ALB stops routing to it. */
+export const DEFAULT_PRE_STOP_SLEEP_SECONDS = 15;
+/** Seconds the app needs after SIGTERM at most: its drain (20 s) plus its own hard-stop margin (5 s), app/src/main.js. */
+export const APP_SHUTDOWN_SECONDS = 25;
+/** The Service's port (what a `TargetGroupBinding` names); it forwards to the container port named `http`. */
+export const SERVICE_PORT = 80;
+/** Arguments that existed before IP targets, with what replaces each (refused with that message). */
+export const REMOVED_REGIONAL_DEPLOYMENT_ARGS: Readonly<Record<string, string>> = {
+    nodePort: "the Service is ClusterIP and the ALB reaches the pods by IP; pass targetGroupArn (a TargetGroupBinding registers the pods) and drop nodePort",
+    sessionAffinity: "with IP targets the ALB's stickiness cookie pins a browser to a pod; kube-proxy affinity no longer applies, drop it",
+    sessionAffinityTimeoutSeconds: "session affinity is the ALB cookie's now (LoadBalancer stickinessSeconds); drop it",
+};
 /** PodDisruptionBudget: drains and upgrades take at most one pod of a service at a time. */
 export const DEFAULT_MAX_UNAVAILABLE = 1;
-/** kube-proxy's default ClientIP affinity timeout (3 h), stated explicitly. */
-export const DEFAULT_SESSION_AFFINITY_TIMEOUT_SECONDS = 10800;
 
 export const HOSTNAME_TOPOLOGY_KEY = "kubernetes.io/hostname";
 /** Label EKS managed node groups put on spot nodes; excluded as well in case a pool lacks `node-type`. */
@@ -69,7 +96,6 @@ export const HPA_BEHAVIOR = {
     },
 } as const;
 
-export type SessionAffinity = "None" | "ClientIP";
 export type SpreadPolicy = "DoNotSchedule" | "ScheduleAnyway";
 
 export interface RegionalDeploymentArgs {
@@ -87,8 +113,21 @@ export interface RegionalDeploymentArgs {
     readonly image: pulumi.Input<string>;
     /** Port the process listens on (>= 1024: the container runs as non-root without capabilities). Also passed as `PORT`. */
     readonly containerPort: number;
-    /** Fixed NodePort (30000-32767) the region's load balancer target group sends traffic to. */
-    readonly nodePort: number;
+    /**
+     * IP target group (of the region's ALB) the pods are registered in: a `TargetGroupBinding` named after `app`
+     * points it at this Service's port 80. Needs the AWS Load Balancer Controller in the cluster; pass its Helm
+     * release in `targetGroupBindingDependsOn`. Unknown in a first preview, which is fine.
+     * @default no binding (the Service is reachable inside the cluster only)
+     */
+    readonly targetGroupArn?: pulumi.Input<string>;
+    /** What the `TargetGroupBinding` must wait for: the controller release that installs its CRD and webhooks. @default [] */
+    readonly targetGroupBindingDependsOn?: readonly pulumi.Resource[];
+    /**
+     * Name of the pods' ServiceAccount, created by the component (no API token mounted). An EKS Pod Identity
+     * association for `<namespace>/<name>` gives the pods an AWS role.
+     * @default app
+     */
+    readonly serviceAccountName?: string;
     /** Replica floor in this region: the Deployment's initial replicas and the HPA's `minReplicas`. */
     readonly minReplicas: number;
     /** HPA ceiling. */
@@ -109,15 +148,7 @@ export interface RegionalDeploymentArgs {
     readonly envFromSecrets?: readonly pulumi.Input<string>[];
     /** ConfigMaps whose every key becomes an environment variable. @default [] */
     readonly envFromConfigMaps?: readonly pulumi.Input<string>[];
-    /**
-     * Service session affinity. `"ClientIP"` keeps a source address on one pod (Socket.IO long-polling);
-     * see the class comment for how it combines with the load balancer's cookie stickiness.
-     * @default "None"
-     */
-    readonly sessionAffinity?: SessionAffinity;
-    /** @default 10800 */
-    readonly sessionAffinityTimeoutSeconds?: number;
-    /** @default 30 */
+    /** Must outlast the preStop pause (15 s) plus the app's stop (25 s). @default 45 */
     readonly terminationGracePeriodSeconds?: number;
     /** PodDisruptionBudget `maxUnavailable`. @default 1 */
     readonly maxUnavailable?: number;
@@ -139,7 +170,12 @@ export function validateRegionalDeploymentArgs(args: RegionalDeploymentArgs): Pr
     validateName(problems, "app", args.app, "api");
     validateImage(problems, "image", args.image);
     validateInt(problems, "containerPort", args.containerPort, 1024, 65535, "the container runs as non-root with every capability dropped, so it cannot bind ports below 1024");
-    validateInt(problems, "nodePort", args.nodePort, 30000, 32767, "the Kubernetes NodePort range");
+    for (const [key, replacement] of Object.entries(REMOVED_REGIONAL_DEPLOYMENT_ARGS)) {
+        problems.check(!(key in (args as unknown as Record<string, unknown>)), key, `is no longer accepted (got ${show((args as unknown as Record<string, unknown>)[key])}): ${replacement}`);
+    }
+    if (args.serviceAccountName !== undefined) {
+        validateName(problems, "serviceAccountName", args.serviceAccountName, "api");
+    }
     validateInt(problems, "minReplicas", args.minReplicas, 1, 1000);
     validateInt(problems, "maxReplicas", args.maxReplicas, 1, 1000);
     if (Number.isInteger(args.minReplicas) && Number.isInteger(args.maxReplicas) && args.minReplicas > args.maxReplicas) {
@@ -156,14 +192,9 @@ export function validateRegionalDeploymentArgs(args: RegionalDeploymentArgs): Pr
         problems.add("healthPath", `must be an absolute HTTP path such as "/health", got ${show(args.healthPath)}`);
     }
     validateEnv(problems, "env", args.env, args.secretEnv);
-    if (args.sessionAffinity !== undefined && args.sessionAffinity !== "None" && args.sessionAffinity !== "ClientIP") {
-        problems.add("sessionAffinity", `must be "None" or "ClientIP", got ${show(args.sessionAffinity)}`);
-    }
-    if (args.sessionAffinityTimeoutSeconds !== undefined) {
-        validateInt(problems, "sessionAffinityTimeoutSeconds", args.sessionAffinityTimeoutSeconds, 1, 86400);
-    }
     if (args.terminationGracePeriodSeconds !== undefined) {
-        validateInt(problems, "terminationGracePeriodSeconds", args.terminationGracePeriodSeconds, DEFAULT_PRE_STOP_SLEEP_SECONDS + 1, 3600, `must outlast the ${DEFAULT_PRE_STOP_SLEEP_SECONDS} s preStop pause`);
+        validateInt(problems, "terminationGracePeriodSeconds", args.terminationGracePeriodSeconds, DEFAULT_PRE_STOP_SLEEP_SECONDS + APP_SHUTDOWN_SECONDS, 3600,
+            `must outlast the ${DEFAULT_PRE_STOP_SLEEP_SECONDS} s preStop pause plus the app's ${APP_SHUTDOWN_SECONDS} s stop after SIGTERM`);
     }
     if (args.maxUnavailable !== undefined) {
         validateInt(problems, "maxUnavailable", args.maxUnavailable, 1, 1000, "0 would block every node drain");
@@ -224,23 +255,22 @@ export function httpProbes(path: string): Pick<k8s.types.input.core.v1.Container
 }
 
 /**
- * One HTTP service (API or WebSocket gateway) in one region's cluster: Deployment, NodePort Service on the
- * fixed port the region's ALB targets, `autoscaling/v2` HPA (CPU 70 %, memory 80 %, seed 003 timings),
- * PodDisruptionBudget and, unless a namespace is given, a Namespace enforcing the restricted Pod Security
- * Standard.
+ * One HTTP service (API or WebSocket gateway) in one region's cluster: ServiceAccount, Deployment, ClusterIP
+ * Service, `TargetGroupBinding` that registers the pods by IP in the region's ALB target group, `autoscaling/v2`
+ * HPA (CPU 70 %, memory 80 %, seed 003 timings), PodDisruptionBudget and, unless a namespace is given, a
+ * Namespace enforcing the restricted Pod Security Standard.
  *
  * Pods never run on spot nodes (required node affinity, no spot toleration), spread over zones and nodes,
  * roll out with `maxUnavailable: 0, maxSurge: 25%` (capacity never drops below the desired count), run
  * non-root with a read-only root filesystem, no capabilities and RuntimeDefault seccomp, with `/tmp` on an
  * emptyDir.
  *
- * Session affinity for WebSockets: the ALB's `lb_cookie` stickiness pins a browser to a node port of one
- * node; `sessionAffinity: "ClientIP"` then makes that node's kube-proxy send the same source address to
- * the same pod, so Socket.IO's long-polling requests (which must all reach the pod holding the session)
- * stay together. With instance targets the source kube-proxy sees is the ALB node's address, so the
- * affinity is per ALB node rather than per browser: correct, but coarser balancing. Broadcasts across pods
- * go through the Valkey adapter. For per-browser affinity use IP targets (AWS Load Balancer Controller) or
- * WebSocket-only clients.
+ * Session affinity for WebSockets: the ALB target group holds pod IPs, so its `lb_cookie` stickiness pins a
+ * browser to one pod, and Socket.IO's long-polling requests (which must all reach the pod holding the session)
+ * stay together. The Service has no `sessionAffinity`: the ALB does not go through it (only in-cluster clients
+ * do). Broadcasts across pods go through the Valkey adapter.
+ *
+ * Stopping without dropping requests: see `DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS`.
  *
  * Pass the cluster's `k8s.Provider` in `opts.provider` (or `opts.providers`); every child uses it.
  */
@@ -252,7 +282,10 @@ export class RegionalDeployment extends pulumi.ComponentResource {
     public readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
     public readonly deploymentName: pulumi.Output<string>;
     public readonly serviceName: pulumi.Output<string>;
-    public readonly nodePort: number;
+    public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** The binding of the pods to the ALB target group, when `targetGroupArn` was given. */
+    public readonly targetGroupBinding?: k8s.apiextensions.CustomResource;
     public readonly minReplicas: number;
     public readonly maxReplicas: number;
 
@@ -272,6 +305,13 @@ export class RegionalDeployment extends pulumi.ComponentResource {
 
         this.namespace = workloadNamespace(name, args.app, args.namespace, this);
 
+        this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+            metadata: { name: args.serviceAccountName ?? args.app, namespace: this.namespace, labels },
+            // No Kubernetes API token: the app never calls the API server. EKS Pod Identity injects its own token.
+            automountServiceAccountToken: false,
+        }, child);
+        this.serviceAccountName = this.serviceAccount.metadata.name;
+
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deploy`, {
             metadata: { name: args.app, namespace: this.namespace, labels },
             spec: {
@@ -284,6 +324,7 @@ export class RegionalDeployment extends pulumi.ComponentResource {
                 template: {
                     metadata: { labels },
                     spec: {
+                        serviceAccountName: this.serviceAccountName,
                         automountServiceAccountToken: false,
                         terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
                         securityContext: podSecurityContext(),
@@ -315,18 +356,29 @@ export class RegionalDeployment extends pulumi.ComponentResource {
         this.service = new k8s.core.v1.Service(`${name}-svc`, {
             metadata: { name: args.app, namespace: this.namespace, labels },
             spec: {
-                type: "NodePort",
+                // ClusterIP: the ALB reaches the pods by IP (TargetGroupBinding), never through a node port.
+                type: "ClusterIP",
                 selector,
-                // Cluster: every node of the target pool answers on the NodePort, so ALB health checks pass on all of them.
-                externalTrafficPolicy: "Cluster",
-                sessionAffinity: args.sessionAffinity ?? "None",
-                ...(args.sessionAffinity === "ClientIP"
-                    ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: args.sessionAffinityTimeoutSeconds ?? DEFAULT_SESSION_AFFINITY_TIMEOUT_SECONDS } } }
-                    : {}),
-                ports: [{ name: "http", port: 80, targetPort: "http", nodePort: args.nodePort, protocol: "TCP" }],
+                ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
             },
         }, child);
         this.serviceName = this.service.metadata.name;
+
+        if (args.targetGroupArn !== undefined) {
+            this.targetGroupBinding = targetGroupBinding(`${name}-tgb`, {
+                name: args.app,
+                namespace: this.namespace,
+                serviceName: this.serviceName,
+                servicePort: SERVICE_PORT,
+                targetGroupArn: args.targetGroupArn,
+                labels,
+            }, {
+                ...child,
+                // order: the controller's Helm release installs the TargetGroupBinding CRD and the webhooks that
+                // admit it; nothing in the binding's inputs refers to the release.
+                dependsOn: [...(args.targetGroupBindingDependsOn ?? [])],
+            });
+        }
 
         this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, {
             metadata: { name: args.app, namespace: this.namespace, labels },
@@ -355,7 +407,6 @@ export class RegionalDeployment extends pulumi.ComponentResource {
             },
         }, child);
 
-        this.nodePort = args.nodePort;
         this.minReplicas = args.minReplicas;
         this.maxReplicas = args.maxReplicas;
 
@@ -363,7 +414,7 @@ export class RegionalDeployment extends pulumi.ComponentResource {
             namespace: this.namespace,
             deploymentName: this.deploymentName,
             serviceName: this.serviceName,
-            nodePort: this.nodePort,
+            serviceAccountName: this.serviceAccountName,
         });
     }
 }

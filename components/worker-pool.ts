@@ -103,6 +103,12 @@ export interface WorkerPoolArgs {
     readonly app?: string;
     /** Namespace to deploy into. @default a new Namespace named `app` enforcing the restricted Pod Security Standard */
     readonly namespace?: pulumi.Input<string>;
+    /**
+     * Name of the ServiceAccount every queue's pods run as, created by the component (no API token mounted). An
+     * EKS Pod Identity association for `<namespace>/<name>` gives the workers an AWS role.
+     * @default app ("worker")
+     */
+    readonly serviceAccountName?: string;
     /** Worker image; each pod learns its queue from `QUEUE_NAME`. */
     readonly image: pulumi.Input<string>;
     /** Queues keyed by BullMQ queue name (a DNS label), e.g. seed 003's `sla-checks`, `notifications`, `analytics`. */
@@ -293,6 +299,8 @@ export class WorkerPool extends pulumi.ComponentResource {
     /** Deployment names keyed by queue. */
     public readonly deploymentNames: Readonly<Record<string, pulumi.Output<string>>>;
     public readonly queues: readonly string[];
+    public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+    public readonly serviceAccountName: pulumi.Output<string>;
 
     constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         validateWorkerPoolArgs(args).throwIfAny(`WorkerPool "${name}"`);
@@ -310,6 +318,13 @@ export class WorkerPool extends pulumi.ComponentResource {
         };
 
         this.namespace = workloadNamespace(name, app, args.namespace, this);
+
+        this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+            metadata: { name: args.serviceAccountName ?? app, namespace: this.namespace, labels: baseLabels },
+            // No Kubernetes API token: workers never call the API server. EKS Pod Identity injects its own token.
+            automountServiceAccountToken: false,
+        }, child);
+        this.serviceAccountName = this.serviceAccount.metadata.name;
 
         this.triggerAuthentication = new k8s.apiextensions.CustomResource(`${name}-queue-auth`, {
             apiVersion: "keda.sh/v1alpha1",
@@ -349,6 +364,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels },
                         spec: {
+                            serviceAccountName: this.serviceAccountName,
                             automountServiceAccountToken: false,
                             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? DEFAULT_WORKER_TERMINATION_GRACE_SECONDS,
                             securityContext: podSecurityContext(),

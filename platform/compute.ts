@@ -13,6 +13,7 @@ import { ClusterAddons } from "../components/cluster-addons";
 import { NodePool } from "../components/node-pool";
 import { ComputeRegion } from "./contracts";
 import type { ClusterAccess } from "./deploy-runner";
+import type { StackIdentity } from "./identity";
 import type { RegionContext } from "./program";
 
 /** What the compute stage builds in one region: the contract plus the components, for advanced callers. */
@@ -24,9 +25,10 @@ export interface ComputeRegionDetails extends ComputeRegion {
 
 /**
  * Builds the region's cluster, node pools and add-ons, every resource through the region's provider. `access` says
- * who reaches the private API on 443 and which roles get access entries (platform/deploy-runner.ts).
+ * who reaches the private API on 443 and which roles get access entries (platform/deploy-runner.ts); `identity`
+ * holds the stack's Pod Identity roles the add-ons are associated with (platform/identity.ts).
  */
-export function wireCompute(ctx: RegionContext, access?: ClusterAccess): ComputeRegionDetails {
+export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?: ClusterAccess): ComputeRegionDetails {
     const { config, prefix, provider, network } = ctx;
     const name = `${prefix}-eks`;
     const tags = { ...config.tags };
@@ -72,8 +74,12 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         clusterName: cluster.clusterName,
         kubernetesVersion: cluster.kubernetesVersion,
         region: ctx.region.name,
-        oidcProviderArn: cluster.oidcProviderArn,
-        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        vpcId: network.vpcId,
+        roles: {
+            clusterAutoscaler: identity.clusterAutoscaler,
+            nodeTerminationHandler: identity.nodeTerminationHandler,
+            loadBalancerController: identity.loadBalancerController,
+        },
         k8sProvider: cluster.k8sProvider,
         autoScalingGroupNames: pools.flatMap((p) => Object.values(p.autoScalingGroupNames)),
         tags,
@@ -83,7 +89,7 @@ export function wireCompute(ctx: RegionContext, access?: ClusterAccess): Compute
         clusterName: cluster.clusterName,
         k8sProvider: cluster.k8sProvider,
         nodeSecurityGroupId: cluster.nodeSecurityGroupId,
-        targetAutoScalingGroupNames: pools.filter((p) => p.capacityType === "on-demand").flatMap((p) => Object.values(p.autoScalingGroupNames)),
+        loadBalancerController: addons.loadBalancerController.release,
         autoScalingGroupNames: Object.assign({}, ...pools.map((p) => p.autoScalingGroupNames)) as Record<string, pulumi.Output<string>>,
         oidcProviderArn: cluster.oidcProviderArn,
         oidcIssuerUrl: cluster.oidcIssuerUrl,

@@ -55,8 +55,6 @@ export const DEFAULT_AZ_COUNT = 3;
 export const DEFAULT_KUBERNETES_VERSION = "1.33";
 export const DEFAULT_API_PORT = 3000;
 export const DEFAULT_WS_PORT = 3001;
-export const DEFAULT_API_NODE_PORT = 30080;
-export const DEFAULT_WS_NODE_PORT = 30081;
 /**
  * Build context of the reference application (`app/`, relative to the project root): one image for every
  * role (`APP_ROLE` = api, ws, worker, queue-metrics) that runs non-root on a read-only root filesystem,
@@ -89,7 +87,6 @@ const resourcesSchema = z.object({ requests: resourceSpec.optional(), limits: re
 const count = z.number().int("must be a whole number").min(0, "must be >= 0");
 const positive = z.number().int("must be a whole number").min(1, "must be >= 1");
 const port = z.number().int().min(1).max(65535);
-const nodePort = z.number().int().min(30000, "must be in the NodePort range 30000-32767").max(32767, "must be in the NodePort range 30000-32767");
 const image = z.string().regex(IMAGE_REFERENCE, "must be a container image reference such as \"registry/repo:tag\"");
 const cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as \"10.0.0.0/16\"");
 
@@ -97,7 +94,9 @@ const serviceSchema = z.object({
     /** Image reference; overridden by the image supply when it builds the service. */
     image: image.optional(),
     containerPort: port.optional(),
-    nodePort: nodePort.optional(),
+    // --- traffic (issue 16): no NodePorts any more. Kept in the schema only to refuse it with a message that
+    // names the replacement (see `removedServiceKeyIssues`), rather than a bare "unknown key".
+    nodePort: z.unknown().optional(),
     minReplicas: positive.optional(),
     maxReplicas: positive.optional(),
     resources: resourcesSchema.optional(),
@@ -437,7 +436,6 @@ export interface ResolvedService extends ServiceSizing {
     /** The configured image; undefined when the image supply builds the service (`images.build`, `images.referenceApp`). */
     readonly image?: string;
     readonly containerPort: number;
-    readonly nodePort: number;
     readonly env: Readonly<Record<string, string>>;
 }
 
@@ -939,13 +937,13 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     });
 
     // Services.
-    const service = (key: "api" | "ws", containerPort: number, nodePortDefault: number): ResolvedService => {
+    const service = (key: "api" | "ws", containerPort: number): ResolvedService => {
         const s = c[key];
+        issues.push(...removedServiceKeyIssues(key, s));
         const base = preset[key];
         const resolved: ResolvedService = {
             image: s.image,
             containerPort: s.containerPort ?? containerPort,
-            nodePort: s.nodePort ?? nodePortDefault,
             minReplicas: s.minReplicas ?? base.minReplicas,
             maxReplicas: s.maxReplicas ?? base.maxReplicas,
             resources: mergeResources(base.resources, s.resources),
@@ -962,11 +960,8 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         issues.push(...resourceIssues(`${key}.resources`, resolved.resources));
         return resolved;
     };
-    const api = service("api", DEFAULT_API_PORT, DEFAULT_API_NODE_PORT);
-    const ws = service("ws", DEFAULT_WS_PORT, DEFAULT_WS_NODE_PORT);
-    if (api.nodePort === ws.nodePort) {
-        issues.push({ path: "ws.nodePort", message: `must differ from api.nodePort (both ${api.nodePort})` });
-    }
+    const api = service("api", DEFAULT_API_PORT);
+    const ws = service("ws", DEFAULT_WS_PORT);
 
     // Workers.
     // Queues: overrides merge over the seed 003 queues field by field; `null` removes one.
@@ -1366,4 +1361,24 @@ export function loadConfig(): PlatformConfig {
         throw new ConfigError(stack, issues);
     }
     return config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// traffic (issue 16): keys that no longer exist, refused with their replacement.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `api.nodePort` / `ws.nodePort` are gone: the ALB registers the pods by IP on their container port (AWS Load
+ * Balancer Controller, TargetGroupBinding) and the Services are ClusterIP. A stack file that still sets one is
+ * refused, naming what replaces it, so nobody believes a port is still fixed on the nodes.
+ */
+export function removedServiceKeyIssues(key: "api" | "ws", raw: { nodePort?: unknown }): { path: string; message: string }[] {
+    if (raw.nodePort === undefined) {
+        return [];
+    }
+    return [{
+        path: `${key}.nodePort`,
+        message: `is no longer used (got ${show(raw.nodePort)}): the ALB now sends traffic straight to the ${key} pods by IP on ${key}.containerPort ` +
+            `(TargetGroupBinding through the AWS Load Balancer Controller) and the Service is ClusterIP; remove ${key}.nodePort from the stack file`,
+    }];
 }

@@ -12,14 +12,20 @@ export interface ComputeRegion {
     readonly clusterName: pulumi.Output<string>;
     /** Kubernetes provider for the region's cluster; every workload object uses it. */
     readonly k8sProvider: k8s.Provider;
-    /** Security group attached to every node; data stores and the ALB open ports to it. */
+    /**
+     * Security group attached to every node, and so to every pod IP (VPC CNI without security groups for pods);
+     * data stores and the ALB (on the container ports) open ports to it.
+     */
     readonly nodeSecurityGroupId: pulumi.Output<string>;
-    /** ASGs of the on-demand pool(s) the load balancer targets (api/ws run there): every zone's group. */
-    readonly targetAutoScalingGroupNames: pulumi.Output<string>[];
+    /**
+     * The AWS Load Balancer Controller's Helm release in the cluster: `TargetGroupBinding`s wait for it (it installs
+     * their CRD and webhooks).
+     */
+    readonly loadBalancerController: pulumi.Resource;
     /**
      * ASG names keyed `<pool>` (one group over all zones) or `<pool>-<zone>` (one group per zone), e.g.
      * `{ "general-us-east-1a": ..., "general-us-east-1b": ..., "general-us-east-1c": ..., workers: ... }`
-     * (alarms and load balancer attachments are keyed by them).
+     * (alarms are keyed by them).
      */
     readonly autoScalingGroupNames: Readonly<Record<string, pulumi.Output<string>>>;
     readonly oidcProviderArn: pulumi.Output<string>;
@@ -57,6 +63,8 @@ export interface EdgeRegion {
     readonly zoneId: pulumi.Output<string>;
     /** Target group ARN suffixes keyed `api` / `ws` (alarms use them). */
     readonly targetGroupArnSuffixes: Readonly<Record<string, pulumi.Output<string>>>;
+    /** IP target group ARNs keyed `api` / `ws`: the workloads' `TargetGroupBinding`s point at them. */
+    readonly targetGroupArns: Readonly<Record<"api" | "ws", pulumi.Output<string>>>;
 }
 
 /** platform/peering.ts: the peering from the primary region to one secondary region. */

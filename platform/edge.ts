@@ -10,18 +10,10 @@ import { ComputeRegion, EdgeRegion } from "./contracts";
 import type { RegionContext } from "./program";
 
 /**
- * The ASGs the load balancer targets, keyed by node pool name. A target ASG is recognised by being the
- * same Output as one of `compute.autoScalingGroupNames`; one that is not gets `target-<n>`.
+ * Stage edge: the region's ALB in its public subnets, with IP target groups on the api/ws container ports. The
+ * pods are registered by the workloads stage's `TargetGroupBinding`s (the cluster's AWS Load Balancer Controller);
+ * the target groups carry the cluster's name, which is what the controller's role may register into.
  */
-export function targetAutoScalingGroups(compute: Pick<ComputeRegion, "targetAutoScalingGroupNames" | "autoScalingGroupNames">): Record<string, pulumi.Output<string>> {
-    const pools = Object.entries(compute.autoScalingGroupNames);
-    return Object.fromEntries(compute.targetAutoScalingGroupNames.map((asg, i) => {
-        const pool = pools.find(([, name]) => name === asg)?.[0];
-        return [pool ?? `target-${i + 1}`, asg];
-    }));
-}
-
-/** Stage edge: the region's ALB in its public subnets, targeting the general pool on the fixed NodePorts. */
 export function wireEdge(ctx: RegionContext, compute: ComputeRegion): EdgeRegion {
     const { config, prefix, provider, network } = ctx;
     const lb = new LoadBalancer(`${prefix}-edge`, {
@@ -32,9 +24,9 @@ export function wireEdge(ctx: RegionContext, compute: ComputeRegion): EdgeRegion
         apiHostname: config.edge.apiHostname,
         wsHostname: config.edge.wsHostname,
         nodeSecurityGroupId: compute.nodeSecurityGroupId,
-        apiNodePort: config.api.nodePort,
-        wsNodePort: config.ws.nodePort,
-        targetAutoScalingGroups: targetAutoScalingGroups(compute),
+        apiContainerPort: config.api.containerPort,
+        wsContainerPort: config.ws.containerPort,
+        targetClusterName: compute.clusterName,
         wsPaths: config.edge.wsPaths,
         wsProbePath: config.edge.wsHealthCheckPath,
         idleTimeoutSeconds: config.edge.idleTimeoutSeconds,
@@ -48,6 +40,7 @@ export function wireEdge(ctx: RegionContext, compute: ComputeRegion): EdgeRegion
         dnsName: lb.dnsName,
         zoneId: lb.zoneId,
         targetGroupArnSuffixes: lb.targetGroupArnSuffixes,
+        targetGroupArns: lb.targetGroupArns,
     };
 }
 

@@ -13,11 +13,12 @@ import { wireCompute } from "./compute";
 import { wireDeployRunner } from "./deploy-runner";
 import { wireData } from "./data";
 import { wireDns, wireEdge } from "./edge";
+import { wireIdentity } from "./identity";
 import { wireImages } from "./images";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
 import { usEast1Provider, wireStatic } from "./static";
-import { wireStorage } from "./storage";
+import { grantUploadsAccess, wireStorage } from "./storage";
 import { wireWorkloads } from "./workloads";
 import { resolveZones } from "./zones";
 
@@ -60,6 +61,8 @@ export interface PlatformOutputs {
     /** Public names served by weighted DNS, e.g. `api.example.com`, `ws.example.com`. */
     readonly hostnames: readonly string[];
     readonly regions: Record<string, RegionOutputs>;
+    /** The application's Pod Identity role ARNs keyed by workload (`api`, `ws`, `worker`): attach app permissions to them. */
+    readonly appRoleArns: Record<string, pulumi.Output<string>>;
     /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
     readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
     /** seeds1: the uploads bucket, when `uploads.enabled`. */
@@ -118,19 +121,24 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const peering = wirePeering(config, regions);
     // Stage deploy runner (platform/deploy-runner.ts): the in-VPC CI runner and who reaches each cluster API.
     const ci = wireDeployRunner(config, regions);
+    // Stage identity (platform/identity.ts): one Pod Identity role per AWS-calling workload, global, through the primary.
+    const identity = wireIdentity(config, (regions.find((r) => r.region.role === "primary") ?? regions[0]).provider);
     // Stage compute (platform/compute.ts): EKS cluster, node pools, add-ons per region.
-    const compute = new Map(regions.map((ctx) => [ctx.region.name, wireCompute(ctx, ci.accessFor(ctx.region.name))] as const));
+    const compute = new Map(regions.map((ctx) => [ctx.region.name, wireCompute(ctx, identity, ci.accessFor(ctx.region.name))] as const));
     // Stage images (platform/images.ts): ECR repositories, replication, optional builds.
     const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
     const data = wireData(config, regions, compute, peering);
     // Stage storage (platform/storage.ts): the uploads bucket and its replica; its name reaches the pods below.
     const storage = wireStorage(config, regions);
+    // The app's Pod Identity roles (platform/identity.ts) get read/write on the uploads prefix: api takes uploads,
+    // workers process them; ws serves sockets and gets nothing.
+    grantUploadsAccess(storage, { api: identity.appRoles.api.roleName, worker: identity.appRoles.worker.roleName });
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
     for (const ctx of regions) {
-        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, storage.regions.get(ctx.region.name));
+        wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity, storage.regions.get(ctx.region.name));
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
@@ -144,6 +152,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         environment: config.environment,
         tier: config.tier,
         hostnames: dns.fqdns,
+        appRoleArns: Object.fromEntries(Object.entries(identity.appRoles).map(([w, r]) => [w, r.roleArn])),
         ...(storage.uploads ? {
             uploads: {
                 bucketName: storage.uploads.bucketName,

@@ -39,8 +39,8 @@ export function wireStorage(config: PlatformConfig, regions: readonly RegionCont
 
 /**
  * Gives the application's workload roles (EKS Pod Identity roles from components/pod-identity.ts, keyed by
- * workload, e.g. `{ api: role.roleName, worker: ... }`) read/write on the uploads prefix. Called by the program
- * once per-workload app roles exist (platform/identity.ts); until then no pod role is granted anything.
+ * workload, e.g. `{ api: role.roleName, worker: ... }`) read/write on the uploads prefix. platform/program.ts calls
+ * it with the app roles of platform/identity.ts.
  */
 export function grantUploadsAccess(storage: StorageOutputs, roleNames: Readonly<Record<string, pulumi.Input<string>>>): void {
     for (const [key, roleName] of Object.entries(roleNames)) {

@@ -1,11 +1,12 @@
 /**
  * Stage workloads: what runs in one region's cluster. One `AppNamespace` (restricted Pod Security
  * Standard) holding
- * - `api` and `ws`: `RegionalDeployment`s on the on-demand pool, NodePorts the region's ALB targets,
- *   replica floors per region (`regions.<name>.replicas`), HPA ceilings per tier;
+ * - `api` and `ws`: `RegionalDeployment`s on the on-demand pool behind ClusterIP Services, their pods registered by
+ *   IP in the region's ALB target groups by a `TargetGroupBinding` each (the namespace carries the controller's
+ *   readiness-gate label), replica floors per region (`regions.<name>.replicas`), HPA ceilings per tier;
  * - the queue workers: a `WorkerPool` on the spot pool with a KEDA ScaledObject per queue;
- * - `queue-metrics`: a `QueueMetricsPublisher` (the worker image in its `queue-metrics` role, IRSA role
- *   limited to `PutMetricData` in `ScaledWeb/Queues`) publishing the depth the queue alarms read;
+ * - `queue-metrics`: a `QueueMetricsPublisher` (the worker image in its `queue-metrics` role, the stack's Pod
+ *   Identity role limited to `PutMetricData` in `ScaledWeb/Queues`) publishing the depth the queue alarms read;
  * - `app-secrets`: a Secret with the database writer/reader URLs and one URL per cache purpose, built
  *   from the data stage's secret outputs (`stringData` is a Pulumi secret, so it is encrypted in state);
  * - `queue-scaler-auth`: the queue store's address and password for KEDA's TriggerAuthentication;
@@ -14,11 +15,15 @@
  * Containers read the Secret and ConfigMap through `envFrom`, and `ws` reads its Socket.IO adapter URL
  * (`REDIS_URL`, `SOCKET_IO_REDIS_URL`) through `secretKeyRef`: no credential appears in any manifest.
  *
+ * Identity: api, ws and the workers run under their own ServiceAccounts (`api`, `ws`, `worker`), each associated
+ * through EKS Pod Identity with the stack's role for that workload (platform/identity.ts, `appRoles`).
+ *
  * Every container gets `APP_ROLE` (`api`, `ws`, `worker`): the reference application (`app/`, one image)
  * picks its role from it. `api` and the workers read the queue store's URL as `QUEUE_REDIS_URL` (the
  * purpose `QUEUE_PURPOSES` picks, through `secretKeyRef`), and `api` learns the queue names and key prefix
  * (`QUEUE_NAMES`, `QUEUE_PREFIX`) to enqueue jobs the workers consume.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "../components/app-namespace";
 import { RegionalDeployment } from "../components/regional-deployment";
@@ -26,7 +31,9 @@ import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { QueueMetricsPublisher } from "../components/queue-metrics";
 import { WorkerPool, bullmqPrefix } from "../components/worker-pool";
 import type { ComputeRegionDetails } from "./compute";
-import { ComputeRegion, DataRegion, ImageSupply, StorageRegion } from "./contracts";
+import { ComputeRegion, DataRegion, EdgeRegion, ImageSupply, StorageRegion } from "./contracts";
+import type { AppWorkload, StackIdentity } from "./identity";
+import { POD_READINESS_GATE_LABEL } from "../components/load-balancer-controller";
 import type { RegionContext } from "./program";
 
 export const APP_SECRET_NAME = "app-secrets";
@@ -53,6 +60,8 @@ export interface WorkloadsRegion {
     readonly workers: WorkerPool;
     /** Publishes each queue's depth to CloudWatch for the queue alarms. */
     readonly queueMetrics: QueueMetricsPublisher;
+    /** Pod Identity associations of the app's service accounts in this cluster, keyed by workload. */
+    readonly podIdentityAssociations: Readonly<Record<AppWorkload, aws.eks.PodIdentityAssociation>>;
 }
 
 /** `postgresql://user:password@host:port/db?sslmode=require`, the password URL-encoded. */
@@ -102,9 +111,12 @@ export function appSecretData(d: {
 
 /**
  * Builds the region's workloads in its cluster, every Kubernetes object through `compute.k8sProvider`.
- * Workers wait for the cluster add-ons (KEDA's CRDs) when the compute stage exposes them.
+ * Workers wait for the cluster add-ons (KEDA's CRDs) when the compute stage exposes them; the api/ws
+ * `TargetGroupBinding`s wait for the load balancer controller and point at `edge.targetGroupArns`.
  */
-export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply, storage?: StorageRegion): WorkloadsRegion {
+export function wireWorkloads(
+    ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply, edge: EdgeRegion, identity: StackIdentity, storage?: StorageRegion,
+): WorkloadsRegion {
     const { config, region, prefix } = ctx;
     const provider = compute.k8sProvider;
     const purposes = Object.keys(data.cacheUrls);
@@ -119,6 +131,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
     const queuePrefix = bullmqPrefix(undefined, queueClusterMode);
     const settings = new AppNamespace(`${prefix}-env`, {
         namespace: config.project,
+        // The controller injects ALB target-health readiness gates into pods behind a TargetGroupBinding here.
+        namespaceLabels: { [POD_READINESS_GATE_LABEL.key]: POD_READINESS_GATE_LABEL.value },
         secrets: {
             [APP_SECRET_NAME]: pulumi.all([data.databasePassword, data.writerEndpoint, data.readerEndpoint, cacheUrls]).apply(([password, writer, reader, urls]) =>
                 appSecretData({ user: data.databaseUser, password, database: data.databaseName, writer, reader, cacheUrls: urls })),
@@ -158,7 +172,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         namespace,
         image: images.imageFor(SERVICES.api, region.name),
         containerPort: config.api.containerPort,
-        nodePort: config.api.nodePort,
+        targetGroupArn: edge.targetGroupArns.api,
+        targetGroupBindingDependsOn: [compute.loadBalancerController],
         minReplicas: region.apiMinReplicas,
         maxReplicas: config.api.maxReplicas,
         resources: config.api.resources,
@@ -180,15 +195,16 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         namespace,
         image: images.imageFor(SERVICES.ws, region.name),
         containerPort: config.ws.containerPort,
-        nodePort: config.ws.nodePort,
+        targetGroupArn: edge.targetGroupArns.ws,
+        targetGroupBindingDependsOn: [compute.loadBalancerController],
         minReplicas: region.wsMinReplicas,
         maxReplicas: config.ws.maxReplicas,
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
         env: { ...config.ws.env, APP_ROLE: APP_ROLES.ws, HEALTH_PATH: config.edge.healthCheckPath, PROBE_PATH: config.edge.wsHealthCheckPath },
         secretEnv: { REDIS_URL: adapterUrl, SOCKET_IO_REDIS_URL: adapterUrl },
-        // Socket.IO long-polling needs every request of a session on one pod; see RegionalDeployment.
-        sessionAffinity: "ClientIP",
+        // Socket.IO long-polling needs every request of a session on one pod: the ALB's stickiness cookie on the
+        // ws target group (IP targets) pins the browser to its pod, so the Service needs no affinity.
         ...envFrom,
     }, { provider });
 
@@ -224,12 +240,22 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
         secretEnv: queueUrlRef,
         metricsNamespace: DEFAULT_QUEUE_DEPTH_METRIC.namespace,
         region: region.name,
-        oidcProviderArn: compute.oidcProviderArn,
-        oidcIssuerUrl: compute.oidcIssuerUrl,
+        clusterName: compute.clusterName,
+        role: identity.queueMetrics,
         k8sProvider: provider,
         ...envFrom,
         tags: { ...config.tags },
     }, { provider: ctx.provider });
 
-    return { namespace, settings, api, ws, workers, queueMetrics };
+    // One role per app workload for the whole stack, bound here to its ServiceAccount in this cluster.
+    const accounts: Record<AppWorkload, pulumi.Output<string>> = { api: api.serviceAccountName, ws: ws.serviceAccountName, worker: workers.serviceAccountName };
+    const podIdentityAssociations = Object.fromEntries((Object.keys(accounts) as AppWorkload[]).map((w) => [w, identity.appRoles[w].associate(`${prefix}-${w}`, {
+        clusterName: compute.clusterName,
+        namespace,
+        serviceAccount: accounts[w],
+        provider: ctx.provider,
+        tags: { ...config.tags },
+    })])) as Record<AppWorkload, aws.eks.PodIdentityAssociation>;
+
+    return { namespace, settings, api, ws, workers, queueMetrics, podIdentityAssociations };
 }

@@ -4,7 +4,7 @@ import {
 } from "../components/cluster";
 import {
     ADDON_CHARTS, ADDON_COMPATIBILITY, AddonKey, ClusterAddons, clusterAutoscalerImageTag, clusterAutoscalerPolicy, interruptionEventPatterns,
-    interruptionQueuePolicy, irsaTrustPolicy, issuerHost, kubernetesRange, nodeTerminationHandlerPolicy, nodeTerminationHandlerValues,
+    interruptionQueueName, interruptionQueuePolicy, irsaTrustPolicy, issuerHost, kubernetesRange, nodeTerminationHandlerPolicy, nodeTerminationHandlerValues,
     supportsKubernetes, validateClusterAddonsArgs,
 } from "../components/cluster-addons";
 import * as fs from "fs";
@@ -237,20 +237,25 @@ describe("ClusterAddons helpers", () => {
         });
     });
 
-    test("cluster-autoscaler may only mutate ASGs tagged as the cluster's", () => {
-        const policy = clusterAutoscalerPolicy("prod-use1-eks") as any;
+    test("cluster-autoscaler (one role for every region) may only mutate ASGs tagged as the calling pod's cluster", () => {
+        const policy = clusterAutoscalerPolicy() as any;
         const mutating = policy.Statement.filter((s: any) => s.Action.some((a: string) => !/:(Describe|Get)/.test(a)));
         expect(mutating).toHaveLength(1);
         expect(mutating[0].Action.sort()).toEqual(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
-        expect(mutating[0].Condition.StringEquals["aws:ResourceTag/k8s.io/cluster-autoscaler/prod-use1-eks"]).toBe("owned");
+        // The Pod Identity session tag eks-cluster-name, matched against the tag NodePool puts on every ASG.
+        expect(mutating[0].Condition.StringEquals).toEqual({
+            "aws:ResourceTag/scaled-web/eks-cluster": "${aws:PrincipalTag/eks-cluster-name}",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+        });
     });
 
-    test("termination handler reads only its queue and completes lifecycle actions only on owned ASGs", () => {
-        const policy = nodeTerminationHandlerPolicy("c1", "arn:aws:sqs:us-east-1:1:q") as any;
-        const sqs = policy.Statement.find((s: any) => s.Sid === "ReadQueue");
-        expect(sqs.Resource).toBe("arn:aws:sqs:us-east-1:1:q");
+    test("termination handler reads only its own cluster's queue and completes lifecycle actions only on that cluster's ASGs", () => {
+        const policy = nodeTerminationHandlerPolicy("123456789012") as any;
+        const sqs = policy.Statement.find((s: any) => s.Sid === "ReadOwnClustersQueue");
+        expect(sqs.Resource).toBe("arn:aws:sqs:*:123456789012:${aws:PrincipalTag/eks-cluster-name}-interruptions");
+        expect(interruptionQueueName("prod-use1-eks")).toBe("prod-use1-eks-interruptions");
         const complete = policy.Statement.find((s: any) => s.Action.includes("autoscaling:CompleteLifecycleAction"));
-        expect(complete.Condition.StringEquals).toEqual({ "aws:ResourceTag/kubernetes.io/cluster/c1": "owned" });
+        expect(complete.Condition.StringEquals).toEqual({ "aws:ResourceTag/scaled-web/eks-cluster": "${aws:PrincipalTag/eks-cluster-name}" });
     });
 
     test("by default only ASG termination lifecycle actions reach the queue (capacity rebalance covers spot notices)", () => {
@@ -269,7 +274,9 @@ describe("ClusterAddons helpers", () => {
     });
 
     test("termination handler values: queue mode, only keys the chart reads in that mode", () => {
-        const values = nodeTerminationHandlerValues({ queueUrl: "https://sqs/q", region: "us-east-1", roleArn: "arn:role", nodeSelector: { "node-type": "on-demand" } });
+        const values = nodeTerminationHandlerValues({ queueUrl: "https://sqs/q", region: "us-east-1", nodeSelector: { "node-type": "on-demand" } });
+        // Credentials come from EKS Pod Identity: no IRSA role annotation on the service account.
+        expect(values.serviceAccount).toEqual({ create: true, name: "aws-node-termination-handler" });
         expect(values).toMatchObject({ enableSqsTerminationDraining: true, queueURL: "https://sqs/q", awsRegion: "us-east-1", checkTagBeforeDraining: true });
         // values.yaml@v1.25.6 marks these "Only used in IMDS mode"; in queue mode they change nothing.
         for (const imdsOnly of ["enableSpotInterruptionDraining", "enableRebalanceMonitoring", "enableRebalanceDraining", "enableASGLifecycleDraining", "enableScheduledEventDraining"]) {
@@ -338,7 +345,7 @@ describe("ClusterAddons helpers", () => {
             /kubernetesVersion: 1.34 is outside what the pinned keda chart 2.18.3 \(app 2.18.3\) supports: Kubernetes 1.31 - 1.33 .*pass charts.keda/],
         ["a Kubernetes version the pinned cluster-autoscaler is not", { kubernetesVersion: "1.32" }, /kubernetesVersion: 1.32 is outside what the pinned cluster-autoscaler chart 9.51.0 \(app 1.33.0\) supports: Kubernetes 1.33 - 1.33/],
     ])("rejects %s", (_label, patch, expected) => {
-        const args = { clusterName: "c", kubernetesVersion: "1.33", region: "us-east-1", oidcProviderArn: PROVIDER, oidcIssuerUrl: ISSUER, k8sProvider: undefined as any, ...patch };
+        const args = { clusterName: "c", kubernetesVersion: "1.33", region: "us-east-1", vpcId: "vpc-1", roles: {} as any, k8sProvider: undefined as any, ...patch };
         expect(() => validateClusterAddonsArgs(args).throwIfAny('ClusterAddons "a"')).toThrow(expected);
         expect(() => new ClusterAddons("a", args)).toThrow(expected);
     });

@@ -3,6 +3,7 @@ import { ADDON_CHARTS, ADDON_COMPATIBILITY } from "../components/cluster-addons"
 import { Network } from "../components/network";
 import { wireCompute } from "../platform/compute";
 import { DEFAULT_KUBERNETES_VERSION, parseConfig } from "../platform/config";
+import { wireIdentity } from "../platform/identity";
 import { RegisteredResource, StackRun, runComponent, runStack } from "./harness";
 
 const REGIONS = [["us-east-1", "prod-use1"], ["us-west-2", "prod-usw2"]] as const;
@@ -48,7 +49,8 @@ describe("prod stack: compute", () => {
                 expect([child.name, child.region]).toEqual([child.name, region]);
             }
             const releases = children.filter((c) => c.type === "kubernetes:helm.sh/v3:Release");
-            expect(releases).toHaveLength(4);
+            // metrics-server, cluster-autoscaler, keda, aws-node-termination-handler, aws-load-balancer-controller.
+            expect(releases).toHaveLength(5);
             const k8sProvider = run.get("pulumi:providers:kubernetes", `${eks}-k8s`);
             for (const rel of releases) {
                 expect(rel.provider?.startsWith(`${k8sProvider.urn}::`)).toBe(true);
@@ -104,44 +106,68 @@ describe("prod stack: compute", () => {
             });
         });
 
-        test("cluster-autoscaler: IRSA trust pinned to kube-system/cluster-autoscaler, scaling only on tagged ASGs", () => {
-            const oidc = run.get("aws:iam/openIdConnectProvider:OpenIdConnectProvider", `${eks}-oidc`);
-            const issuer = String(oidc.inputs.url).replace("https://", "");
-            const role = run.get("aws:iam/role:Role", `${eks}-addons-cluster-autoscaler`);
-            const [trust] = statements(role.inputs.assumeRolePolicy);
-            expect(trust).toEqual({
-                Effect: "Allow",
-                Principal: { Federated: oidc.state.arn },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: { StringEquals: { [`${issuer}:sub`]: "system:serviceaccount:kube-system:cluster-autoscaler", [`${issuer}:aud`]: "sts.amazonaws.com" } },
-            });
-            const policy = statements(run.get("aws:iam/rolePolicy:RolePolicy", `${eks}-addons-cluster-autoscaler`).inputs.policy);
-            const scale = policy.filter((s) => actions(s).some((a) => a === "autoscaling:SetDesiredCapacity" || a === "autoscaling:TerminateInstanceInAutoScalingGroup"));
-            expect(scale).toHaveLength(1);
-            expect(scale[0].Condition?.StringEquals[`aws:ResourceTag/k8s.io/cluster-autoscaler/${eks}`]).toBe("owned");
-            for (const s of policy.filter((x) => x !== scale[0])) {
-                expect(actions(s).every((a) => /^[a-z0-9]+:(Describe|Get)/.test(a))).toBe(true);
-            }
+        test("cluster-autoscaler: the stack's Pod Identity role, associated with kube-system/cluster-autoscaler in this cluster", () => {
+            const role = run.get("aws:iam/role:Role", "prod-cluster-autoscaler");
+            const association = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", `prod-cluster-autoscaler-${eks}-addons-cluster-autoscaler`);
+            expect(association.region).toBe(region);
+            expect(association.inputs).toMatchObject({ clusterName: eks, namespace: "kube-system", serviceAccount: "cluster-autoscaler", roleArn: role.state.arn });
             const release = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-cluster-autoscaler`);
-            expect(release.inputs.values).toMatchObject({
-                autoDiscovery: { clusterName: eks },
-                awsRegion: region,
-                rbac: { serviceAccount: { name: "cluster-autoscaler", annotations: { "eks.amazonaws.com/role-arn": role.state.arn } } },
-            });
+            expect(release.inputs.values).toMatchObject({ autoDiscovery: { clusterName: eks }, awsRegion: region, rbac: { serviceAccount: { create: true, name: "cluster-autoscaler" } } });
+            // No IRSA annotation: Pod Identity replaces it.
+            expect(release.inputs.values.rbac.serviceAccount.annotations).toBeUndefined();
+            // Pods get credentials only if created after the association.
+            expect(release.dependencies).toContain(association.urn);
+            // Every ASG carries the value-tag the shared role's condition matches against the session's cluster name.
+            for (const asg of run.ofType("aws:autoscaling/group:Group").filter((g) => g.name.startsWith(`${eks}-pool-`))) {
+                expect(tagMap(asg)["scaled-web/eks-cluster"]).toBe(eks);
+            }
         });
 
-        test("least privilege: every Allow on Resource '*' is read-only or conditioned", () => {
+        test("termination handler and load balancer controller: the stack's roles, associated with their kube-system service accounts", () => {
+            for (const [roleName, key, sa] of [["prod-node-termination-handler", "addons-nth", "aws-node-termination-handler"], ["prod-lb-controller", "addons-lbc", "aws-load-balancer-controller"]]) {
+                const association = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", `${roleName}-${eks}-${key}`);
+                expect(association.inputs).toMatchObject({ clusterName: eks, namespace: "kube-system", serviceAccount: sa, roleArn: run.get("aws:iam/role:Role", roleName).state.arn });
+                expect(association.region).toBe(region);
+            }
+            const lbc = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-lbc-release`);
+            expect(lbc.dependencies).toContain(run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", `prod-lb-controller-${eks}-addons-lbc`).urn);
+        });
+
+        test("aws-load-balancer-controller: pinned chart, cluster/region/VPC given (no IMDS), nothing it could provision on its own", () => {
+            const lbc = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-lbc-release`);
+            expect(lbc.inputs).toMatchObject({
+                name: "aws-load-balancer-controller",
+                chart: "aws-load-balancer-controller",
+                version: "3.5.0",
+                namespace: "kube-system",
+                repositoryOpts: { repo: "https://aws.github.io/eks-charts" },
+            });
+            expect(ADDON_CHARTS.loadBalancerController.version).toBe(ADDON_COMPATIBILITY.loadBalancerController.chartVersion);
+            expect(lbc.inputs.values).toMatchObject({
+                clusterName: eks,
+                region,
+                // The region's VPC id (the mock names ids `<resource name>-id`).
+                vpcId: `${prefix}-net-vpc-id`,
+                serviceAccount: { create: true, name: "aws-load-balancer-controller" },
+                createIngressClassResource: false,
+                ingressClassParams: { create: false },
+                enableServiceMutatorWebhook: false,
+                enablePodReadinessGateInject: true,
+                enableWaf: false,
+                enableWafv2: false,
+                enableShield: false,
+                controllerConfig: { featureGates: { EnableServiceController: false } },
+                nodeSelector: { "node-type": "on-demand" },
+            });
+            expect(lbc.inputs.values.serviceAccount.annotations).toBeUndefined();
+        });
+
+        test("least privilege: the only inline policy compute creates per region is the cluster's KMS key; roles are the stack's", () => {
             const components = run.resources.filter((r) => COMPONENT_TYPES.includes(r.type) && r.name.startsWith(eks));
             const docs = components.flatMap((c) => run.descendantsOf(c)).filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
-            expect(docs.map((d) => d.name).sort()).toEqual([`${eks}-addons-cluster-autoscaler`, `${eks}-addons-nth`, `${eks}-cluster-kms`]);
-            for (const doc of docs) {
-                for (const s of statements(doc.inputs.policy).filter((x) => x.Effect === "Allow")) {
-                    expect(actions(s).some((a) => a.endsWith(":*") || a === "*")).toBe(false);
-                    if (s.Resource === "*" && !s.Condition) {
-                        expect([doc.name, actions(s).filter((a) => !/:(Describe|Get)/.test(a))]).toEqual([doc.name, []]);
-                    }
-                }
-            }
+            expect(docs.map((d) => d.name).sort()).toEqual([`${eks}-cluster-kms`]);
+            // No per-cluster IAM role for an add-on any more (IRSA is gone from ClusterAddons).
+            expect(components.flatMap((c) => run.descendantsOf(c)).filter((r) => r.type === "aws:iam/role:Role" && r.name.includes("addons"))).toEqual([]);
         });
 
         test("spot interruption: ASG lifecycle rule -> encrypted SQS queue -> termination handler in queue mode", () => {
@@ -161,8 +187,10 @@ describe("prod stack: compute", () => {
             }
             const [allow] = statements(run.get("aws:sqs/queuePolicy:QueuePolicy", `${eks}-addons-interruptions`).inputs.policy);
             expect(allow.Condition?.ArnEquals["aws:SourceArn"]).toEqual(rules.map((r) => r.state.arn));
-            const nth = statements(run.get("aws:iam/rolePolicy:RolePolicy", `${eks}-addons-nth`).inputs.policy);
-            expect(nth.find((s) => actions(s).includes("sqs:ReceiveMessage"))?.Resource).toBe(queue.state.arn);
+            // Named after the cluster: the shared handler role's ARN pattern resolves to this queue only.
+            expect(queue.inputs.name).toBe(`${eks}-interruptions`);
+            const nth = statements(run.get("aws:iam/rolePolicy:RolePolicy", "prod-node-termination-handler").inputs.policy);
+            expect(nth.find((s) => actions(s).includes("sqs:ReceiveMessage"))?.Resource).toBe("arn:aws:sqs:*:123456789012:${aws:PrincipalTag/eks-cluster-name}-interruptions");
             const release = run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-aws-node-termination-handler`);
             expect(release.inputs.values).toMatchObject({ enableSqsTerminationDraining: true, queueURL: queue.state.url, awsRegion: region });
             // IMDS-mode keys (values.yaml@v1.25.6 "Only used in IMDS mode") are not set: they would suggest a behaviour queue mode does not have.
@@ -173,7 +201,7 @@ describe("prod stack: compute", () => {
         });
 
         test("add-ons are pinned Helm releases from their public repositories", () => {
-            const byName = Object.fromEntries(["metrics-server", "cluster-autoscaler", "keda", "aws-node-termination-handler"]
+            const byName = Object.fromEntries(["metrics-server", "cluster-autoscaler", "keda", "aws-node-termination-handler", "lbc-release"]
                 .map((n) => [n, run.get("kubernetes:helm.sh/v3:Release", `${eks}-addons-${n}`).inputs]));
             expect(byName["metrics-server"]).toMatchObject({ chart: "metrics-server", version: ADDON_CHARTS.metricsServer.version, repositoryOpts: { repo: ADDON_CHARTS.metricsServer.repo } });
             expect(byName["cluster-autoscaler"]).toMatchObject({ version: ADDON_CHARTS.clusterAutoscaler.version, repositoryOpts: { repo: "https://kubernetes.github.io/autoscaler" } });
@@ -191,7 +219,7 @@ describe("prod stack: compute", () => {
 });
 
 describe("wireCompute contract", () => {
-    let run: StackRun<{ target: string[]; all: Record<string, string>; clusterName: string; sg: string; oidc: string; issuer: string }>;
+    let run: StackRun<{ all: Record<string, string>; clusterName: string; sg: string; oidc: string; issuer: string }>;
 
     beforeAll(async () => {
         run = await runComponent(() => {
@@ -203,14 +231,13 @@ describe("wireCompute contract", () => {
             const region = config.regions[0];
             const provider = new aws.Provider("aws-eu-west-1", { region: "eu-west-1" });
             const network = new Network("dev-euw1-net", { cidrBlock: region.cidr, availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }, { provider });
-            const c = wireCompute({ config, region, prefix: "dev-euw1", provider, network });
-            return { target: c.targetAutoScalingGroupNames, all: c.autoScalingGroupNames, clusterName: c.clusterName, sg: c.nodeSecurityGroupId, oidc: c.oidcProviderArn, issuer: c.oidcIssuerUrl };
+            const c = wireCompute({ config, region, prefix: "dev-euw1", provider, network }, wireIdentity(config, provider));
+            return { all: c.autoScalingGroupNames, clusterName: c.clusterName, sg: c.nodeSecurityGroupId, oidc: c.oidcProviderArn, issuer: c.oidcIssuerUrl };
         });
     });
 
-    test("the load balancer targets the on-demand pools only (every zone's group); every ASG is listed by its key", () => {
+    test("every ASG is listed by its key (the load balancer targets pods, not ASGs)", () => {
         const zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
-        expect(run.outputs.target).toEqual(zones.map((z) => `dev-euw1-eks-pool-general-asg-${z}`));
         expect(run.outputs.all).toEqual({
             ...Object.fromEntries(zones.map((z) => [`general-${z}`, `dev-euw1-eks-pool-general-asg-${z}`])),
             workers: "dev-euw1-eks-pool-workers-asg",

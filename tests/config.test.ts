@@ -190,7 +190,10 @@ const BAD: [string, (c: any) => void, RegExp][] = [
     ["flow logs to S3 without a bucket", (c) => { c.network = { flowLogDestination: "s3" }; }, /network\.flowLogBucketArn: is required when network\.flowLogDestination is s3/],
     ["a bucket name instead of its ARN", (c) => { c.network = { flowLogDestination: "s3", flowLogBucketArn: "logs" }; }, /network\.flowLogBucketArn: must be an S3 bucket ARN/],
     ["RDS log retention CloudWatch rejects", (c) => { c.database = { logRetentionDays: 45 }; }, /database\.logRetentionDays: must be one of the periods CloudWatch Logs accepts .*\(got 45\)/],
-    ["NodePorts that collide", (c) => { c.api = { nodePort: 30500 }; c.ws = { nodePort: 30500 }; }, /ws\.nodePort: must differ from api\.nodePort \(both 30500\)/],
+    // No NodePorts any more (the ALB registers pod IPs): an old stack file is refused, naming the replacement.
+    ["a leftover api.nodePort", (c) => { c.api = { nodePort: 30080 }; },
+        /api\.nodePort: is no longer used \(got 30080\): the ALB now sends traffic straight to the api pods by IP on api\.containerPort \(TargetGroupBinding through the AWS Load Balancer Controller\) and the Service is ClusterIP; remove api\.nodePort from the stack file/],
+    ["a leftover ws.nodePort", (c) => { c.ws = { nodePort: 30081 }; }, /ws\.nodePort: is no longer used \(got 30081\): .*remove ws\.nodePort from the stack file/],
 ];
 
 describe.each([

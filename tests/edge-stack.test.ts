@@ -1,5 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
-import { targetAutoScalingGroups, wireDns } from "../platform/edge";
+import { wireDns } from "../platform/edge";
 import { parseConfig } from "../platform/config";
 import { RegisteredResource, StackRun, runStack } from "./harness";
 
@@ -18,18 +17,6 @@ const T = {
 } as const;
 
 const REGIONS = [["us-east-1", "use1"], ["us-west-2", "usw2"]] as const;
-
-describe("targetAutoScalingGroups", () => {
-    test("keys each target ASG by the node pool it belongs to", () => {
-        const general = pulumi.output("asg-general");
-        const workers = pulumi.output("asg-workers");
-        const stray = pulumi.output("asg-other");
-        const keyed = targetAutoScalingGroups({ targetAutoScalingGroupNames: [general, stray], autoScalingGroupNames: { general, workers } });
-        expect(Object.keys(keyed)).toEqual(["general", "target-2"]);
-        expect(keyed.general).toBe(general);
-        expect(keyed["target-2"]).toBe(stray);
-    });
-});
 
 test("wireDns refuses a region without a load balancer", () => {
     const config = parseConfig({ environment: "dev", domain: "dev.example.com", regions: { "us-east-1": { role: "primary", weight: 100 } } }, "dev");
@@ -73,7 +60,7 @@ describe("edge of the prod stack", () => {
 
     test.each(REGIONS)("%s: api target group routes least-outstanding with the seed's health check", (_region, code) => {
         const api = run.get(T.tg, `prod-${code}-edge-api`);
-        expect(api.inputs).toMatchObject({ loadBalancingAlgorithmType: "least_outstanding_requests", targetType: "instance", port: 30080 });
+        expect(api.inputs).toMatchObject({ loadBalancingAlgorithmType: "least_outstanding_requests", targetType: "ip", port: 3000 });
         expect(api.inputs.healthCheck).toMatchObject({ path: "/health", interval: 10, timeout: 5, unhealthyThreshold: 3, healthyThreshold: 2 });
         expect(api.inputs.deregistrationDelay).toBeGreaterThan(0);
         expect(run.get(T.listener, `prod-${code}-edge-https`).inputs.defaultActions[0].targetGroupArn).toBe(api.state.arn);
@@ -82,7 +69,8 @@ describe("edge of the prod stack", () => {
     test.each(REGIONS)("%s: ws target group is sticky and reached by the ws host and paths", (_region, code) => {
         const ws = run.get(T.tg, `prod-${code}-edge-ws`);
         expect(ws.inputs.stickiness).toMatchObject({ enabled: true, type: "lb_cookie" });
-        expect(ws.inputs.port).toBe(30081);
+        // IP targets: the cookie pins the browser to a pod on the ws container port.
+        expect(ws.inputs).toMatchObject({ port: 3001, targetType: "ip" });
         const rules = inRegion(T.rule, code);
         expect(rules.every((r) => r.inputs.actions[0].targetGroupArn === ws.state.arn)).toBe(true);
         const conditions = rules.map((r) => r.inputs.conditions[0]);
@@ -106,22 +94,22 @@ describe("edge of the prod stack", () => {
         expect(assoc.inputs.webAclArn).toBe(acl.state.arn);
     });
 
-    test.each(REGIONS)("%s: targets are every zone's ASG of the general pool; nodes admit the NodePorts from the ALB only", (region, code) => {
-        const attachments = inRegion(T.attach, code);
-        const general = run.ofType(T.asg).filter((g) => g.region === region && /general/.test(g.name));
-        expect(general.map((g) => g.name).sort()).toEqual(["a", "b", "c"].map((az) => `prod-${code}-eks-pool-general-asg-${region}${az}`));
-        // Each zone's group is attached to both target groups.
-        expect(attachments.length).toBe(2 * general.length);
-        for (const g of general) {
-            expect(attachments.filter((a) => a.inputs.autoscalingGroupName === g.state.name).map((a) => a.inputs.lbTargetGroupArn).sort()).toEqual(
-                [run.get(T.tg, `prod-${code}-edge-api`).state.arn, run.get(T.tg, `prod-${code}-edge-ws`).state.arn].sort(),
-            );
+    test.each(REGIONS)("%s: IP target groups on the container ports, tagged with the region's cluster; no ASG attachment; pods (node SG) admit only those ports from the ALB", (region, code) => {
+        expect(inRegion(T.attach, code)).toEqual([]);
+        expect(run.ofType(T.attach)).toEqual([]);
+        for (const [svc, port] of [["api", 3000], ["ws", 3001]] as const) {
+            const tg = run.get(T.tg, `prod-${code}-edge-${svc}`);
+            expect(tg.region).toBe(region);
+            expect(tg.inputs).toMatchObject({ targetType: "ip", port, protocol: "HTTP", vpcId: `prod-${code}-net-vpc-id`, deregistrationDelay: 40 });
+            expect(tg.inputs.tags["scaled-web/eks-cluster"]).toBe(`prod-${code}-eks`);
+            expect(tg.inputs.healthCheck).toMatchObject({ path: "/health", port: "traffic-port" });
         }
         const fromAlb = inRegion(T.ingress, code).filter((r) => r.inputs.referencedSecurityGroupId === `prod-${code}-edge-sg-id`);
-        expect(fromAlb.map((r) => r.inputs.fromPort).sort()).toEqual([30080, 30081]);
+        expect(fromAlb.map((r) => [r.inputs.fromPort, r.inputs.toPort]).sort()).toEqual([[3000, 3000], [3001, 3001]]);
         const nodeSg = new Set(fromAlb.map((r) => r.inputs.securityGroupId));
-        expect(nodeSg.size).toBe(1);
-        expect([...nodeSg][0]).not.toBe(`prod-${code}-edge-sg-id`);
+        expect([...nodeSg]).toEqual([`prod-${code}-eks-nodes-id`]);
+        // No NodePort range is open anywhere.
+        expect(run.ofType(T.ingress).filter((r) => r.inputs.fromPort >= 30000 && r.inputs.fromPort <= 32767)).toEqual([]);
     });
 
     test("both regions write the same ACM validation names, idempotently", () => {

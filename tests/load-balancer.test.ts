@@ -10,6 +10,8 @@ import {
     pathRuleKey,
     validateLoadBalancerArgs,
     wafRateLimit,
+    TARGET_CLUSTER_TAG,
+    albTargetPorts,
 } from "../components/load-balancer";
 import { RegisteredResource, StackRun, runComponent } from "./harness";
 
@@ -86,9 +88,9 @@ const VALID: LoadBalancerArgs = {
     domain: "example.com",
     hostedZoneId: "Z0EXAMPLE",
     nodeSecurityGroupId: "sg-nodes",
-    apiNodePort: 30080,
-    wsNodePort: 30081,
-    targetAutoScalingGroups: { general: "asg-general" },
+    apiContainerPort: 8080,
+    wsContainerPort: 8081,
+    targetClusterName: "prod-usw2-eks",
 };
 
 describe("LoadBalancer validation", () => {
@@ -98,11 +100,11 @@ describe("LoadBalancer validation", () => {
         ["a ws hostname that is not a label", { wsHostname: "-ws" }, /wsHostname: must be a DNS label such as "ws", got "-ws"/],
         ["the same hostname twice", { apiHostname: "www", wsHostname: "www" }, /wsHostname: must differ from apiHostname \(both "www"\)/],
         ["a single subnet", { subnetIds: ["subnet-a"] }, /subnetIds: an ALB needs subnets in at least 2 availability zones, got 1/],
-        ["an api NodePort outside the range", { apiNodePort: 8080 }, /apiNodePort: must be a NodePort in 30000-32767, got 8080/],
-        ["a ws NodePort outside the range", { wsNodePort: 40000 }, /wsNodePort: must be a NodePort in 30000-32767, got 40000/],
-        ["the same NodePort twice", { wsNodePort: 30080 }, /wsNodePort: must differ from apiNodePort \(both 30080\)/],
-        ["no target ASG", { targetAutoScalingGroups: {} }, /targetAutoScalingGroups: must name at least one Auto Scaling group/],
-        ["an ASG key that is not a label", { targetAutoScalingGroups: { "General Pool": "asg" } }, /targetAutoScalingGroups\.General Pool: key must be a DNS label/],
+        ["a privileged api container port", { apiContainerPort: 80 }, /apiContainerPort: must be the pods' container port, 1024-65535 \(the pods run as non-root\), got 80/],
+        ["a ws container port out of range", { wsContainerPort: 70000 }, /wsContainerPort: must be the pods' container port, 1024-65535 .*got 70000/],
+        ["the removed apiNodePort", { apiNodePort: 30080 } as Partial<LoadBalancerArgs>, /apiNodePort: is no longer accepted \(got 30080\): pods are registered by IP on their container port: pass apiContainerPort/],
+        ["the removed wsNodePort", { wsNodePort: 30081 } as Partial<LoadBalancerArgs>, /wsNodePort: is no longer accepted \(got 30081\): .*pass wsContainerPort/],
+        ["the removed targetAutoScalingGroups", { targetAutoScalingGroups: { general: "asg" } } as Partial<LoadBalancerArgs>, /targetAutoScalingGroups: is no longer accepted .*not ASG instances; drop it/],
         ["no ws paths", { wsPaths: [] }, /wsPaths: must list at least one path pattern/],
         ["a ws path without a leading slash", { wsPaths: ["ws/*"] }, /wsPaths\[0\]: must be an ALB path pattern starting with "\/" .* got "ws\/\*"/],
         ["ws paths with the same rule key", { wsPaths: ["/ws/*", "/ws*"] }, /wsPaths: patterns must differ in more than punctuation \(two map to rule key "ws"\)/],
@@ -145,7 +147,7 @@ describe("LoadBalancer validation", () => {
     test("reports every problem at once and creates nothing", async () => {
         const run = await runComponent(() => {
             try {
-                new LoadBalancer("bad", { ...VALID, domain: "nope", idleTimeoutSeconds: 86400, apiNodePort: 80 });
+                new LoadBalancer("bad", { ...VALID, domain: "nope", idleTimeoutSeconds: 86400, apiContainerPort: 80 });
             } catch (e) {
                 return (e as Error).message;
             }
@@ -166,7 +168,6 @@ describe("LoadBalancer under mocks", () => {
             const provider = new aws.Provider("aws-us-west-2", { region: "us-west-2" });
             const lb = new LoadBalancer("prod-usw2-edge", {
                 ...VALID,
-                targetAutoScalingGroups: { general: "asg-general", "general-b": "asg-general-b" },
                 deletionProtection: true,
                 tags: { team: "platform" },
             }, { provider });
@@ -175,6 +176,8 @@ describe("LoadBalancer under mocks", () => {
                 zoneId: lb.zoneId,
                 arnSuffix: lb.arnSuffix,
                 targetGroupArnSuffixes: lb.targetGroupArnSuffixes,
+                targetGroupArns: lb.targetGroupArns,
+                targetPorts: lb.targetPorts,
                 certificateArn: lb.certificateArn,
                 rateLimit: lb.rateLimit,
                 probePaths: lb.probePaths,
@@ -230,23 +233,30 @@ describe("LoadBalancer under mocks", () => {
         expect(prod.ofType(T.rule).every((r) => r.inputs.listenerArn === byName(prod, T.listener, "https").state.arn)).toBe(true);
     });
 
-    test("api target group: least outstanding requests, the seeds' health check, instances on the api NodePort", () => {
+    test("api target group: least outstanding requests, the seeds' health check, pod IPs on the api container port", () => {
         const api = byName(prod, T.tg, "api");
         expect(api.inputs).toMatchObject({
             loadBalancingAlgorithmType: "least_outstanding_requests",
-            targetType: "instance",
+            targetType: "ip",
+            ipAddressType: "ipv4",
             protocol: "HTTP",
-            port: 30080,
+            port: 8080,
             vpcId: "vpc-1",
-            deregistrationDelay: 30,
+            // preStop 15 s + app drain 20 s, plus margin (DEFAULT_DEREGISTRATION_DELAY_SECONDS).
+            deregistrationDelay: 40,
         });
+        // The controller's role may only register into target groups tagged with its own cluster.
+        expect(api.inputs.tags).toMatchObject({ [TARGET_CLUSTER_TAG]: "prod-usw2-eks", team: "platform" });
+        expect(prod.outputs.targetGroupArns).toEqual({ api: api.state.arn, ws: byName(prod, T.tg, "ws").state.arn });
+        expect(prod.outputs.targetPorts).toEqual({ api: 8080, ws: 8081 });
         expect(api.inputs.healthCheck).toMatchObject({ path: "/health", interval: 10, timeout: 5, unhealthyThreshold: 3, healthyThreshold: 2, port: "traffic-port", matcher: "200" });
         expect(api.inputs.stickiness?.enabled ?? false).toBe(false);
     });
 
-    test("ws target group: lb_cookie stickiness on the ws NodePort, reached by host and by each ws path", () => {
+    test("ws target group: lb_cookie stickiness (pins the pod: IP targets) on the ws container port, reached by host and by each ws path", () => {
         const ws = byName(prod, T.tg, "ws");
-        expect(ws.inputs).toMatchObject({ port: 30081, targetType: "instance" });
+        expect(ws.inputs).toMatchObject({ port: 8081, targetType: "ip", deregistrationDelay: 40 });
+        expect(ws.inputs.tags).toMatchObject({ [TARGET_CLUSTER_TAG]: "prod-usw2-eks" });
         expect(ws.inputs.stickiness).toEqual({ enabled: true, type: "lb_cookie", cookieDuration: 86400 });
         const toWs = [expect.objectContaining({ type: "forward", targetGroupArn: ws.state.arn })];
         const host = byName(prod, T.rule, "ws-host");
@@ -274,17 +284,17 @@ describe("LoadBalancer under mocks", () => {
         expect(prod.outputs.probePaths).toEqual({ api: "/health", ws: "/ws/health" });
     });
 
-    test("every target ASG is attached to both target groups", () => {
-        const attachments = prod.ofType(T.attach);
-        expect(attachments.map((a) => [a.name, a.inputs.autoscalingGroupName, a.inputs.lbTargetGroupArn]).sort()).toEqual([
-            ["prod-usw2-edge-api-general", "asg-general", byName(prod, T.tg, "api").state.arn],
-            ["prod-usw2-edge-api-general-b", "asg-general-b", byName(prod, T.tg, "api").state.arn],
-            ["prod-usw2-edge-ws-general", "asg-general", byName(prod, T.tg, "ws").state.arn],
-            ["prod-usw2-edge-ws-general-b", "asg-general-b", byName(prod, T.tg, "ws").state.arn],
-        ]);
+    test("api and ws on one container port get one security group rule pair, not two colliding ones", () => {
+        expect(albTargetPorts(8080, 8080)).toEqual([["api-ws", 8080]]);
+        expect(albTargetPorts(8080, 8081)).toEqual([["api", 8080], ["ws", 8081]]);
     });
 
-    test("security groups: 80/443 from the internet in, NodePorts to and from the nodes only", () => {
+    test("no ASG attachment: the AWS Load Balancer Controller registers pod IPs, nothing attaches instances", () => {
+        expect(prod.ofType(T.attach)).toEqual([]);
+        expect(dev.ofType(T.attach)).toEqual([]);
+    });
+
+    test("security groups: 80/443 from the internet in, the container ports to and from the pods (node SG) only", () => {
         const albSg = byName(prod, T.sg, "sg");
         const albSgId = "prod-usw2-edge-sg-id"; // the mock's id for the ALB's security group
         expect(albSg.inputs.ingress ?? []).toEqual([]);
@@ -297,14 +307,14 @@ describe("LoadBalancer under mocks", () => {
         expect(open.every((r) => r.inputs.ipProtocol === "tcp")).toBe(true);
 
         const toNodes = ingress.filter((r) => r.inputs.securityGroupId === "sg-nodes");
-        expect(toNodes.map((r) => r.inputs.fromPort).sort()).toEqual([30080, 30081]);
+        expect(toNodes.map((r) => r.inputs.fromPort).sort()).toEqual([8080, 8081]);
         for (const r of toNodes) {
             expect(r.inputs.toPort).toBe(r.inputs.fromPort);
             expect(r.inputs.cidrIpv4).toBeUndefined();
             expect(r.inputs.referencedSecurityGroupId).toBe(albSgId);
         }
         const egress = prod.ofType(T.egress);
-        expect(egress.map((r) => [r.inputs.fromPort, r.inputs.toPort, r.inputs.referencedSecurityGroupId]).sort()).toEqual([[30080, 30080, "sg-nodes"], [30081, 30081, "sg-nodes"]]);
+        expect(egress.map((r) => [r.inputs.fromPort, r.inputs.toPort, r.inputs.referencedSecurityGroupId]).sort()).toEqual([[8080, 8080, "sg-nodes"], [8081, 8081, "sg-nodes"]]);
         expect(egress.every((r) => r.inputs.cidrIpv4 === undefined && r.inputs.securityGroupId === albSgId)).toBe(true);
 
         // Dual-stack also opens 80/443 to ::/0.

@@ -190,7 +190,12 @@ describe("prod stack observability", () => {
                 expect([a.inputs.namespace, a.inputs.metricName, Object.keys(a.inputs.dimensions)]).toEqual([published.namespace, published.metricName, [published.dimension]]);
                 expect(env.QUEUE_NAMES.split(",")).toContain(a.inputs.dimensions[published.dimension]);
             }
-            const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", `${prefix}-queue-metrics-put-metrics`).inputs.policy);
+            // The stack's one queue-metrics role (EKS Pod Identity), associated with this region's publisher.
+            const role = run.get("aws:iam/role:Role", "prod-queue-metrics");
+            expect(run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", `prod-queue-metrics-${prefix}-queue-metrics`).inputs).toMatchObject({
+                serviceAccount: "queue-metrics", roleArn: role.state.arn, clusterName: `${prefix}-eks`,
+            });
+            const policy = JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", "prod-queue-metrics").inputs.policy);
             expect(policy.Statement).toEqual([expect.objectContaining({
                 Effect: "Allow", Action: "cloudwatch:PutMetricData", Condition: { StringEquals: { "cloudwatch:namespace": published.namespace } },
             })]);

@@ -63,6 +63,9 @@ const T = {
     sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     versioning: "aws:s3/bucketVersioning:BucketVersioning",
     backupPlan: "aws:backup/plan:Plan",
+    service: "kubernetes:core/v1:Service",
+    release: "kubernetes:helm.sh/v3:Release",
+    association: "aws:eks/podIdentityAssociation:PodIdentityAssociation",
 } as const;
 
 /** A Kubernetes object of the us-east-1 cluster by `metadata.name`. */
@@ -318,6 +321,34 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
             resources: remove(rs, (r) => r.type.startsWith("aws:backup/")),
             expectOn: findResource(rs, T.rds, isPrimaryDb).name,
         }),
+    },
+    // --- traffic ----------------------------------------------------------------------------------
+    {
+        name: "api Service back on a NodePort", policy: "web-services-cluster-ip",
+        mutate: on(T.service, use1Named("api"), (p) => { p.spec.type = "NodePort"; }),
+    },
+    {
+        name: "ws Service exposed as a LoadBalancer", policy: "web-services-cluster-ip",
+        mutate: on(T.service, use1Named("ws"), (p) => { p.spec.type = "LoadBalancer"; }),
+    },
+    {
+        // The other region still associates api's role: one association for two clusters is not enough.
+        name: "api's Pod Identity association dropped in one region", policy: "aws-workload-identity",
+        mutate: (rs) => ({
+            resources: remove(rs, (r) => r.type === T.association && r.inputs.serviceAccount === "api" && String(r.inputs.clusterName).includes("use1")),
+            expectOn: findResource(rs, T.deployment, use1Named("api")).name,
+        }),
+    },
+    {
+        name: "load balancer controller without any AWS identity", policy: "aws-workload-identity",
+        mutate: (rs) => ({
+            resources: remove(rs, (r) => r.type === T.association && r.inputs.serviceAccount === "aws-load-balancer-controller"),
+            expectOn: findResource(rs, T.release, (r) => r.inputs.chart === "aws-load-balancer-controller" && r.name.includes("use1")).name,
+        }),
+    },
+    {
+        name: "api pods on the namespace's default ServiceAccount", policy: "aws-workload-identity",
+        mutate: on(T.deployment, use1Named("api"), (p) => { delete p.spec.template.spec.serviceAccountName; }),
     },
 ];
 

@@ -201,6 +201,29 @@ function record(name: string, inputs: Record<string, any>): RegisteredResource {
 // Cases
 // ---------------------------------------------------------------------------------------------
 
+function service(name: string, type: string | undefined, labels: Record<string, string> = { "app.kubernetes.io/name": name }): RegisteredResource {
+    return res("kubernetes:core/v1:Service", `use1-${name}-svc`, {
+        metadata: { name, namespace: "web", labels },
+        spec: { ...(type === undefined ? {} : { type }), selector: labels, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+    }, { provider: K8S_PROVIDER });
+}
+
+const APP_LABELS = { "app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "scaled-web" };
+/** An application Deployment running as `account` in `provider`'s cluster. */
+function appDeployment(name: string, account: string | undefined, provider = K8S_PROVIDER): RegisteredResource {
+    const d = deployment(name, { labels: { ...APP_LABELS, "app.kubernetes.io/name": name }, provider, podSpec: account === undefined ? {} : { serviceAccountName: account } });
+    return { ...d, name: `${provider === K8S_PROVIDER ? "use1" : "usw2"}-${name}`, urn: `${d.urn}-${provider === K8S_PROVIDER ? "use1" : "usw2"}` };
+}
+function serviceAccount(name: string, annotations?: Record<string, string>, provider = K8S_PROVIDER): RegisteredResource {
+    return res("kubernetes:core/v1:ServiceAccount", `sa-${name}-${provider === K8S_PROVIDER ? "use1" : "usw2"}`, { metadata: { name, namespace: "web", ...(annotations ? { annotations } : {}) } }, { provider });
+}
+function association(cluster: string, namespace: string, account: string): RegisteredResource {
+    return res("aws:eks/podIdentityAssociation:PodIdentityAssociation", `pia-${cluster}-${account}`, { clusterName: cluster, namespace, serviceAccount: account, roleArn: `arn:aws:iam::123456789012:role/${account}` });
+}
+function lbcRelease(values: Record<string, any> = { serviceAccount: { create: true, name: "aws-load-balancer-controller" } }): RegisteredResource {
+    return res("kubernetes:helm.sh/v3:Release", "use1-lbc", { chart: "aws-load-balancer-controller", version: "3.5.0", namespace: "kube-system", values }, { provider: K8S_PROVIDER });
+}
+
 interface Case {
     /** What the case shows. */
     readonly title: string;
@@ -610,6 +633,42 @@ const CASES: Record<string, Case[]> = {
             violations: [/SecurityGroupRule "db-in" \(security group db\) must not open tcp 5432-5433 to 0\.0\.0\.0\/0/],
         },
     ],
+    "web-services-cluster-ip": [
+        { title: "api and ws ClusterIP (explicit and by default)", resources: [service("api", "ClusterIP"), service("ws", undefined)], violations: [] },
+        { title: "another service may use a NodePort", resources: [service("metrics", "NodePort")], violations: [] },
+        {
+            title: "api on a NodePort, ws as a LoadBalancer", resources: [service("api", "NodePort"), service("ws", "LoadBalancer")],
+            violations: [/Service web\/api \(use1-api-svc\) serves "api" and must be ClusterIP, got NodePort/, /Service web\/ws \(use1-ws-svc\) serves "ws" and must be ClusterIP, got LoadBalancer/],
+        },
+        {
+            title: "named by its label only", resources: [service("public-gateway", "NodePort", { "app.kubernetes.io/name": "ws" })],
+            violations: [/serves "ws" and must be ClusterIP, got NodePort/],
+        },
+    ],
+    "aws-workload-identity": [
+        {
+            title: "app and add-on associated in their cluster", violations: [],
+            resources: [appDeployment("api", "api"), serviceAccount("api"), association("use1", "web", "api"), lbcRelease(), association("use1", "kube-system", "aws-load-balancer-controller")],
+        },
+        { title: "IRSA annotation instead of an association", violations: [], resources: [appDeployment("api", "api"), serviceAccount("api", { "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/api" })] },
+        {
+            title: "add-on with an IRSA annotation in its values", violations: [],
+            resources: [lbcRelease({ serviceAccount: { name: "aws-load-balancer-controller", annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/lbc" } } })],
+        },
+        { title: "a Deployment that is not the app's needs nothing", violations: [], resources: [deployment("nginx")] },
+        {
+            title: "app pods on the default service account", resources: [appDeployment("api", undefined)],
+            violations: [/Deployment web\/api \(use1-api\) must run as an explicit ServiceAccount .*got none/],
+        },
+        {
+            title: "add-on without identity", resources: [lbcRelease()],
+            violations: [/Helm release Release "use1-lbc" \(aws-load-balancer-controller\) runs as kube-system\/aws-load-balancer-controller in 1 cluster\(s\), but no EKS Pod Identity association/],
+        },
+        {
+            title: "two clusters, one association", resources: [appDeployment("ws", "ws"), appDeployment("ws", "ws", OTHER_K8S_PROVIDER), association("use1", "web", "ws")],
+            violations: [/use1-ws\) runs as web\/ws in 2 cluster\(s\), but only 1 EKS Pod Identity association/, /usw2-ws\) runs as web\/ws in 2 cluster\(s\), but only 1/],
+        },
+    ],
     "route53-weighted-health-check": [
         { title: "weighted with health check", resources: [record("api-use1", { setIdentifier: "us-east-1", weightedRoutingPolicies: [{ weight: 70 }], healthCheckId: "hc-1" })], violations: [] },
         { title: "simple record", resources: [record("www", { records: ["1.2.3.4"], ttl: 60 })], violations: [] },
@@ -978,6 +1037,20 @@ const PREVIEW_CASES: PreviewCase[] = [
     { title: "vault ARNs unknown, copy vault in us-west-2 (joined by dependency)", policy: "backup-cross-region-copy", resources: backupPlan({ unknownArns: true }), violations: [] },
     { title: "vault ARNs unknown, no copy action", policy: "backup-cross-region-copy", resources: backupPlan({ copy: null, unknownArns: true }), violations: [/got no copy action/] },
     { title: "security policy computed", policy: "cloudfront-viewer-https", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: U } })], violations: [], undecidable: 1 },
+    { title: "api Service of unknown type", policy: "web-services-cluster-ip", resources: [service("api", U)], violations: [], undecidable: 1 },
+    {
+        title: "NodePort Service whose name is unknown", policy: "web-services-cluster-ip",
+        resources: [(() => { const s = service("x", "NodePort", {}); s.inputs.metadata.name = U; return s; })()], violations: [], undecidable: 1,
+    },
+    {
+        title: "association with an unknown role ARN (the role is new) still binds", policy: "aws-workload-identity",
+        resources: [appDeployment("api", "api"), serviceAccount("api"), { ...association("use1", "web", "api"), inputs: { clusterName: U, namespace: "web", serviceAccount: "api", roleArn: U }, state: { clusterName: U, namespace: "web", serviceAccount: "api", roleArn: U } }],
+        violations: [],
+    },
+    {
+        title: "app pods whose service account name is unknown", policy: "aws-workload-identity",
+        resources: [(() => { const d = appDeployment("api", "api"); d.inputs.spec.template.spec.serviceAccountName = U; return d; })()], violations: [], undecidable: 1,
+    },
 ];
 
 describe("a first preview: unknown ids, ARNs, tokens and user data", () => {

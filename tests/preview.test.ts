@@ -92,6 +92,23 @@ describe.each(["dev", "prod"])("%s in preview mode", (stack) => {
         expect(role.state.name).not.toBe(UNKNOWN);
     });
 
+    it("binds pods to a target group whose ARN is unknown in preview; the traffic and identity policies still decide", () => {
+        const bindings = preview.filter((r) => r.type === "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding");
+        expect(bindings.length).toBeGreaterThanOrEqual(2);
+        for (const b of bindings) {
+            expect(b.inputs.spec.targetGroupARN).toBe(UNKNOWN);
+            // What the program sets itself stays known: the Service it binds and the target type.
+            expect(b.inputs.spec.serviceRef).toEqual({ name: b.inputs.metadata.name, port: 80 });
+            expect(b.inputs.spec.targetType).toBe("ip");
+            // In an update it is the region's target group's ARN.
+            const same = update.find((r) => r.urn === b.urn)!;
+            const groups = update.filter((r) => r.type === "aws:lb/targetGroup:TargetGroup").map((r) => r.state.arn);
+            expect(groups).toContain(same.inputs.spec.targetGroupARN);
+        }
+        const report = evaluatePolicies(preview, { config: loadPolicyConfig(stack), preview: true });
+        expect(report.undecidable.filter((u) => u.policyName === "web-services-cluster-ip" || u.policyName === "aws-workload-identity")).toEqual([]);
+    });
+
     it("gives new providers an unknown id and keeps their region", () => {
         const withProvider = preview.filter((r) => r.type.startsWith("aws:") && r.provider);
         expect(withProvider.length).toBeGreaterThan(0);

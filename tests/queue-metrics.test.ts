@@ -8,12 +8,11 @@ import {
     queueMetricsPolicy,
     validateQueueMetricsPublisherArgs,
 } from "../components/queue-metrics";
+import { PodIdentityRole } from "../components/pod-identity";
 import { StackRun, runComponent, valueOf } from "./harness";
 import { assertKubernetesSchemas } from "./k8s-schema";
 
 const IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/scaled-web/worker:2.0.1";
-const ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC";
-const OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC";
 
 function args(over: Partial<QueueMetricsPublisherArgs> = {}): QueueMetricsPublisherArgs {
     return {
@@ -21,8 +20,9 @@ function args(over: Partial<QueueMetricsPublisherArgs> = {}): QueueMetricsPublis
         image: IMAGE,
         queues: ["sla-checks", "notifications", "analytics"],
         region: "us-east-1",
-        oidcProviderArn: OIDC,
-        oidcIssuerUrl: ISSUER,
+        clusterName: "prod-use1-eks",
+        // Validation fails before the role is used; the runtime tests pass a real one.
+        role: undefined as unknown as PodIdentityRole,
         k8sProvider: undefined as unknown as k8s.Provider,
         envFromSecrets: ["app-secrets"],
         envFromConfigMaps: ["app-config"],
@@ -73,7 +73,8 @@ describe("QueueMetricsPublisher under the mock runtime", () => {
         run = await runComponent(() => {
             const provider = new aws.Provider("aws-test", { region: "us-east-1" });
             const k8sProvider = new k8s.Provider("k8s-test", { kubeconfig: "{}" });
-            return new QueueMetricsPublisher("qm", args({ k8sProvider, keyPrefix: "{bull}", tags: { team: "platform" } }), { provider });
+            const role = new PodIdentityRole("queue-metrics-role", { description: "queue-metrics", policy: queueMetricsPolicy("ScaledWeb/Queues"), sourceAccount: "123456789012" }, { provider });
+            return new QueueMetricsPublisher("qm", args({ k8sProvider, role, keyPrefix: "{bull}", tags: { team: "platform" } }), { provider });
         });
     });
 
@@ -84,8 +85,9 @@ describe("QueueMetricsPublisher under the mock runtime", () => {
         const awsProvider = run.get("pulumi:providers:aws", "aws-test");
         const k8sProvider = run.get("pulumi:providers:kubernetes", "k8s-test");
         const children = run.descendantsOf(component);
+        // The role is the caller's (one per stack); the component only associates it in this cluster.
         expect(children.map((c) => c.type).sort()).toEqual([
-            "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ServiceAccount",
+            "aws:eks/podIdentityAssociation:PodIdentityAssociation", "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ServiceAccount",
         ]);
         for (const c of children) {
             const expected = c.type.startsWith("aws:") ? awsProvider : k8sProvider;
@@ -93,16 +95,15 @@ describe("QueueMetricsPublisher under the mock runtime", () => {
         }
     });
 
-    test("its IRSA role trusts only its own service account and may only put metrics into the namespace", async () => {
-        const role = run.get("aws:iam/role:Role", "qm-role").inputs;
-        expect(JSON.parse(role.assumeRolePolicy).Statement[0].Condition.StringEquals).toEqual({
-            "oidc.eks.us-east-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:scaled-web:queue-metrics",
-            "oidc.eks.us-east-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
-        });
-        expect(role.tags).toEqual({ team: "platform" });
-        expect(JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", "qm-put-metrics").inputs.policy)).toEqual(queueMetricsPolicy("ScaledWeb/Queues"));
+    test("its role reaches the pod through a Pod Identity association for its own service account (no IRSA annotation)", async () => {
+        const role = run.get("aws:iam/role:Role", "queue-metrics-role");
+        const association = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "queue-metrics-role-qm");
+        expect(association.inputs).toMatchObject({ clusterName: "prod-use1-eks", namespace: "scaled-web", serviceAccount: "queue-metrics", roleArn: role.state.arn, tags: { team: "platform" } });
+        expect(association.region).toBe("us-east-1");
+        expect(await valueOf(run.outputs.roleArn)).toBe(role.state.arn);
+        expect(JSON.parse(run.get("aws:iam/rolePolicy:RolePolicy", "queue-metrics-role").inputs.policy)).toEqual(queueMetricsPolicy("ScaledWeb/Queues"));
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "qm-sa").inputs;
-        expect(sa.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe(await valueOf(run.outputs.roleArn));
+        expect(sa.metadata.annotations).toBeUndefined();
         expect(sa.automountServiceAccountToken).toBe(false);
     });
 

@@ -16,7 +16,6 @@ function args(over: Partial<RegionalDeploymentArgs> = {}): RegionalDeploymentArg
         app: "api",
         image: IMAGE,
         containerPort: 3000,
-        nodePort: 30080,
         minReplicas: 5,
         maxReplicas: 20,
         resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
@@ -42,7 +41,10 @@ describe("RegionalDeployment: bad input fails before anything is created", () =>
         ["a memory limit that is not a quantity", { resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256MB" } } }, /resources\.limits\.memory: must be a Kubernetes memory quantity > 0 .* got "256MB"/],
         ["a CPU limit below the request", { resources: { requests: { cpu: "1", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } }, /resources\.limits\.cpu: must be >= the request \(1\), got "500m"/],
         ["a memory limit below the request", { resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "500m", memory: "256Mi" } } }, /resources\.limits\.memory: must be >= the request \(1Gi\), got "256Mi"/],
-        ["a NodePort outside the range", { nodePort: 8080 }, /nodePort: must be a whole number from 30000 to 32767 \(the Kubernetes NodePort range\), got 8080/],
+        ["the removed nodePort", { nodePort: 30080 } as Partial<RegionalDeploymentArgs>, /nodePort: is no longer accepted \(got 30080\): the Service is ClusterIP and the ALB reaches the pods by IP; pass targetGroupArn/],
+        ["the removed session affinity", { sessionAffinity: "ClientIP" } as Partial<RegionalDeploymentArgs>, /sessionAffinity: is no longer accepted \(got "ClientIP"\): with IP targets the ALB's stickiness cookie pins a browser to a pod/],
+        ["a grace period shorter than preStop + the app's stop", { terminationGracePeriodSeconds: 30 }, /terminationGracePeriodSeconds: must be a whole number from 40 to 3600 \(must outlast the 15 s preStop pause plus the app's 25 s stop after SIGTERM\), got 30/],
+        ["a service account name that is not a DNS label", { serviceAccountName: "Api SA" }, /serviceAccountName: must be a DNS label/],
         ["a privileged container port", { containerPort: 80 }, /containerPort: must be a whole number from 1024 to 65535 \(the container runs as non-root/],
         ["an app name that is not a DNS label", { app: "API_Server" }, /app: must be a DNS label .* got "API_Server"/],
         ["a CPU target of 0 %", { targetCpuUtilization: 0 }, /targetCpuUtilization: must be a whole number from 1 to 100/],
@@ -50,13 +52,12 @@ describe("RegionalDeployment: bad input fails before anything is created", () =>
         ["a URL with credentials in plain env", { env: { DATABASE_URL: "postgresql://app:hunter2@db:5432/app" } }, /env\.DATABASE_URL: is a URL with credentials in it/],
         ["a relative health path", { healthPath: "health" }, /healthPath: must be an absolute HTTP path/],
         ["a PDB that blocks drains", { maxUnavailable: 0 }, /maxUnavailable: must be a whole number from 1 to 1000 \(0 would block every node drain\)/],
-        ["an unknown session affinity", { sessionAffinity: "Cookie" as any }, /sessionAffinity: must be "None" or "ClientIP", got "Cookie"/],
     ])("%s", (_what, over, message) => {
         expect(() => new RegionalDeployment("bad", args(over))).toThrow(message);
     });
 
     test("every problem is reported at once, naming the component", () => {
-        const msg = messageOf(args({ minReplicas: 30, image: "Upper Case", nodePort: 1 }));
+        const msg = messageOf(args({ minReplicas: 30, image: "Upper Case", containerPort: 1 }));
         expect(msg).toMatch(/^Invalid arguments for RegionalDeployment "bad" \(3 problems\)/);
         expect(validateRegionalDeploymentArgs(args()).count).toBe(0);
     });
@@ -87,14 +88,14 @@ describe("RegionalDeployment under the mock runtime", () => {
     beforeAll(async () => {
         run = await runComponent(() => {
             const k8sProvider = new k8s.Provider("test", { kubeconfig: "{}" });
-            const api = new RegionalDeployment("use1-api", args(), { provider: k8sProvider });
+            const controller = new k8s.core.v1.ConfigMap("stand-in-controller", {}, { provider: k8sProvider });
+            const api = new RegionalDeployment("use1-api", args({ targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef", targetGroupBindingDependsOn: [controller] }), { provider: k8sProvider });
             const ws = new RegionalDeployment("use1-ws", args({
                 app: "ws",
                 namespace: "shared",
                 containerPort: 3001,
-                nodePort: 30081,
                 minReplicas: 3,
-                sessionAffinity: "ClientIP",
+                serviceAccountName: "ws-gateway",
                 env: { LOG_LEVEL: "info" },
                 secretEnv: { REDIS_URL: { secretName: "app-secrets", key: "VALKEY_SESSIONS_URL" } },
                 envFromSecrets: ["app-secrets"],
@@ -183,15 +184,46 @@ describe("RegionalDeployment under the mock runtime", () => {
         expect(spread[0].labelSelector.matchLabels).toEqual({ "app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "scaled-web" });
     });
 
-    test("the Service is a NodePort on the fixed port the load balancer targets", () => {
-        const api = find("kubernetes:core/v1:Service", "use1-api-svc").inputs.spec;
-        expect(api.type).toBe("NodePort");
-        expect(api.ports).toEqual([{ name: "http", port: 80, targetPort: "http", nodePort: 30080, protocol: "TCP" }]);
-        expect(api.sessionAffinity).toBe("None");
-        const ws = find("kubernetes:core/v1:Service", "use1-ws-svc").inputs.spec;
-        expect(ws.ports[0].nodePort).toBe(30081);
-        expect(ws.sessionAffinity).toBe("ClientIP");
-        expect(ws.sessionAffinityConfig).toEqual({ clientIP: { timeoutSeconds: 10800 } });
+    test("the Service is ClusterIP, without node port or session affinity (the ALB cookie pins pods)", () => {
+        for (const svc of ["api", "ws"]) {
+            const spec = find("kubernetes:core/v1:Service", `use1-${svc}-svc`).inputs.spec;
+            expect(spec.type).toBe("ClusterIP");
+            expect(spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+            expect(spec.sessionAffinity).toBeUndefined();
+            expect(spec.sessionAffinityConfig).toBeUndefined();
+            expect(spec.externalTrafficPolicy).toBeUndefined();
+        }
+    });
+
+    test("a TargetGroupBinding points the given target group at the Service's port 80, after the controller", () => {
+        const tgb = find("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "use1-api-tgb");
+        expect(tgb.inputs.metadata).toMatchObject({ name: "api", namespace: "api" });
+        expect(tgb.inputs.spec).toEqual({
+            serviceRef: { name: "api", port: 80 },
+            targetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef",
+            targetType: "ip",
+            ipAddressType: "ipv4",
+        });
+        expect(tgb.dependencies).toContain(find("kubernetes:core/v1:ConfigMap", "stand-in-controller").urn);
+        // Without a target group ARN there is no binding.
+        expect(run.ofType("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding").map((r) => r.name)).toEqual(["use1-api-tgb"]);
+        expect(run.outputs.ws.targetGroupBinding).toBeUndefined();
+    });
+
+    test("pods run as their own ServiceAccount, which mounts no API token", () => {
+        const sa = find("kubernetes:core/v1:ServiceAccount", "use1-api-sa").inputs;
+        expect(sa.metadata).toMatchObject({ name: "api", namespace: "api" });
+        expect(sa.automountServiceAccountToken).toBe(false);
+        expect(find("kubernetes:apps/v1:Deployment", "use1-api-deploy").inputs.spec.template.spec).toMatchObject({ serviceAccountName: "api", automountServiceAccountToken: false });
+        expect(find("kubernetes:core/v1:ServiceAccount", "use1-ws-sa").inputs.metadata.name).toBe("ws-gateway");
+        expect(find("kubernetes:apps/v1:Deployment", "use1-ws-deploy").inputs.spec.template.spec.serviceAccountName).toBe("ws-gateway");
+    });
+
+    test("stopping drops no request: preStop 15 s inside a 45 s grace period (deregistration delay 40 s on the ALB)", () => {
+        const spec = find("kubernetes:apps/v1:Deployment", "use1-api-deploy").inputs.spec;
+        expect(spec.template.spec.terminationGracePeriodSeconds).toBe(45);
+        expect(spec.template.spec.containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 15 } } });
+        expect(spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } });
     });
 
     test("the HPA scales on CPU 70 % and memory 80 % with the seed's timings", () => {
@@ -222,16 +254,18 @@ describe("RegionalDeployment under the mock runtime", () => {
         expect(c.envFrom).toEqual([{ configMapRef: { name: "app-config" } }, { secretRef: { name: "app-secrets" } }]);
     });
 
-    test("component outputs are the names and the fixed port", async () => {
+    test("component outputs are the names", async () => {
         expect(await valueOf(run.outputs.api.deploymentName)).toBe("api");
         expect(await valueOf(run.outputs.ws.serviceName)).toBe("ws");
         expect(await valueOf(run.outputs.ws.namespace)).toBe("shared");
-        expect(run.outputs.api.nodePort).toBe(30080);
+        expect(await valueOf(run.outputs.ws.serviceAccountName)).toBe("ws-gateway");
     });
 
-    test("every Kubernetes object passes schema validation", () => {
+    test("every Kubernetes object passes schema validation, the TargetGroupBinding against its CRD", () => {
         const report = assertKubernetesSchemas(run.resources);
-        expect(report.validated).toHaveLength(9);
+        // Namespace, 2 x (ServiceAccount, Deployment, Service, HPA, PDB), the api's TargetGroupBinding, the stand-in ConfigMap.
+        expect(report.validated).toHaveLength(13);
+        expect(report.validated).toContain("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding use1-api-tgb");
     });
 });
 

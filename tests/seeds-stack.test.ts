@@ -103,6 +103,14 @@ describe("prod", () => {
         }
         expect(run.outputs.uploads).toMatchObject({ region: "us-east-1", prefix: "uploads/" });
     });
+    test("the api and worker Pod Identity roles may use the uploads prefix; ws may not", () => {
+        const grants = run.ofType("aws:iam/rolePolicy:RolePolicy").filter((r) => r.name.startsWith("prod-uploads-access-"));
+        expect(grants.map((g) => g.name).sort()).toEqual(["prod-uploads-access-api", "prod-uploads-access-worker"]);
+        const roleName = (w: string) => run.get("aws:iam/role:Role", `prod-app-${w}`).state.name;
+        expect(grants.map((g) => g.inputs.role).sort()).toEqual([roleName("api"), roleName("worker")].sort());
+        const doc = JSON.parse(grants[0].inputs.policy);
+        expect(doc.Statement[0].Resource).toBe(`${run.get(T.bucket, "prod-uploads").state.arn}/uploads/*`);
+    });
     test("AWS Backup: the primary instance, 35 days, copied to the us-west-2 vault", () => {
         const primary = run.ofType(T.rds).find((r) => !r.inputs.replicateSourceDb)!;
         expect(run.ofType(T.selection)[0].inputs.resources).toEqual([primary.state.arn]);

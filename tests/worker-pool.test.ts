@@ -110,7 +110,8 @@ describe("WorkerPool under the mock runtime (seed 003 queues)", () => {
     test("every child sits under the pool and goes through the given k8s provider", () => {
         const pool = run.get("scaled-web:workloads:WorkerPool", "use1-workers");
         const children = run.descendantsOf(pool);
-        expect(children).toHaveLength(7);
+        // A ServiceAccount, the TriggerAuthentication, and a Deployment + ScaledObject per queue.
+        expect(children).toHaveLength(8);
         for (const c of children) {
             expect(run.parentOf(c)?.urn).toBe(pool.urn);
             expect(c.provider?.startsWith(`${provider.urn}::`)).toBe(true);
@@ -125,6 +126,8 @@ describe("WorkerPool under the mock runtime (seed 003 queues)", () => {
         expect(pod.nodeSelector).toEqual({ "node-type": "spot" });
         expect(pod.tolerations).toEqual([{ key: "spot", operator: "Equal", value: "true", effect: "NoSchedule" }]);
         expect(pod.terminationGracePeriodSeconds).toBe(DEFAULT_WORKER_TERMINATION_GRACE_SECONDS);
+        // Every queue's pods run as the pool's own ServiceAccount (a Pod Identity association binds it to a role).
+        expect(pod).toMatchObject({ serviceAccountName: "worker", automountServiceAccountToken: false });
         const c = pod.containers[0];
         expect(c.image).toBe(IMAGE);
         expect(c.env).toEqual(expect.arrayContaining([
@@ -167,7 +170,7 @@ describe("WorkerPool under the mock runtime (seed 003 queues)", () => {
     });
 
     test("every Kubernetes object passes schema validation", () => {
-        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(7);
+        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(8);
     });
 });
 

@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { PlatformConfig, parseConfig } from "../platform/config";
-import { ComputeRegion, DataRegion, ImageSupply } from "../platform/contracts";
+import { ComputeRegion, DataRegion, EdgeRegion, ImageSupply } from "../platform/contracts";
+import { wireIdentity } from "../platform/identity";
 import { RegionContext, regionCode } from "../platform/program";
 import {
     cacheUrlVariable,
@@ -77,8 +78,7 @@ describe("workloads helpers", () => {
 describe("wireWorkloads with stand-in compute, data and images (us-west-2 of prod)", () => {
     const PASSWORD = "Db-S3cret/pw+1";
     const TOKENS = { cache: "tok-cache-0001", queue: "tok-queue-0002", sessions: "tok-sessions-0003" };
-    const OIDC_ISSUER = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
-    const OIDC_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE";
+    const TG = (svc: string): string => `arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/prod-usw2-edge-${svc}/0123456789abcdef`;
     let run: StackRun<unknown>;
     let provider: RegisteredResource;
 
@@ -90,9 +90,11 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
             const ctx = { config, region, prefix: "prod-usw2", provider: awsProvider } as unknown as RegionContext; // network unused here
             const compute = {
                 k8sProvider: new k8s.Provider("standin-k8s", { kubeconfig: "{}" }),
-                oidcProviderArn: pulumi.output(OIDC_PROVIDER),
-                oidcIssuerUrl: pulumi.output(OIDC_ISSUER),
+                clusterName: pulumi.output("prod-usw2-eks"),
+                // A custom resource standing in for the controller's Helm release (dependencies on it are recorded as is).
+                loadBalancerController: new aws.cloudwatch.LogGroup("standin-lbc", {}, { provider: awsProvider }),
             } as unknown as ComputeRegion;
+            const edge = { targetGroupArns: { api: pulumi.output(TG("api")), ws: pulumi.output(TG("ws")) } } as unknown as EdgeRegion;
             const cacheUrls = Object.fromEntries(Object.entries(TOKENS).map(([purpose, token]) =>
                 [purpose, pulumi.secret(`rediss://:${token}@${purpose}.cache.example:6379`)]));
             const data: DataRegion = {
@@ -108,7 +110,7 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
                 maxConnections: 200,
             };
             const images: ImageSupply = { imageFor: (s, r) => pulumi.output(`123456789012.dkr.ecr.${r}.amazonaws.com/scaled-web/${s}:1.0.0`) };
-            wireWorkloads(ctx, compute, data, images);
+            wireWorkloads(ctx, compute, data, images, edge, wireIdentity(config, awsProvider));
             return {};
         });
         provider = run.get("pulumi:providers:kubernetes", "standin-k8s");
@@ -116,7 +118,8 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
 
     test("every Kubernetes object goes through the region's k8s provider", () => {
         const objects = kubernetesResources(run.resources);
-        expect(objects.length).toBe(21);
+        // 21 before Pod Identity and IP targets, plus the api/ws/worker ServiceAccounts and the api/ws TargetGroupBindings.
+        expect(objects.length).toBe(26);
         for (const r of objects) {
             expect(r.provider?.startsWith(`${provider.urn}::`)).toBe(true);
         }
@@ -217,7 +220,7 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         expect(so.secretInputs).toEqual([]);
     });
 
-    test("the queue-metrics publisher: worker image in its role, every queue, the alarms' namespace, own IRSA identity", () => {
+    test("the queue-metrics publisher: worker image in its role, every queue, the alarms' namespace, the stack's Pod Identity role", () => {
         const d = run.get("kubernetes:apps/v1:Deployment", "prod-usw2-queue-metrics-deployment").inputs;
         expect(d.metadata).toMatchObject({ name: "queue-metrics", namespace: "scaled-web" });
         expect(d.spec.replicas).toBe(1);
@@ -236,15 +239,44 @@ describe("wireWorkloads with stand-in compute, data and images (us-west-2 of pro
         // The same Secret/ConfigMap the workers read: the queue store URL comes from there.
         expect(c.envFrom).toEqual([{ configMapRef: { name: "app-config" } }, { secretRef: { name: "app-secrets" } }]);
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "prod-usw2-queue-metrics-sa");
-        const role = run.get("aws:iam/role:Role", "prod-usw2-queue-metrics-role");
-        expect(sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe(role.state.arn);
-        const trust = JSON.parse(role.inputs.assumeRolePolicy);
-        expect(trust.Statement[0].Condition.StringEquals["oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE:sub"]).toBe("system:serviceaccount:scaled-web:queue-metrics");
-        expect(role.provider?.startsWith(`${run.get("pulumi:providers:aws", "standin-aws").urn}::`)).toBe(true);
+        expect(sa.inputs.metadata.annotations).toBeUndefined();
+        const role = run.get("aws:iam/role:Role", "prod-queue-metrics");
+        const association = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", "prod-queue-metrics-prod-usw2-queue-metrics");
+        expect(association.inputs).toMatchObject({ clusterName: "prod-usw2-eks", namespace: "scaled-web", serviceAccount: "queue-metrics", roleArn: role.state.arn });
+        expect(association.provider?.startsWith(`${run.get("pulumi:providers:aws", "standin-aws").urn}::`)).toBe(true);
+    });
+
+    test("api and ws: ClusterIP Services without affinity, and a TargetGroupBinding each to the region's target group, after the controller", () => {
+        const controller = run.get("aws:cloudwatch/logGroup:LogGroup", "standin-lbc");
+        for (const svc of ["api", "ws"]) {
+            const service = run.get("kubernetes:core/v1:Service", `prod-usw2-${svc}-svc`).inputs;
+            expect(service.spec.type).toBe("ClusterIP");
+            expect(service.spec.sessionAffinity).toBeUndefined();
+            const tgb = run.get("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", `prod-usw2-${svc}-tgb`);
+            expect(tgb.inputs.metadata).toMatchObject({ name: svc, namespace: "scaled-web" });
+            expect(tgb.inputs.spec).toEqual({ serviceRef: { name: svc, port: 80 }, targetGroupARN: TG(svc), targetType: "ip", ipAddressType: "ipv4" });
+            // The Service's port 80 forwards to the container port the target group sends to.
+            expect(service.spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+            expect(tgb.dependencies).toContain(controller.urn);
+        }
+        // The namespace opts in to the controller's ALB readiness gates.
+        const ns = run.get("kubernetes:core/v1:Namespace", "prod-usw2-env-ns");
+        expect(ns.inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"]).toBe("enabled");
+    });
+
+    test("api, ws and worker pods run as their own ServiceAccounts, each associated with the stack's role for it", () => {
+        for (const [w, deployments] of [["api", ["prod-usw2-api-deploy"]], ["ws", ["prod-usw2-ws-deploy"]], ["worker", ["prod-usw2-workers-sla-checks", "prod-usw2-workers-notifications", "prod-usw2-workers-analytics"]]] as const) {
+            for (const d of deployments) {
+                expect(podSpec(run.get("kubernetes:apps/v1:Deployment", d)).serviceAccountName).toBe(w);
+            }
+            const association = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", `prod-app-${w}-prod-usw2-${w}`);
+            expect(association.inputs).toMatchObject({ clusterName: "prod-usw2-eks", namespace: "scaled-web", serviceAccount: w, roleArn: run.get("aws:iam/role:Role", `prod-app-${w}`).state.arn });
+            expect(association.region).toBe("us-west-2");
+        }
     });
 
     test("every Kubernetes object passes schema validation", () => {
-        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(21);
+        expect(assertKubernetesSchemas(run.resources).validated).toHaveLength(26);
     });
 });
 
@@ -298,6 +330,26 @@ describe("the prod stack's workloads", () => {
                 ["worker-notifications", 2, 8],
                 ["worker-sla-checks", 2, 5],
             ]);
+        });
+
+        test("api/ws TargetGroupBindings point at this region's target groups and wait for this region's controller", () => {
+            const controller = run.get("kubernetes:helm.sh/v3:Release", `${prefix}-eks-addons-lbc-release`);
+            for (const svc of ["api", "ws"]) {
+                const tgb = run.get("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", `${prefix}-${svc}-tgb`);
+                expect(tgb.inputs.spec.targetGroupARN).toBe(run.get("aws:lb/targetGroup:TargetGroup", `${prefix}-edge-${svc}`).state.arn);
+                expect(tgb.inputs.spec.serviceRef).toEqual({ name: svc, port: 80 });
+                expect(tgb.provider?.startsWith(`${k8sProvider().urn}::`)).toBe(true);
+                expect(tgb.dependencies).toContain(controller.urn);
+                expect(run.get("kubernetes:core/v1:Service", `${prefix}-${svc}-svc`).inputs.spec.type).toBe("ClusterIP");
+            }
+        });
+
+        test("the app's service accounts are associated in this region's cluster with the stack's one role per workload", () => {
+            for (const w of ["api", "ws", "worker"]) {
+                const association = run.get("aws:eks/podIdentityAssociation:PodIdentityAssociation", `prod-app-${w}-${prefix}-${w}`);
+                expect(association.region).toBe(region);
+                expect(association.inputs).toMatchObject({ clusterName: `${prefix}-eks`, namespace: "scaled-web", serviceAccount: w, roleArn: run.get("aws:iam/role:Role", `prod-app-${w}`).state.arn });
+            }
         });
 
         test("KEDA objects wait for the KEDA add-on that installs their CRDs", () => {
@@ -367,7 +419,8 @@ describe("the prod stack's workloads", () => {
     test("every Kubernetes object passes schema validation", () => {
         const report = assertKubernetesSchemas(run.resources);
         expect(report.validated.length).toBe(kubernetesResources(run.resources).length - report.notApiObjects.length);
-        // 21 workload objects per region, plus whatever other stages register.
-        expect(report.validated.length).toBeGreaterThanOrEqual(42);
+        // 26 workload objects per region, plus whatever other stages register.
+        expect(report.validated.length).toBeGreaterThanOrEqual(52);
+        expect(report.validated.filter((v) => v.startsWith("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding "))).toHaveLength(4);
     });
 });

@@ -8,6 +8,7 @@ import { replicaPolicies } from "./replicas";
 import { resourcePolicies } from "./resources";
 import { securityPolicies } from "./security";
 import { spotPolicies } from "./spot";
+import { trafficPolicies } from "./traffic";
 import { storagePolicies } from "./storage";
 
 export * from "./common";
@@ -16,6 +17,7 @@ export * from "./replicas";
 export * from "./resources";
 export * from "./security";
 export * from "./spot";
+export * from "./traffic";
 export * from "./storage";
 
 /** Name of the pack, as `pulumi preview --policy-pack` reports it. */
@@ -33,5 +35,6 @@ export const allPolicies: Policies = [
     ...spotPolicies,
     ...securityPolicies,
     ...edgePolicies,
+    ...trafficPolicies,
     ...storagePolicies,
 ];
