@@ -215,6 +215,6 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         this.copyVaultArn = copy?.arn;
         this.intervalHours = backupIntervalHours(schedule);
         this.copyRegion = args.copyTo?.region;
-        this.registerOutputs({ planId: this.planId, vaultArn: this.vaultArn, copyVaultArn: this.copyVaultArn });
+        this.registerOutputs({ planId: this.planId, vaultArn: this.vaultArn, ...(this.copyVaultArn ? { copyVaultArn: this.copyVaultArn } : {}) });
     }
 }

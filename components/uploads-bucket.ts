@@ -193,7 +193,7 @@ export class UploadsBucket extends pulumi.ComponentResource {
         for (const [k, roleName] of Object.entries(args.accessRoleNames ?? {})) {
             this.grant(k, roleName);
         }
-        this.registerOutputs({ bucketName: this.bucketName, kmsKeyArn: this.kmsKeyArn, replicaBucketName: this.replicaBucketName });
+        this.registerOutputs({ bucketName: this.bucketName, kmsKeyArn: this.kmsKeyArn, ...(this.replicaBucketName ? { replicaBucketName: this.replicaBucketName } : {}) });
     }
 
     /**
