@@ -364,7 +364,7 @@ export class Cdn extends pulumi.ComponentResource {
             distributionId: this.distributionId,
             distributionDomainName: this.distributionDomainName,
             bucketName: this.bucketName,
-            replicaBucketName: this.replicaBucketName,
+            ...(this.replicaBucketName ? { replicaBucketName: this.replicaBucketName } : {}),
             logBucketName: this.logBucketName,
         });
     }

@@ -248,6 +248,19 @@ export interface DatabaseArgs extends DatabaseInstanceProps, DatabaseNetwork {
      * @default {}
      */
     readonly allowedCidrBlocks?: Readonly<Record<string, string>>;
+    /**
+     * Regional failover: the region whose instance is the writer. `region` (the default) is normal operation.
+     * Another region must hold a cross-region replica (`crossRegionReplicas`); naming it promotes that replica in
+     * place (its `replicateSourceDb` is dropped, which the provider turns into PromoteReadReplica) and makes it
+     * Multi-AZ with automated backups, deletion protection and a final snapshot; an RDS Proxy (with its own
+     * credentials secret) is created in that region in front of it, and every region's `writer.<zone>` record and
+     * writer endpoint point at that proxy. The old primary, its proxy, secret, same-region replicas and other
+     * regions' replicas keep their inputs, so Pulumi neither updates nor replaces them (they may sit in the failed
+     * region). Transactions the old primary committed after the last one the replica replayed are not in the
+     * promoted database; they stay on the old primary's storage.
+     * @default region
+     */
+    readonly activeRegion?: string;
     /** Tags for every taggable child. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
 }
@@ -445,6 +458,11 @@ export function validateDatabaseArgs(name: string, args: DatabaseArgs): Problems
         p.check(retention > 0, "backupRetentionDays", `must be > 0 when the database has read replicas (${totalReplicas} requested): RDS replicates from the automated backups' WAL, got ${show(retention)}`);
     }
 
+    if (args.activeRegion !== undefined && args.activeRegion !== args.region) {
+        p.check(crossRegion.includes(args.activeRegion), "activeRegion",
+            `${show(args.activeRegion)} holds no cross-region replica to promote (replicas in: ${crossRegion.join(", ") || "none"}); fail over only to a region listed in crossRegionReplicas whose replica has caught up`);
+    }
+
     const pooling = args.pooling ?? {};
     const pct = pooling.maxConnectionsPercent ?? DEFAULT_POOL_MAX_CONNECTIONS_PERCENT;
     p.check(isWhole(pct) && pct >= 1 && pct <= 100, "pooling.maxConnectionsPercent", `must be a whole number from 1 to 100, got ${show(pct)}`);
@@ -552,6 +570,10 @@ export class Database extends pulumi.ComponentResource {
     public readonly securityGroupIds: Readonly<Record<string, pulumi.Output<string>>>;
     public readonly maxConnections: number;
     public readonly parameters: Readonly<Record<string, PostgresParameter>>;
+    /** Region of the writer: `region`, or `activeRegion` after a failover. */
+    public readonly activeRegion: string;
+    /** The instance that takes writes: `primary`, or the promoted replica after a failover. */
+    public readonly writer: aws.rds.Instance;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         validateDatabaseArgs(name, args).throwIfAny(`Database "${name}"`);
@@ -747,13 +769,35 @@ export class Database extends pulumi.ComponentResource {
             replicas[key] = replica(key, args.region, this.primary.identifier, false);
         }
         const drMultiAz = args.crossRegionReplicaMultiAz ?? DEFAULT_CROSS_REGION_REPLICA_MULTI_AZ;
+        const active = args.activeRegion ?? args.region;
+        // The promoted replica keeps every input that forces a replacement (identifier, kmsKeyId, storageEncrypted;
+        // terraform-provider-aws internal/service/rds/instance.go marks them ForceNew, replicate_source_db is not:
+        // clearing it calls PromoteReadReplica with backup_retention_period and backup_window). It gains a
+        // primary's settings, all updatable in place.
+        const promoted = (key: string, region: string): aws.rds.Instance =>
+            new aws.rds.Instance(`${name}-${key}`, {
+                ...shared(bases[region]),
+                identifier: instanceIdentifier(name, key, identifiers),
+                kmsKeyId: bases[region].key.arn,
+                instanceClass: args.instanceClass,
+                multiAz,
+                backupRetentionPeriod: retention,
+                backupWindow: DEFAULT_BACKUP_WINDOW,
+                deleteAutomatedBackups: !protectData,
+                skipFinalSnapshot: !protectData,
+                finalSnapshotIdentifier: protectData ? `${name}-${key}-final` : undefined,
+                // order: as before the promotion (unchanged, so Pulumi does not touch the ordering): created after the
+                // primary it replicated and after its log groups, which it names by identifier only.
+            }, { ...inRegion(region), protect: protectData, dependsOn: [this.primary, ...logGroups(key, region)] });
         for (const r of crossRegion) {
             // Cross region: the source by ARN, through the destination's provider, with its key, subnet group
             // and security group. Single-AZ unless asked: Multi-AZ doubles the cost of a copy that only serves
             // reads until it is promoted.
-            replicas[`replica-${r}`] = replica(`replica-${r}`, r, this.primary.arn, drMultiAz);
+            replicas[`replica-${r}`] = r === active ? promoted(`replica-${r}`, r) : replica(`replica-${r}`, r, this.primary.arn, drMultiAz);
         }
         this.replicas = replicas;
+        this.activeRegion = active;
+        this.writer = active === args.region ? this.primary : replicas[`replica-${active}`];
 
         if (password) {
             const secret = new aws.secretsmanager.Secret(`${name}-master`, {
@@ -813,67 +857,78 @@ export class Database extends pulumi.ComponentResource {
         if (!pooled) {
             admitCidrs(`${name}-sg`, primaryBase.securityGroup.id);
         }
-        // RDS Proxy in front of the writer.
-        let writerHost: pulumi.Output<string> = this.primary.address;
         let proxyResourceId: pulumi.Output<string> | undefined;
-        if (pooled) {
-            const proxySg = new aws.ec2.SecurityGroup(`${name}-proxy-sg`, {
-                vpcId: args.vpcId,
+        // RDS Proxy in front of a writer. `s` is "" for the primary region's (its resource names unchanged since
+        // before failover existed) and `-<region>` for the one a failover creates in front of the promoted replica.
+        interface ProxyPlacement {
+            readonly s: string;
+            readonly region: string;
+            readonly net: DatabaseNetwork;
+            readonly base: RegionalBase;
+            readonly target: aws.rds.Instance;
+            readonly admitCidrs: boolean;
+        }
+        const buildProxy = (at: ProxyPlacement): aws.rds.Proxy => {
+            const o = inRegion(at.region);
+            const proxySg = new aws.ec2.SecurityGroup(`${name}-proxy-sg${at.s}`, {
+                vpcId: at.net.vpcId,
                 description: `${name}: RDS Proxy ${POSTGRES_PORT} from the cluster nodes only`,
-                tags: { ...tags, Name: `${name}-proxy-sg` },
-            }, here);
-            for (const [client, sg] of Object.entries(args.allowedSecurityGroupIds)) {
-                new aws.vpc.SecurityGroupIngressRule(`${name}-proxy-sg-from-${client}`, {
+                tags: { ...tags, Name: `${name}-proxy-sg${at.s}` },
+            }, o);
+            for (const [client, sg] of Object.entries(at.net.allowedSecurityGroupIds)) {
+                new aws.vpc.SecurityGroupIngressRule(`${name}-proxy-sg${at.s}-from-${client}`, {
                     securityGroupId: proxySg.id,
                     referencedSecurityGroupId: sg,
                     ipProtocol: "tcp",
                     fromPort: POSTGRES_PORT,
                     toPort: POSTGRES_PORT,
                     description: `PostgreSQL from ${client}`,
-                }, here);
+                }, o);
             }
-            admitCidrs(`${name}-proxy-sg`, proxySg.id);
-            new aws.vpc.SecurityGroupEgressRule(`${name}-proxy-sg-to-db`, {
+            if (at.admitCidrs) {
+                admitCidrs(`${name}-proxy-sg`, proxySg.id);
+            }
+            new aws.vpc.SecurityGroupEgressRule(`${name}-proxy-sg${at.s}-to-db`, {
                 securityGroupId: proxySg.id,
-                referencedSecurityGroupId: primaryBase.securityGroup.id,
+                referencedSecurityGroupId: at.base.securityGroup.id,
                 ipProtocol: "tcp",
                 fromPort: POSTGRES_PORT,
                 toPort: POSTGRES_PORT,
                 description: "PostgreSQL to the writer",
-            }, here);
-            new aws.vpc.SecurityGroupIngressRule(`${name}-sg-from-proxy`, {
-                securityGroupId: primaryBase.securityGroup.id,
+            }, o);
+            new aws.vpc.SecurityGroupIngressRule(`${name}-sg${at.s}-from-proxy`, {
+                securityGroupId: at.base.securityGroup.id,
                 referencedSecurityGroupId: proxySg.id,
                 ipProtocol: "tcp",
                 fromPort: POSTGRES_PORT,
                 toPort: POSTGRES_PORT,
                 description: "PostgreSQL from the RDS Proxy",
-            }, here);
+            }, o);
 
-            const proxyRole = new aws.iam.Role(`${name}-proxy`, {
+            const proxyRole = new aws.iam.Role(`${name}-proxy${at.s}`, {
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [{ Effect: "Allow", Principal: { Service: "rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
                 }),
                 tags,
             }, here);
-            // End-to-end IAM authentication: the proxy logs in to the primary as the application role with its
-            // own IAM token, so its role may connect as that user on the primary only.
-            const proxyPolicy = new aws.iam.RolePolicy(`${name}-proxy`, {
+            // End-to-end IAM authentication: the proxy logs in to its writer as the application role with its
+            // own IAM token, so its role may connect as that user on that writer only.
+            const proxyPolicy = new aws.iam.RolePolicy(`${name}-proxy${at.s}`, {
                 role: proxyRole.id,
-                policy: dbuserArn(args.region, this.primary.resourceId, this.appUsername).apply((arn) => JSON.stringify({
+                policy: dbuserArn(at.region, at.target.resourceId, this.appUsername).apply((arn) => JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [{ Sid: "ConnectAsAppUser", Effect: "Allow", Action: ["rds-db:connect"], Resource: arn }],
                 })),
             }, here);
 
-            const proxy = new aws.rds.Proxy(`${name}-proxy`, {
+            const proxy = new aws.rds.Proxy(`${name}-proxy${at.s}`, {
                 engineFamily: "POSTGRESQL",
                 requireTls: true,
                 debugLogging: false,
                 idleClientTimeout: pooling.idleClientTimeoutSeconds ?? DEFAULT_POOL_IDLE_CLIENT_TIMEOUT_SECONDS,
                 roleArn: proxyRole.arn,
-                vpcSubnetIds: args.subnetIds,
+                vpcSubnetIds: at.net.subnetIds,
                 vpcSecurityGroupIds: [proxySg.id],
                 // IAM_AUTH: clients and the proxy-to-database leg both use IAM; no `auths` (Secrets Manager) entries
                 // (CreateDBProxy DefaultAuthScheme; @pulumi/aws rds.Proxy `defaultAuthScheme`: "auths ... Required
@@ -881,29 +936,52 @@ export class Database extends pulumi.ComponentResource {
                 defaultAuthScheme: "IAM_AUTH",
                 tags,
             }, {
-                ...here,
+                ...o,
                 // order: the proxy opens its pool with its role's rds-db:connect grant; the policy is attached to the
                 // role by a separate resource that the proxy's inputs do not reference.
                 dependsOn: [proxyPolicy],
             });
             const maxPct = pooling.maxConnectionsPercent ?? DEFAULT_POOL_MAX_CONNECTIONS_PERCENT;
-            const targetGroup = new aws.rds.ProxyDefaultTargetGroup(`${name}-proxy`, {
+            const targetGroup = new aws.rds.ProxyDefaultTargetGroup(`${name}-proxy${at.s}`, {
                 dbProxyName: proxy.name,
                 connectionPoolConfig: {
                     maxConnectionsPercent: maxPct,
                     maxIdleConnectionsPercent: pooling.maxIdleConnectionsPercent ?? Math.min(DEFAULT_POOL_MAX_IDLE_CONNECTIONS_PERCENT, maxPct),
                     connectionBorrowTimeout: DEFAULT_POOL_BORROW_TIMEOUT_SECONDS,
                 },
-            }, here);
-            new aws.rds.ProxyTarget(`${name}-proxy`, {
+            }, o);
+            new aws.rds.ProxyTarget(`${name}-proxy${at.s}`, {
                 dbProxyName: proxy.name,
                 targetGroupName: targetGroup.name,
-                dbInstanceIdentifier: this.primary.identifier,
-            }, here);
+                dbInstanceIdentifier: at.target.identifier,
+            }, o);
+            return proxy;
+        };
+
+        let writerHost: pulumi.Output<string> = this.primary.address;
+        if (pooled) {
+            const proxy = buildProxy({
+                s: "", region: args.region, net: args, base: primaryBase, target: this.primary, admitCidrs: true,
+            });
             this.proxy = proxy;
             writerHost = proxy.endpoint;
             // arn:aws:rds:<region>:<account>:db-proxy:prx-<id> -> prx-<id>, the proxy's rds-db resource id.
             proxyResourceId = proxy.arn.apply((arn) => arn.split(":").pop() ?? "");
+        }
+        if (active !== args.region) {
+            // Failover: a proxy in the active region in front of the promoted writer. It logs in with IAM like the
+            // primary's (no credentials secret); the master secret is already replicated to this region.
+            if (pooled) {
+                const proxy = buildProxy({
+                    s: suffix(active), region: active, net: regions[active], base: bases[active],
+                    target: this.writer, admitCidrs: false,
+                });
+                this.proxy = proxy;
+                writerHost = proxy.endpoint;
+                proxyResourceId = proxy.arn.apply((arn) => arn.split(":").pop() ?? "");
+            } else {
+                writerHost = this.writer.address;
+            }
         }
         this.writerEndpoint = pulumi.interpolate`${writerHost}:${POSTGRES_PORT}`;
 
@@ -985,7 +1063,7 @@ export class Database extends pulumi.ComponentResource {
         }
         this.endpoints = endpoints;
         this.clientConnectArns = pulumi.all([
-            proxyResourceId ? dbuserArn(args.region, proxyResourceId, this.appUsername) : dbuserArn(args.region, this.primary.resourceId, this.appUsername),
+            proxyResourceId ? dbuserArn(active, proxyResourceId, this.appUsername) : dbuserArn(active, this.writer.resourceId, this.appUsername),
             ...Object.entries(replicas).map(([key, inst]) => dbuserArn(replicaRegion(key), inst.resourceId, this.appUsername)),
         ]);
         this.replicaIds = replicaIds;

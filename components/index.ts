@@ -2,6 +2,7 @@
 export * from "./validation";
 export * from "./buckets";
 export * from "./cdn";
+export * from "./uploads-bucket";
 export * from "./network";
 export * from "./region-peering";
 export * from "./load-balancer";
@@ -17,6 +18,7 @@ export * from "./image-repository";
 export * from "./database";
 export * from "./database-bootstrap";
 export * from "./external-secrets";
+export * from "./database-backup";
 export * from "./cache";
 export * from "./message-broker";
 export * from "./workload-spec";

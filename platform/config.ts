@@ -24,6 +24,10 @@ import {
     CLOUDFRONT_TLS12_POLICIES, DEFAULT_CDN_HOSTNAME, DEFAULT_CDN_LOG_RETENTION_DAYS, DEFAULT_CDN_SECURITY_POLICY, DEFAULT_HTML_DEFAULT_TTL_SECONDS,
     DEFAULT_HTML_MAX_TTL_SECONDS, DEFAULT_IMMUTABLE_PATHS, DEFAULT_PRICE_CLASS, PRICE_CLASSES,
 } from "../components/cdn";
+import {
+    DEFAULT_BACKUP_PLAN_RETENTION_DAYS, DEFAULT_BACKUP_SCHEDULE, MIN_CHANGEABLE_FOR_DAYS, PROD_BACKUP_PLAN_RETENTION_DAYS, validateDatabaseBackupArgs,
+} from "../components/database-backup";
+import { DEFAULT_ABORT_MULTIPART_DAYS, DEFAULT_NONCURRENT_VERSION_DAYS, DEFAULT_UPLOADS_PREFIX } from "../components/uploads-bucket";
 import { SECURITY_GROUP_ID } from "../components/cluster";
 import { RUNNER_COMPUTE_TYPES, validateDeployRunnerArgs } from "../components/deploy-runner";
 import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS, Tier } from "./tiers";
@@ -354,6 +358,41 @@ export const rawConfigSchema = z.object({
         /** Replicate the origin bucket to the first secondary region and fail over to it. @default true when there is one */
         failover: z.boolean().optional(),
     }).strict().default({}),
+    /** User uploads in S3 (components/uploads-bucket.ts). */
+    uploads: z.object({
+        enabled: z.boolean().default(true),
+        /** Key prefix the application may read and write. */
+        prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9!_.*'()\-/]*\/$/, "must be a key prefix such as \"uploads/\" (ending in \"/\", no leading \"/\")").default(DEFAULT_UPLOADS_PREFIX),
+        noncurrentVersionDays: positive.default(DEFAULT_NONCURRENT_VERSION_DAYS),
+        abortIncompleteMultipartDays: positive.default(DEFAULT_ABORT_MULTIPART_DAYS),
+        /** Replicate to the first secondary region. @default true when there is one */
+        replicate: z.boolean().optional(),
+    }).strict().default({}),
+    /** AWS Backup plan for the database (components/database-backup.ts). */
+    backup: z.object({
+        enabled: z.boolean().default(true),
+        /** AWS Backup schedule expression, UTC. */
+        schedule: z.string().default(DEFAULT_BACKUP_SCHEDULE),
+        /** Days a recovery point is kept. @default 35 in prod, 7 elsewhere */
+        retentionDays: positive.optional(),
+        /** Days the cross-region copy is kept. @default retentionDays */
+        copyRetentionDays: positive.optional(),
+        /** Region (one of `regions`) whose vault receives a copy of every recovery point. @default the first secondary region */
+        copyToRegion: z.string().optional(),
+        /** AWS Backup Vault Lock on both vaults (prod only); `changeableForDays` makes it compliance mode. */
+        vaultLock: z.object({
+            minRetentionDays: positive,
+            maxRetentionDays: positive,
+            changeableForDays: z.number().int().min(MIN_CHANGEABLE_FOR_DAYS, `must be >= ${MIN_CHANGEABLE_FOR_DAYS} (compliance mode); omit it for governance mode`).optional(),
+        }).strict().optional(),
+    }).strict().default({}),
+    /**
+     * Regional failover (README "Failover and failback"): the region whose database instance takes writes. Unset or
+     * the primary region: normal operation. A secondary region with a cross-region replica: that replica is promoted.
+     */
+    failover: z.object({
+        activeRegion: z.string().optional(),
+    }).strict().default({}),
     // --- end seeds1 -------------------------------------------------------------------------------
     images: z.object({
         /**
@@ -468,6 +507,19 @@ export interface PlatformConfig {
     readonly edge: ParsedRaw["edge"];
     /** seeds1: static assets behind CloudFront (`failover` resolved). */
     readonly cdn: Omit<ParsedRaw["cdn"], "failover"> & { readonly failover: boolean };
+    /** seeds1: the database's AWS Backup plan (retention and copy region resolved; no copy with one region). */
+    readonly backup: Omit<ParsedRaw["backup"], "retentionDays" | "copyRetentionDays" | "copyToRegion"> & {
+        readonly retentionDays: number;
+        readonly copyRetentionDays: number;
+        readonly copyToRegion?: string;
+    };
+    /**
+     * seeds1: where the writer runs. `failedOver` when `activeRegion` is not the primary region; then
+     * `drainedRegion` (the primary) has DNS weight 0 and its weight moved to `activeRegion` (in `regions`).
+     */
+    readonly failover: { readonly activeRegion: string; readonly failedOver: boolean; readonly drainedRegion?: string };
+    /** seeds1: the uploads bucket (`replicate` resolved). */
+    readonly uploads: Omit<ParsedRaw["uploads"], "replicate"> & { readonly replicate: boolean };
     readonly database: Omit<ParsedRaw["database"], "crossRegionReplicas"> & {
         readonly instanceClass: string;
         readonly memoryGiB: number;
@@ -1345,6 +1397,42 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
     if (c.cdn.htmlDefaultTtlSeconds > c.cdn.htmlMaxTtlSeconds) {
         issues.push({ path: "cdn.htmlDefaultTtlSeconds", message: `must not exceed cdn.htmlMaxTtlSeconds (${c.cdn.htmlMaxTtlSeconds}) (got ${c.cdn.htmlDefaultTtlSeconds}); lower it or raise the max` });
     }
+    const backupRetention = c.backup.retentionDays ?? (prod ? PROD_BACKUP_PLAN_RETENTION_DAYS : DEFAULT_BACKUP_PLAN_RETENTION_DAYS);
+    const backup = {
+        ...c.backup,
+        retentionDays: backupRetention,
+        copyRetentionDays: c.backup.copyRetentionDays ?? backupRetention,
+        copyToRegion: c.backup.copyToRegion ?? regions.find((r) => r.role === "secondary")?.name,
+    };
+    if (c.backup.copyToRegion !== undefined && !regions.some((r) => r.name === c.backup.copyToRegion && r.role === "secondary")) {
+        issues.push({ path: "backup.copyToRegion", message: `must name a secondary region of the stack (${regions.filter((r) => r.role === "secondary").map((r) => r.name).join(", ") || "none"}) (got ${show(c.backup.copyToRegion)}); remove it for the first secondary region` });
+    }
+    if (c.backup.vaultLock && !prod) {
+        issues.push({ path: "backup.vaultLock", message: `vault lock is for prod stacks (got it in ${c.environment}): a locked vault cannot be emptied, so the stack could not be torn down; remove the key` });
+    }
+    if (c.backup.enabled) {
+        for (const pr of validateDatabaseBackupArgs({
+            region: regions[0]?.name ?? "", resourceArns: [], schedule: backup.schedule, retentionDays: backup.retentionDays,
+            copyRetentionDays: backup.copyRetentionDays, vaultLock: backup.vaultLock,
+        }).list) {
+            issues.push({ path: `backup.${pr.propertyPath}`, message: pr.reason });
+        }
+    }
+    // Failover: to the primary (normal) or to a secondary region that holds a cross-region replica.
+    const primaryName = regions.find((r) => r.role === "primary")?.name ?? regions[0]?.name;
+    const activeRegion = c.failover.activeRegion ?? primaryName;
+    if (c.failover.activeRegion !== undefined && !regions.some((r) => r.name === c.failover.activeRegion)) {
+        issues.push({ path: "failover.activeRegion", message: `must be one of the stack's regions (${regions.map((r) => r.name).join(", ")}) (got ${show(c.failover.activeRegion)})` });
+    } else if (activeRegion !== primaryName && !database.crossRegionReplicas.includes(activeRegion)) {
+        issues.push({
+            path: "failover.activeRegion",
+            message: `${show(activeRegion)} holds no cross-region database replica to promote (replicas in: ${database.crossRegionReplicas.join(", ") || "none"}); ` +
+                "fail over only to a region listed in database.crossRegionReplicas, or remove the key",
+        });
+    }
+    if (c.uploads.replicate === true && regions.length < 2) {
+        issues.push({ path: "uploads.replicate", message: "needs a secondary region to replicate the uploads bucket to (got true with one region); remove the key or add a region" });
+    }
     if (c.cdn.failover === true && regions.length < 2) {
         issues.push({ path: "cdn.failover", message: "needs a secondary region to replicate the origin bucket to (got true with one region); remove the key or add a region" });
     }
@@ -1370,6 +1458,11 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         api: c.api.image ?? (c.images.build.api ? "built" : undefined),
         worker: c.workers.image ?? (c.images.build.worker ? "built" : undefined),
     }));
+    // seeds1: a failover drains the primary region: its DNS weight moves to the active region.
+    const resolvedRegions: RegionConfig[] = activeRegion === primaryName ? regions : regions.map((r) => ({
+        ...r,
+        weight: r.name === primaryName ? 0 : r.name === activeRegion ? r.weight + (regions.find((x) => x.name === primaryName)?.weight ?? 0) : r.weight,
+    }));
 
     const resolved: PlatformConfig = {
         project,
@@ -1378,8 +1471,8 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         tier: c.tier,
         domain: c.domain,
         hostedZoneId: c.hostedZoneId,
-        regions,
-        primaryRegion: regions[0],
+        regions: resolvedRegions,
+        primaryRegion: resolvedRegions[0],
         tags: { project, stack, environment: c.environment, "managed-by": "pulumi", ...c.tags },
         protectData: c.protectData ?? prod,
         network: {
@@ -1404,6 +1497,11 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         },
         edge: c.edge,
         cdn: { ...c.cdn, failover: c.cdn.failover ?? regions.length > 1 },
+        uploads: { ...c.uploads, replicate: c.uploads.replicate ?? regions.length > 1 },
+        backup,
+        failover: activeRegion === primaryName
+            ? { activeRegion: activeRegion ?? "", failedOver: false }
+            : { activeRegion, failedOver: true, drainedRegion: primaryName },
         database,
         cache: {
             engine: c.cache.engine,

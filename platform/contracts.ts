@@ -99,3 +99,12 @@ export interface PeeringRegion {
      */
     readonly clientCidrBlocks: Readonly<Record<string, string>>;
 }
+
+/** platform/storage.ts (issue 18): where one region's pods put user uploads. */
+export interface StorageRegion {
+    /** The uploads bucket (in the primary region, for every region). */
+    readonly uploadsBucket: pulumi.Output<string>;
+    readonly uploadsRegion: string;
+    /** Key prefix the application owns, e.g. `uploads/`. */
+    readonly uploadsPrefix: string;
+}

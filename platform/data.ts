@@ -25,6 +25,7 @@ import { databaseBootstrapPolicy, databaseConnectPolicy } from "../components/da
 import { externalSecretsPolicy, secretArnPattern } from "../components/external-secrets";
 import { PodIdentityRole } from "../components/pod-identity";
 import type { AppWorkload } from "./identity";
+import { wireBackup } from "./backup";
 import { PlatformConfig } from "./config";
 import { ComputeRegion, DataIdentity, DataRegion, PeeringRegion } from "./contracts";
 import type { RegionContext } from "./program";
@@ -98,8 +99,12 @@ export function wireData(
         allowedSecurityGroupIds: nodeSecurityGroup(compute, primary.region.name),
         allowedCidrBlocks: Object.fromEntries([...peering.values()].flatMap((p) => Object.entries(p.clientCidrBlocks))),
         regions: otherRegions,
+        // seeds1 (issue 18): `failover.activeRegion` promotes that region's replica (components/database.ts).
+        activeRegion: config.failover.activeRegion,
         tags,
     }, { provider: primary.provider });
+    // seeds1 (issue 18): AWS Backup plan for the primary, copied to the secondary region (platform/backup.ts).
+    wireBackup(config, primary, regions, database);
 
     // Stack-wide roles (IAM is global); each region's workloads stage associates them in its cluster.
     // arn:<partition>:rds:<region>:<account>:db:<id> gives the partition and account without an extra lookup.

@@ -19,6 +19,7 @@ import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
 import { usEast1Provider, wireStatic } from "./static";
 import { wireNetworkIsolation } from "./network-isolation";
+import { grantUploadsAccess, wireStorage } from "./storage";
 import { wireWorkloads } from "./workloads";
 import { resolveZones } from "./zones";
 
@@ -65,6 +66,13 @@ export interface PlatformOutputs {
     readonly appRoleArns: Record<string, pulumi.Output<string>>;
     /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
     readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
+    /** seeds1: the uploads bucket, when `uploads.enabled`. */
+    readonly uploads?: {
+        readonly bucketName: pulumi.Output<string>;
+        readonly region: string;
+        readonly prefix: string;
+        readonly replicaBucketName?: pulumi.Output<string>;
+    };
     /** seeds1: the static-asset CDN, when `cdn.enabled`: served name, distribution and the bucket CI uploads to. */
     readonly static?: {
         readonly url: string;
@@ -134,12 +142,17 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const images = wireImages(config, regions);
     // Stage data (platform/data.ts): RDS primary + replicas, pooling, caches.
     const data = wireData(config, regions, compute, peering, identity.appRoles);
+    // Stage storage (platform/storage.ts): the uploads bucket and its replica; its name reaches the pods below.
+    const storage = wireStorage(config, regions);
+    // The app's Pod Identity roles (platform/identity.ts) get read/write on the uploads prefix: api takes uploads,
+    // workers process them; ws serves sockets and gets nothing.
+    grantUploadsAccess(storage, { api: identity.appRoles.api.roleName, worker: identity.appRoles.worker.roleName });
     // Stage edge (platform/edge.ts): ALB per region.
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
     const primaryCtx = regions.find((r) => r.region.role === "primary") ?? regions[0];
     for (const ctx of regions) {
-        const workloads = wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity);
+        const workloads = wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity, storage.regions.get(ctx.region.name));
         // Stage network isolation (platform/network-isolation.ts): default deny plus the flows the platform needs.
         wireNetworkIsolation(ctx, primaryCtx, compute.get(ctx.region.name)!, workloads.namespace);
     }
@@ -155,6 +168,15 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         environment: config.environment,
         tier: config.tier,
         hostnames: dns.fqdns,
+        appRoleArns: Object.fromEntries(Object.entries(identity.appRoles).map(([w, r]) => [w, r.roleArn])),
+        ...(storage.uploads ? {
+            uploads: {
+                bucketName: storage.uploads.bucketName,
+                region: storage.uploads.region,
+                prefix: storage.uploads.prefix,
+                ...(storage.uploads.replicaBucketName ? { replicaBucketName: storage.uploads.replicaBucketName } : {}),
+            },
+        } : {}),
         ...(statics.cdn ? {
             static: {
                 url: `https://${statics.cdn.fqdn}`,
@@ -163,7 +185,6 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
                 ...(statics.cdn.replicaBucketName ? { replicaBucketName: statics.cdn.replicaBucketName } : {}),
             },
         } : {}),
-        appRoleArns: Object.fromEntries(Object.entries(identity.appRoles).map(([w, r]) => [w, r.roleArn])),
         ...(ci.runner ? { deployRunner: { projectName: ci.runner.projectName, runsOn: ci.runner.runsOnLabel } } : {}),
         regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {
             const name = r.region.name;

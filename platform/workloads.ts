@@ -39,7 +39,7 @@ import { DEFAULT_QUEUE_DEPTH_METRIC } from "../components/observability";
 import { QueueMetricsPublisher } from "../components/queue-metrics";
 import { WorkerPool, bullmqPrefix } from "../components/worker-pool";
 import type { ComputeRegionDetails } from "./compute";
-import { ComputeRegion, DataRegion, EdgeRegion, ImageSupply } from "./contracts";
+import { ComputeRegion, DataRegion, EdgeRegion, ImageSupply, StorageRegion } from "./contracts";
 import type { AppWorkload, StackIdentity } from "./identity";
 import { POD_READINESS_GATE_LABEL } from "../components/load-balancer-controller";
 import type { RegionContext } from "./program";
@@ -171,7 +171,9 @@ export function workloadSecretKeys(queuePurpose: string, wsAdapterPurpose: strin
  * Workers wait for the cluster add-ons (KEDA's CRDs) when the compute stage exposes them; the api/ws
  * `TargetGroupBinding`s wait for the load balancer controller and point at `edge.targetGroupArns`.
  */
-export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply, edge: EdgeRegion, identity: StackIdentity): WorkloadsRegion {
+export function wireWorkloads(
+    ctx: RegionContext, compute: ComputeRegion, data: DataRegion, images: ImageSupply, edge: EdgeRegion, identity: StackIdentity, storage?: StorageRegion,
+): WorkloadsRegion {
     const { config, region, prefix } = ctx;
     const provider = compute.k8sProvider;
     const purposes = Object.keys(data.cacheSecretNames);
@@ -223,6 +225,8 @@ export function wireWorkloads(ctx: RegionContext, compute: ComputeRegion, data: 
                 PUBLIC_WS_URL: `https://${config.edge.wsHostname}.${config.domain}`,
                 // seeds1: where the static assets are served from (the Cdn of platform/static.ts).
                 ...(config.cdn.enabled ? { PUBLIC_STATIC_URL: `https://${config.cdn.hostname}.${config.domain}` } : {}),
+                // seeds1: the uploads bucket (platform/storage.ts); the pod's role may use only UPLOADS_PREFIX.
+                ...(storage ? { UPLOADS_BUCKET: storage.uploadsBucket, UPLOADS_REGION: storage.uploadsRegion, UPLOADS_PREFIX: storage.uploadsPrefix } : {}),
                 QUEUE_PREFIX: queuePrefix,
             },
         },

@@ -149,12 +149,16 @@ describe("Cdn with a failover region", () => {
     test("access logs: ACL-enabled bucket (standard logging), CloudFront writes under cloudfront/", () => {
         const logs = run.get(T.bucket, "prod-static-logs");
         expect(run.get(T.ownership, "prod-static-logs").inputs.rule.objectOwnership).toBe("BucketOwnerPreferred");
+        expect(logs.state.bucketDomainName).toBe("prod-static-logs.s3.amazonaws.com");
         expect(dist().inputs.loggingConfig).toEqual({ bucket: logs.state.bucketDomainName, prefix: "cloudfront/", includeCookies: false });
     });
     test("A and AAAA aliases to the distribution", () => {
         const aliases = run.ofType(T.record).filter((r) => r.inputs.aliases);
         expect(aliases.map((r) => r.inputs.type).sort()).toEqual(["A", "AAAA"]);
-        expect(aliases.every((r) => r.inputs.name === "static.example.com" && r.inputs.aliases[0].name === dist().state.domainName)).toBe(true);
+        expect(aliases.map((r) => [r.inputs.name, r.inputs.aliases[0]])).toEqual([
+            ["static.example.com", { name: "prod-static-cdn.cloudfront.net", zoneId: "Z2FDTNDATAQYW2", evaluateTargetHealth: false }],
+            ["static.example.com", { name: "prod-static-cdn.cloudfront.net", zoneId: "Z2FDTNDATAQYW2", evaluateTargetHealth: false }],
+        ]);
     });
 });
 

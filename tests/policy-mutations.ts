@@ -62,6 +62,9 @@ const T = {
     bucketBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     distribution: "aws:cloudfront/distribution:Distribution",
     networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    backupPlan: "aws:backup/plan:Plan",
     service: "kubernetes:core/v1:Service",
     release: "kubernetes:helm.sh/v3:Release",
     association: "aws:eks/podIdentityAssociation:PodIdentityAssociation",
@@ -349,6 +352,39 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
             const first = rs.find((r) => /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
             return { resources: rs, expectOn: first.name };
         },
+    },
+    {
+        name: "uploads bucket on SSE-S3 instead of its KMS key", policy: "s3-uploads-encrypted-versioned",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-uploads"));
+            edit(findResource(rs, T.sse, (r) => r.dependencies.includes(bucket.urn)), (p) => { p.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]; });
+            return { resources: rs, expectOn: bucket.name };
+        },
+    },
+    {
+        name: "uploads bucket versioning suspended", policy: "s3-uploads-encrypted-versioned",
+        mutate: (rs) => {
+            const bucket = findResource(rs, T.bucket, (r) => r.name.endsWith("-uploads"));
+            edit(findResource(rs, T.versioning, (r) => r.dependencies.includes(bucket.urn)), (p) => { p.versioningConfiguration = { status: "Suspended" }; });
+            return { resources: rs, expectOn: bucket.name };
+        },
+    },
+    {
+        name: "database backups no longer copied to the secondary region", policy: "backup-cross-region-copy",
+        mutate: on(T.backupPlan, () => true, (p) => { p.rules = p.rules.map((r: Props) => ({ ...r, copyActions: [] })); }),
+    },
+    {
+        name: "database backups copied to a vault in the same region", policy: "backup-cross-region-copy",
+        mutate: on(T.backupPlan, () => true, (p) => {
+            p.rules = p.rules.map((r: Props) => ({ ...r, copyActions: [{ destinationVaultArn: "arn:aws:backup:us-east-1:123456789012:backup-vault:prod-use1-db-backup", lifecycle: { deleteAfter: 35 } }] }));
+        }),
+    },
+    {
+        name: "database without an AWS Backup plan", policy: "backup-cross-region-copy",
+        mutate: (rs) => ({
+            resources: remove(rs, (r) => r.type.startsWith("aws:backup/")),
+            expectOn: findResource(rs, T.rds, isPrimaryDb).name,
+        }),
     },
     // --- traffic ----------------------------------------------------------------------------------
     {

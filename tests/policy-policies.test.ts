@@ -263,6 +263,44 @@ function distribution(name: string, over: Record<string, any> = {}): RegisteredR
     });
 }
 
+/** An uploads bucket as components/uploads-bucket.ts registers it, with its encryption and versioning. */
+function uploads(over: { sse?: Record<string, any>; versioning?: string | null; tags?: any } = {}): RegisteredResource[] {
+    const b = res("aws:s3/bucket:Bucket", "uploads", { tags: over.tags ?? { "data-class": "user-uploads" } });
+    const out = [b, res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "uploads", {
+        bucket: "uploads-id", rules: [{ applyServerSideEncryptionByDefault: over.sse ?? { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-east-1:1:key/k" }, bucketKeyEnabled: true }],
+    }, dependsOn(b))];
+    if (over.versioning !== null) {
+        out.push(res("aws:s3/bucketVersioning:BucketVersioning", "uploads", { bucket: "uploads-id", versioningConfiguration: { status: over.versioning ?? "Enabled" } }, dependsOn(b)));
+    }
+    return out;
+}
+
+/** AWS providers, registered like the program's explicit regional providers. */
+function awsProvider(region: string): RegisteredResource {
+    return res("pulumi:providers:aws", `aws-${region}`, { region });
+}
+const onProvider = (p: RegisteredResource, extra: Partial<RegisteredResource> = {}): Partial<RegisteredResource> => ({ provider: `${p.urn}::${p.name}-id`, ...extra });
+const EAST = awsProvider("us-east-1");
+const WEST = awsProvider("us-west-2");
+/** A backup plan in us-east-1 with its vaults; `copy`: the copy vault's region, or null for no copy action. */
+function backupPlan(o: { copy?: string | null; destinationArn?: string; unknownArns?: boolean } = {}): RegisteredResource[] {
+    const vault = res("aws:backup/vault:Vault", "db-backup", { name: "db-backup" }, onProvider(EAST));
+    const out = [EAST, WEST, vault];
+    const copyRegion = o.copy === undefined ? "us-west-2" : o.copy;
+    const actions: any[] = [];
+    const deps = [vault.urn];
+    if (copyRegion !== null) {
+        const copy = res("aws:backup/vault:Vault", "db-backup-copy", { name: "db-backup-copy" }, onProvider(copyRegion === "us-west-2" ? WEST : EAST));
+        out.push(copy);
+        deps.push(copy.urn);
+        actions.push({ destinationVaultArn: o.unknownArns ? U : o.destinationArn ?? `arn:aws:backup:${copyRegion}:123456789012:backup-vault:db-backup-copy`, lifecycle: { deleteAfter: 35 } });
+    }
+    out.push(res("aws:backup/plan:Plan", "db-backup", {
+        name: "db-backup", rules: [{ ruleName: "scheduled", targetVaultName: o.unknownArns ? U : "db-backup", schedule: "cron(0 5 ? * * *)", copyActions: actions }],
+    }, onProvider(EAST, { dependencies: deps, propertyDependencies: { rules: deps } })));
+    return out;
+}
+
 const CASES: Record<string, Case[]> = {
     "deployment-min-replicas": [
         { title: "3 replicas", resources: [deployment("api")], violations: [] },
@@ -728,6 +766,29 @@ const CASES: Record<string, Case[]> = {
         { title: "S3 origin without OAC", resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: "b.s3.us-east-1.amazonaws.com" }] })], violations: [/S3 origin origin-primary must use Origin Access Control .* needs a public bucket/] },
         { title: "S3 origin with a legacy OAI", resources: [distribution("cdn", { origins: [{ originId: "o", domainName: "b.s3.amazonaws.com", s3OriginConfig: { originAccessIdentity: "origin-access-identity/cloudfront/E1" } }] })], violations: [/origin access identities \(OAI\) are legacy/] },
     ],
+    "s3-uploads-encrypted-versioned": [
+        { title: "SSE-KMS with a key, versioned", resources: uploads(), violations: [] },
+        { title: "an untagged bucket is not judged", resources: uploads({ tags: {}, sse: { sseAlgorithm: "AES256" }, versioning: null }), violations: [] },
+        { title: "SSE-S3", resources: uploads({ sse: { sseAlgorithm: "AES256" } }), violations: [/must be encrypted by default with a customer KMS key .* got AES256 without a key/] },
+        { title: "aws:kms without a key (the AWS-managed key)", resources: uploads({ sse: { sseAlgorithm: "aws:kms" } }), violations: [/got aws:kms without a key/] },
+        { title: "versioning suspended", resources: uploads({ versioning: "Suspended" }), violations: [/must be versioned .* got "Suspended"/] },
+        { title: "no versioning", resources: uploads({ versioning: null }), violations: [/must be versioned .* got no versioning resource/] },
+        { title: "another tag", config: { tag: "purpose=uploads" }, resources: uploads({ tags: { purpose: "uploads" }, versioning: null }), violations: [/must be versioned/] },
+    ],
+    "backup-cross-region-copy": [
+        { title: "copy to us-west-2", resources: backupPlan(), violations: [] },
+        { title: "no RDS primary, no plan", resources: [EAST], violations: [] },
+        { title: "no copy action", resources: backupPlan({ copy: null }), violations: [/rule scheduled must copy .* another region than us-east-1; got no copy action/] },
+        { title: "copy in the same region", resources: backupPlan({ copy: "us-east-1" }), violations: [/got copies to us-east-1/] },
+        {
+            title: "RDS primary without any plan", resources: [res("aws:rds/instance:Instance", "db-primary", { instanceClass: "db.m7g.large" }), res("aws:rds/instance:Instance", "db-replica", { replicateSourceDb: "arn:db" })],
+            violations: [/RDS primary Instance "db-primary" has no AWS Backup plan/],
+        },
+        {
+            title: "plans not required", config: { requirePlanForDatabases: false },
+            resources: [res("aws:rds/instance:Instance", "db-primary", { instanceClass: "db.m7g.large" })], violations: [],
+        },
+    ],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1030,6 +1091,26 @@ const PREVIEW_CASES: PreviewCase[] = [
         title: "no OAC on an origin whose domain is unknown", policy: "cloudfront-s3-origin-private",
         resources: [distribution("cdn", { origins: [{ originId: "origin-primary", domainName: U }] })], violations: [/must use Origin Access Control/],
     },
+    {
+        title: "bucket ids and key ARN unknown, joined by dependency", policy: "s3-uploads-encrypted-versioned",
+        resources: (() => {
+            const rs = uploads({ sse: { sseAlgorithm: "aws:kms", kmsMasterKeyId: U } });
+            rs.slice(1).forEach((r) => { r.inputs.bucket = U; });
+            return rs;
+        })(),
+        violations: [],
+    },
+    {
+        title: "unknown ids, SSE-S3", policy: "s3-uploads-encrypted-versioned",
+        resources: (() => {
+            const rs = uploads({ sse: { sseAlgorithm: "AES256" } });
+            rs.slice(1).forEach((r) => { r.inputs.bucket = U; });
+            return rs;
+        })(),
+        violations: [/customer KMS key/],
+    },
+    { title: "vault ARNs unknown, copy vault in us-west-2 (joined by dependency)", policy: "backup-cross-region-copy", resources: backupPlan({ unknownArns: true }), violations: [] },
+    { title: "vault ARNs unknown, no copy action", policy: "backup-cross-region-copy", resources: backupPlan({ copy: null, unknownArns: true }), violations: [/got no copy action/] },
     { title: "security policy computed", policy: "cloudfront-viewer-https", resources: [distribution("cdn", { viewerCertificate: { ...CDN_CERT, minimumProtocolVersion: U } })], violations: [], undecidable: 1 },
     { title: "api Service of unknown type", policy: "web-services-cluster-ip", resources: [service("api", U)], violations: [], undecidable: 1 },
     {

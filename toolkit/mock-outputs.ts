@@ -89,7 +89,12 @@ export const MOCK_STATE: Record<string, StateFn> = {
         })),
     }),
     "aws:s3/bucketV2:BucketV2": (name, inputs) => ({ bucket: inputs.bucket ?? `${name}-bucket`, bucketRegionalDomainName: `${name}.s3.amazonaws.com` }),
-    "aws:s3/bucket:Bucket": (name, inputs) => ({ bucket: inputs.bucket ?? `${name}-bucket`, bucketRegionalDomainName: `${name}.s3.amazonaws.com` }),
+    "aws:s3/bucket:Bucket": (name, inputs) => ({
+        bucket: inputs.bucket ?? `${name}-bucket`, bucketRegionalDomainName: `${name}.s3.amazonaws.com`, bucketDomainName: `${name}.s3.amazonaws.com`,
+    }),
+    // CloudFront (issue 18): every distribution's alias target is in CloudFront's own hosted zone Z2FDTNDATAQYW2
+    // (Route 53 API Reference, AliasTarget HostedZoneId).
+    "aws:cloudfront/distribution:Distribution": (name) => ({ domainName: `${name}.cloudfront.net`, hostedZoneId: "Z2FDTNDATAQYW2" }),
     "aws:sqs/queue:Queue": (name, _i, ctx) => ({ url: `https://sqs.${ctx.region}.amazonaws.com/${ctx.accountId}/${name}`, arn: `arn:aws:sqs:${ctx.region}:${ctx.accountId}:${name}` }),
     "aws:sns/topic:Topic": (name, _i, ctx) => ({ arn: `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}` }),
     "aws:ecr/repository:Repository": (name, inputs, ctx) => ({

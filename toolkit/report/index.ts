@@ -12,6 +12,7 @@ import { DeployEstimate, estimateDeploy } from "./deploy-time";
 import { ResourceGraph } from "./graph";
 import { Inventory, buildInventory } from "./inventory";
 import { VersionReport, buildVersionReport } from "./versions";
+import { RecoveryPoint, recoveryPointsOf } from "./recovery";
 
 export * from "./architecture";
 export * from "./cost";
@@ -74,6 +75,13 @@ export interface PlanReport {
      * (see deploy-time.ts), with and without explicit-only `dependsOn` edges.
      */
     readonly deploy: DeployEstimate;
+    /**
+     * Where the database writer runs (config `failover.activeRegion`): the writer instance among the registered
+     * resources, and the region drained of DNS weight after a failover. Absent without a config.
+     */
+    readonly failover?: { readonly activeRegion: string; readonly failedOver: boolean; readonly drainedRegion?: string; readonly writer?: string };
+    /** Recovery points (RPO) per data store: backups, replicas, snapshots (toolkit/report/recovery.ts). */
+    readonly recovery: readonly RecoveryPoint[];
     /** `ok` is false when a mandatory policy failed or could not decide; `failures` says why. */
     readonly outcome: { readonly ok: boolean; readonly failures: readonly string[] };
 }
@@ -133,6 +141,13 @@ function rank(level: EnforcementLevel): number {
     return level === "mandatory" || level === "remediate" ? 0 : 1;
 }
 
+/** The failover state: the configured active region and the RDS instance there that takes writes. */
+function failoverState(graph: ResourceGraph, config: PlatformConfig): NonNullable<PlanReport["failover"]> {
+    const f = config.failover;
+    const writer = graph.ofType("aws:rds/instance:Instance").find((r) => !r.inputs?.replicateSourceDb && graph.regionLabel(r) === f.activeRegion);
+    return { ...f, ...(writer ? { writer: writer.name } : {}) };
+}
+
 export function buildPlanReport(input: PlanInput): PlanReport {
     const regions = input.config?.regions.map((r) => r.name) ?? [];
     const graph = new ResourceGraph(input.resources, regions);
@@ -157,6 +172,8 @@ export function buildPlanReport(input: PlanInput): PlanReport {
         cost: estimateCost(graph, input.config),
         versions: buildVersionReport(graph),
         deploy: estimateDeploy(input.resources),
+        recovery: recoveryPointsOf(graph),
+        ...(input.config ? { failover: failoverState(graph, input.config) } : {}),
         outcome: { ok: failures.length === 0, failures },
     };
 }

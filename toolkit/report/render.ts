@@ -174,6 +174,15 @@ function undecidablePhrase(report: PlanReport): string {
 // Text.
 // ---------------------------------------------------------------------------------------------
 
+/** One line on where the writer runs (`failover.activeRegion`). */
+function failoverPhrase(f: NonNullable<PlanReport["failover"]>): string {
+    if (!f.failedOver) {
+        return `normal: writer ${f.writer ?? "(none registered)"} in ${f.activeRegion}; set failover.activeRegion to a replica's region to fail over`;
+    }
+    return `FAILED OVER to ${f.activeRegion}: writer ${f.writer ?? "(none registered)"} (promoted); ${f.drainedRegion} drained (DNS weight 0), ` +
+        "its old primary and replicas left as they were (protected); remove nothing until the failback runbook says so";
+}
+
 export function renderText(report: PlanReport, options: { typeLimit?: number } = {}): string {
     const out: string[] = [];
     const inv = report.inventory;
@@ -211,6 +220,15 @@ export function renderText(report: PlanReport, options: { typeLimit?: number } =
             c.classes.forEach((k, i) => out.push(`  ${(i === 0 ? c.region : "").padEnd(14)}${capacityPhrase(k)}`));
         }
         out.push("  (add-ons and DaemonSets not counted; nodes also reserve capacity for the kubelet)", "");
+    }
+
+    if (report.failover) {
+        out.push(`FAILOVER  ${failoverPhrase(report.failover)}`, "");
+    }
+    if (report.recovery.length) {
+        out.push("RECOVERY  what a restore can lose (RPO) per store, and how long recovery points are kept");
+        out.push(...pad(report.recovery.map((r) => [r.region, r.store, r.mechanism, `RPO ${r.rpo}`, r.retention]), "  "));
+        out.push("");
     }
 
     const p = report.policy;
@@ -406,6 +424,13 @@ function markdown(report: PlanReport, opts: { compact: boolean; maxViolations?: 
     }
 
     out.push(...versionsMarkdown(report));
+    if (report.failover) {
+        out.push("#### Failover", "", failoverPhrase(report.failover), "");
+    }
+    if (report.recovery.length) {
+        out.push("#### Recovery points", "");
+        out.push(...table(["Region", "Store", "Mechanism", "RPO", "Kept"], report.recovery.map((r) => [r.region, r.store, r.mechanism, r.rpo, r.retention])), "");
+    }
 
     out.push("#### Policies", "");
     if (p.status === "unavailable") {
