@@ -110,7 +110,7 @@ const FLOOR = path.join(__dirname, "bench-floor.js");
 /** A copy of the program's sources (node_modules linked) in which the bench may edit a file. */
 function programCopy(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scaled-web-cli-"));
-    for (const entry of ["index.ts", "components", "platform", "toolkit", "app", "Pulumi.yaml", "tsconfig.json", "tsconfig.pulumi.json", "package.json"]) {
+    for (const entry of ["index.ts", "components", "platform", "toolkit", "policy-pack", "app", "Pulumi.yaml", "tsconfig.json", "tsconfig.pulumi.json", "package.json"]) {
         const from = path.join(PROJECT_DIR, entry);
         if (fs.existsSync(from)) {
             fs.cpSync(from, path.join(dir, entry), { recursive: true, filter: (f) => !f.includes(`${path.sep}node_modules`) });
