@@ -87,13 +87,20 @@ describe("prod's first deploy", () => {
         const e = estimateDeploy(run.resources);
         const from = [...new Set(e.explicitEdges.map((x) => x.from.replace(/^prod-(use1|usw2)-/, "")))].sort();
         expect(from).toEqual([
-            "db-primary", "db-proxy", "db-replica-1", "db-replica-2", "db-replica-us-west-2",
-            "deploy-runner-project", "edge-alb", "edge-logs", "eks-addons", "eks-cluster", "eks-k8s", "eks-nodes",
+            // api/ws: KEDA objects wait for the KEDA release, TargetGroupBindings for the controller's release.
+            "api", "api-aws-auth", "api-scaler", "api-tgb",
+            "db-backup", "db-bootstrap-job", "db-primary", "db-proxy", "db-replica-1", "db-replica-2", "db-replica-us-west-2",
+            "deploy-runner-project", "edge-alb", "edge-logs", "eks-addons",
+            // Helm releases wait for their Pod Identity association (credentials reach only pods created after it).
+            "eks-addons-aws-node-termination-handler", "eks-addons-cluster-autoscaler", "eks-addons-keda", "eks-addons-lbc-release",
+            "eks-cluster", "eks-dns-coredns", "eks-k8s", "eks-nodes",
             "eks-pool-general-asg-us-east-1a", "eks-pool-general-asg-us-east-1b", "eks-pool-general-asg-us-east-1c",
             "eks-pool-general-asg-us-west-2a", "eks-pool-general-asg-us-west-2b", "eks-pool-general-asg-us-west-2c",
-            "eks-pool-workers-asg", "images-replication",
+            "eks-pool-workers-asg", "eso-eso", "images-replication",
             "net-nat-us-east-1a", "net-nat-us-east-1b", "net-nat-us-east-1c", "net-nat-us-west-2a", "net-nat-us-west-2b", "net-nat-us-west-2c",
-            "workers",
+            "prod-static-cdn", "prod-static-logs", "prod-static-origin", "prod-static-origin-replica", "prod-static-origin-replication",
+            "prod-uploads", "prod-uploads-replica", "prod-uploads-replication",
+            "secrets-store", "workers", "ws", "ws-aws-auth", "ws-scaler", "ws-tgb",
         ]);
         // The worker pool waits for the KEDA release only, not for every add-on.
         const workers = e.explicitEdges.filter((x) => x.from === "prod-use1-workers");

@@ -59,6 +59,7 @@ describe("config", () => {
         environment: "prod", domain: "example.com",
         regions: { "us-east-1": { role: "primary", weight: 70 }, "us-west-2": { role: "secondary", weight: 30 } },
         api: { image: "r.example.com/api:1.0.0" }, ws: { image: "r.example.com/ws:1.0.0" }, workers: { image: "r.example.com/w:1.0.0" },
+        cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
         failover: { activeRegion },
         ...(crossRegionReplicas ? { database: { crossRegionReplicas } } : {}),
     });
@@ -114,16 +115,22 @@ describe("prod before and after `failover.activeRegion: us-west-2`", () => {
         expect(primary(after).protect).toBe(true);
         const eastAws = d.changed.filter((c) => c.region === "us-east-1" && c.type.startsWith("aws:"));
         // Route53 is a global API (records of every zone, public weights): reachable while us-east-1's regional services are not.
-        expect([...new Set(eastAws.map((c) => c.type))]).toEqual(["aws:route53/record:Record"]);
+        // IAM is global too: the api's role may now connect (rds-db:connect) through the new proxy in us-west-2.
+        expect([...new Set(eastAws.map((c) => c.type))].sort()).toEqual(["aws:iam/rolePolicy:RolePolicy", "aws:route53/record:Record"]);
+        expect(eastAws.filter((c) => c.type === "aws:iam/rolePolicy:RolePolicy").map((c) => c.name)).toEqual(["prod-use1-api-db-connect"]);
+        const connect = JSON.parse(after.get("aws:iam/rolePolicy:RolePolicy", "prod-use1-api-db-connect").inputs.policy).Statement[0].Resource;
+        expect(connect[0]).toMatch(/^arn:aws:rds-db:us-west-2:\d{12}:dbuser:prx-[^/]+\/app$/);
     });
 
-    test("a proxy and credentials in us-west-2 in front of the promoted writer; every writer record points at it", () => {
+    test("a proxy in us-west-2 in front of the promoted writer (IAM authentication, no credentials secret); every writer record points at it", () => {
         const created = d.created.filter((r) => r.custom).map((r) => `${r.type.split(":").pop()} ${r.name} ${r.region}`).sort();
         expect(created).toEqual(expect.arrayContaining([
             "Proxy prod-use1-db-proxy-us-west-2 us-west-2",
             "ProxyTarget prod-use1-db-proxy-us-west-2 us-west-2",
-            "Secret prod-use1-db-master-us-west-2 us-west-2",
         ]));
+        // The proxy logs in with IAM as the app role (end-to-end IAM authentication): no new secret.
+        expect(created.filter((c) => c.startsWith("Secret"))).toEqual([]);
+        expect(after.get("aws:rds/proxy:Proxy", "prod-use1-db-proxy-us-west-2").inputs.defaultAuthScheme).toBe("IAM_AUTH");
         expect(d.created.every((r) => !r.custom || r.region === "us-west-2" || r.type.startsWith("aws:iam/"))).toBe(true);
         const target = after.get("aws:rds/proxyTarget:ProxyTarget", "prod-use1-db-proxy-us-west-2");
         expect(target.inputs.dbInstanceIdentifier).toBe(after.get("aws:rds/instance:Instance", "prod-use1-db-replica-us-west-2").state.identifier);
@@ -147,6 +154,7 @@ describe("prod before and after `failover.activeRegion: us-west-2`", () => {
         const cfg = parseConfig({ ...JSON.parse(JSON.stringify({})), environment: "prod", domain: "scaled-web.example.com",
             regions: { "us-east-1": { role: "primary", weight: 70 }, "us-west-2": { role: "secondary", weight: 30 } },
             api: { image: "r.example.com/api:1.0.0" }, ws: { image: "r.example.com/ws:1.0.0" }, workers: { image: "r.example.com/w:1.0.0" },
+            cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
             failover: { activeRegion: "us-west-2" } }, "prod");
         const report = buildPlanReport({ project: "scaled-web", stack: "prod", resources: after.resources, config: cfg });
         expect(report.failover).toMatchObject({ activeRegion: "us-west-2", failedOver: true, drainedRegion: "us-east-1", writer: "prod-use1-db-replica-us-west-2" });

@@ -119,9 +119,10 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     // Services.
     ["request above limit", "dev", { "api/resources": { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } } }, "api.resources.requests.cpu", "request 2", "requests must be <= limits"],
     ["CPU quantity malformed", "dev", { "api/resources": { requests: { cpu: "lots", memory: "128Mi" } } }, "api.resources.requests.cpu", "\"lots\"", "Kubernetes CPU quantity such as"],
-    ["nodePort outside the range", "dev", { "api/nodePort": 8080 }, "api.nodePort", "8080", "NodePort range 30000-32767"],
-    ["api and ws share a nodePort", "dev", { "ws/nodePort": 30080 }, "ws.nodePort", "30080", "must differ from api.nodePort"],
-    ["container port below 1024", "dev", { "api/containerPort": 80 }, "api.containerPort", "got 80", "from 1024 to 65535"],
+    // The ALB reaches pods by IP (TargetGroupBinding): a NodePort left in an old stack file is refused, not ignored.
+    ["api nodePort left from before IP targets", "dev", { "api/nodePort": 8080 }, "api.nodePort", "8080", "remove api.nodePort from the stack file"],
+    ["ws nodePort left from before IP targets", "dev", { "ws/nodePort": 30080 }, "ws.nodePort", "30080", "remove ws.nodePort from the stack file"],
+    ["container port below 1024", "dev", { "api/containerPort": 80 }, "api.containerPort", "got 80", "1024-65535 (the pods run as non-root)"],
     ["secret in plain env", "dev", { "api/env": { DB_PASSWORD: "hunter2" } }, "api.env.DB_PASSWORD", "DB_PASSWORD", "remove it"],
     ["credentials URL in env", "dev", { "ws/env": { CACHE_ENDPOINT: "redis://user:pw@cache:6379" } }, "ws.env.CACHE_ENDPOINT", "CACHE_ENDPOINT", "remove it"],
     ["env shadows a program variable", "dev", { "api/env": { APP_ROLE: "worker" } }, "api.env.APP_ROLE", "APP_ROLE", "remove it"],
@@ -215,7 +216,7 @@ const ROWS: [string, Base, Edit, string, string, string | RegExp][] = [
     ["public CIDR with host bits", "dev", { cluster: { publicEndpoint: true, publicAccessCidrs: ["203.0.113.7/24"] } }, "cluster.publicAccessCidrs.0", "\"203.0.113.7/24\"", "such as \"203.0.113.0/24\""],
     ["private access key reserved", "dev", { "cluster/privateAccessCidrs": { "deploy-runner": "10.99.0.0/16" } }, "cluster.privateAccessCidrs.deploy-runner", "\"deploy-runner\"", "key must be a DNS label other than \"deploy-runner\""],
     ["security groups of a region the stack lacks", "dev", { "cluster/privateAccessSecurityGroups": { "eu-west-1": { bastion: "sg-0123456789abcdef0" } } }, "cluster.privateAccessSecurityGroups.eu-west-1", "\"eu-west-1\"", "security groups are regional"],
-    ["Kubernetes version the add-ons do not support", "dev", { "cluster/kubernetesVersion": "1.20" }, "cluster.kubernetesVersion", "1.20", "use a version in that range"],
+    ["Kubernetes version the add-ons do not support", "dev", { "cluster/kubernetesVersion": "1.20" }, "cluster.kubernetesVersion", "1.20", "use one of those"],
     ["Kubernetes version unquoted", "dev", { "cluster/kubernetesVersion": 1.3 }, "cluster.kubernetesVersion", "1.3", "quote it"],
     // Deploy runner.
     ["runner without a repository", "dev", { "deployRunner/repository": undefined }, "deployRunner.repository", "deployRunner.enabled is true", "the GitHub repository \"owner/name\""],

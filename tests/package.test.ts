@@ -176,9 +176,14 @@ describe("examples/consumer against the packed tarball", () => {
         expect(types("scaled-web:data:Database").map((r: any) => r.name)).toEqual(["orders-db"]);
         expect(types("aws:rds/instance:Instance").map((r: any) => r.name).sort()).toEqual(["orders-db-primary", "orders-db-replica-1"]);
         expect(types("aws:elasticache/replicationGroup:ReplicationGroup").map((r: any) => [r.name, r.region])).toEqual([["orders-cache-cache", "eu-west-1"]]);
-        for (const r of out.resources.filter((x: any) => x.type.startsWith("aws:"))) {
+        // Everything in the consumer's region, but the backup copy vault (and its key), which sits in the second region.
+        const copy = (r: any) => r.name.startsWith("orders-db-backup-copy");
+        for (const r of out.resources.filter((x: any) => x.type.startsWith("aws:") && !copy(x))) {
             expect({ name: r.name, region: r.region }).toEqual({ name: r.name, region: "eu-west-1" });
         }
+        const copies = out.resources.filter((x: any) => x.type.startsWith("aws:") && copy(x));
+        expect(copies.length).toBeGreaterThan(0);
+        expect(new Set(copies.map((r: any) => r.region))).toEqual(new Set(["eu-central-1"]));
         expect(out.outputs.databaseWriter).toMatch(/^orders-db-proxy\.proxy-.*\.eu-west-1\.rds\.amazonaws\.com:5432$/);
         expect(out.outputs.databaseReader).toBe("reader.db.internal:5432");
         expect(out.outputs.cacheEndpoint).toMatch(/eu-west-1|euwest1/);

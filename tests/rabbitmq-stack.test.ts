@@ -19,9 +19,14 @@ describe("prod with queueBackend rabbitmq", () => {
         const b = run.get("aws:mq/broker:Broker", `prod-${code}-queue-broker`).inputs;
         expect(b).toMatchObject({ brokerName: `prod-${code}-queue`, engineType: "RabbitMQ", engineVersion: "4.2", hostInstanceType: "mq.m7g.large", deploymentMode: "CLUSTER_MULTI_AZ", publiclyAccessible: false });
         expect(b.subnetIds).toHaveLength(subnets);
-        // No BullMQ leftovers: no queue-depth publisher, no Valkey scaler secret.
+        // No BullMQ leftovers: no queue-depth publisher, no Valkey scaler secret; Pulumi creates no Kubernetes Secret.
         expect(run.ofType("kubernetes:apps/v1:Deployment").filter((d) => d.name.startsWith(`prod-${code}-queue-metrics`))).toEqual([]);
-        expect(run.ofType("kubernetes:core/v1:Secret").map((s) => s.name).filter((n) => n.startsWith(`prod-${code}-`)).sort()).toEqual([`prod-${code}-env-app-secrets`, `prod-${code}-env-queue-broker`]);
+        expect(run.ofType("kubernetes:core/v1:Secret")).toEqual([]);
+        // The broker's URL sits in this region's Secrets Manager under the stack's prefix, which ESO's role may read.
+        const secret = run.get("aws:secretsmanager/secret:Secret", `prod-${code}-queue-user`);
+        expect(secret.inputs.name).toBe("scaled-web/prod/queue-broker");
+        const names = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").filter((e) => e.name.startsWith(`prod-${code}-`)).map((e) => e.inputs.metadata.name).sort();
+        expect(names).toEqual(["api-secrets", "queue-broker", "worker-secrets", "ws-secrets"]);
     });
 
     test("workers: one rabbitmq trigger per queue at its threshold, host from the broker Secret; workers read AMQP_URL", () => {
@@ -34,9 +39,13 @@ describe("prod with queueBackend rabbitmq", () => {
         expect(so.advanced.scalingModifiers).toBeUndefined();
         const auth = run.get("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "prod-use1-workers-queue-auth").inputs.spec;
         expect(auth).toEqual({ secretTargetRef: [{ parameter: "host", name: "queue-broker", key: "url" }] });
-        const env = run.get("kubernetes:apps/v1:Deployment", "prod-use1-workers-notifications").inputs.spec.template.spec.containers[0].env;
-        expect(env.find((e: any) => e.name === "AMQP_URL")).toEqual({ name: "AMQP_URL", valueFrom: { secretKeyRef: { name: "queue-broker", key: "url" } } });
-        expect(env.find((e: any) => e.name === "QUEUE_REDIS_URL")).toBeUndefined();
+        // The workers' own ExternalSecret carries AMQP_URL from the broker secret, and nothing of the Valkey queue store.
+        const workerSecret = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.name.startsWith("prod-use1-") && e.inputs.metadata.name === "worker-secrets")!;
+        const keys = workerSecret.inputs.spec.data.map((d: any) => [d.secretKey, d.remoteRef.key, d.remoteRef.property]);
+        expect(keys).toEqual([["AMQP_URL", "scaled-web/prod/queue-broker", "url"]]);
+        const container = run.get("kubernetes:apps/v1:Deployment", "prod-use1-workers-notifications").inputs.spec.template.spec.containers[0];
+        expect(container.envFrom).toContainEqual({ secretRef: { name: "worker-secrets" } });
+        expect((container.env ?? []).find((e: any) => e.name === "QUEUE_REDIS_URL")).toBeUndefined();
     });
 
     test("queue alarms read AWS/AmazonMQ MessageCount with Broker, VirtualHost and Queue", () => {
@@ -62,6 +71,7 @@ describe("queueBackend: switching is a validated change", () => {
         api: { image: "registry.example.com/team/api:1.0.0" },
         ws: { image: "registry.example.com/team/ws:1.0.0" },
         workers: { image: "registry.example.com/team/worker:1.0.0" },
+        cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
         queueBackend, ...over,
     });
     const messageOf = (raw: unknown, stack = "prod"): string => {

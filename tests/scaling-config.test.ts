@@ -15,6 +15,8 @@ function base(scaling?: unknown): any {
         api: { image: "registry.example.com/team/api:1.0.0" },
         ws: { image: "registry.example.com/team/ws:1.0.0" },
         workers: { image: "registry.example.com/team/worker:1.0.0" },
+        // prod names its node AMI and cluster admins (platform/cluster-ops-config.ts).
+        cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
         ...(scaling === undefined ? {} : { scaling }),
     };
 }

@@ -34,6 +34,8 @@ const prodRaw = (over: Record<string, unknown> = {}): Record<string, unknown> =>
     environment: "prod", domain: "example.com",
     regions: { "us-east-1": { role: "primary", weight: 70 }, "us-west-2": { role: "secondary", weight: 30 } },
     api: { image: "r.example.com/api:1.0.0" }, ws: { image: "r.example.com/ws:1.0.0" }, workers: { image: "r.example.com/w:1.0.0" },
+    // prod names its node AMI and cluster admins (platform/cluster-ops-config.ts).
+    cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
     ...over,
 });
 const devRaw = (over: Record<string, unknown> = {}): Record<string, unknown> => ({

@@ -3,7 +3,7 @@
 // dependency (registry, git or a packed tarball) and passes its own provider and settings.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Cache, Database, Network } from "@scaled-web/platform";
+import { Cache, Database, DatabaseBackup, Network } from "@scaled-web/platform";
 
 const config = new pulumi.Config();
 const region = config.get("region") ?? "eu-west-1";
@@ -36,6 +36,17 @@ const db = new Database("orders-db", {
     subnetIds: network.privateSubnetIds,
     allowedSecurityGroupIds: { app: app.id },
     readReplicas: 1,
+    tags,
+}, { provider });
+
+// Daily AWS Backup recovery points, copied to a vault in a second region (the prod guardrail
+// backup-cross-region-copy asks for a copy outside the database's region).
+const backupRegion = config.get("backupRegion") ?? "eu-central-1";
+const backupProvider = new aws.Provider(`aws-${backupRegion}`, { region: backupRegion as aws.Region, defaultTags: { tags } });
+new DatabaseBackup("orders-db-backup", {
+    region,
+    resourceArns: [db.instanceArn],
+    copyTo: { region: backupRegion, provider: backupProvider },
     tags,
 }, { provider });
 
