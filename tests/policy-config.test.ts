@@ -73,12 +73,14 @@ describe("the shipped configs", () => {
         }
     });
 
-    it("staging.json keeps prod's rules and exemptions except deletion protection (off) and Multi-AZ (advisory)", () => {
+    it("staging.json keeps prod's rules and exemptions except deletion protection (off), Multi-AZ and the cross-region backup copy (advisory)", () => {
         const pack = { name: PACK_NAME, policies: allPolicies };
         const prod = resolvePolicyConfig(pack, loadPolicyConfig("prod"));
         const staging = resolvePolicyConfig(pack, loadPolicyConfig("staging"));
         const differing = [...prod.keys()].filter((name) => JSON.stringify(prod.get(name)) !== JSON.stringify(staging.get(name))).sort();
-        expect(differing).toEqual(["rds-deletion-protection", "rds-multi-az"]);
+        // Issue 18 asks for the cross-region backup copy in prod; a single-region staging stack cannot have one.
+        expect(differing).toEqual(["backup-cross-region-copy", "rds-deletion-protection", "rds-multi-az"]);
+        expect(staging.get("backup-cross-region-copy")!.enforcementLevel).toBe("advisory");
         expect(staging.get("rds-deletion-protection")!.enforcementLevel).toBe("disabled");
         expect(staging.get("rds-multi-az")!.enforcementLevel).toBe("advisory");
     });
