@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport } from "./buckets";
 import { CLUSTER_RESOURCE_TAG } from "./pod-identity";
 import { DNS_LABEL, DNS_NAME, Problems, show } from "./validation";
 
@@ -704,14 +705,7 @@ export function accessLogBucketPolicy(bucketArn: string, accountId: string): str
                 Action: "s3:PutObject",
                 Resource: `${bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`,
             },
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, `${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            denyInsecureTransport(bucketArn),
         ],
     });
 }
