@@ -15,6 +15,7 @@ import { PodIdentityRole } from "./pod-identity";
 import { DNS_LABEL, Problems, show } from "./validation";
 import {
     PART_OF, WorkloadResources, checkedImage, containerEnv, containerSecurityContext, podSecurityContext, tmpVolume, tmpVolumeMount, validateImage, validateResources,
+    containerResources,
 } from "./workload-spec";
 
 export const DEFAULT_BOOTSTRAP_SERVICE_ACCOUNT = "db-bootstrap";
@@ -158,10 +159,7 @@ export class DatabaseBootstrap extends pulumi.ComponentResource {
                                 APP_DB_USER: args.appUsername,
                                 APP_DB_SCHEMA: args.schema ?? DEFAULT_APP_SCHEMA,
                             }),
-                            resources: {
-                                requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
-                                limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
-                            },
+                            resources: containerResources(resources),
                             securityContext: containerSecurityContext(),
                             volumeMounts: [tmpVolumeMount()],
                         }],

@@ -22,6 +22,7 @@ import {
     validateInt,
     validateName,
     validateResources,
+    containerResources,
 } from "./workload-spec";
 
 /** Kubernetes name of the Deployment and ServiceAccount. */
@@ -232,10 +233,7 @@ export class QueueMetricsPublisher extends pulumi.ComponentResource {
                                 AWS_REGION: args.region,
                             }, args.secretEnv),
                             envFrom: containerEnvFrom(args.envFromSecrets, args.envFromConfigMaps),
-                            resources: {
-                                requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
-                                limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
-                            },
+                            resources: containerResources(resources),
                             securityContext: containerSecurityContext(),
                             volumeMounts: [tmpVolumeMount()],
                         }],

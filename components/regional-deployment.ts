@@ -21,6 +21,7 @@ import {
     validateInt,
     validateName,
     validateResources,
+    containerResources,
 } from "./workload-spec";
 import {
     ConnectionTrigger,
@@ -407,10 +408,7 @@ export class RegionalDeployment extends pulumi.ComponentResource {
                             ports: [{ name: "http", containerPort: args.containerPort, protocol: "TCP" }],
                             env: containerEnv({ ...(args.env ?? {}), PORT: String(args.containerPort) }, args.secretEnv),
                             envFrom: containerEnvFrom(args.envFromSecrets, args.envFromConfigMaps),
-                            resources: {
-                                requests: { cpu: args.resources.requests.cpu, memory: args.resources.requests.memory },
-                                limits: { cpu: args.resources.limits.cpu, memory: args.resources.limits.memory },
-                            },
+                            resources: containerResources(args.resources),
                             ...httpProbes(healthPath),
                             lifecycle: { preStop: { sleep: { seconds: DEFAULT_PRE_STOP_SLEEP_SECONDS } } },
                             securityContext: containerSecurityContext(),

@@ -23,6 +23,7 @@ import {
     validateInt,
     validateName,
     validateResources,
+    containerResources,
 } from "./workload-spec";
 
 /**
@@ -427,10 +428,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                                     WORKER_CONCURRENCY: String(q.concurrency),
                                 }, args.secretEnv),
                                 envFrom: containerEnvFrom(args.envFromSecrets, args.envFromConfigMaps),
-                                resources: {
-                                    requests: { cpu: args.resources.requests.cpu, memory: args.resources.requests.memory },
-                                    limits: { cpu: args.resources.limits.cpu, memory: args.resources.limits.memory },
-                                },
+                                resources: containerResources(args.resources),
                                 securityContext: containerSecurityContext(),
                                 volumeMounts: [tmpVolumeMount()],
                             }],

@@ -211,6 +211,14 @@ export function containerEnv(env: Readonly<Record<string, pulumi.Input<string>>>
 }
 
 /** `envFrom` entries: every key of the given Secrets and ConfigMaps becomes an environment variable. */
+/** A container's `resources` from the validated sizing: exactly cpu and memory requests and limits. */
+export function containerResources(r: WorkloadResources): k8s.types.input.core.v1.ResourceRequirements {
+    return {
+        requests: { cpu: r.requests.cpu, memory: r.requests.memory },
+        limits: { cpu: r.limits.cpu, memory: r.limits.memory },
+    };
+}
+
 export function containerEnvFrom(secretNames: readonly pulumi.Input<string>[] = [], configMapNames: readonly pulumi.Input<string>[] = []): k8s.types.input.core.v1.EnvFromSource[] {
     return [
         ...configMapNames.map((name) => ({ configMapRef: { name } })),
