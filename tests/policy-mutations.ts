@@ -440,9 +440,9 @@ export interface MutationBatch {
  * Groups mutations so that one evaluation checks several (the Analyzer-protocol test sends a whole stack per
  * evaluation, so one per mutation is most of the suite's time). Each mutation runs alone on a copy of
  * `resources`; its effect is the set of resources it edited, added or removed. A batch takes a mutation only when
- * its policy is not in the batch yet (so a violation of that policy can only come from that mutation's edit or the
- * unchanged stack, which is clean) and its effect shares no resource with the batch's effects or expected
- * resources (so no edit overwrites or disturbs another). The batch's stack is the unchanged stack with every
+ * no member expects its policy on the same resource (so each expected violation names its own mutation's target),
+ * its effect shares no resource with the batch's effects or expected resources, and no member edited its expected
+ * resource (so no edit overwrites or disturbs another's). The batch's stack is the unchanged stack with every
  * effect merged in. That each mutation is caught on its own is shown by the in-process test
  * (tests/policy-mutations.test.ts), which evaluates them one at a time.
  */
@@ -468,17 +468,18 @@ export function batchMutations(mutations: readonly PolicyMutation[], resources: 
     });
 
     const groups: { policies: Set<string>; touched: Set<string>; expected: Set<string>; members: typeof effects }[] = [];
-    for (const e of effects) {
+    // First fit, widest effects first: the mutations that touch many resources open the batches.
+    for (const e of [...effects].sort((a, b) => b.edited.size - a.edited.size)) {
         const urns = [...e.edited.keys()];
         const target = resources.find((r) => r.name === e.expectOn)?.urn;
-        const fits = groups.find((g) => !g.policies.has(e.mutation.policy)
+        const fits = groups.find((g) => !g.policies.has(`${e.mutation.policy} on ${e.expectOn}`)
             && urns.every((u) => !g.touched.has(u) && !g.expected.has(u))
             && (target === undefined || !g.touched.has(target)));
         const g = fits ?? { policies: new Set<string>(), touched: new Set<string>(), expected: new Set<string>(), members: [] };
         if (!fits) {
             groups.push(g);
         }
-        g.policies.add(e.mutation.policy);
+        g.policies.add(`${e.mutation.policy} on ${e.expectOn}`);
         urns.forEach((u) => g.touched.add(u));
         if (target !== undefined) {
             g.expected.add(target);
