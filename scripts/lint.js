@@ -32,6 +32,10 @@ function run(task) {
     });
 }
 
-Promise.all(TASKS.map(run)).then((results) => {
-    process.exitCode = results.every(Boolean) ? 0 : 1;
-});
+module.exports = { TASKS };
+
+if (require.main === module) {
+    Promise.all(TASKS.map(run)).then((results) => {
+        process.exitCode = results.every(Boolean) ? 0 : 1;
+    });
+}
