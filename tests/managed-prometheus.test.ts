@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import { parse } from "yaml";
 import { APP_METRICS_PORT, APP_METRIC_NAMES, HTTP_REQUEST_DURATION_SECONDS } from "../components/app-metrics";
 import {
@@ -227,7 +228,7 @@ describe("ManagedPrometheus", () => {
 
     test("the add-ons wait for what the caller names (the node pools)", async () => {
         const run = await runComponent(() => {
-            const marker = new (require("@pulumi/aws").sns.Topic)("marker", {});
+            const marker = new aws.sns.Topic("marker", {});
             return new ManagedPrometheus("amp", { ...ARGS, addonsAfter: [marker] });
         });
         const marker = run.get("aws:sns/topic:Topic", "marker");
