@@ -4,7 +4,14 @@
 import { parse } from "yaml";
 import { ConfigError, parseConfig } from "../platform/config";
 import { DEFAULT_METRICS_ADDON_VERSIONS } from "../components/managed-prometheus";
+import { APP_METRICS_PORT, APP_METRICS_PORT_NAME } from "../components/app-metrics";
+import { RegionalDeployment } from "../components/regional-deployment";
+import { WorkerPool } from "../components/worker-pool";
 import { StackRun, runStack } from "./harness";
+import { assertKubernetesSchemas } from "./k8s-schema";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { readSettings } = require("../app/src/settings.js");
 
 function base(): any {
     return {
@@ -102,6 +109,21 @@ describe("monitoring in the prod stack", () => {
         expect(out?.workspaceId).toBeDefined();
     });
 
+    test("api, ws and every worker declare the metrics port (named as the scraper keeps it) and get METRICS_PORT; schema-valid", () => {
+        const deployments = prod.ofType("kubernetes:apps/v1:Deployment").filter((d) => d.name.startsWith("prod-use1-") && /-(api-deploy|ws-deploy|workers-[a-z-]+)$/.test(d.name));
+        expect(deployments).toHaveLength(5);
+        for (const d of deployments) {
+            const c = d.inputs.spec.template.spec.containers[0];
+            expect({ name: d.name, port: c.ports.find((p: any) => p.name === APP_METRICS_PORT_NAME) }).toEqual({ name: d.name, port: { name: "metrics", containerPort: APP_METRICS_PORT, protocol: "TCP" } });
+            expect(c.env).toContainEqual({ name: "METRICS_PORT", value: String(APP_METRICS_PORT) });
+        }
+        assertKubernetesSchemas(deployments);
+        // The app accepts what the pods get (settings of the api with the platform's ports).
+        const api = deployments.find((d) => d.name === "prod-use1-api-deploy")!.inputs.spec.template.spec.containers[0];
+        const env = Object.fromEntries(api.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+        expect(readSettings({ ...env, DATABASE_URL: "postgresql://app@h:5432/app" }).metricsPort).toBe(APP_METRICS_PORT);
+    });
+
     test("KEDA's operator exposes its metrics port for the scraper", () => {
         const kedas = prod.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.name === "keda");
         expect(kedas).toHaveLength(2);
@@ -116,8 +138,28 @@ describe("monitoring switched off", () => {
         const dev = await runStack("dev", { observability: { prometheus: { enabled: false } } });
         expect(dev.resources.filter((r) => r.type.startsWith("aws:amp/"))).toEqual([]);
         expect(dev.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").some((r) => r.inputs.metadata.name === "allow-metrics-scrape")).toBe(false);
+        for (const d of dev.ofType("kubernetes:apps/v1:Deployment")) {
+            for (const c of d.inputs.spec.template.spec.containers) {
+                expect((c.env ?? []).some((e: any) => e.name === "METRICS_PORT")).toBe(false);
+                expect((c.ports ?? []).some((p: any) => p.name === APP_METRICS_PORT_NAME)).toBe(false);
+            }
+        }
         for (const region of Object.values(dev.outputs.regions)) {
             expect(region.prometheus).toBeUndefined();
         }
     }, 240_000);
+});
+
+describe("metricsPort on the workload components", () => {
+    test("RegionalDeployment refuses a metrics port equal to the traffic port or below 1024", () => {
+        const base = { app: "api", namespace: "scaled-web", image: "registry.example.com/api:1.0.0", containerPort: 3000, minReplicas: 1, maxReplicas: 2 } as any;
+        expect(() => new RegionalDeployment("d", { ...base, metricsPort: 3000 })).toThrow(/metricsPort: must differ from containerPort \(3000\)/);
+        expect(() => new RegionalDeployment("d", { ...base, metricsPort: 80 })).toThrow(/metricsPort/);
+    });
+
+    test("WorkerPool refuses a privileged metrics port", () => {
+        expect(() => new WorkerPool("w", { namespace: "scaled-web", image: "registry.example.com/w:1.0.0", metricsPort: 443,
+            queues: { q: { minReplicas: 1, maxReplicas: 2, threshold: 10, concurrency: 1 } }, queueStore: { secretName: "s", addressKey: "a", passwordKey: "p" } } as any))
+            .toThrow(/metricsPort: must be a whole number from 1024 to 65535/);
+    });
 });
