@@ -240,8 +240,18 @@ export interface ManagedPrometheusArgs {
     readonly scrapeIntervalSeconds?: number;
     /** Days the workspace keeps metrics (1-1095). @default AMP's own (150) */
     readonly retentionDays?: number;
-    /** Customer KMS key for the workspace. @default an AWS owned key */
+    /**
+     * Customer KMS key for the workspace; needs `scraperRoles` (AMP User Guide "Creating scraper for workspaces enabled
+     * with customer managed keys": the scraper then writes through `--role-configuration`, source and target roles in
+     * this account). @default an AWS owned key
+     */
     readonly kmsKeyArn?: pulumi.Input<string>;
+    /**
+     * The scraper's `roleConfiguration`: a source role trusted by `scraper.aps.amazonaws.com` and a target role it
+     * assumes that may remote-write to the workspace (and use `kmsKeyArn`). Required with `kmsKeyArn`. @default none
+     * (the scraper's service-linked role)
+     */
+    readonly scraperRoles?: { readonly sourceRoleArn: pulumi.Input<string>; readonly targetRoleArn: pulumi.Input<string> };
     /** Install the kube-state-metrics and prometheus-node-exporter community add-ons. @default true */
     readonly addons?: boolean;
     /** Add-on version overrides. @default DEFAULT_METRICS_ADDON_VERSIONS */
@@ -272,6 +282,9 @@ export function validateManagedPrometheusArgs(args: ManagedPrometheusArgs): Prob
         problems.check((METRICS_ADDONS as readonly string[]).includes(name), `addonVersions.${name}`, `is not a metrics add-on (${METRICS_ADDONS.join(", ")})`);
         problems.check(typeof v === "string" && EKS_ADDON_VERSION.test(v), `addonVersions.${name}`, `must be an EKS add-on version such as "v2.15.0-eksbuild.4", got ${show(v)}`);
     }
+    problems.check(args.kmsKeyArn === undefined || args.scraperRoles !== undefined, "kmsKeyArn",
+        "a workspace with a customer managed key takes metrics only from a scraper with a role configuration; set scraperRoles " +
+        "(source and target role, AMP User Guide \"Creating scraper for workspaces enabled with customer managed keys\") or leave kmsKeyArn unset");
     thresholdProblems(args.thresholds, problems);
     return problems;
 }
@@ -380,6 +393,7 @@ export class ManagedPrometheus extends pulumi.ComponentResource {
             alias: name,
             source: { eks: { clusterArn: args.clusterArn, subnetIds: [...args.subnetIds], securityGroupIds: [this.scraperSecurityGroup.id] } },
             destination: { amp: { workspaceArn: this.workspace.arn } },
+            ...(args.scraperRoles ? { roleConfiguration: { sourceRoleArn: args.scraperRoles.sourceRoleArn, targetRoleArn: args.scraperRoles.targetRoleArn } } : {}),
             scrapeConfiguration: pulumi.output(args.clusterArn).apply((clusterArn) => scrapeConfiguration({
                 clusterArn, appNamespace: args.appNamespace, scrapeIntervalSeconds: interval,
             })),

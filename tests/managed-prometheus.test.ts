@@ -176,7 +176,8 @@ describe("alert manager definition", () => {
 
 describe("ManagedPrometheus", () => {
     test("creates the workspace, scraper, add-ons, rules and alert manager, wired together", async () => {
-        const run = await runComponent(() => new ManagedPrometheus("prod-use1-amp", { ...ARGS, retentionDays: 90, kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k" }));
+        const roles = { sourceRoleArn: "arn:aws:iam::123456789012:role/amp-source", targetRoleArn: "arn:aws:iam::123456789012:role/amp-target" };
+        const run = await runComponent(() => new ManagedPrometheus("prod-use1-amp", { ...ARGS, retentionDays: 90, kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k", scraperRoles: roles }));
         const ws = run.get(WORKSPACE, "prod-use1-amp");
         expect(ws.inputs).toMatchObject({ alias: "prod-use1-amp", kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k" });
         expect(run.get("aws:amp/workspaceConfiguration:WorkspaceConfiguration", "prod-use1-amp").inputs.retentionPeriodInDays).toBe(90);
@@ -184,6 +185,8 @@ describe("ManagedPrometheus", () => {
         const scraper = run.get(SCRAPER, "prod-use1-amp");
         expect(scraper.inputs.destination).toEqual({ amp: { workspaceArn: ws.state.arn } });
         expect(scraper.inputs.source.eks).toEqual({ clusterArn: ARGS.clusterArn, subnetIds: ARGS.subnetIds, securityGroupIds: ["prod-use1-amp-scraper-id"] });
+        // A customer-key workspace takes the scraper's writes through the role configuration.
+        expect(scraper.inputs.roleConfiguration).toEqual(roles);
         const cfg = parse(scraper.inputs.scrapeConfiguration);
         expect(cfg.global.external_labels).toEqual({ clusterArn: ARGS.clusterArn });
 
@@ -204,6 +207,7 @@ describe("ManagedPrometheus", () => {
         expect(run.ofType("aws:amp/workspaceConfiguration:WorkspaceConfiguration")).toHaveLength(0);
         expect(run.get(WORKSPACE, "amp").inputs.kmsKeyArn).toBeUndefined();
         expect(run.ofType(ADDON)).toHaveLength(0);
+        expect(run.get(SCRAPER, "amp").inputs.roleConfiguration).toBeUndefined();
     });
 
     test("the nodes admit the scraper on the metrics ports only, the cluster API on 443 only; the scraper may reach nothing else", async () => {
@@ -244,6 +248,7 @@ describe("ManagedPrometheus", () => {
         ["a bad add-on version", { addonVersions: { "kube-state-metrics": "2.15.0" } }, /addonVersions.kube-state-metrics: must be an EKS add-on version/],
         ["a bad threshold", { thresholds: { cpu: { warning: 90, critical: 80 } } }, /thresholds.cpu.critical: must be above warning/],
         ["a namespace that is not a DNS label", { appNamespace: "Scaled_Web" }, /appNamespace: must be a namespace name/],
+        ["a customer key without scraper roles", { kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k" }, /kmsKeyArn: a workspace with a customer managed key takes metrics only from a scraper with a role configuration/],
     ])("rejects %s", (_label, patch, expected) => {
         expect(() => validateManagedPrometheusArgs({ ...ARGS, ...patch }).throwIfAny("ManagedPrometheus \"amp\"")).toThrow(expected);
         expect(() => new ManagedPrometheus("amp", { ...ARGS, ...patch })).toThrow(expected);
