@@ -203,7 +203,8 @@ export function alertManagerDefinition(region: string, topics: Readonly<Record<A
             group_wait: "30s",
             group_interval: "5m",
             repeat_interval: "4h",
-            routes: [{ matchers: ['severity="critical"'], receiver: "critical" }],
+            // `match` (equality) rather than `matchers`: accepted by every Alertmanager version AMP may run.
+            routes: [{ match: { severity: "critical" }, receiver: "critical" }],
         },
         receivers: [receiver("warning"), receiver("critical")],
     };

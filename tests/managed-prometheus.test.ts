@@ -162,7 +162,7 @@ describe("alert manager definition", () => {
 
     test("routes critical alerts to the critical topic and everything else to the warning topic, with sigv4 region and no api_url/http_config", () => {
         expect(am.route.receiver).toBe("warning");
-        expect(am.route.routes).toEqual([{ matchers: ['severity="critical"'], receiver: "critical" }]);
+        expect(am.route.routes).toEqual([{ match: { severity: "critical" }, receiver: "critical" }]);
         const receiver = (n: string): any => am.receivers.find((r: any) => r.name === n);
         for (const level of ["warning", "critical"] as const) {
             const sns = receiver(level).sns_configs;
