@@ -499,7 +499,10 @@ export class ClusterAddons extends pulumi.ComponentResource {
         // the operator through the SDK's default chain; the chart's podIdentity.aws.irsa.* values are for IRSA only).
         const kedaAssociation = associate(args.roles.keda, "keda", KEDA_OPERATOR_SERVICE_ACCOUNT, KEDA_NAMESPACE);
         this.kedaOperatorRoleArn = args.roles.keda.roleArn;
-        this.keda = release("keda", "keda", KEDA_NAMESPACE, { nodeSelector }, { createNamespace: true },
+        // `prometheus.operator.enabled` exposes the operator's metrics on its `metrics` port 8080 (kedacore/charts@v2.18.3
+        // keda/templates/manager/deployment.yaml: the port and `--metrics-bind-address` exist only with it on), which the
+        // AMP managed scraper reads (components/managed-prometheus.ts).
+        this.keda = release("keda", "keda", KEDA_NAMESPACE, { nodeSelector, prometheus: { operator: { enabled: true } } }, { createNamespace: true },
             // order: Pod Identity hands credentials only to pods created after the association; the values do not refer to it.
             [kedaAssociation]);
 

@@ -29,3 +29,5 @@ export * from "./regional-deployment";
 export * from "./worker-pool";
 export * from "./queue-metrics";
 export * from "./observability";
+export * from "./app-metrics";
+export * from "./managed-prometheus";

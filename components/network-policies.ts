@@ -55,6 +55,11 @@ export interface NetworkPoliciesArgs {
      * @default true
      */
     readonly podIdentityAgent?: boolean;
+    /**
+     * issue 19: ingress to every application pod on its Prometheus metrics port from where the scraper connects (the AMP
+     * managed scraper's network interfaces sit in the private subnets, so their CIDRs). @default none
+     */
+    readonly metricsIngress?: { readonly port: number; readonly cidrs: readonly string[] };
     /** Extra labels on every policy. @default {} */
     readonly labels?: Readonly<Record<string, string>>;
 }
@@ -80,6 +85,12 @@ export function validateNetworkPoliciesArgs(args: NetworkPoliciesArgs): Problems
         store.cidrs.forEach((c, i) => problems.check(cidr(c) && c !== "0.0.0.0/0", `dataStores.${key}.cidrs[${i}]`,
             `must be an aligned IPv4 CIDR narrower than 0.0.0.0/0, got ${show(c)}`));
     }
+    if (args.metricsIngress) {
+        problems.check(port(args.metricsIngress.port), "metricsIngress.port", `must be the metrics container port (1-65535), got ${show(args.metricsIngress.port)}`);
+        problems.check(args.metricsIngress.cidrs.length > 0, "metricsIngress.cidrs", "must list the CIDRs the scraper connects from (the private subnets), got []");
+        args.metricsIngress.cidrs.forEach((c, i) => problems.check(cidr(c) && c !== "0.0.0.0/0", `metricsIngress.cidrs[${i}]`,
+            `must be an aligned IPv4 CIDR narrower than 0.0.0.0/0, got ${show(c)}`));
+    }
     return problems;
 }
 
@@ -96,6 +107,15 @@ export function loadBalancerIngressSpec(app: string, port: number, cidrs: readon
         podSelector: { matchLabels: { "app.kubernetes.io/name": app, "app.kubernetes.io/part-of": PART_OF } },
         policyTypes: ["Ingress"],
         ingress: [{ from: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port }] }],
+    };
+}
+
+/** issue 19: ingress to every platform pod of the namespace on the metrics port from the scraper's subnets only. */
+export function metricsIngressSpec(port: number, cidrs: readonly string[]): Policy {
+    return {
+        podSelector: { matchLabels: { "app.kubernetes.io/part-of": PART_OF } },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [...new Set(cidrs)].map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port }] }],
     };
 }
 
@@ -124,7 +144,7 @@ export function egressSpec(args: Pick<NetworkPoliciesArgs, "dataStores" | "awsAp
 /**
  * Network isolation of the application namespace, enforced by the VPC CNI's network policy agent (`Cluster`
  * `networkPolicy`): a default deny of all ingress and egress, then allow rules for exactly the flows the platform
- * needs: the load balancer to the api/ws container ports, and every pod to cluster DNS (UDP and TCP 53), the data
+ * needs: the load balancer to the api/ws container ports, the metrics scraper to the metrics port (when set), and every pod to cluster DNS (UDP and TCP 53), the data
  * stores (their subnets and ports), AWS endpoints on 443 and the EKS Pod Identity agent. Pass the cluster's
  * `k8s.Provider` in `opts.provider`.
  */
@@ -133,6 +153,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     /** Ingress policies keyed by load-balanced app. */
     public readonly loadBalancerIngress: Readonly<Record<string, k8s.networking.v1.NetworkPolicy>>;
     public readonly egress: k8s.networking.v1.NetworkPolicy;
+    /** issue 19: the scraper's ingress on the metrics port, when `metricsIngress` is set. */
+    public readonly metricsIngress?: k8s.networking.v1.NetworkPolicy;
 
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
         validateNetworkPoliciesArgs(args).throwIfAny(`NetworkPolicies "${name}"`);
@@ -151,6 +173,12 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         }
         this.loadBalancerIngress = ingress;
         this.egress = new k8s.networking.v1.NetworkPolicy(`${name}-egress`, { metadata: metadata("allow-egress"), spec: egressSpec(args) }, child);
+        if (args.metricsIngress) {
+            this.metricsIngress = new k8s.networking.v1.NetworkPolicy(`${name}-metrics`, {
+                metadata: metadata("allow-metrics-scrape"),
+                spec: metricsIngressSpec(args.metricsIngress.port, args.metricsIngress.cidrs),
+            }, child);
+        }
         this.registerOutputs({});
     }
 }

@@ -760,7 +760,7 @@ export function dashboardBody(spec: DashboardSpec): string {
 // Policies.
 // ---------------------------------------------------------------------------------------------
 
-/** Key policy: the account administers the key; CloudWatch alarms may use it to publish to the topics. */
+/** Key policy: the account administers the key; CloudWatch alarms and the account's AMP alert managers may use it to publish to the topics. */
 export function alertKeyPolicy(partition: string, accountId: string): string {
     return JSON.stringify({
         Version: "2012-10-17",
@@ -779,12 +779,23 @@ export function alertKeyPolicy(partition: string, accountId: string): string {
                 Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                 Resource: "*",
             },
+            // issue 19: the Managed Prometheus alert manager publishes to the encrypted topics too (AMP User Guide "Giving
+            // Amazon Managed Service for Prometheus permission to send alert messages to your Amazon SNS topic": an
+            // SSE topic needs kms:GenerateDataKey* and kms:Decrypt for aps.amazonaws.com), only for this account's workspaces.
+            {
+                Sid: "ManagedPrometheusAlertsPublishEncrypted",
+                Effect: "Allow",
+                Principal: { Service: "aps.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
         ],
     });
 }
 
 /**
- * Topic policy: CloudWatch alarms of this account and region may publish; the account keeps topic
+ * Topic policy: CloudWatch alarms and Managed Prometheus alert managers of this account and region may publish; the account keeps topic
  * administration; anything over plain HTTP is refused.
  */
 export function alertTopicPolicy(topicArn: string, partition: string, region: string, accountId: string): string {
@@ -806,6 +817,21 @@ export function alertTopicPolicy(topicArn: string, partition: string, region: st
                 Resource: topicArn,
                 Condition: {
                     ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*` },
+                    StringEquals: { "aws:SourceAccount": accountId },
+                },
+            },
+            // issue 19: the Managed Prometheus alert manager of this account and region (AMP User Guide "Giving Amazon
+            // Managed Service for Prometheus permission to send alert messages to your Amazon SNS topic": sns:Publish and
+            // sns:GetTopicAttributes for aps.amazonaws.com, aws:SourceArn + aws:SourceAccount against the confused deputy).
+            // The workspace ARN is matched by pattern: the topic exists before any workspace.
+            {
+                Sid: "ManagedPrometheusAlertsPublish",
+                Effect: "Allow",
+                Principal: { Service: "aps.amazonaws.com" },
+                Action: ["sns:Publish", "sns:GetTopicAttributes"],
+                Resource: topicArn,
+                Condition: {
+                    ArnLike: { "aws:SourceArn": `arn:${partition}:aps:${region}:${accountId}:workspace/*` },
                     StringEquals: { "aws:SourceAccount": accountId },
                 },
             },

@@ -1,3 +1,4 @@
+import { APP_METRICS_PORT_NAME } from "./app-metrics";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { targetGroupBinding } from "./load-balancer-controller";
@@ -177,6 +178,11 @@ export interface RegionalDeploymentArgs {
     readonly pollingIntervalSeconds?: number;
     /** HTTP path of the readiness, liveness and startup probes. @default "/health" */
     readonly healthPath?: string;
+    /**
+     * issue 19: the Prometheus metrics port: declared as the container port named `metrics` (the AMP scraper keeps
+     * pods by that name) and passed as `METRICS_PORT`. @default none
+     */
+    readonly metricsPort?: number;
     /** Plain (non-secret) environment variables. Names that look like secrets are rejected. @default {} */
     readonly env?: Readonly<Record<string, string>>;
     /** Environment variables read from Secret keys. @default {} */
@@ -207,6 +213,10 @@ export function validateRegionalDeploymentArgs(args: RegionalDeploymentArgs): Pr
     validateName(problems, "app", args.app, "api");
     validateImage(problems, "image", args.image);
     validateInt(problems, "containerPort", args.containerPort, 1024, 65535, "the container runs as non-root with every capability dropped, so it cannot bind ports below 1024");
+    if (args.metricsPort !== undefined) {
+        validateInt(problems, "metricsPort", args.metricsPort, 1024, 65535, "the container runs as non-root, so it cannot bind ports below 1024");
+        problems.check(args.metricsPort !== args.containerPort, "metricsPort", `must differ from containerPort (${args.containerPort}): /metrics gets a port of its own, got ${args.metricsPort}`);
+    }
     for (const [key, replacement] of Object.entries(REMOVED_REGIONAL_DEPLOYMENT_ARGS)) {
         problems.check(!(key in (args as unknown as Record<string, unknown>)), key, `is no longer accepted (got ${show((args as unknown as Record<string, unknown>)[key])}): ${replacement}`);
     }
@@ -405,8 +415,15 @@ export class RegionalDeployment extends pulumi.ComponentResource {
                             name: args.app,
                             image: checkedImage(args.image, `RegionalDeployment "${name}"`),
                             imagePullPolicy: "IfNotPresent",
-                            ports: [{ name: "http", containerPort: args.containerPort, protocol: "TCP" }],
-                            env: containerEnv({ ...(args.env ?? {}), PORT: String(args.containerPort) }, args.secretEnv),
+                            ports: [
+                                { name: "http", containerPort: args.containerPort, protocol: "TCP" },
+                                ...(args.metricsPort !== undefined ? [{ name: APP_METRICS_PORT_NAME, containerPort: args.metricsPort, protocol: "TCP" }] : []),
+                            ],
+                            env: containerEnv({
+                                ...(args.env ?? {}),
+                                PORT: String(args.containerPort),
+                                ...(args.metricsPort !== undefined ? { METRICS_PORT: String(args.metricsPort) } : {}),
+                            }, args.secretEnv),
                             envFrom: containerEnvFrom(args.envFromSecrets, args.envFromConfigMaps),
                             resources: containerResources(args.resources),
                             ...httpProbes(healthPath),

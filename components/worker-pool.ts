@@ -1,3 +1,4 @@
+import { APP_METRICS_PORT_NAME } from "./app-metrics";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SPOT_TAINT } from "./node-pool";
@@ -144,6 +145,11 @@ export interface WorkerPoolArgs {
     readonly terminationGracePeriodSeconds?: number;
     /** @default 15 */
     readonly pollingIntervalSeconds?: number;
+    /**
+     * issue 19: the Prometheus metrics port of every worker: declared as the container port named `metrics` (the AMP
+     * scraper keeps pods by that name) and passed as `METRICS_PORT`. @default none
+     */
+    readonly metricsPort?: number;
     /** Plain (non-secret) environment variables. @default {} */
     readonly env?: Readonly<Record<string, string>>;
     /** Environment variables read from Secret keys. @default {} */
@@ -168,6 +174,10 @@ export function validateWorkerPoolArgs(args: WorkerPoolArgs): Problems {
     validateImage(problems, "image", args.image);
     validateResources(problems, "resources", args.resources);
     validateEnv(problems, "env", args.env, args.secretEnv);
+    if (args.metricsPort !== undefined) {
+        const p = args.metricsPort;
+        problems.check(Number.isInteger(p) && p >= 1024 && p <= 65535, "metricsPort", `must be a whole number from 1024 to 65535 (the container runs as non-root), got ${show(p)}`);
+    }
 
     const queues = Object.entries(args.queues ?? {});
     if (queues.length === 0) {
@@ -421,8 +431,10 @@ export class WorkerPool extends pulumi.ComponentResource {
                                 name: "worker",
                                 image,
                                 imagePullPolicy: "IfNotPresent",
+                                ...(args.metricsPort !== undefined ? { ports: [{ name: APP_METRICS_PORT_NAME, containerPort: args.metricsPort, protocol: "TCP" }] } : {}),
                                 env: containerEnv({
                                     ...(args.env ?? {}),
+                                    ...(args.metricsPort !== undefined ? { METRICS_PORT: String(args.metricsPort) } : {}),
                                     QUEUE_NAME: queue,
                                     ...(args.broker ? {} : { QUEUE_PREFIX: prefix }),
                                     WORKER_CONCURRENCY: String(q.concurrency),

@@ -8,8 +8,11 @@
  *   in its own region's private subnets (the RDS Proxy in the primary, the reader replica elsewhere) and, in a
  *   secondary region, the primary's RDS Proxy over the peering (the primary's private subnets), AWS endpoints on 443
  *   and the Pod Identity agent.
+ * - issue 19: with `observability.prometheus.enabled`, the private subnets (the AMP scraper's interfaces) reach every
+ *   platform pod on the metrics port.
  */
 import { AMQPS_PORT } from "../components/message-broker";
+import { APP_METRICS_PORT } from "../components/app-metrics";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CACHE_PORT } from "../components/cache";
 import { POSTGRES_PORT } from "../components/database";
@@ -31,5 +34,7 @@ export function wireNetworkIsolation(ctx: RegionContext, primary: RegionContext,
             // issue 19: the region's Amazon MQ broker (private subnets) on AMQPS, with the RabbitMQ queue backend.
             ...(config.queueBackend.type === "rabbitmq" ? { broker: { cidrs: ownPrivate, port: AMQPS_PORT } } : {}),
         },
+        // issue 19: the AMP managed scraper connects from its interfaces in the private subnets (platform/monitoring.ts).
+        ...(config.observability.prometheus.enabled ? { metricsIngress: { port: APP_METRICS_PORT, cidrs: ownPrivate } } : {}),
     }, { provider: compute.k8sProvider });
 }

@@ -15,6 +15,7 @@ import { wireData } from "./data";
 import { wireDns, wireEdge } from "./edge";
 import { wireIdentity } from "./identity";
 import { wireImages } from "./images";
+import { wireMonitoring } from "./monitoring";
 import { wireObservability } from "./observability";
 import { wirePeering } from "./peering";
 import { usEast1Provider, wireStatic } from "./static";
@@ -53,6 +54,8 @@ export interface RegionOutputs {
     readonly databaseReaderEndpoint: pulumi.Output<string>;
     readonly warningTopicArn: pulumi.Output<string>;
     readonly criticalTopicArn: pulumi.Output<string>;
+    /** issue 19: the region's Amazon Managed Service for Prometheus workspace, when `observability.prometheus.enabled`. */
+    readonly prometheus?: { readonly workspaceId: pulumi.Output<string>; readonly prometheusEndpoint: pulumi.Output<string> };
 }
 
 /** The stack's outputs (`pulumi stack output`). Secrets (passwords, cache URLs) are never exported. */
@@ -163,6 +166,8 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const statics = wireStatic(config, regions, global);
     // Stage observability (platform/observability.ts): alarms, dashboards, SNS per region.
     const observability = wireObservability(config, regions, { compute, data, edge, dns });
+    // Stage monitoring (platform/monitoring.ts, issue 19): AMP workspace, managed scraper, alert rules to the SNS topics per region.
+    const monitoring = wireMonitoring(config, regions, { compute, observability: observability.regions });
 
     return {
         environment: config.environment,
@@ -189,6 +194,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {
             const name = r.region.name;
             const obs = observability.regions.get(name)!;
+            const amp = monitoring.regions.get(name);
             return [name, {
                 role: r.region.role,
                 weight: r.region.weight,
@@ -199,6 +205,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
                 databaseReaderEndpoint: data.get(name)!.readerEndpoint,
                 warningTopicArn: obs.warningTopicArn,
                 criticalTopicArn: obs.criticalTopicArn,
+                ...(amp ? { prometheus: { workspaceId: amp.workspaceId, prometheusEndpoint: amp.prometheusEndpoint } } : {}),
             }];
         })),
     };

@@ -27,6 +27,7 @@
  * purpose `QUEUE_PURPOSES` picks, from their Secret), and `api` learns the queue names and key prefix
  * (`QUEUE_NAMES`, `QUEUE_PREFIX`) to enqueue jobs the workers consume.
  */
+import { APP_METRICS_PORT } from "../components/app-metrics";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CONNECTION_METRIC } from "../components/service-scaling";
@@ -272,6 +273,8 @@ export function wireWorkloads(
     // The ScaledObjects need KEDA's CRDs: wait for the add-ons when the compute stage exposes them.
     const addons = (compute as Partial<ComputeRegionDetails>).addons;
     const kedaCrds = addons ? [addons] : [];
+    // issue 19: with Managed Prometheus on, api/ws/workers serve /metrics on the port named `metrics` (platform/monitoring.ts).
+    const metricsPort = config.observability.prometheus.enabled ? APP_METRICS_PORT : undefined;
     const api = new RegionalDeployment(`${prefix}-api`, {
         app: "api",
         namespace,
@@ -283,6 +286,7 @@ export function wireWorkloads(
         maxReplicas: config.api.maxReplicas,
         resources: config.api.resources,
         healthPath: config.edge.healthCheckPath,
+        metricsPort,
         env: {
             ...config.api.env,
             APP_ROLE: APP_ROLES.api,
@@ -322,6 +326,7 @@ export function wireWorkloads(
         maxReplicas: config.ws.maxReplicas,
         resources: config.ws.resources,
         healthPath: config.edge.healthCheckPath,
+        metricsPort,
         env: {
             ...config.ws.env,
             APP_ROLE: APP_ROLES.ws,
@@ -353,6 +358,7 @@ export function wireWorkloads(
         queues: Object.fromEntries(Object.entries(config.workers.queues).map(([q, v]) => [q, { ...v, schedules: config.scaling.queues[q] ?? [] }])),
         resources: config.workers.resources,
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
+        metricsPort,
         env: { APP_ROLE: APP_ROLES.worker },
         ...(broker ? { broker: { secretName: secretOf(BROKER_SECRET_NAME), urlKey: "url" } } : {
             queueStore: {

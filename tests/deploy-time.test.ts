@@ -87,6 +87,8 @@ describe("prod's first deploy", () => {
         const e = estimateDeploy(run.resources);
         const from = [...new Set(e.explicitEdges.map((x) => x.from.replace(/^prod-(use1|usw2)-/, "")))].sort();
         expect(from).toEqual([
+            // issue 19: the metrics add-ons (kube-state-metrics, node exporter) wait for the node pools.
+            "amp-kube-state-metrics", "amp-prometheus-node-exporter",
             // api/ws: KEDA objects wait for the KEDA release, TargetGroupBindings for the controller's release.
             "api", "api-aws-auth", "api-scaler", "api-tgb",
             "db-backup", "db-bootstrap-job", "db-primary", "db-proxy", "db-replica-1", "db-replica-2", "db-replica-us-west-2",

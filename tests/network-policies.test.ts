@@ -105,7 +105,29 @@ describe("NetworkPolicies", () => {
         expect(allowed(p, "Egress", api, { ip: "169.254.170.23" }, 80)).toBe(false);
     });
 
+    test("issue 19: the scraper reaches every platform pod on the metrics port only, from the private subnets only", async () => {
+        const run = await runComponent(() => new NetworkPolicies("np", { ...ARGS, metricsIngress: { port: 9464, cidrs: ["10.10.0.0/19", "10.10.32.0/19"] } }));
+        assertKubernetesSchemas(run.resources);
+        expect(run.get(POLICY, "np-metrics").inputs.metadata.name).toBe("allow-metrics-scrape");
+        const p = specs(run.resources);
+        for (const pod of [api, ws, worker]) {
+            expect(allowed(p, "Ingress", pod, { ip: "10.10.33.7" }, 9464)).toBe(true);
+            // Not the app's own ports from the scraper's subnets, and not the metrics port from anywhere else.
+            expect(allowed(p, "Ingress", pod, { ip: "10.10.33.7" }, 8080)).toBe(false);
+            expect(allowed(p, "Ingress", pod, { ip: "10.10.224.9" }, 9464)).toBe(false);
+        }
+        expect(allowed(p, "Ingress", api, { ip: "10.10.33.7" }, 3000)).toBe(false);
+    });
+
+    test("without metricsIngress no metrics policy exists", async () => {
+        const run = await runComponent(() => new NetworkPolicies("np", ARGS));
+        expect(run.ofType(POLICY).some((r) => r.inputs.metadata.name === "allow-metrics-scrape")).toBe(false);
+    });
+
     test.each<[string, Partial<NetworkPoliciesArgs>, RegExp]>([
+        ["metrics ingress from everywhere", { metricsIngress: { port: 9464, cidrs: ["0.0.0.0/0"] } }, /metricsIngress.cidrs\[0\]: must be an aligned IPv4 CIDR narrower than 0.0.0.0\/0/],
+        ["metrics ingress without CIDRs", { metricsIngress: { port: 9464, cidrs: [] } }, /metricsIngress.cidrs: must list the CIDRs the scraper connects from/],
+        ["metrics ingress on port 0", { metricsIngress: { port: 0, cidrs: ["10.10.0.0/19"] } }, /metricsIngress.port: must be the metrics container port/],
         ["a target that is not a DNS label", { loadBalancerTargets: { API: 3000 } }, /loadBalancerTargets.API: key must be the pods' app.kubernetes.io\/name/],
         ["a target port out of range", { loadBalancerTargets: { api: 70000 } }, /loadBalancerTargets.api: must be the container port \(1-65535\)/],
         ["targets without load balancer CIDRs", { loadBalancerCidrs: [] }, /loadBalancerCidrs: must list the CIDRs the load balancer connects from/],
@@ -129,7 +151,8 @@ describe("network isolation in the prod stack", () => {
         const policies = prod.ofType(POLICY);
         expect(policies.filter((r) => r.inputs.metadata.name === DEFAULT_DENY_POLICY).map((r) => r.name).sort())
             .toEqual(["prod-use1-netpol-default-deny", "prod-usw2-netpol-default-deny"]);
-        expect(policies).toHaveLength(8);
+        // default deny, lb-api, lb-ws, egress and (issue 19) the metrics scrape ingress, per region.
+        expect(policies).toHaveLength(10);
         assertKubernetesSchemas(policies);
         for (const r of policies) {
             expect(r.inputs.metadata.namespace).toBe("scaled-web");
@@ -147,6 +170,11 @@ describe("network isolation in the prod stack", () => {
         expect(pg(west)).toEqual(["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19", "10.10.0.0/19", "10.10.32.0/19", "10.10.64.0/19"]);
         const cache = (spec: any): string[] => spec.egress.find((r: any) => r.ports[0].port === 6379).to.map((t: any) => t.ipBlock.cidr);
         expect(cache(west)).toEqual(["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"]);
+    });
+
+    test("issue 19: the metrics port is open to the region's private subnets (the scraper's interfaces) only", () => {
+        const east = prod.get(POLICY, "prod-use1-netpol-metrics").inputs.spec;
+        expect(east.ingress).toEqual([{ from: ["10.10.0.0/19", "10.10.32.0/19", "10.10.64.0/19"].map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 9464 }] }]);
     });
 
     test("data stores admit only the node security group (pods share it) and, at the RDS Proxy, the peered region's private subnets", () => {

@@ -342,6 +342,23 @@ describe("policies", () => {
         });
         expect(p.Statement.find((s: any) => s.Effect === "Deny")).toMatchObject({ Condition: { Bool: { "aws:SecureTransport": "false" } } });
     });
+
+    test("issue 19: the topic accepts the account's Managed Prometheus alert managers in this region only", () => {
+        const arn = "arn:aws:sns:us-west-2:123456789012:t";
+        const p = JSON.parse(alertTopicPolicy(arn, "aws", "us-west-2", "123456789012"));
+        const aps = p.Statement.find((s: any) => s.Principal?.Service === "aps.amazonaws.com");
+        expect(aps).toEqual({
+            Sid: "ManagedPrometheusAlertsPublish", Effect: "Allow", Principal: { Service: "aps.amazonaws.com" },
+            Action: ["sns:Publish", "sns:GetTopicAttributes"], Resource: arn,
+            Condition: { ArnLike: { "aws:SourceArn": "arn:aws:aps:us-west-2:123456789012:workspace/*" }, StringEquals: { "aws:SourceAccount": "123456789012" } },
+        });
+    });
+
+    test("issue 19: the key lets the account's AMP alert managers encrypt for the topics", () => {
+        const p = JSON.parse(alertKeyPolicy("aws", "123456789012"));
+        const aps = p.Statement.find((s: any) => s.Principal?.Service === "aps.amazonaws.com");
+        expect(aps).toMatchObject({ Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } });
+    });
 });
 
 const VALID: ObservabilityArgs = {

@@ -1,7 +1,8 @@
 /**
  * The plan report's versions section (pending version skew during an upgrade) and the extended-support price.
  */
-import { EKS_ADDON_VERSIONS } from "../components/eks-addons";
+import { EKS_ADDON_NAMES, EKS_ADDON_VERSIONS } from "../components/eks-addons";
+import { DEFAULT_METRICS_ADDON_VERSIONS } from "../components/managed-prometheus";
 import { INSTANCE_REFRESH_PREFERENCES } from "../components/node-pool";
 import { parseConfig } from "../platform/config";
 import { readStackConfig } from "../toolkit/offline";
@@ -45,7 +46,8 @@ describe("versions in the plan report", () => {
         expect(r.versions.regions).toHaveLength(1);
         const [use1] = r.versions.regions;
         expect(use1).toMatchObject({ region: "us-east-1", kubernetesVersion: "1.33", supportType: "STANDARD" });
-        expect(Object.fromEntries(use1.addons.map((a) => [a.name, a.version]))).toEqual(EKS_ADDON_VERSIONS["1.33"]);
+        // The managed add-ons of the cluster, plus (issue 19) the metrics community add-ons at their pins.
+        expect(Object.fromEntries(use1.addons.map((a) => [a.name, a.version]))).toEqual({ ...EKS_ADDON_VERSIONS["1.33"], ...DEFAULT_METRICS_ADDON_VERSIONS });
         expect(use1.nodeImages.length).toBeGreaterThan(0);
         for (const n of use1.nodeImages) {
             expect(n).toMatchObject({ kubernetesVersion: "1.33", release: "v20260714" });
@@ -103,7 +105,9 @@ describe("versions in the plan report", () => {
         for (const g of asgs) {
             expect(dns.dependencies).toContain(g.urn);
         }
-        const nodeAddons = dev.ofType("aws:eks/addon:Addon").filter((a) => a.inputs.addonName !== "coredns").map((a) => a.urn);
+        // The cluster's own managed add-ons (not the metrics add-ons of issue 19, which wait for the pools themselves).
+        const nodeAddons = dev.ofType("aws:eks/addon:Addon")
+            .filter((a) => a.inputs.addonName !== "coredns" && (EKS_ADDON_NAMES as readonly string[]).includes(a.inputs.addonName)).map((a) => a.urn);
         expect(nodeAddons).toHaveLength(3);
         for (const g of asgs) {
             expect(g.dependencies).toEqual(expect.arrayContaining(nodeAddons));

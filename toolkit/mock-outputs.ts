@@ -109,6 +109,16 @@ export const MOCK_STATE: Record<string, StateFn> = {
     "aws:autoscaling/group:Group": (name, inputs, ctx) => ({ name: inputs.name ?? name, arn: `arn:aws:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:${name}` }),
     "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
     "aws:eks/nodeGroup:NodeGroup": (name) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] }),
+    // Managed Prometheus (issue 19 item 3a): workspace ARN `arn:aws:aps:<region>:<account>:workspace/<id>` and its
+    // endpoint `https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/` (AMP API DescribeWorkspace).
+    "aws:amp/workspace:Workspace": (name, _i, ctx) => ({
+        arn: `arn:aws:aps:${ctx.region}:${ctx.accountId}:workspace/ws-${name}`,
+        prometheusEndpoint: `https://aps-workspaces.${ctx.region}.amazonaws.com/workspaces/ws-${name}/`,
+    }),
+    "aws:amp/scraper:Scraper": (name, _i, ctx) => ({
+        arn: `arn:aws:aps:${ctx.region}:${ctx.accountId}:scraper/s-${name}`,
+        roleArn: `arn:aws:iam::${ctx.accountId}:role/aws-service-role/scraper.aps.amazonaws.com/AWSServiceRoleForAmazonPrometheusScraper_${name}`,
+    }),
     "random:index/randomPassword:RandomPassword": (name) => ({ result: `mock-password-${name}` }),
     "docker:index/image:Image": (name, inputs) => ({ repoDigest: `${inputs.imageName}@sha256:${"ab".repeat(32)}`, imageName: inputs.imageName ?? name }),
 };

@@ -187,6 +187,18 @@ export const USAGE_ONLY: Readonly<Record<string, { readonly rate: string; readon
         source: "https://aws.amazon.com/backup/pricing/",
     },
     "aws:backup/vault:Vault": { rate: "no charge for the vault itself; its recovery points are billed as backup storage", source: "https://aws.amazon.com/backup/pricing/" },
+    // issue 19 item 3a. AMP bills the managed collector per hour it runs plus per sample collected; the figures below
+    // are the author's recollection and were NOT confirmed from the pricing page (its stored copy names the charge
+    // types only: "charged for the number of hours it is turned on and the number of samples collected"). The
+    // collector-hour is a fixed charge in nature, left out of the totals until a verified figure exists.
+    "aws:amp/scraper:Scraper": {
+        rate: "UNVERIFIED: about $0.04 per collector-hour plus $0.10 per 10 million samples collected; the samples are also ingested into the workspace",
+        source: "https://aws.amazon.com/prometheus/pricing/ (collector: hours turned on and samples collected)",
+    },
+    "aws:amp/workspace:Workspace": {
+        rate: "UNVERIFIED: ingestion about $0.90 per 10 million samples (first 2 billion a month), storage about $0.03/GB-month, queries about $0.10 per billion samples processed; no charge per workspace",
+        source: "https://aws.amazon.com/prometheus/pricing/ (samples ingested, GB stored, query samples processed)",
+    },
 };
 
 /** What the estimate leaves out because it depends on traffic, not on the resources. */
@@ -199,4 +211,5 @@ export const NOT_ESTIMATED: readonly string[] = [
     "CodeBuild build minutes of the deploy runner (billed per CI job)",
     "Amazon MQ broker storage and data transfer (instance-hours are estimated)",
     "CloudFront data transfer and requests, S3 storage/requests/replication of the CDN and uploads buckets, AWS Backup storage and cross-region copies (rates in USAGE_ONLY of toolkit/prices.ts)",
+    "Amazon Managed Service for Prometheus: collector hours and samples, samples ingested, storage and queries (unverified rates in USAGE_ONLY of toolkit/prices.ts)",
 ];

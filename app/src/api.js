@@ -17,10 +17,29 @@ const { Queue } = require("bullmq");
 const { pgConfig } = require("./postgres");
 const { createRedis, closeRedis } = require("./redis");
 const { createServer, listen, closeServer, sendJson, readJson } = require("./http");
+const { httpMetrics } = require("./metrics");
+
+/**
+ * The route template a request is counted under: a fixed set, so a scan of random paths cannot create series.
+ * @param {string} path
+ * @param {{ healthPath?: string, probePath?: string }} state
+ */
+function routeOf(path, state) {
+    if (path === (state.healthPath ?? "/health") || path === state.probePath) {
+        return "health";
+    }
+    if (path === "/api/status") {
+        return "/api/status";
+    }
+    if (/^\/api\/jobs\/[^/]+$/.test(path)) {
+        return "/api/jobs/:queue";
+    }
+    return "other";
+}
 
 /**
  * @param {import("./settings").ApiSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string } }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, metrics?: import("./metrics").Registry }} ctx
  */
 async function startApi(s, ctx) {
     // DATABASE_AUTH=iam: no password anywhere; each new connection signs an RDS IAM token (postgres.js, aws.js).
@@ -86,6 +105,15 @@ async function startApi(s, ctx) {
         }
         sendJson(res, 404, { error: "not found" });
     }, ctx.state);
+    // Request count and duration per method / route / status (app/src/metrics.js), measured until the response is sent.
+    const requestMetrics = ctx.metrics ? httpMetrics(ctx.metrics) : undefined;
+    if (requestMetrics) {
+        server.prependListener("request", (req, res) => {
+            const started = process.hrtime.bigint();
+            res.once("finish", () => requestMetrics.record(req.method ?? "GET", routeOf((req.url ?? "/").split("?")[0], ctx.state), res.statusCode,
+                Number(process.hrtime.bigint() - started) / 1e9));
+        });
+    }
     const port = await listen(server, s.port);
     ctx.log({ level: "info", msg: "listening", port });
 
@@ -100,4 +128,4 @@ async function startApi(s, ctx) {
     };
 }
 
-module.exports = { startApi };
+module.exports = { startApi, routeOf };

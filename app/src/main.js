@@ -10,6 +10,7 @@
  * signal or the shutdown timeout exits at once.
  */
 const { readSettings, SettingsError } = require("./settings");
+const { createRegistry, startMetricsServer } = require("./metrics");
 
 /** @param {Record<string, unknown>} fields */
 function log(fields) {
@@ -24,7 +25,7 @@ function log(fields) {
 /**
  * Starts the role `settings` names.
  * @param {import("./settings").Settings} settings
- * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void }} ctx
+ * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, metrics?: import("./metrics").Registry }} ctx
  * @returns {Promise<{ stop: () => Promise<void>, done?: boolean }>}
  */
 function start(settings, ctx) {
@@ -58,7 +59,13 @@ async function main() {
         log({ level: "error", msg: "fatal", error: err.message });
         process.exit(1);
     };
-    const app = await start(settings, { log, state, fatal });
+    // Prometheus metrics (issue 19): each role registers its own on this registry; served on METRICS_PORT when set.
+    const metrics = createRegistry();
+    const app = await start(settings, { log, state, fatal, metrics });
+    const metricsServer = !app.done && settings.metricsPort !== undefined ? await startMetricsServer(metrics, settings.metricsPort) : undefined;
+    if (metricsServer) {
+        log({ level: "info", msg: "serving metrics", port: metricsServer.port, path: "/metrics" });
+    }
     if (app.done) {
         // A one-shot role (db-bootstrap): its work is finished; exit 0 so the Job completes.
         log({ level: "info", msg: "done" });
@@ -79,7 +86,8 @@ async function main() {
             process.exit(1);
         }, (settings.shutdownTimeoutSeconds + 5) * 1000);
         deadline.unref();
-        app.stop().then(() => {
+        // The metrics port closes last, so the final scrape still sees the drain.
+        app.stop().then(() => new Promise((resolve) => (metricsServer ? metricsServer.server.close(() => resolve(undefined)) : resolve(undefined)))).then(() => {
             log({ level: "info", msg: "stopped" });
             process.exit(0);
         }, (/** @type {any} */ err) => {

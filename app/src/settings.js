@@ -19,6 +19,7 @@
  * | `QUEUE_NAMES` (comma-separated), `QUEUE_PREFIX` | api (optional), queue-metrics | platform/workloads.ts |
  * | `JOB_API_ENABLED` (`true`/`false`, default false) | api | the stack's `api.env`: opens `POST /api/jobs/<queue>` (unauthenticated: dev only) |
  * | `CONNECTION_METRICS_NAMESPACE`, `CONNECTION_METRICS_STACK` (optional), `AWS_REGION` | ws | platform/workloads.ts: publish the pod's open connections (`ActiveConnections`, dimension `Stack`) |
+ * | `METRICS_PORT` (optional; 9464 on the platform) | all but db-bootstrap | RegionalDeployment / WorkerPool: Prometheus `GET /metrics` (app/src/metrics.js) on the port named `metrics` |
  * | `METRICS_NAMESPACE` (default `ScaledWeb/Queues`), `METRICS_INTERVAL_SECONDS` (default 60), `AWS_REGION` | queue-metrics | ConfigMap `app-config` / the Deployment |
  *
  * Every problem is collected and reported at once, naming the variable, the value (credentials
@@ -92,7 +93,7 @@ function redact(value) {
  *   namespace: string, intervalSeconds: number, region: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} QueueMetricsSettings
  * @typedef {{ role: "db-bootstrap", port?: undefined, masterSecretId: string, host: string, dbPort: number, database: string, appUser: string,
  *   schema: string, region: string, pgRootCertFile?: string, shutdownTimeoutSeconds: number, healthPath: string, probePath?: string }} BootstrapSettings
- * @typedef {ApiSettings | WsSettings | WorkerSettings | QueueMetricsSettings | BootstrapSettings} Settings
+ * @typedef {(ApiSettings | WsSettings | WorkerSettings | QueueMetricsSettings | BootstrapSettings) & { metricsPort?: number }} Settings
  */
 
 /**
@@ -362,6 +363,14 @@ function readSettings(env) {
             };
             break;
         }
+    }
+    // issue 19: the Prometheus endpoint (app/src/metrics.js) on a port of its own, for every long-running role.
+    if (get("METRICS_PORT") !== undefined && role !== "db-bootstrap") {
+        const metricsPort = integer("METRICS_PORT", undefined, 1024, 65535, "the metrics port the platform declares as the container port named metrics");
+        if (metricsPort === settings.port) {
+            problems.push(`METRICS_PORT must differ from PORT (${settings.port}): /metrics gets a port of its own, got ${metricsPort}`);
+        }
+        settings = { ...settings, metricsPort };
     }
     if (problems.length > 0) {
         throw new SettingsError(role, problems);

@@ -36,7 +36,8 @@ async function processJob(job, queue) {
 
 /**
  * @param {import("./settings").WorkerSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions,
+ *   metrics?: import("./metrics").Registry }} ctx
  */
 async function startWorker(s, ctx) {
     const connection = createRedis(s.queueUrl, { name: `worker-${s.queueName}`, blocking: true, tls: ctx.redisTls });
@@ -51,7 +52,16 @@ async function startWorker(s, ctx) {
         autorun: true,
     });
     worker.on("error", (err) => ctx.log({ level: "warn", msg: "worker error", error: err.message }));
-    worker.on("failed", (job, err) => ctx.log({ level: "info", msg: "job failed", queue: s.queueName, jobId: job?.id, error: err.message }));
+    // Jobs finished per queue (app/src/metrics.js): BullMQ emits `completed` / `failed` once per attempt outcome.
+    const processed = ctx.metrics?.counter("worker_jobs_processed_total", "Jobs this worker completed, by queue.");
+    const failed = ctx.metrics?.counter("worker_jobs_failed_total", "Job attempts that failed on this worker, by queue.");
+    processed?.inc({ queue: s.queueName }, 0);
+    failed?.inc({ queue: s.queueName }, 0);
+    worker.on("completed", () => processed?.inc({ queue: s.queueName }));
+    worker.on("failed", (job, err) => {
+        failed?.inc({ queue: s.queueName });
+        ctx.log({ level: "info", msg: "job failed", queue: s.queueName, jobId: job?.id, error: err.message });
+    });
 
     const server = s.port === undefined ? undefined : createServer("worker", undefined, ctx.state);
     const port = server && s.port !== undefined ? await listen(server, s.port) : undefined;

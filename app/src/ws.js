@@ -44,7 +44,7 @@ function connectionMetricRequest(m, connections, timestamp) {
 /**
  * @param {import("./settings").WsSettings} s
  * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions,
- *   cloudwatch?: { send: (command: PutMetricDataCommand) => Promise<unknown> } }} ctx
+ *   cloudwatch?: { send: (command: PutMetricDataCommand) => Promise<unknown> }, metrics?: import("./metrics").Registry }} ctx
  */
 async function startWs(s, ctx) {
     const pub = createRedis(s.adapterUrl, { name: "ws-pub", tls: ctx.redisTls });
@@ -84,6 +84,7 @@ async function startWs(s, ctx) {
         });
     });
 
+    ctx.metrics?.gauge("ws_open_connections", "Open Socket.IO connections of this pod.", () => io.engine.clientsCount);
     const port = await listen(server, s.port);
     ctx.log({ level: "info", msg: "listening", port });
 
