@@ -29,3 +29,4 @@ export * from "./regional-deployment";
 export * from "./worker-pool";
 export * from "./queue-metrics";
 export * from "./observability";
+export * from "./trace-collector";

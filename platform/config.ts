@@ -35,6 +35,8 @@ import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS,
 import { PROGRAM_ENV, componentConfigIssues } from "./config-checks";
 import { ec2InstanceTypeProblem, elastiCacheEngineVersionProblem, elastiCacheNodeTypeProblem, rdsPostgresClassProblem } from "./aws-catalog";
 import { clusterOpsIssues, clusterOpsSchema } from "./cluster-ops-config";
+// issue 19 item 3b: traces and dashboards (platform/observability-config.ts).
+import { ObservabilityConfig, observabilityIssues, observabilitySchema, resolveObservability } from "./observability-config";
 
 export const PROJECT_NAME = "scaled-web";
 
@@ -424,6 +426,8 @@ export const rawConfigSchema = z.object({
     scaling: scalingSchema,
     // --- issue 19 (seeds2): queue backend, bullmq (Valkey) or rabbitmq (Amazon MQ); see platform/scaling-config.ts.
     queueBackend: queueBackendSchema,
+    // --- issue 19 item 3b: traces to X-Ray and the optional Amazon Managed Grafana; see platform/observability-config.ts.
+    observability: observabilitySchema,
 }).strict();
 
 export type RawConfig = z.input<typeof rawConfigSchema>;
@@ -542,6 +546,8 @@ export interface PlatformConfig {
     readonly scaling: ScalingConfig;
     /** issue 19: `bullmq` (Valkey queue store) or `rabbitmq` (Amazon MQ broker per region). */
     readonly queueBackend: QueueBackendConfig;
+    /** issue 19 item 3b: the trace collector and the optional Grafana workspace (platform/observability-config.ts). */
+    readonly observability: ObservabilityConfig;
     readonly images: Omit<ParsedRaw["images"], "referenceApp"> & {
         /** Whether the reference app is built for the built-in services that name no image (resolved default). */
         readonly referenceApp: boolean;
@@ -1514,7 +1520,10 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         images: { ...c.images, referenceApp },
         scaling: scalingResolved.scaling,
         queueBackend: c.queueBackend,
+        observability: resolveObservability(c.observability, primaryName ?? ""),
     };
+    // issue 19 item 3b: the Grafana region and the traces switches (platform/observability-config.ts).
+    issues.push(...observabilityIssues(c.observability, regions.map((r) => r.name)));
 
     // Issue 17: the components' own checks of what the config decides, under the stack's keys (platform/config-checks.ts),
     // and the instance classes, tags and env names nothing else checks.

@@ -8,6 +8,7 @@
  *   in its own region's private subnets (the RDS Proxy in the primary, the reader replica elsewhere) and, in a
  *   secondary region, the primary's RDS Proxy over the peering (the primary's private subnets), AWS endpoints on 443
  *   and the Pod Identity agent.
+ * - With traces on, every pod reaches the trace collector's OTLP ports (4317, 4318) in the `observability` namespace.
  */
 import { AMQPS_PORT } from "../components/message-broker";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +17,7 @@ import { POSTGRES_PORT } from "../components/database";
 import { NetworkPolicies } from "../components/network-policies";
 import type { ComputeRegion } from "./contracts";
 import type { RegionContext } from "./program";
+import { TRACE_COLLECTOR_DESTINATION } from "./traces";
 
 export function wireNetworkIsolation(ctx: RegionContext, primary: RegionContext, compute: ComputeRegion, namespace: pulumi.Input<string>): NetworkPolicies {
     const { config } = ctx;
@@ -31,5 +33,7 @@ export function wireNetworkIsolation(ctx: RegionContext, primary: RegionContext,
             // issue 19: the region's Amazon MQ broker (private subnets) on AMQPS, with the RabbitMQ queue backend.
             ...(config.queueBackend.type === "rabbitmq" ? { broker: { cidrs: ownPrivate, port: AMQPS_PORT } } : {}),
         },
+        // issue 19 item 3b: OTLP to the region's trace collector (platform/traces.ts), its ports only.
+        ...(config.observability.traces.enabled ? { clusterServices: { "trace-collector": TRACE_COLLECTOR_DESTINATION } } : {}),
     }, { provider: compute.k8sProvider });
 }

@@ -21,6 +21,7 @@ import { usEast1Provider, wireStatic } from "./static";
 import { wireNetworkIsolation } from "./network-isolation";
 import { grantUploadsAccess, wireStorage } from "./storage";
 import { wireWorkloads } from "./workloads";
+import { wireTraceIdentity, wireTraces } from "./traces";
 import { resolveZones } from "./zones";
 
 /** What every area gets for one region. */
@@ -151,10 +152,14 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
     const primaryCtx = regions.find((r) => r.region.role === "primary") ?? regions[0];
+    // Stage traces (platform/traces.ts): the collector's Pod Identity role, once for the stack (IAM is global).
+    const traceRole = wireTraceIdentity(config, primaryCtx.provider);
     for (const ctx of regions) {
         const workloads = wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity, storage.regions.get(ctx.region.name));
         // Stage network isolation (platform/network-isolation.ts): default deny plus the flows the platform needs.
         wireNetworkIsolation(ctx, primaryCtx, compute.get(ctx.region.name)!, workloads.namespace);
+        // Stage traces: the region's OpenTelemetry collector, exporting to X-Ray, receiving from the app namespace.
+        wireTraces(ctx, compute.get(ctx.region.name)!, traceRole, config.project);
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
