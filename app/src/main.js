@@ -10,6 +10,10 @@
  * signal or the shutdown timeout exits at once.
  */
 const { readSettings, SettingsError } = require("./settings");
+const { NOOP_TRACER, createTracer } = require("./tracing");
+
+/** Roles that trace (app/src/tracing.js): one span per request, connection or job. */
+const TRACED_ROLES = new Set(["api", "ws", "worker"]);
 
 /** @param {Record<string, unknown>} fields */
 function log(fields) {
@@ -24,7 +28,7 @@ function log(fields) {
 /**
  * Starts the role `settings` names.
  * @param {import("./settings").Settings} settings
- * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void }} ctx
+ * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, tracer?: import("./tracing").AnyTracer }} ctx
  * @returns {Promise<{ stop: () => Promise<void>, done?: boolean }>}
  */
 function start(settings, ctx) {
@@ -58,7 +62,12 @@ async function main() {
         log({ level: "error", msg: "fatal", error: err.message });
         process.exit(1);
     };
-    const app = await start(settings, { log, state, fatal });
+    // OTEL_EXPORTER_OTLP_ENDPOINT unset: a no-op tracer (nothing sent, no timer).
+    const tracer = TRACED_ROLES.has(settings.role) ? createTracer(process.env, settings.role, log) : NOOP_TRACER;
+    if (tracer.enabled) {
+        log({ level: "info", msg: "tracing", endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
+    }
+    const app = await start(settings, { log, state, fatal, tracer });
     if (app.done) {
         // A one-shot role (db-bootstrap): its work is finished; exit 0 so the Job completes.
         log({ level: "info", msg: "done" });
@@ -79,7 +88,8 @@ async function main() {
             process.exit(1);
         }, (settings.shutdownTimeoutSeconds + 5) * 1000);
         deadline.unref();
-        app.stop().then(() => {
+        // The spans of the requests, connections and jobs that just finished are sent before the exit.
+        app.stop().then(() => tracer.shutdown()).then(() => {
             log({ level: "info", msg: "stopped" });
             process.exit(0);
         }, (/** @type {any} */ err) => {
