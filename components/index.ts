@@ -30,3 +30,6 @@ export * from "./worker-pool";
 export * from "./queue-metrics";
 export * from "./observability";
 export * from "./trace-collector";
+export * from "./app-metrics";
+export * from "./dashboards";
+export * from "./grafana-workspace";

@@ -22,6 +22,7 @@ import { wireNetworkIsolation } from "./network-isolation";
 import { grantUploadsAccess, wireStorage } from "./storage";
 import { wireWorkloads } from "./workloads";
 import { wireTraceIdentity, wireTraces } from "./traces";
+import { wireGrafana } from "./grafana";
 import { resolveZones } from "./zones";
 
 /** What every area gets for one region. */
@@ -67,6 +68,8 @@ export interface PlatformOutputs {
     readonly appRoleArns: Record<string, pulumi.Output<string>>;
     /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
     readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
+    /** issue 19 item 3b: the Amazon Managed Grafana workspace, when `observability.grafana.enabled`; rotate the token before `tokenExpiresAt`. */
+    readonly grafana?: { readonly url: pulumi.Output<string>; readonly workspaceId: pulumi.Output<string>; readonly tokenExpiresAt: pulumi.Output<string> };
     /** seeds1: the uploads bucket, when `uploads.enabled`. */
     readonly uploads?: {
         readonly bucketName: pulumi.Output<string>;
@@ -168,6 +171,10 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const statics = wireStatic(config, regions, global);
     // Stage observability (platform/observability.ts): alarms, dashboards, SNS per region.
     const observability = wireObservability(config, regions, { compute, data, edge, dns });
+    // Stage dashboards (platform/grafana.ts), only with observability.grafana.enabled: Amazon Managed Grafana with an
+    // X-Ray data source per region and the dashboards. Its Prometheus data sources read the metrics stage's AMP
+    // workspaces, MonitoringOutputs.regions of platform/monitoring.ts; this program has no metrics stage yet, so none.
+    const grafana = wireGrafana(config, regions, { regions: new Map() });
 
     return {
         environment: config.environment,
@@ -190,6 +197,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
                 ...(statics.cdn.replicaBucketName ? { replicaBucketName: statics.cdn.replicaBucketName } : {}),
             },
         } : {}),
+        ...(grafana ? { grafana: { url: grafana.url, workspaceId: grafana.workspaceId, tokenExpiresAt: grafana.tokenExpiresAt } } : {}),
         ...(ci.runner ? { deployRunner: { projectName: ci.runner.projectName, runsOn: ci.runner.runsOnLabel } } : {}),
         regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {
             const name = r.region.name;
