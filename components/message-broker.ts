@@ -9,8 +9,11 @@
  *   not offered on `mq.t3.micro`, which is single-instance only.
  * - Pulumi AWS provider `aws.mq.Broker` (node_modules/@pulumi/aws/mq/broker.d.ts): `engineType` "RabbitMQ",
  *   one user at creation (changing it recreates the broker), `publiclyAccessible`, `subnetIds`,
- *   `securityGroups`, `encryptionOptions.useAwsOwnedKey` (default true), `logs.general`.
- * - RabbitMQ on Amazon MQ accepts AMQP only over TLS, on 5671 (`amqps://`).
+ *   `securityGroups`, `logs.general`.
+ * - Encryption: at rest a RabbitMQ broker is always encrypted with an AWS owned KMS key; `encryptionOptions`
+ *   (a customer managed key) "does not apply to RabbitMQ brokers" (CloudFormation reference,
+ *   AWS::AmazonMQ::Broker EncryptionOptions), so the broker sets none and the policy pack has nothing to check
+ *   there. In transit RabbitMQ on Amazon MQ accepts AMQP only over TLS, on 5671 (`amqps://`).
  * - KEDA v2.18.3 `pkg/scalers/rabbitmq_scaler.go`: metadata `queueName`, `mode` (QueueLength), `value`,
  *   `protocol` (amqp|http|auto), `vhostName`; `host` from trigger metadata, auth params or the env.
  * - Amazon MQ CloudWatch metrics for RabbitMQ: namespace `AWS/AmazonMQ`, per-queue `MessageCount` with the

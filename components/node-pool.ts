@@ -189,9 +189,42 @@ export interface NodePoolArgs {
      * @default true
      */
     readonly drainOnTermination?: boolean;
+    /**
+     * Raised node floors by time window (issue 19, "node pools able to follow" the replica schedules): per window,
+     * two ASG scheduled actions per group, one that raises `MinSize` to the window's floor at `start` and one
+     * that puts the pool's own `minSize` back at `end`. See `NodePoolSchedule`. @default []
+     */
+    readonly schedules?: readonly NodePoolSchedule[];
     /** Tags for every taggable child, propagated to instances. @default {} */
     readonly tags?: Readonly<Record<string, string>>;
 }
+
+/**
+ * A window in which a pool keeps at least `minSize` nodes (the pool's total; per-zone groups get an even share,
+ * `splitAcrossZones`). Only the minimum moves: the scheduled actions leave `MaxSize` and `DesiredCapacity` alone
+ * (`-1`; the provider's default for an omitted size is 0, which would empty the group), so cluster-autoscaler
+ * keeps scaling above the floor, and at `end` it scales the spare nodes in as usual.
+ */
+export interface NodePoolSchedule {
+    /** Window name (DNS label); the actions are `<name>-start` and `<name>-end`. */
+    readonly name: string;
+    /** IANA time zone of the cron expressions (`PutScheduledUpdateGroupAction` `TimeZone`). */
+    readonly timezone: string;
+    /** 5-field Unix cron expression (`Recurrence`) at which the floor starts, e.g. "0 6 * * 1-5". */
+    readonly start: string;
+    /** 5-field Unix cron expression at which the pool's own `minSize` returns. */
+    readonly end: string;
+    /** Nodes the pool keeps in the window: above the pool's `minSize`, at most its `maxSize`. */
+    readonly minSize: number;
+}
+
+/** `Recurrence` of an ASG scheduled action: five Unix cron fields (EC2 Auto Scaling User Guide, "Scheduled scaling"). */
+const CRON_5 = /^\S+( \S+){4}$/;
+/**
+ * What a scheduled action writes to a size it does not change: `-1` (aws_autoscaling_schedule docs and
+ * node_modules/@pulumi/aws/autoscaling/schedule.d.ts: "Set to `-1` if you don't want to change ... Defaults to `0`").
+ */
+export const SCHEDULE_UNCHANGED = -1;
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -317,6 +350,18 @@ export function validateNodePoolArgs(args: NodePoolArgs): Problems {
         problems.check(!isRestrictedLabelKey(key), `labels.${key}`, `the kubelet may not set labels under kubernetes.io/k8s.io (other than node.kubernetes.io, kubelet.kubernetes.io); use your own prefix`);
         problems.check(key !== NODE_TYPE_LABEL && key !== NODE_POOL_LABEL, `labels.${key}`, `is set by the pool from capacityType/poolName; remove it`);
     }
+    const scheduleNames = new Set<string>();
+    (args.schedules ?? []).forEach((w, i) => {
+        const at = `schedules[${i}]`;
+        problems.check(DNS_LABEL.test(w.name), `${at}.name`, `must be a DNS label (it names the scheduled actions), got ${show(w.name)}`);
+        problems.check(!scheduleNames.has(w.name), `${at}.name`, `must be unique among the pool's schedules, got ${show(w.name)} twice`);
+        scheduleNames.add(w.name);
+        problems.check(CRON_5.test(w.start), `${at}.start`, `must be a 5-field cron expression such as "0 6 * * 1-5", got ${show(w.start)}`);
+        problems.check(CRON_5.test(w.end), `${at}.end`, `must be a 5-field cron expression such as "0 22 * * 1-5", got ${show(w.end)}`);
+        problems.check(typeof w.timezone === "string" && w.timezone.length > 0, `${at}.timezone`, `must be an IANA time zone such as "Europe/Berlin", got ${show(w.timezone)}`);
+        problems.check(Number.isInteger(w.minSize) && w.minSize > args.minSize && w.minSize <= args.maxSize, `${at}.minSize`,
+            `must be a whole number above the pool's minSize (${args.minSize}) and at most its maxSize (${args.maxSize}), got ${show(w.minSize)}`);
+    });
     (args.taints ?? []).forEach((t, i) => {
         problems.check(isLabelKey(t.key), `taints[${i}].key`, `must be a Kubernetes taint key, got ${show(t.key)}`);
         problems.check(t.value === "" || LABEL_NAME.test(t.value), `taints[${i}].value`, `must be <= 63 letters, digits, '-', '_' or '.', got ${show(t.value)}`);
@@ -620,6 +665,22 @@ export class NodePool extends pulumi.ComponentResource {
                 ignoreChanges: ["desiredCapacity", "targetGroupArns", "loadBalancers", "trafficSources"],
             });
             groups[plan.key] = group;
+
+            for (const w of args.schedules ?? []) {
+                const floor = plan.zone !== undefined ? splitAcrossZones(w.minSize, plans.length)[plans.indexOf(plan)] : w.minSize;
+                const action = (edge: "start" | "end", recurrence: string, minSize: number): aws.autoscaling.Schedule =>
+                    new aws.autoscaling.Schedule(`${name}-sched-${w.name}-${edge}${suffix}`, {
+                        autoscalingGroupName: group.name,
+                        scheduledActionName: `${w.name}-${edge}`,
+                        recurrence,
+                        timeZone: w.timezone,
+                        minSize,
+                        maxSize: SCHEDULE_UNCHANGED,
+                        desiredCapacity: SCHEDULE_UNCHANGED,
+                    }, child);
+                action("start", w.start, floor);
+                action("end", w.end, plan.minSize);
+            }
 
             if (args.drainOnTermination ?? true) {
                 new aws.autoscaling.LifecycleHook(`${name}-drain${suffix}`, {

@@ -78,11 +78,11 @@ export interface ReplicaSchedule {
 }
 
 /**
- * Request-rate trigger. Why `RequestCount` and not `RequestCountPerTarget`: the latter is averaged over the
- * target group's registered targets, which are the nodes of the on-demand pool (instance targets on the
- * NodePort), not pods, and KEDA's `AverageValue` divides the metric by the pod count once more. The target
- * group's total request count per minute, divided by the replica count (AverageValue), is requests per pod
- * per minute whatever the target type, so the target is `requestsPerSecondPerPod * 60`.
+ * Request-rate trigger. Why `RequestCount` and not `RequestCountPerTarget`: the latter is already averaged over
+ * the target group's registered targets (the pods, with IP targets), and KEDA's `AverageValue` divides the metric
+ * by the replica count once more. The target group's total request count per minute, divided by the replica
+ * count (AverageValue), is requests per pod per minute whatever the target type, so the target is
+ * `requestsPerSecondPerPod * 60`.
  */
 export function requestRateTrigger(t: RequestRateTrigger, authName: pulumi.Input<string>): Record<string, unknown> {
     return {

@@ -74,6 +74,8 @@ export function wireCompute(ctx: RegionContext, identity: StackIdentity, access?
             amiRelease: config.cluster.nodeAmi?.release,
             amiKubernetesVersion: config.cluster.nodeAmi?.kubernetesVersion ?? config.cluster.kubernetesVersion,
             ...(pool.capacityType === "spot" ? { onDemandBaseCapacity: pool.onDemandBase } : {}),
+            // issue 19: the pool follows the replica schedules (scaling.schedules.<name>.nodePools).
+            schedules: config.scaling.nodePools[poolName] ?? [],
             tags,
         }, { provider });
     }

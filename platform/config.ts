@@ -1459,6 +1459,7 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         api: { min: Math.max(...regions.map((r) => r.apiMinReplicas), api.minReplicas), max: api.maxReplicas },
         ws: { min: Math.max(...regions.map((r) => r.wsMinReplicas), ws.minReplicas), max: ws.maxReplicas },
         queues: Object.fromEntries(Object.entries(queues).map(([q, v]) => [q, { min: v.minReplicas, max: v.maxReplicas }])),
+        nodePools: Object.fromEntries(Object.entries(nodePools).map(([n, p]) => [n, { min: p.minSize, max: p.maxSize }])),
     });
     issues.push(...scalingResolved.issues);
     issues.push(...queueBackendIssues(c.queueBackend, c.environment, {

@@ -15,10 +15,12 @@
  *       days: "*"                     # cron day-of-week: "*", "1-5", "0,6"
  *       api: 3
  *       queues: { notifications: 5 }
+ *       nodePools: { general: 4 }     # the nodes follow: the pool keeps >= 4 nodes in the window
  * ```
  */
 import { z } from "zod";
 import { DEFAULT_BROKER_INSTANCE_TYPE, DEFAULT_RABBITMQ_VERSION, RABBITMQ_VERSION_FAMILIES } from "../components/message-broker";
+import type { NodePoolSchedule } from "../components/node-pool";
 import { DEFAULT_CONNECTIONS_PER_POD, DEFAULT_REQUESTS_PER_SECOND_PER_POD, ReplicaSchedule } from "../components/service-scaling";
 
 const positive = z.number().int("must be a whole number").min(1, "must be >= 1");
@@ -39,6 +41,8 @@ const scheduleSchema = z.object({
     ws: positive.optional(),
     /** Worker floors per queue name. */
     queues: z.record(z.string(), positive).default({}),
+    /** Node floors per node pool (the pool's total in each region): ASG scheduled actions raise `MinSize`. */
+    nodePools: z.record(z.string(), positive).default({}),
 }).strict();
 
 export const scalingSchema = z.object({
@@ -59,6 +63,8 @@ export interface ScalingConfig {
     readonly api: readonly ReplicaSchedule[];
     readonly ws: readonly ReplicaSchedule[];
     readonly queues: Readonly<Record<string, readonly ReplicaSchedule[]>>;
+    /** ASG scheduled minimums per node pool. */
+    readonly nodePools: Readonly<Record<string, readonly NodePoolSchedule[]>>;
 }
 
 /** What the floors are checked against. */
@@ -67,6 +73,8 @@ export interface ScalingBounds {
     readonly api: { readonly min: number; readonly max: number };
     readonly ws: { readonly min: number; readonly max: number };
     readonly queues: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
+    /** Each node pool's minSize and maxSize (pool totals per region). */
+    readonly nodePools: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
 }
 
 interface Issue { readonly path: string; readonly message: string }
@@ -106,6 +114,7 @@ export function resolveScaling(raw: RawScaling, bounds: ScalingBounds): { scalin
     const api: ReplicaSchedule[] = [];
     const ws: ReplicaSchedule[] = [];
     const queues: Record<string, ReplicaSchedule[]> = {};
+    const nodePools: Record<string, NodePoolSchedule[]> = {};
     const entries = Object.entries(raw.schedules);
     for (const [name, s] of entries) {
         const at = `scaling.schedules.${name}`;
@@ -118,8 +127,8 @@ export function resolveScaling(raw: RawScaling, bounds: ScalingBounds): { scalin
         if (HHMM.test(s.start) && HHMM.test(s.end) && minutes(s.start) >= minutes(s.end)) {
             issues.push({ path: `${at}.end`, message: `must be after start (${s.start}) on the same day, got "${s.end}"; a window over midnight is two windows, or raise the floors for the day instead` });
         }
-        if (s.api === undefined && s.ws === undefined && Object.keys(s.queues).length === 0) {
-            issues.push({ path: at, message: "sets no floor; give api, ws or queues.<name>" });
+        if (s.api === undefined && s.ws === undefined && Object.keys(s.queues).length === 0 && Object.keys(s.nodePools).length === 0) {
+            issues.push({ path: at, message: "sets no floor; give api, ws, queues.<name> or nodePools.<name>" });
         }
         const cron = (hhmm: string): string => `${Number(hhmm.slice(3))} ${Number(hhmm.slice(0, 2))} * * ${s.days}`;
         const make = (replicas: number): ReplicaSchedule => ({ name, timezone: s.timezone, start: cron(s.start), end: cron(s.end), desiredReplicas: replicas });
@@ -153,6 +162,17 @@ export function resolveScaling(raw: RawScaling, bounds: ScalingBounds): { scalin
                 (queues[q] ??= []).push(make(n));
             }
         }
+        for (const [pool, n] of Object.entries(s.nodePools)) {
+            const b = bounds.nodePools[pool];
+            if (!b) {
+                issues.push({ path: `${at}.nodePools.${pool}`, message: `"${pool}" is not a node pool of this stack (${Object.keys(bounds.nodePools).join(", ")})` });
+                continue;
+            }
+            if (floor(`${at}.nodePools.${pool}`, n, b, `node pool ${pool} (minSize/maxSize)`)) {
+                const r = make(n);
+                (nodePools[pool] ??= []).push({ name, timezone: r.timezone, start: r.start, end: r.end, minSize: n });
+            }
+        }
     }
     // Overlaps: two schedules that set a floor for the same target must not be active at the same time.
     for (let i = 0; i < entries.length; i++) {
@@ -163,6 +183,7 @@ export function resolveScaling(raw: RawScaling, bounds: ScalingBounds): { scalin
                 ...(a.api !== undefined && b.api !== undefined ? ["api"] : []),
                 ...(a.ws !== undefined && b.ws !== undefined ? ["ws"] : []),
                 ...Object.keys(a.queues).filter((q) => q in b.queues).map((q) => `queues.${q}`),
+                ...Object.keys(a.nodePools).filter((n) => n in b.nodePools).map((n) => `nodePools.${n}`),
             ];
             if (shared.length === 0 || !HHMM.test(a.start) || !HHMM.test(a.end) || !HHMM.test(b.start) || !HHMM.test(b.end)) {
                 continue;
@@ -176,12 +197,12 @@ export function resolveScaling(raw: RawScaling, bounds: ScalingBounds): { scalin
             if (overlap) {
                 issues.push({
                     path: `scaling.schedules.${bn}`,
-                    message: `overlaps "${an}" (${a.start}-${a.end} vs ${b.start}-${b.end} on day(s) ${days.join(",")}) for ${shared.join(", ")}; KEDA would keep the larger floor, so make the windows disjoint or merge them`,
+                    message: `overlaps "${an}" (${a.start}-${a.end} vs ${b.start}-${b.end} on day(s) ${days.join(",")}) for ${shared.join(", ")}; KEDA (or the ASG, whose end action would cut the other window short) would not keep the floors you expect, so make the windows disjoint or merge them`,
                 });
             }
         }
     }
-    return { scaling: { requestsPerSecondPerPod: raw.requestsPerSecondPerPod, connectionsPerPod: raw.connectionsPerPod, api, ws, queues }, issues };
+    return { scaling: { requestsPerSecondPerPod: raw.requestsPerSecondPerPod, connectionsPerPod: raw.connectionsPerPod, api, ws, queues, nodePools }, issues };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -329,7 +329,7 @@ export interface Io {
 }
 
 /** The command: parses `argv`, plans, prints; returns the exit status. */
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, startup: Record<string, number> = {}): Promise<number> {
+export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, startup: Record<string, number> = {}, runner: ProgramRunner = runProgram): Promise<number> {
     let options: PlanOptions | "help";
     try {
         options = parseArgs(argv, path.resolve(__dirname, ".."));
@@ -344,7 +344,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
     const opts = options;
     const progress = new Progress(io.stderr, opts.progress === "auto", `plan ${opts.stack}${opts.preview ? " (preview)" : ""}`);
     try {
-        const result = await plan(opts, (phase) => progress.set(phase));
+        const result = await plan(opts, (phase) => progress.set(phase), runner);
         progress.stop();
         const text = render(result.report, opts.format);
         if (opts.out) {

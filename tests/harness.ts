@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { OfflineRun, RegisteredResource, readStackConfig, runOffline } from "../toolkit/offline";
 import { PlatformOutputs, platformProgram } from "../platform/program";
+import type { ProgramRunner } from "../scripts/plan-cli";
 
 export type { RegisteredResource } from "../toolkit/offline";
 
@@ -161,15 +162,32 @@ async function sharedStackRun(name: string, fresh: () => Promise<OfflineRun<any>
 /**
  * Runs `index.ts`'s program for `stack` with that stack's `Pulumi.<stack>.yaml` (plus `Pulumi.yaml`
  * defaults). `overrides` replaces whole keys (`{ "scaled-web:tier": "medium" }`; objects are JSON-encoded).
- * Without overrides the run is shared between test files through a cache keyed by its inputs
- * (`sharedStackRun`); with overrides it always runs.
+ * Every run is shared between test files and `npm test` runs through a cache keyed by its inputs and the
+ * overrides (`sharedStackRun`).
  */
 export async function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
     if (Object.keys(overrides).length === 0) {
         return new StackRun(await stackRun(stack));
     }
-    return new StackRun(await runStackFresh(stack, overrides));
+    // A variant is cached like the plain stack, under a name that carries a hash of its overrides.
+    return new StackRun(await sharedStackRun(`${stack}-o${hashOf(overrides)}`, () => runStackFresh(stack, overrides)));
 }
+
+/** A short, stable hash of a JSON-able value (object keys in any order give the same hash). */
+function hashOf(value: unknown): string {
+    const canonical = (v: unknown): unknown => (Array.isArray(v) ? v.map(canonical)
+        : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+            : v === undefined ? "\u0000undefined" : v);
+    return crypto.createHash("sha256").update(JSON.stringify(canonical(value))).digest("hex").slice(0, 12);
+}
+
+/**
+ * A `ProgramRunner` for `plan()` (scripts/plan-cli.ts) that shares runs through the same cache as `runStack`:
+ * keyed by the project, stack name, the whole config the plan read and the mode, on top of `runInputsKey`.
+ */
+export const cachedProgramRunner: ProgramRunner = (run) =>
+    sharedStackRun(`plan-${run.stack}-${hashOf({ project: run.project, config: run.config, preview: run.preview })}`,
+        () => withoutStackTraces(() => runOffline(() => platformProgram(), run)));
 
 /**
  * The shared run of an unchanged stack (its own config, no overrides), as `runOffline` returns it; with

@@ -13,6 +13,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { Writable } from "stream";
 import { main, plan, parseArgs } from "../scripts/plan-cli";
+import { cachedProgramRunner } from "./harness";
 import { AWS_MAX_TAGS_PER_RESOURCE, PROGRAM_TAGS_MAX } from "../platform/config";
 import { EC2_INSTANCE_TYPES, ELASTICACHE_NODE_TYPES, RDS_POSTGRES_CLASSES } from "../platform/aws-catalog";
 import { TIER_PRESETS } from "../platform/tiers";
@@ -77,7 +78,7 @@ async function runPlan(base: Base, edit: Edit): Promise<{ code: number; stderr: 
     Error.stackTraceLimit = 0;
     try {
         const code = await main(["--no-progress", "--project-dir", dir, "--stack", stack, "--format", "json"],
-            { stdout: sink(() => undefined) as unknown as NodeJS.WritableStream, stderr: sink((s) => { stderr += s; }) as unknown as NodeJS.WriteStream });
+            { stdout: sink(() => undefined) as unknown as NodeJS.WritableStream, stderr: sink((s) => { stderr += s; }) as unknown as NodeJS.WriteStream }, {}, cachedProgramRunner);
         return { code, stderr, stack };
     } finally {
         Error.stackTraceLimit = limit;
@@ -303,7 +304,7 @@ describe.each(["dev", "prod"])("the %s plan's tags", (stack) => {
         Error.stackTraceLimit = 0;
         let result;
         try {
-            result = await plan(parseArgs(["--stack", stack], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">);
+            result = await plan(parseArgs(["--stack", stack], ROOT) as Exclude<ReturnType<typeof parseArgs>, "help">, undefined, cachedProgramRunner);
         } finally {
             Error.stackTraceLimit = limit;
         }

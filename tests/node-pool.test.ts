@@ -56,6 +56,14 @@ describe("NodePool validation", () => {
         ["a zone name that cannot name a resource", { ...ON_DEMAND, availabilityZones: [ZONES[0], ZONES[1], "AZ C"] }, /availabilityZones\[2\]: must be a zone name such as "us-east-1a"/],
         ["a per-zone pool with less room than zones", { ...ON_DEMAND, minSize: 2, maxSize: 2 },
             /maxSize: must be >= the number of zones \(3\) with perZone, so every zone's ASG can hold a node, got 2/],
+        ["a scheduled floor not above the pool's minSize", { ...ON_DEMAND, schedules: [{ name: "day", timezone: "UTC", start: "0 6 * * *", end: "0 22 * * *", minSize: 3 }] },
+            /schedules\[0\]\.minSize: must be a whole number above the pool's minSize \(3\) and at most its maxSize \(12\), got 3/],
+        ["a scheduled floor above maxSize", { ...SPOT, schedules: [{ name: "day", timezone: "UTC", start: "0 6 * * *", end: "0 22 * * *", minSize: 11 }] },
+            /schedules\[0\]\.minSize: must be a whole number above the pool's minSize \(0\) and at most its maxSize \(10\), got 11/],
+        ["a schedule time that is not 5-field cron", { ...SPOT, schedules: [{ name: "day", timezone: "UTC", start: "06:00", end: "0 22 * * *", minSize: 4 }] },
+            /schedules\[0\]\.start: must be a 5-field cron expression such as "0 6 \* \* 1-5", got "06:00"/],
+        ["two schedules with one name", { ...SPOT, schedules: [1, 2].map((h) => ({ name: "day", timezone: "UTC", start: `0 ${h} * * *`, end: "0 22 * * *", minSize: 4 })) },
+            /schedules\[1\]\.name: must be unique among the pool's schedules, got "day" twice/],
         ["a detailedMonitoring that is not a boolean", { ...ON_DEMAND, detailedMonitoring: "yes" as any }, /detailedMonitoring: must be true or false, got "yes"/],
     ])("rejects %s", (_label, args, expected) => {
         expect(() => validateNodePoolArgs(args).throwIfAny('NodePool "p"')).toThrow(expected);
@@ -174,6 +182,40 @@ describe("NodePool helpers", () => {
         });
         expect(text.trimEnd().endsWith("--==NODEADM==--")).toBe(true);
     });
+});
+
+describe("NodePool scheduled floors under mocks", () => {
+    let run: StackRun<unknown>;
+    beforeAll(async () => {
+        run = await runComponent(() => {
+            const provider = new aws.Provider("aws-ap-southeast-2", { region: "ap-southeast-2" });
+            new NodePool("apse2-pool-workers", SPOT, { provider });
+            new NodePool("apse2-pool-sched", { ...ON_DEMAND, poolName: "sched", minSize: 3, maxSize: 12, schedules: [{ name: "daytime", timezone: "Europe/Berlin", start: "0 6 * * 1-5", end: "0 22 * * 1-5", minSize: 7 }] }, { provider });
+            new NodePool("apse2-pool-spotsched", { ...SPOT, poolName: "spotsched", schedules: [{ name: "daytime", timezone: "UTC", start: "30 7 * * *", end: "0 20 * * *", minSize: 4 }] }, { provider });
+            return {};
+        });
+    });
+
+    test("scheduled floors: per zone group, a start action raising MinSize to its share and an end action restoring the pool's; max and desired untouched (-1)", () => {
+        const actions = run.ofType("aws:autoscaling/schedule:Schedule").filter((a) => a.name.startsWith("apse2-pool-sched-"));
+        expect(actions.map((a) => a.name).sort()).toEqual(ZONES.flatMap((z) => [`apse2-pool-sched-sched-daytime-end-${z}`, `apse2-pool-sched-sched-daytime-start-${z}`]).sort());
+        // 7 over three zones = 3, 2, 2; the pool's own minimum 3 = 1, 1, 1.
+        const byZone = (edge: string): unknown[] => ZONES.map((z) => {
+            const a = actions.find((x) => x.name === `apse2-pool-sched-sched-daytime-${edge}-${z}`)!;
+            expect(a.inputs).toMatchObject({ timeZone: "Europe/Berlin", maxSize: -1, desiredCapacity: -1, scheduledActionName: `daytime-${edge}`, autoscalingGroupName: `apse2-pool-sched-asg-${z}` });
+            return [a.inputs.recurrence, a.inputs.minSize];
+        });
+        expect(byZone("start")).toEqual([["0 6 * * 1-5", 3], ["0 6 * * 1-5", 2], ["0 6 * * 1-5", 2]]);
+        expect(byZone("end")).toEqual([["0 22 * * 1-5", 1], ["0 22 * * 1-5", 1], ["0 22 * * 1-5", 1]]);
+        const spot = run.ofType("aws:autoscaling/schedule:Schedule").filter((a) => a.name.startsWith("apse2-pool-spotsched-"));
+        expect(spot.map((a) => [a.name, a.inputs.recurrence, a.inputs.minSize, a.inputs.timeZone]).sort()).toEqual([
+            ["apse2-pool-spotsched-sched-daytime-end", "0 20 * * *", 0, "UTC"],
+            ["apse2-pool-spotsched-sched-daytime-start", "30 7 * * *", 4, "UTC"],
+        ]);
+        // Pools without schedules get no actions.
+        expect(run.ofType("aws:autoscaling/schedule:Schedule").filter((a) => a.name.startsWith("apse2-pool-workers-"))).toEqual([]);
+    });
+
 });
 
 describe("NodePool under mocks", () => {

@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 import { ENVIRONMENTS } from "../platform/config";
 import { PACK_NAME, allPolicies } from "../policy-pack/policies";
 import { EXIT, PlanResult, isUserError, plan, render } from "../scripts/plan-cli";
+import { cachedProgramRunner } from "./harness";
 import { CONFIG_DIR, PolicyConfigNotFoundError, evaluatePolicies, loadPolicyConfig, locatePolicyConfig, resolvePolicyConfig } from "../toolkit/policy-runner";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -100,7 +101,7 @@ describe("`npm run plan` on stacks other than dev and prod", () => {
     }
 
     async function planOf(stack: string): Promise<PlanResult> {
-        return plan({ stack, projectDir, format: "text", timings: false, progress: "never" });
+        return plan({ stack, projectDir, format: "text", timings: false, progress: "never" }, undefined, cachedProgramRunner);
     }
 
     beforeAll(() => {
@@ -141,7 +142,7 @@ describe("`npm run plan` on stacks other than dev and prod", () => {
     });
 
     test("dev and prod still name their own files", async () => {
-        const dev = await plan({ stack: "dev", projectDir: ROOT, format: "text", timings: false, progress: "never" });
+        const dev = await plan({ stack: "dev", projectDir: ROOT, format: "text", timings: false, progress: "never" }, undefined, cachedProgramRunner);
         expect(dev.report.policy.config).toEqual({ file: "policy-pack/config/dev.json", matchedBy: "stack" });
     });
 });

@@ -4,11 +4,16 @@
  * violation, no "can't run policy ... during preview"), and every mutation is caught by its policy as a
  * mandatory violation in both modes. Stack policies see outputs here (AnalyzeStack), so mutations edit
  * both inputs and state.
+ *
+ * Mutations travel in batches (`batchMutations`: distinct policies, disjoint resources), one Analyze/AnalyzeStack
+ * round per batch instead of one per mutation; each mutation is still its own test, asserting on its batch's
+ * report. The in-process test (tests/policy-mutations.test.ts) evaluates every mutation alone.
  */
 import { PolicyPackProcess } from "../toolkit/analyzer-client";
 import { RegisteredResource } from "../toolkit/offline";
 import { loadPolicyConfig } from "../toolkit/policy-runner";
-import { POLICY_MUTATIONS, applyMutation } from "./policy-mutations";
+import { POLICY_MUTATIONS, batchMutations } from "./policy-mutations";
+import type { PolicyReport } from "../toolkit/policy-runner";
 import { stackRun } from "./harness";
 
 const MODES = ["update", "preview"] as const;
@@ -36,15 +41,25 @@ describe.each(MODES)("prod in %s mode over the Analyzer protocol", (mode) => {
         expect(report.undecidable).toEqual([]);
     }, 120_000);
 
+    /** The report of the batch each mutation travelled in, evaluated once per mode on first use. */
+    let reports: Promise<Map<string, { report: PolicyReport; expectOn: string }>> | undefined;
+    const reportFor = async (name: string): Promise<{ report: PolicyReport; expectOn: string }> => {
+        reports ??= (async () => {
+            const out = new Map<string, { report: PolicyReport; expectOn: string }>();
+            for (const batch of batchMutations(POLICY_MUTATIONS, runs.get(mode)!)) {
+                // Analyze goes to what the batch edited or added, AnalyzeStack to the whole mutated stack, as the
+                // engine would send them; unchanged resources were analyzed in the clean run above.
+                const report = await pack.evaluate(batch.resources, { config: prodConfig, preview: mode === "preview", analyzeOnly: batch.changed });
+                batch.mutations.forEach((b) => out.set(b.mutation.name, { report, expectOn: b.expectOn }));
+            }
+            return out;
+        })();
+        return (await reports).get(name)!;
+    };
+
     it.each(POLICY_MUTATIONS.map((m) => [`${m.policy}: ${m.name}`, m] as const))("catches %s", async (_title, m) => {
-        const original = runs.get(mode)!;
-        const { resources, expectOn } = applyMutation(m, original);
-        // Unchanged resources were analyzed in the clean run above; Analyze goes to what the mutation
-        // edited or added, AnalyzeStack to the whole mutated stack, as the engine would send it.
-        const before = new Map(original.map((r) => [r.urn, JSON.stringify([r.inputs, r.state])]));
-        const changed = new Set(resources.filter((r) => before.get(r.urn) !== JSON.stringify([r.inputs, r.state])).map((r) => r.urn));
-        const report = await pack.evaluate(resources, { config: prodConfig, preview: mode === "preview", analyzeOnly: changed });
+        const { report, expectOn } = await reportFor(m.name);
         const caught = report.violations.filter((v) => v.policyName === m.policy && v.enforcementLevel === "mandatory");
         expect(caught.map((v) => v.resourceName ?? v.resourceUrn?.split("::").pop())).toContain(expectOn);
-    }, 120_000);
+    }, 300_000);
 });

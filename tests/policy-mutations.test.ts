@@ -7,9 +7,9 @@
  * has at least one mutation.
  */
 import { RegisteredResource } from "../toolkit/offline";
-import { PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
+import { DEFAULT_PACK, PolicyReport, evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
 import { allPolicies } from "../policy-pack/policies";
-import { POLICY_MUTATIONS, applyMutation } from "./policy-mutations";
+import { POLICY_MUTATIONS, applyMutation, batchMutations } from "./policy-mutations";
 import { stackRun } from "./harness";
 
 const MODES = ["update", "update, stack policies on outputs", "preview"] as const;
@@ -23,11 +23,21 @@ async function runProd(preview: boolean): Promise<RegisteredResource[]> {
     return (await stackRun("prod", { preview })).resources;
 }
 
-function evaluate(resources: RegisteredResource[], mode: Mode): PolicyReport {
+/**
+ * The pack's report on `resources` in `mode`; with `only`, the pack narrowed to that one policy (under its prod
+ * config), which is all a mutation's assertion reads: policies are independent functions of the resources, so
+ * its violations are the same as in the whole pack's report, at a fraction of the time.
+ */
+function evaluate(resources: RegisteredResource[], mode: Mode, only?: string): PolicyReport {
+    const narrowed = only === undefined ? {} : {
+        pack: { ...DEFAULT_PACK, policies: allPolicies.filter((p) => p.name === only) },
+        config: Object.fromEntries(Object.entries(prodConfig).filter(([key]) => key === "all" || key === only)),
+    };
     return evaluatePolicies(resources, {
         config: prodConfig,
         preview: mode === "preview",
         ...(mode === "update, stack policies on outputs" ? { stackProperties: "outputs" as const } : {}),
+        ...narrowed,
     });
 }
 
@@ -50,7 +60,7 @@ describe.each(MODES)("prod in %s mode", (mode) => {
 
     it.each(POLICY_MUTATIONS.map((m) => [`${m.policy}: ${m.name}`, m] as const))("catches %s", (_title, m) => {
         const { resources, expectOn } = applyMutation(m, runs[mode].resources);
-        const report = evaluate(resources, mode);
+        const report = evaluate(resources, mode, m.policy);
         const caught = report.violations.filter((v) => v.policyName === m.policy && v.enforcementLevel === "mandatory");
         expect(caught.map((v) => v.resourceName)).toContain(expectOn);
     });
@@ -70,5 +80,30 @@ describe("the mutation set", () => {
             applyMutation(m, runs.update.resources);
         }
         expect(JSON.stringify(runs.update.resources)).toBe(before);
+    });
+});
+
+describe("batches for the Analyzer-protocol test (batchMutations)", () => {
+    it("covers every mutation once; a batch has distinct policies and no resource two mutations edit", () => {
+        const batches = batchMutations(POLICY_MUTATIONS, runs.update.resources);
+        const names = batches.flatMap((b) => b.mutations.map((x) => x.mutation.name));
+        expect(names.sort()).toEqual(POLICY_MUTATIONS.map((m) => m.name).sort());
+        for (const b of batches) {
+            const policies = b.mutations.map((x) => x.mutation.policy);
+            expect(new Set(policies).size).toBe(policies.length);
+        }
+        expect(batches.length).toBeLessThan(POLICY_MUTATIONS.length / 2);
+    });
+
+    it("each batch is caught in full by the in-process runner, as each mutation is alone", () => {
+        for (const mode of ["update", "preview"] as const) {
+            for (const b of batchMutations(POLICY_MUTATIONS, runs[mode].resources)) {
+                const report = evaluate(b.resources, mode);
+                for (const { mutation, expectOn } of b.mutations) {
+                    const caught = report.violations.filter((v) => v.policyName === mutation.policy && v.enforcementLevel === "mandatory");
+                    expect([mutation.name, caught.map((v) => v.resourceName)]).toEqual([mutation.name, expect.arrayContaining([expectOn])]);
+                }
+            }
+        }
     });
 });

@@ -422,3 +422,94 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
 export function applyMutation(m: PolicyMutation, resources: readonly RegisteredResource[]): { resources: RegisteredResource[]; expectOn: string } {
     return m.mutate(JSON.parse(JSON.stringify(resources)));
 }
+
+/** One mutation inside a `MutationBatch`: the resource its policy must report. */
+export interface BatchedMutation {
+    readonly mutation: PolicyMutation;
+    readonly expectOn: string;
+}
+
+/** Mutations applied together to one copy of the stack. */
+export interface MutationBatch {
+    readonly mutations: readonly BatchedMutation[];
+    /** The stack with every mutation of the batch applied. */
+    readonly resources: RegisteredResource[];
+    /** URNs the batch edited or added (what the engine would send to Analyze). */
+    readonly changed: ReadonlySet<string>;
+}
+
+/**
+ * Groups mutations so that one evaluation checks several (the Analyzer-protocol test sends a whole stack per
+ * evaluation, so one per mutation is most of the suite's time). Each mutation runs alone on a copy of
+ * `resources`; its effect is the set of resources it edited, added or removed. A batch takes a mutation only when
+ * its policy is not in the batch yet (so a violation of that policy can only come from that mutation's edit or the
+ * unchanged stack, which is clean) and its effect shares no resource with the batch's effects or expected
+ * resources (so no edit overwrites or disturbs another). The batch's stack is the unchanged stack with every
+ * effect merged in. That each mutation is caught on its own is shown by the in-process test
+ * (tests/policy-mutations.test.ts), which evaluates them one at a time.
+ */
+export function batchMutations(mutations: readonly PolicyMutation[], resources: readonly RegisteredResource[]): MutationBatch[] {
+    const fingerprint = (r: RegisteredResource): string => JSON.stringify([r.inputs, r.state]);
+    const base = new Map(resources.map((r) => [r.urn, fingerprint(r)]));
+    const effects = mutations.map((mutation) => {
+        const out = applyMutation(mutation, resources);
+        const edited = new Map<string, RegisteredResource | null>();
+        const kept = new Set<string>();
+        for (const r of out.resources) {
+            kept.add(r.urn);
+            if (base.get(r.urn) !== fingerprint(r)) {
+                edited.set(r.urn, r);
+            }
+        }
+        for (const r of resources) {
+            if (!kept.has(r.urn)) {
+                edited.set(r.urn, null);
+            }
+        }
+        return { mutation, expectOn: out.expectOn, edited };
+    });
+
+    const groups: { policies: Set<string>; touched: Set<string>; expected: Set<string>; members: typeof effects }[] = [];
+    for (const e of effects) {
+        const urns = [...e.edited.keys()];
+        const target = resources.find((r) => r.name === e.expectOn)?.urn;
+        const fits = groups.find((g) => !g.policies.has(e.mutation.policy)
+            && urns.every((u) => !g.touched.has(u) && !g.expected.has(u))
+            && (target === undefined || !g.touched.has(target)));
+        const g = fits ?? { policies: new Set<string>(), touched: new Set<string>(), expected: new Set<string>(), members: [] };
+        if (!fits) {
+            groups.push(g);
+        }
+        g.policies.add(e.mutation.policy);
+        urns.forEach((u) => g.touched.add(u));
+        if (target !== undefined) {
+            g.expected.add(target);
+        }
+        g.members.push(e);
+    }
+
+    return groups.map((g) => {
+        const edits = new Map<string, RegisteredResource | null>();
+        g.members.forEach((e) => e.edited.forEach((r, urn) => edits.set(urn, r)));
+        const merged: RegisteredResource[] = [];
+        for (const r of resources) {
+            const edit = edits.get(r.urn);
+            if (edit === undefined) {
+                merged.push(JSON.parse(JSON.stringify(r)));
+            } else if (edit !== null) {
+                merged.push(edit);
+            }
+        }
+        const present = new Set(resources.map((r) => r.urn));
+        edits.forEach((r, urn) => {
+            if (r !== null && !present.has(urn)) {
+                merged.push(r);
+            }
+        });
+        return {
+            mutations: g.members.map((e) => ({ mutation: e.mutation, expectOn: e.expectOn })),
+            resources: merged,
+            changed: new Set([...edits].filter(([, r]) => r !== null).map(([urn]) => urn)),
+        };
+    });
+}

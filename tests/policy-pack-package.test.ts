@@ -19,6 +19,7 @@
  * ranges match the lock file), so the install takes seconds rather than downloading @pulumi/aws again.
  */
 import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -33,6 +34,11 @@ const PACK_DIR = path.join(ROOT, "policy-pack");
 const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const rootLock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
 const packPkg = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8"));
+/**
+ * Where the last install of the packed pack is kept between runs (see the `beforeAll` below): outside the
+ * repository like the fresh install, so nothing can resolve from the project's node_modules.
+ */
+const INSTALL_CACHE_DIR = path.join(os.tmpdir(), "scaled-web-policy-pack-install");
 
 function run(cmd: string, args: string[], cwd: string, timeout = 180_000): { status: number | null; stdout: string; stderr: string; ms: number } {
     const t = Date.now();
@@ -93,6 +99,17 @@ describe("the published pack, installed and started on its own", () => {
             throw new Error(`npm pack failed: ${pack.stderr}`);
         }
         packed = JSON.parse(pack.stdout)[0];
+        // An install of this very tarball (npm pack writes fixed mtimes, so equal sources give equal bytes) under the
+        // same lock file and Node.js is reused from the previous `npm test` (INSTALL_CACHE_DIR); the first run, and
+        // any change to the pack or the lock, installs afresh. `POLICY_PACK_INSTALL_CACHE=0` always installs.
+        const key = crypto.createHash("sha256").update(fs.readFileSync(path.join(work, packed.filename)))
+            .update(fs.readFileSync(path.join(ROOT, "package-lock.json"))).update(process.version).digest("hex").slice(0, 20);
+        const cached = path.join(INSTALL_CACHE_DIR, key);
+        if (process.env.POLICY_PACK_INSTALL_CACHE !== "0" && fs.existsSync(path.join(cached, "package", ".installed"))) {
+            installDir = path.join(cached, "package");
+            install = { status: 0, stdout: "", stderr: "", ms: 0 };
+            return;
+        }
         // Like installRequiredPolicy: extract, the pack is the tarball's `package/` directory.
         const untar = run("tar", ["-xzf", path.join(work, packed.filename), "-C", work], work);
         if (untar.status !== 0) {
@@ -103,13 +120,15 @@ describe("the published pack, installed and started on its own", () => {
         if (install.status !== 0) {
             throw new Error(`npm install in the unpacked pack failed:\n${install.stderr}`);
         }
-    }, 300_000);
-
-    afterAll(() => {
-        if (work) {
-            fs.rmSync(work, { recursive: true, force: true });
+        if (process.env.POLICY_PACK_INSTALL_CACHE !== "0") {
+            // Keep it for the next run: older installs go, this one moves in whole (a marker file last).
+            fs.rmSync(INSTALL_CACHE_DIR, { recursive: true, force: true });
+            fs.mkdirSync(cached, { recursive: true });
+            fs.renameSync(installDir, path.join(cached, "package"));
+            installDir = path.join(cached, "package");
+            fs.writeFileSync(path.join(installDir, ".installed"), `${new Date().toISOString()}\n`);
         }
-    });
+    }, 300_000);
 
     it("the tarball holds exactly the pack: entry point, policies, configs, PulumiPolicy.yaml, tsconfig.json", () => {
         const configs = fs.readdirSync(path.join(PACK_DIR, "config")).filter((f) => f.endsWith(".json")).map((f) => `config/${f}`);
@@ -127,7 +146,8 @@ describe("the published pack, installed and started on its own", () => {
     it("type-checks in isolation: every .ts of the tarball compiles against the pack's own node_modules only", () => {
         const tsc = path.join(installDir, "node_modules", "typescript", "bin", "tsc");
         // One compilation: type-check and list every file it read.
-        const check = run(process.execPath, [tsc, "--noEmit", "--listFiles", "-p", "tsconfig.json"], installDir);
+        // Incremental (build info inside the install), so a reused install checks in a second.
+        const check = run(process.execPath, [tsc, "--noEmit", "--listFiles", "--incremental", "--tsBuildInfoFile", "node_modules/.cache/tsc.tsbuildinfo", "-p", "tsconfig.json"], installDir);
         expect({ status: check.status, errors: check.stdout.split("\n").filter((l) => /error TS\d+/.test(l)) }).toEqual({ status: 0, errors: [] });
         const listed = check.stdout.trim().split("\n").map((f) => path.resolve(installDir, f));
         const real = fs.realpathSync(installDir);

@@ -3,7 +3,7 @@
  * architecture read-back, cost arithmetic against the price table, unknown prices, and the renderers.
  */
 import type { RegisteredResource } from "../toolkit/offline";
-import { EC2_INSTANCES, HOURS_PER_MONTH, SPOT_DISCOUNT } from "../toolkit/prices";
+import { EC2_INSTANCES, HOURS_PER_MONTH, MQ_BROKER_INSTANCES, SPOT_DISCOUNT } from "../toolkit/prices";
 import {
     GROUP_COST_LINES_FROM, MAX_MARKDOWN_CHARS, ResourceGraph, buildInventory, buildPlanReport, keyInName, money, onDemandCount, placementOf, renderMarkdown, renderText, summarizePolicy,
 } from "../toolkit/report";
@@ -274,6 +274,35 @@ describe("cost arithmetic", () => {
         expect(cost.lines.some((l) => l.resource === "t-use1-odd-asg" || l.resource === "t-euw1-nat")).toBe(false);
         expect(cost.source).toMatch(/AWS public on-demand list prices, us-east-1\/us-west-2, as recorded on \d{4}-\d{2}-\d{2}.*verify before budgeting/);
         expect(cost.spotAssumption).toMatch(/assum/);
+    });
+});
+
+describe("Amazon MQ for RabbitMQ brokers (queueBackend rabbitmq)", () => {
+    const provider = urnOf("pulumi:providers:aws", "aws-us-east-1");
+    const broker = (name: string, hostInstanceType: string, deploymentMode?: string): RegisteredResource =>
+        res("aws:mq/broker:Broker", name, { engineType: "RabbitMQ", hostInstanceType, ...(deploymentMode ? { deploymentMode } : {}) }, { region: E1, provider });
+    const cost = buildPlanReport({
+        project: "scaled-web", stack: "test", resources: [
+            { ...res("pulumi:pulumi:Stack", "scaled-web-test", {}, { custom: false }), urn: STACK_URN, parent: undefined },
+            res("pulumi:providers:aws", "aws-us-east-1", { region: E1 }),
+            broker("t-use1-queue-broker", "mq.m5.large", "CLUSTER_MULTI_AZ"),
+            broker("t-use1-small-broker", "mq.m5.xlarge"),
+            broker("t-use1-graviton-broker", "mq.m7g.large", "CLUSTER_MULTI_AZ"),
+        ],
+    }).cost;
+
+    test("a cluster is three broker instances, a single instance one (the provider's default mode)", () => {
+        const cluster = cost.lines.find((l) => l.resource === "t-use1-queue-broker");
+        expect(cluster).toMatchObject({ category: "queue", quantity: 3, unit: "mq.m5.large broker instance" });
+        expect(cluster!.monthly).toBeCloseTo(3 * perMonth(MQ_BROKER_INSTANCES["mq.m5.large"]), 6);
+        const single = cost.lines.find((l) => l.resource === "t-use1-small-broker");
+        expect(single!.monthly).toBeCloseTo(perMonth(MQ_BROKER_INSTANCES["mq.m5.xlarge"]), 6);
+    });
+
+    test("an instance type outside the table is unknown, not guessed", () => {
+        expect(cost.unknown).toEqual(expect.arrayContaining([expect.objectContaining({ resource: "t-use1-graviton-broker", what: "Amazon MQ broker instance type mq.m7g.large" })]));
+        expect(cost.lines.some((l) => l.resource === "t-use1-graviton-broker")).toBe(false);
+        expect(cost.notEstimated.join(" ")).toMatch(/Amazon MQ broker storage/);
     });
 });
 

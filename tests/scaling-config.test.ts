@@ -41,7 +41,7 @@ const SEED_001 = {
 describe("scaling: defaults and the documented example", () => {
     test("seed values by default: 1000 r/s and 10000 connections per pod, no schedules", () => {
         const c = parseConfig(base(), "prod");
-        expect(c.scaling).toEqual({ requestsPerSecondPerPod: 1000, connectionsPerPod: 10000, api: [], ws: [], queues: {} });
+        expect(c.scaling).toEqual({ requestsPerSecondPerPod: 1000, connectionsPerPod: 10000, api: [], ws: [], queues: {}, nodePools: {} });
     });
 
     test("per-stack targets", () => {
@@ -55,6 +55,12 @@ describe("scaling: defaults and the documented example", () => {
         expect(c.scaling.api).toEqual([{ ...cron, desiredReplicas: 8 }]);
         expect(c.scaling.ws).toEqual([{ ...cron, desiredReplicas: 6 }]);
         expect(c.scaling.queues).toEqual({ notifications: [{ ...cron, desiredReplicas: 5 }], "sla-checks": [{ ...cron, desiredReplicas: 4 }] });
+    });
+
+    test("node pools follow a schedule: the window's floor becomes the pool's ASG scheduled minimum", () => {
+        const c = parseConfig(base({ schedules: { daytime: { ...SEED_001.daytime, days: "1-5", nodePools: { general: 9, workers: 4 } } } }), "prod");
+        const cron = { name: "daytime", timezone: "Europe/Berlin", start: "0 6 * * 1-5", end: "0 22 * * 1-5" };
+        expect(c.scaling.nodePools).toEqual({ general: [{ ...cron, minSize: 9 }], workers: [{ ...cron, minSize: 4 }] });
     });
 
     test("days and minutes go into the cron fields; disjoint windows on the same target are fine", () => {
@@ -81,6 +87,9 @@ describe("scaling: bad schedules are config errors naming the stack key", () => 
         ["a schedule without floors", { day: { timezone: "UTC", start: "06:00", end: "22:00" } }, /scaled-web:scaling\.schedules\.day: sets no floor/],
         ["a schedule name that is not a DNS label", { Day: { timezone: "UTC", start: "06:00", end: "22:00", api: 8 } }, /scaled-web:scaling\.schedules\.Day: schedule name "Day" must be a DNS label/],
         ["a bad days field", { day: { timezone: "UTC", start: "06:00", end: "22:00", days: "mon-fri", api: 8 } }, /scaled-web:scaling\.schedules\.day\.days: must be a cron day-of-week field/],
+        ["an unknown node pool", { day: { timezone: "UTC", start: "06:00", end: "22:00", nodePools: { gpu: 4 } } }, /scaled-web:scaling\.schedules\.day\.nodePools\.gpu: "gpu" is not a node pool of this stack \(.*general.*\)/],
+        ["a node floor above the pool's maxSize", { day: { timezone: "UTC", start: "06:00", end: "22:00", nodePools: { general: 1000 } } }, /scaled-web:scaling\.schedules\.day\.nodePools\.general: must be <= the node pool general \(minSize\/maxSize\) ceiling \(\d+\), got 1000/],
+        ["a node floor not above the pool's minSize", { day: { timezone: "UTC", start: "06:00", end: "22:00", nodePools: { general: 1 } } }, /scaled-web:scaling\.schedules\.day\.nodePools\.general: must be above the node pool general \(minSize\/maxSize\) replica floor/],
         ["a zero floor", { day: { timezone: "UTC", start: "06:00", end: "22:00", ws: 0 } }, /scaled-web:scaling\.schedules\.day\.ws: must be >= 1/],
     ])("%s", (_what, schedules, message) => {
         expect(messageOf(base({ schedules }))).toMatch(message);
@@ -104,6 +113,16 @@ describe("scaling: bad schedules are config errors naming the stack key", () => 
             },
         }));
         expect(msg).toMatch(/scaled-web:scaling\.schedules\.b\.timezone: must equal the time zone of "a" \(UTC\), which also sets queues\.notifications/);
+    });
+
+    test("node-pool windows overlap like replica windows", () => {
+        const msg = messageOf(base({
+            schedules: {
+                morning: { timezone: "UTC", start: "06:00", end: "12:00", nodePools: { general: 9 } },
+                noon: { timezone: "UTC", start: "11:00", end: "14:00", nodePools: { general: 10 } },
+            },
+        }));
+        expect(msg).toMatch(/scaled-web:scaling\.schedules\.noon: overlaps "morning" .* for nodePools\.general/);
     });
 
     test("touching windows (one ends when the next starts) and different targets do not overlap", () => {

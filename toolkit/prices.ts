@@ -103,6 +103,19 @@ export const CACHE_NODES: Readonly<Record<string, InstanceSpec>> = {
     "cache.r7g.xlarge": { vcpu: 4, memoryGiB: 26.32, hourly: 0.437 },
 };
 
+/**
+ * Amazon MQ for RabbitMQ, USD per broker instance-hour (a `CLUSTER_MULTI_AZ` broker runs three instances, a
+ * `SINGLE_INSTANCE` broker one). Same recording caveat as the tables above (https://aws.amazon.com/amazon-mq/pricing/).
+ * Only the m5 family is in the table: the author holds no m7g figure, so a broker on mq.m7g.* (the default) is
+ * reported as unknown rather than guessed; add the row from the pricing page to price it.
+ */
+export const MQ_BROKER_INSTANCES: Readonly<Record<string, number>> = {
+    "mq.m5.large": 0.288,
+    "mq.m5.xlarge": 0.576,
+    "mq.m5.2xlarge": 1.152,
+    "mq.m5.4xlarge": 2.304,
+};
+
 /** Fixed hourly or monthly charges of the other resource types the program creates. */
 export const FIXED = {
     /** EKS control plane (standard support), per cluster-hour. */
@@ -184,5 +197,6 @@ export const NOT_ESTIMATED: readonly string[] = [
     "Route53 queries, WAF requests, ECR and S3 storage, SNS deliveries",
     "RDS backup storage beyond the free allowance, cross-region replication traffic",
     "CodeBuild build minutes of the deploy runner (billed per CI job)",
+    "Amazon MQ broker storage and data transfer (instance-hours are estimated)",
     "CloudFront data transfer and requests, S3 storage/requests/replication of the CDN and uploads buckets, AWS Backup storage and cross-region copies (rates in USAGE_ONLY of toolkit/prices.ts)",
 ];

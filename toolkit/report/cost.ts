@@ -9,13 +9,13 @@
 import type { RegisteredResource } from "../offline";
 import type { PlatformConfig } from "../../platform/config";
 import {
-    CACHE_NODES, EC2_INSTANCES, FIXED, HOURS_PER_MONTH, NOT_ESTIMATED, PRICE_SOURCE, PRICED_REGIONS, RDS_INSTANCES,
+    CACHE_NODES, EC2_INSTANCES, FIXED, HOURS_PER_MONTH, MQ_BROKER_INSTANCES, NOT_ESTIMATED, PRICE_SOURCE, PRICED_REGIONS, RDS_INSTANCES,
     RDS_PROXY_VCPU_HOUR, RDS_STORAGE_GB_MONTH, SPOT_ASSUMPTION, SPOT_DISCOUNT, VALKEY_NODE_FACTOR,
 } from "../prices";
 import { T, cachesOf, databasesOf, nodePoolsOf, onDemandCount, type Purchase } from "./architecture";
 import { GLOBAL, ResourceGraph } from "./graph";
 
-export type CostCategory = "compute" | "kubernetes" | "network" | "edge" | "database" | "cache" | "security" | "observability" | "dns";
+export type CostCategory = "compute" | "kubernetes" | "network" | "edge" | "database" | "cache" | "queue" | "security" | "observability" | "dns";
 
 export interface CostLine {
     /** Pulumi name of the priced resource. */
@@ -326,6 +326,25 @@ export function estimateCost(graph: ResourceGraph, config?: PlatformConfig): Cos
         e.add(r, {
             category: "cache", purchase: "on-demand", quantity: cache.nodes, unit: `${cache.nodeType} node`, unitMonthly: hourly * HOURS_PER_MONTH,
             detail: `${cache.purpose}: ${cache.shards} shard(s) x ${cache.replicasPerShard + 1} nodes, ${cache.engine} $${spec.hourly}/h${valkey ? " x 0.8 (Valkey)" : ""}`,
+        });
+    }
+
+    // Amazon MQ for RabbitMQ (queueBackend rabbitmq): instance-hours, three instances for a cluster.
+    for (const r of graph.ofType("aws:mq/broker:Broker")) {
+        if (!e.priced(r)) {
+            continue;
+        }
+        const type = String(r.inputs?.hostInstanceType ?? "");
+        const mode = String(r.inputs?.deploymentMode ?? "SINGLE_INSTANCE");
+        const instances = mode === "CLUSTER_MULTI_AZ" ? 3 : 1;
+        const hourly = MQ_BROKER_INSTANCES[type];
+        if (hourly === undefined) {
+            e.miss(r, `Amazon MQ broker instance type ${type}`);
+            continue;
+        }
+        e.add(r, {
+            category: "queue", purchase: "on-demand", quantity: instances, unit: `${type} broker instance`, unitMonthly: hourly * HOURS_PER_MONTH,
+            detail: `${mode === "CLUSTER_MULTI_AZ" ? "cluster of 3 over the zones" : "single instance"} at $${hourly}/h per instance, storage not estimated`,
         });
     }
 
