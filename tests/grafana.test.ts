@@ -12,6 +12,9 @@ import {
 } from "../components/grafana-workspace";
 import { ConfigError, parseConfig } from "../platform/config";
 import { StackRun, runComponent, runStack } from "./harness";
+import { readStackConfig, runOffline } from "../toolkit/offline";
+import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
+import { platformProgram } from "../platform/program";
 
 const dashArgs = { namespace: "scaled-web", stack: "prod" };
 const SPECS = [applicationDashboard(dashArgs), capacityDashboard(dashArgs)];
@@ -218,6 +221,26 @@ describe("the dev stack with Grafana on", () => {
         expect(run.ofType("grafana:oss/dashboard:Dashboard")).toHaveLength(2);
         expect((run.outputs as any).grafana).toMatchObject({ url: expect.stringMatching(/^https:\/\//) });
     });
+
+    test("prod with Grafana on: no mandatory policy violation, in an update and in a first preview (unknown workspace URL and token)", async () => {
+        const { project, config } = readStackConfig("prod");
+        const withGrafana = { ...config, "scaled-web:observability": JSON.stringify({ grafana: { enabled: true } }) };
+        const mandatory = (r: ReturnType<typeof evaluatePolicies>): string[] =>
+            r.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceName}: ${v.message}`);
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            for (const preview of [false, true]) {
+                const run = await runOffline(() => platformProgram(), { project, stack: "prod", config: withGrafana, preview });
+                expect(run.resources.filter((r) => r.type === "aws:grafana/workspace:Workspace")).toHaveLength(1);
+                const report = evaluatePolicies(run.resources, { config: loadPolicyConfig("prod"), preview });
+                expect(mandatory(report)).toEqual([]);
+                expect(report.undecidable).toEqual([]);
+            }
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    }, 300_000);
 
     test("off by default: no Grafana resource, no output", async () => {
         const run = await runStack("dev");
