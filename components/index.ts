@@ -31,3 +31,6 @@ export * from "./queue-metrics";
 export * from "./observability";
 export * from "./app-metrics";
 export * from "./managed-prometheus";
+export * from "./trace-collector";
+export * from "./dashboards";
+export * from "./grafana-workspace";

@@ -30,6 +30,16 @@ export interface DataStoreDestination {
     readonly port: number;
 }
 
+/** Pods in another namespace of the same cluster the application's pods may reach (e.g. the trace collector). */
+export interface ClusterServiceDestination {
+    /** The destination namespace's name (matched on its `kubernetes.io/metadata.name` label). */
+    readonly namespace: string;
+    /** Labels selecting the destination pods in that namespace. */
+    readonly podLabels: Readonly<Record<string, string>>;
+    /** TCP ports allowed to them. */
+    readonly ports: readonly number[];
+}
+
 export interface NetworkPoliciesArgs {
     /** The application namespace the policies apply to. */
     readonly namespace: pulumi.Input<string>;
@@ -60,6 +70,11 @@ export interface NetworkPoliciesArgs {
      * managed scraper's network interfaces sit in the private subnets, so their CIDRs). @default none
      */
     readonly metricsIngress?: { readonly port: number; readonly cidrs: readonly string[] };
+    /**
+     * In-cluster destinations keyed by a name (e.g. `trace-collector`: the OpenTelemetry collector's OTLP ports in
+     * the `observability` namespace). @default {}
+     */
+    readonly clusterServices?: Readonly<Record<string, ClusterServiceDestination>>;
     /** Extra labels on every policy. @default {} */
     readonly labels?: Readonly<Record<string, string>>;
 }
@@ -91,6 +106,12 @@ export function validateNetworkPoliciesArgs(args: NetworkPoliciesArgs): Problems
         args.metricsIngress.cidrs.forEach((c, i) => problems.check(cidr(c) && c !== "0.0.0.0/0", `metricsIngress.cidrs[${i}]`,
             `must be an aligned IPv4 CIDR narrower than 0.0.0.0/0, got ${show(c)}`));
     }
+    for (const [key, svc] of Object.entries(args.clusterServices ?? {})) {
+        problems.check(DNS_LABEL.test(key), `clusterServices.${key}`, `key must be a DNS label (it names the rule), got ${show(key)}`);
+        problems.check(DNS_LABEL.test(svc.namespace), `clusterServices.${key}.namespace`, `must be a namespace name (a DNS label), got ${show(svc.namespace)}`);
+        problems.check(Object.keys(svc.podLabels ?? {}).length > 0, `clusterServices.${key}.podLabels`, "must select the destination pods with at least one label, got {}");
+        problems.check(svc.ports.length > 0 && svc.ports.every(port), `clusterServices.${key}.ports`, `must list ports 1-65535, got ${show(svc.ports)}`);
+    }
     return problems;
 }
 
@@ -120,7 +141,7 @@ export function metricsIngressSpec(port: number, cidrs: readonly string[]): Poli
 }
 
 /** Egress of every pod of the namespace: cluster DNS, the data stores, AWS endpoints and the Pod Identity agent. */
-export function egressSpec(args: Pick<NetworkPoliciesArgs, "dataStores" | "awsApis" | "podIdentityAgent">): Policy {
+export function egressSpec(args: Pick<NetworkPoliciesArgs, "dataStores" | "awsApis" | "podIdentityAgent" | "clusterServices">): Policy {
     const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [{
         to: [{
             namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: CLUSTER_DNS.namespace } },
@@ -131,6 +152,13 @@ export function egressSpec(args: Pick<NetworkPoliciesArgs, "dataStores" | "awsAp
     for (const key of Object.keys(args.dataStores).sort()) {
         const store = args.dataStores[key];
         egress.push({ to: [...new Set(store.cidrs)].map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: store.port }] });
+    }
+    for (const key of Object.keys(args.clusterServices ?? {}).sort()) {
+        const svc = args.clusterServices![key];
+        egress.push({
+            to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: svc.namespace } }, podSelector: { matchLabels: { ...svc.podLabels } } }],
+            ports: svc.ports.map((port) => ({ protocol: "TCP", port })),
+        });
     }
     if (args.awsApis ?? true) {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES] } }], ports: [{ protocol: "TCP", port: AWS_API_PORT }] });

@@ -14,6 +14,7 @@
  * Keep the argument shapes here in step with the wiring: tests/malformed-stack.test.ts runs every row through
  * the real plan, so a check that stops being lifted shows up as a component error there.
  */
+import { OTEL_ENV } from "./traces";
 import type { ConfigIssue, PlatformConfig, RawConfig } from "./config";
 import { Problems } from "../components/validation";
 import { validateClusterArgs } from "../components/cluster";
@@ -88,8 +89,9 @@ function prefixOf(config: PlatformConfig, region: string): string {
 
 /** The env names the program sets on api/ws/worker containers itself (platform/workloads.ts): a stack's env must not shadow them. */
 export const PROGRAM_ENV: Readonly<Record<"api" | "ws", readonly string[]>> = {
-    api: ["APP_ROLE", "HEALTH_PATH", "QUEUE_NAMES", "QUEUE_REDIS_URL"],
-    ws: ["APP_ROLE", "HEALTH_PATH", "PROBE_PATH", "REDIS_URL", "SOCKET_IO_REDIS_URL"],
+    // issue 19 item 3b: OTEL_ENV (platform/traces.ts), the OTLP contract set on every api/ws/worker container.
+    api: ["APP_ROLE", "HEALTH_PATH", "QUEUE_NAMES", "QUEUE_REDIS_URL", ...OTEL_ENV],
+    ws: ["APP_ROLE", "HEALTH_PATH", "PROBE_PATH", "REDIS_URL", "SOCKET_IO_REDIS_URL", ...OTEL_ENV],
 };
 
 /**

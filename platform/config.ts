@@ -7,7 +7,6 @@
  * `environment`, `domain` and `regions`; what is not given comes from the tier preset
  * (`platform/tiers.ts`) or the defaults below.
  */
-import { MAX_RETENTION_DAYS, METRICS_ADDONS, MIN_SCRAPE_INTERVAL_SECONDS, MetricsAddonName } from "../components/managed-prometheus";
 import { QueueBackendConfig, ScalingConfig, queueBackendIssues, queueBackendSchema, resolveScaling, scalingSchema } from "./scaling-config";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -36,6 +35,8 @@ import { ContainerResources, NodePoolSizing, ServiceSizing, TIERS, TIER_PRESETS,
 import { PROGRAM_ENV, componentConfigIssues } from "./config-checks";
 import { ec2InstanceTypeProblem, elastiCacheEngineVersionProblem, elastiCacheNodeTypeProblem, rdsPostgresClassProblem } from "./aws-catalog";
 import { clusterOpsIssues, clusterOpsSchema } from "./cluster-ops-config";
+// issue 19 item 3b: traces and dashboards (platform/observability-config.ts).
+import { ObservabilityConfig, observabilityIssues, observabilitySchema, resolveObservability } from "./observability-config";
 
 export const PROJECT_NAME = "scaled-web";
 
@@ -94,24 +95,6 @@ const resourcesSchema = z.object({ requests: resourceSpec.optional(), limits: re
 const count = z.number().int("must be a whole number").min(0, "must be >= 0");
 const positive = z.number().int("must be a whole number").min(1, "must be >= 1");
 
-// --- issue 19 item 3a: Amazon Managed Service for Prometheus per region (components/managed-prometheus.ts) -------
-/** `observability.prometheus`: one AMP workspace + managed scraper + alert rules per region. */
-const prometheusSchema = z.object({
-    /** @default true (every stack: alert rules on pod-level signals CloudWatch cannot see) */
-    enabled: z.boolean().default(true),
-    /** Seconds between scrapes; AMP managed collectors refuse less than 30 (AMP User Guide "Scraper limitations"). */
-    scrapeIntervalSeconds: z.number().int("must be a whole number of seconds")
-        .min(MIN_SCRAPE_INTERVAL_SECONDS, `must be at least ${MIN_SCRAPE_INTERVAL_SECONDS} (the AMP managed collector minimum)`)
-        .max(300, "must be at most 300 (alert rules look at 5-minute windows)").default(MIN_SCRAPE_INTERVAL_SECONDS),
-    /** Days AMP keeps metrics (1-1095). @default AMP's 150 */
-    retentionDays: z.number().int("must be a whole number of days").min(1, "must be >= 1")
-        .max(MAX_RETENTION_DAYS, `must be at most ${MAX_RETENTION_DAYS} (the AMP maximum)`).optional(),
-    /** Versions of the kube-state-metrics / prometheus-node-exporter EKS community add-ons. @default DEFAULT_METRICS_ADDON_VERSIONS */
-    addonVersions: z.object(Object.fromEntries(METRICS_ADDONS.map((a) => [a,
-        z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, "must be an EKS add-on version such as \"v2.15.0-eksbuild.4\" (aws eks describe-addon-versions)").optional()])) as
-        Record<MetricsAddonName, z.ZodOptional<z.ZodString>>).strict().default({}),
-}).strict().default({});
-// --- end issue 19 item 3a ---
 const port = z.number().int().min(1).max(65535);
 const image = z.string().regex(IMAGE_REFERENCE, "must be a container image reference such as \"registry/repo:tag\"");
 const cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as \"10.0.0.0/16\"");
@@ -444,10 +427,9 @@ export const rawConfigSchema = z.object({
     scaling: scalingSchema,
     // --- issue 19 (seeds2): queue backend, bullmq (Valkey) or rabbitmq (Amazon MQ); see platform/scaling-config.ts.
     queueBackend: queueBackendSchema,
-    // --- issue 19 item 3a: metrics and alert rules in Amazon Managed Service for Prometheus (platform/monitoring.ts).
-    observability: z.object({
-        prometheus: prometheusSchema,
-    }).strict().default({}),
+    // --- issue 19 item 3: metrics and alert rules in Amazon Managed Service for Prometheus, traces to X-Ray and the
+    // optional Amazon Managed Grafana; see platform/observability-config.ts.
+    observability: observabilitySchema,
 }).strict();
 
 export type RawConfig = z.input<typeof rawConfigSchema>;
@@ -566,8 +548,8 @@ export interface PlatformConfig {
     readonly scaling: ScalingConfig;
     /** issue 19: `bullmq` (Valkey queue store) or `rabbitmq` (Amazon MQ broker per region). */
     readonly queueBackend: QueueBackendConfig;
-    /** issue 19 item 3a: Amazon Managed Service for Prometheus (platform/monitoring.ts). */
-    readonly observability: ParsedRaw["observability"];
+    /** issue 19 item 3: Managed Prometheus, the trace collector and the optional Grafana workspace (platform/observability-config.ts). */
+    readonly observability: ObservabilityConfig;
     readonly images: Omit<ParsedRaw["images"], "referenceApp"> & {
         /** Whether the reference app is built for the built-in services that name no image (resolved default). */
         readonly referenceApp: boolean;
@@ -1541,8 +1523,10 @@ export function parseConfig(raw: unknown, stack: string, project: string = PROJE
         images: { ...c.images, referenceApp },
         scaling: scalingResolved.scaling,
         queueBackend: c.queueBackend,
-        observability: c.observability,
+        observability: resolveObservability(c.observability, primaryName ?? ""),
     };
+    // issue 19 item 3b: the Grafana region and the traces switches (platform/observability-config.ts).
+    issues.push(...observabilityIssues(c.observability, regions.map((r) => r.name)));
 
     // Issue 17: the components' own checks of what the config decides, under the stack's keys (platform/config-checks.ts),
     // and the instance classes, tags and env names nothing else checks.

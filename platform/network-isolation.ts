@@ -10,6 +10,7 @@
  *   and the Pod Identity agent.
  * - issue 19: with `observability.prometheus.enabled`, the private subnets (the AMP scraper's interfaces) reach every
  *   platform pod on the metrics port.
+ * - With traces on, every pod reaches the trace collector's OTLP ports (4317, 4318) in the `observability` namespace.
  */
 import { AMQPS_PORT } from "../components/message-broker";
 import { APP_METRICS_PORT } from "../components/app-metrics";
@@ -19,6 +20,7 @@ import { POSTGRES_PORT } from "../components/database";
 import { NetworkPolicies } from "../components/network-policies";
 import type { ComputeRegion } from "./contracts";
 import type { RegionContext } from "./program";
+import { TRACE_COLLECTOR_DESTINATION } from "./traces";
 
 export function wireNetworkIsolation(ctx: RegionContext, primary: RegionContext, compute: ComputeRegion, namespace: pulumi.Input<string>): NetworkPolicies {
     const { config } = ctx;
@@ -36,5 +38,7 @@ export function wireNetworkIsolation(ctx: RegionContext, primary: RegionContext,
         },
         // issue 19: the AMP managed scraper connects from its interfaces in the private subnets (platform/monitoring.ts).
         ...(config.observability.prometheus.enabled ? { metricsIngress: { port: APP_METRICS_PORT, cidrs: ownPrivate } } : {}),
+        // issue 19 item 3b: OTLP to the region's trace collector (platform/traces.ts), its ports only.
+        ...(config.observability.traces.enabled ? { clusterServices: { "trace-collector": TRACE_COLLECTOR_DESTINATION } } : {}),
     }, { provider: compute.k8sProvider });
 }

@@ -22,6 +22,8 @@ import { usEast1Provider, wireStatic } from "./static";
 import { wireNetworkIsolation } from "./network-isolation";
 import { grantUploadsAccess, wireStorage } from "./storage";
 import { wireWorkloads } from "./workloads";
+import { wireTraceIdentity, wireTraces } from "./traces";
+import { wireGrafana } from "./grafana";
 import { resolveZones } from "./zones";
 
 /** What every area gets for one region. */
@@ -69,6 +71,8 @@ export interface PlatformOutputs {
     readonly appRoleArns: Record<string, pulumi.Output<string>>;
     /** The in-VPC GitHub Actions runner, when `deployRunner.enabled`: its CodeBuild project and `runs-on` label. */
     readonly deployRunner?: { readonly projectName: string; readonly runsOn: string };
+    /** issue 19 item 3b: the Amazon Managed Grafana workspace, when `observability.grafana.enabled`; rotate the token before `tokenExpiresAt`. */
+    readonly grafana?: { readonly url: pulumi.Output<string>; readonly workspaceId: pulumi.Output<string>; readonly tokenExpiresAt: pulumi.Output<string> };
     /** seeds1: the uploads bucket, when `uploads.enabled`. */
     readonly uploads?: {
         readonly bucketName: pulumi.Output<string>;
@@ -154,10 +158,14 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const edge = new Map(regions.map((ctx) => [ctx.region.name, wireEdge(ctx, compute.get(ctx.region.name)!)] as const));
     // Stage workloads (platform/workloads.ts): api/ws deployments and queue workers per region.
     const primaryCtx = regions.find((r) => r.region.role === "primary") ?? regions[0];
+    // Stage traces (platform/traces.ts): the collector's Pod Identity role, once for the stack (IAM is global).
+    const traceRole = wireTraceIdentity(config, primaryCtx.provider);
     for (const ctx of regions) {
         const workloads = wireWorkloads(ctx, compute.get(ctx.region.name)!, data.get(ctx.region.name)!, images, edge.get(ctx.region.name)!, identity, storage.regions.get(ctx.region.name));
         // Stage network isolation (platform/network-isolation.ts): default deny plus the flows the platform needs.
         wireNetworkIsolation(ctx, primaryCtx, compute.get(ctx.region.name)!, workloads.namespace);
+        // Stage traces: the region's OpenTelemetry collector, exporting to X-Ray, receiving from the app namespace.
+        wireTraces(ctx, compute.get(ctx.region.name)!, traceRole, config.project);
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);
@@ -168,6 +176,9 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
     const observability = wireObservability(config, regions, { compute, data, edge, dns });
     // Stage monitoring (platform/monitoring.ts, issue 19): AMP workspace, managed scraper, alert rules to the SNS topics per region.
     const monitoring = wireMonitoring(config, regions, { compute, observability: observability.regions });
+    // Stage dashboards (platform/grafana.ts), only with observability.grafana.enabled: Amazon Managed Grafana with a
+    // Prometheus data source on each region's AMP workspace (the monitoring stage), an X-Ray one per region, and the dashboards.
+    const grafana = wireGrafana(config, regions, monitoring);
 
     return {
         environment: config.environment,
@@ -190,6 +201,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
                 ...(statics.cdn.replicaBucketName ? { replicaBucketName: statics.cdn.replicaBucketName } : {}),
             },
         } : {}),
+        ...(grafana ? { grafana: { url: grafana.url, workspaceId: grafana.workspaceId, tokenExpiresAt: grafana.tokenExpiresAt } } : {}),
         ...(ci.runner ? { deployRunner: { projectName: ci.runner.projectName, runsOn: ci.runner.runsOnLabel } } : {}),
         regions: Object.fromEntries(regions.map((r): [string, RegionOutputs] => {
             const name = r.region.name;

@@ -45,6 +45,7 @@ import type { AppWorkload, StackIdentity } from "./identity";
 import { POD_READINESS_GATE_LABEL } from "../components/load-balancer-controller";
 import type { RegionContext } from "./program";
 import { stackSecretPrefix } from "./data";
+import { otelEnv } from "./traces";
 
 export const APP_CONFIG_NAME = "app-config";
 export const QUEUE_SCALER_SECRET_NAME = "queue-scaler-auth";
@@ -293,6 +294,8 @@ export function wireWorkloads(
             HEALTH_PATH: config.edge.healthCheckPath,
             // QUEUE_PREFIX comes from the ConfigMap: the same (hash-tagged on cluster-mode stores) prefix the workers use.
             QUEUE_NAMES: Object.keys(config.workers.queues).join(","),
+            // issue 19 item 3b: where the app sends its spans (the region's trace collector; platform/traces.ts).
+            ...otelEnv(config, region.name, "api"),
         },
         envFromSecrets: [secretOf(WORKLOAD_SECRET_NAMES.api)],
         envFromConfigMaps: configMaps,
@@ -334,6 +337,7 @@ export function wireWorkloads(
             PROBE_PATH: config.edge.wsHealthCheckPath,
             CONNECTION_METRICS_NAMESPACE: DEFAULT_CONNECTION_METRIC.namespace,
             CONNECTION_METRICS_STACK: connectionStack,
+            ...otelEnv(config, region.name, "ws"),
         },
         // Socket.IO long-polling needs every request of a session on one pod: the ALB's stickiness cookie on the
         // ws target group (IP targets) pins the browser to its pod, so the Service needs no affinity.
@@ -359,7 +363,7 @@ export function wireWorkloads(
         resources: config.workers.resources,
         terminationGracePeriodSeconds: config.workers.terminationGracePeriodSeconds,
         metricsPort,
-        env: { APP_ROLE: APP_ROLES.worker },
+        env: { APP_ROLE: APP_ROLES.worker, ...otelEnv(config, region.name, "worker") },
         ...(broker ? { broker: { secretName: secretOf(BROKER_SECRET_NAME), urlKey: "url" } } : {
             queueStore: {
                 secretName: secretOf(QUEUE_SCALER_SECRET_NAME),

@@ -134,6 +134,8 @@ describe("NetworkPolicies", () => {
         ["the whole internet as the load balancer", { loadBalancerCidrs: ["0.0.0.0/0"] }, /loadBalancerCidrs\[0\]: must be an aligned IPv4 CIDR narrower than 0.0.0.0\/0/],
         ["a data store without CIDRs", { dataStores: { cache: { cidrs: [], port: 6379 } } }, /dataStores.cache.cidrs: must list the CIDRs/],
         ["a data store with a bad port", { dataStores: { cache: { cidrs: ["10.10.0.0/19"], port: 0 } } }, /dataStores.cache.port: must be a port 1-65535, got 0/],
+        ["a cluster service without ports", { clusterServices: { collector: { namespace: "observability", podLabels: { a: "b" }, ports: [] } } }, /clusterServices.collector.ports: must list ports 1-65535/],
+        ["a cluster service in a bad namespace", { clusterServices: { collector: { namespace: "Obs", podLabels: { a: "b" }, ports: [4318] } } }, /clusterServices.collector.namespace: must be a namespace name/],
         ["a misaligned data store CIDR", { dataStores: { cache: { cidrs: ["10.10.0.1/19"], port: 6379 } } }, /dataStores.cache.cidrs\[0\]: must be an aligned IPv4 CIDR/],
     ])("rejects %s", (_label, patch, expected) => {
         expect(() => validateNetworkPoliciesArgs({ ...ARGS, ...patch }).throwIfAny("NetworkPolicies \"np\"")).toThrow(expected);
@@ -148,15 +150,35 @@ describe("network isolation in the prod stack", () => {
     }, 240_000);
 
     test("each region's application namespace has a default deny and the allow rules, all schema-valid", () => {
-        const policies = prod.ofType(POLICY);
+        // The trace collector's namespace (components/trace-collector.ts) has its own three per region.
+        const all = prod.ofType(POLICY);
+        expect(all.filter((r) => r.inputs.metadata.namespace === "observability").map((r) => r.inputs.metadata.name).sort())
+            .toEqual(["allow-egress", "allow-egress", "allow-otlp-ingress", "allow-otlp-ingress", DEFAULT_DENY_POLICY, DEFAULT_DENY_POLICY]);
+        const policies = all.filter((r) => r.inputs.metadata.namespace !== "observability");
         expect(policies.filter((r) => r.inputs.metadata.name === DEFAULT_DENY_POLICY).map((r) => r.name).sort())
             .toEqual(["prod-use1-netpol-default-deny", "prod-usw2-netpol-default-deny"]);
         // default deny, lb-api, lb-ws, egress and (issue 19) the metrics scrape ingress, per region.
         expect(policies).toHaveLength(10);
-        assertKubernetesSchemas(policies);
+        assertKubernetesSchemas(all);
         for (const r of policies) {
             expect(r.inputs.metadata.namespace).toBe("scaled-web");
         }
+    });
+
+    test("app pods reach the trace collector's OTLP ports, not its other ports nor other observability pods; the collector admits only the app namespace", () => {
+        const appPolicies = specs(prod.ofType(POLICY).filter((r) => r.name.startsWith("prod-use1-netpol")));
+        const collector = { "app.kubernetes.io/name": "opentelemetry-collector", "app.kubernetes.io/instance": "otel-collector" };
+        const to = { namespace: "observability", labels: collector };
+        expect(allowed(appPolicies, "Egress", api, to, 4318)).toBe(true);
+        expect(allowed(appPolicies, "Egress", worker, to, 4317)).toBe(true);
+        expect(allowed(appPolicies, "Egress", api, to, 13133)).toBe(false);
+        expect(allowed(appPolicies, "Egress", api, { namespace: "observability", labels: { "app.kubernetes.io/name": "other" } }, 4318)).toBe(false);
+        const collectorPolicies = specs(prod.ofType(POLICY).filter((r) => r.name.startsWith("prod-use1-traces")));
+        expect(allowed(collectorPolicies, "Ingress", collector, { namespace: "scaled-web", labels: api }, 4318)).toBe(true);
+        expect(allowed(collectorPolicies, "Ingress", collector, { namespace: "kube-system", labels: {} }, 4318)).toBe(false);
+        expect(allowed(collectorPolicies, "Ingress", collector, { namespace: "scaled-web", labels: api }, 8888)).toBe(false);
+        expect(allowed(collectorPolicies, "Egress", collector, { ip: "52.94.0.10" }, 443)).toBe(true);
+        expect(allowed(collectorPolicies, "Egress", collector, { ip: "10.10.0.5" }, 443)).toBe(false);
     });
 
     test("the ALB subnets are the region's public subnets; the secondary region also reaches the primary's database subnets", () => {

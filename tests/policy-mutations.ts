@@ -72,6 +72,8 @@ const T = {
 
 /** A Kubernetes object of the us-east-1 cluster by `metadata.name`. */
 const use1Named = (name: string) => (r: RegisteredResource): boolean => r.inputs.metadata?.name === name && r.name.includes("use1");
+/** The application namespace's object of that name in us-east-1 (the trace collector's `observability` namespace has its own default deny). */
+const use1AppNamed = (name: string) => (r: RegisteredResource): boolean => use1Named(name)(r) && r.inputs.metadata?.namespace === "scaled-web";
 const isSpotAsg = (r: RegisteredResource): boolean => r.inputs.mixedInstancesPolicy?.instancesDistribution?.onDemandPercentageAboveBaseCapacity === 0;
 const isPrimaryDb = (r: RegisteredResource): boolean => r.inputs.replicateSourceDb === undefined || r.inputs.replicateSourceDb === null;
 /** Containers of a workload's pod template. */
@@ -334,13 +336,13 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
         name: "us-east-1 default-deny NetworkPolicy removed", policy: "namespace-default-deny-network-policy",
         mutate: (rs) => {
             const first = rs.find((r) => r.type.startsWith("kubernetes:") && /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
-            return { resources: remove(rs, (r) => r.type === T.networkPolicy && use1Named("default-deny")(r)), expectOn: first.name };
+            return { resources: remove(rs, (r) => r.type === T.networkPolicy && use1AppNamed("default-deny")(r)), expectOn: first.name };
         },
     },
     {
         name: "us-east-1 default deny narrowed to ingress", policy: "namespace-default-deny-network-policy",
         mutate: (rs) => {
-            edit(findResource(rs, T.networkPolicy, use1Named("default-deny")), (p) => { p.spec.policyTypes = ["Ingress"]; });
+            edit(findResource(rs, T.networkPolicy, use1AppNamed("default-deny")), (p) => { p.spec.policyTypes = ["Ingress"]; });
             const first = rs.find((r) => /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
             return { resources: rs, expectOn: first.name };
         },
@@ -348,7 +350,7 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
     {
         name: "us-east-1 default deny that allows all egress", policy: "namespace-default-deny-network-policy",
         mutate: (rs) => {
-            edit(findResource(rs, T.networkPolicy, use1Named("default-deny")), (p) => { p.spec.egress = [{}]; });
+            edit(findResource(rs, T.networkPolicy, use1AppNamed("default-deny")), (p) => { p.spec.egress = [{}]; });
             const first = rs.find((r) => /^kubernetes:(apps|batch)\/v1:/.test(r.type) && r.name.includes("use1"))!;
             return { resources: rs, expectOn: first.name };
         },

@@ -9,6 +9,10 @@
  *   `QUEUE_NAMES`; 202 with the job id. Only with `JOB_API_ENABLED=true`: it has no authentication and
  *   the API is public behind the ALB, so it is for trying the platform out in dev (`api.env`).
  *
+ * Tracing (app/src/tracing.js, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set): one SERVER span per request but the health
+ * probes; an enqueued job carries the request span's `traceparent` in its data (`data.traceparent`, only when the
+ * body is a JSON object without one), which the worker continues.
+ *
  * Connections are opened lazily (pg pools on first query, ioredis with `lazyConnect`), so the pod becomes
  * Ready without waiting on the database, and a database outage shows in `/api/status`, not in restarts.
  */
@@ -16,7 +20,7 @@ const { Pool } = require("pg");
 const { Queue } = require("bullmq");
 const { pgConfig } = require("./postgres");
 const { createRedis, closeRedis } = require("./redis");
-const { createServer, listen, closeServer, sendJson, readJson } = require("./http");
+const { createServer, listen, closeServer, sendJson, readJson, spanOf } = require("./http");
 const { httpMetrics } = require("./metrics");
 
 /**
@@ -39,7 +43,7 @@ function routeOf(path, state) {
 
 /**
  * @param {import("./settings").ApiSettings} s
- * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, metrics?: import("./metrics").Registry }} ctx
+ * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, metrics?: import("./metrics").Registry, tracer?: import("./tracing").AnyTracer }} ctx
  */
 async function startApi(s, ctx) {
     // DATABASE_AUTH=iam: no password anywhere; each new connection signs an RDS IAM token (postgres.js, aws.js).
@@ -98,13 +102,15 @@ async function startApi(s, ctx) {
                 sendJson(res, 503, { error: "no queue store configured (QUEUE_REDIS_URL)" });
                 return;
             }
-            const data = await readJson(req);
+            const body = await readJson(req);
+            const traceparent = spanOf(req)?.traceparent();
+            const data = traceparent && body !== null && typeof body === "object" && !Array.isArray(body) && !("traceparent" in body) ? { ...body, traceparent } : body;
             const added = await q.add("job", data, { removeOnComplete: 1000, removeOnFail: 5000 });
             sendJson(res, 202, { id: added.id, queue: name });
             return;
         }
         sendJson(res, 404, { error: "not found" });
-    }, ctx.state);
+    }, ctx.state, ctx.tracer);
     // Request count and duration per method / route / status (app/src/metrics.js), measured until the response is sent.
     const requestMetrics = ctx.metrics ? httpMetrics(ctx.metrics) : undefined;
     if (requestMetrics) {

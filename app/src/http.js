@@ -9,6 +9,19 @@
  * not restart every pod at once. `/api/status` (api role) reports the dependencies instead.
  */
 const http = require("http");
+const { SPAN_KIND } = require("./tracing");
+
+/** The server span of each request being handled (set when a tracer is on), for handlers that propagate it. */
+const requestSpans = new WeakMap();
+
+/**
+ * The server span of `req`, when the server traces (see `createServer`).
+ * @param {import("http").IncomingMessage} req
+ * @returns {import("./tracing").AnySpan | undefined}
+ */
+function spanOf(req) {
+    return requestSpans.get(req);
+}
 
 const HEALTH_PATH = "/health";
 
@@ -62,17 +75,42 @@ function readJson(req, limit = 64 * 1024) {
 /**
  * An HTTP server answering the health path (`HEALTH_PATH`, default `/health`, and `PROBE_PATH` when set) for `role`, and passing
  * every other request to `handler` (404 without one). `state.draining` turns the health answer into 503.
+ * With a `tracer` (app/src/tracing.js) every request but the health probes gets a SERVER span continuing the
+ * request's W3C `traceparent`, ended when the response finishes (status >= 500 marks it failed).
  * @param {string} role
  * @param {((req: import("http").IncomingMessage, res: import("http").ServerResponse) => Promise<void> | void) | undefined} handler
  * @param {{ draining: boolean, healthPath?: string, probePath?: string }} state
+ * @param {import("./tracing").AnyTracer} [tracer]
  */
-function createServer(role, handler, state) {
+function createServer(role, handler, state, tracer) {
     const healthPaths = new Set([state.healthPath ?? HEALTH_PATH, ...(state.probePath ? [state.probePath] : [])]);
     const server = http.createServer((req, res) => {
         const path = (req.url ?? "/").split("?")[0];
         if (healthPaths.has(path) && (req.method === "GET" || req.method === "HEAD")) {
             sendJson(res, state.draining ? 503 : 200, { status: state.draining ? "draining" : "ok", role });
             return;
+        }
+        if (tracer?.enabled) {
+            // Attribute names: OpenTelemetry HTTP semantic conventions (stable), which the awsxray exporter maps
+            // to the segment's http block (exporter/awsxrayexporter/internal/translator/http.go).
+            const span = tracer.startSpan(`${req.method ?? "GET"} ${path}`, {
+                kind: SPAN_KIND.SERVER,
+                parent: req.headers.traceparent,
+                attributes: {
+                    "http.request.method": req.method ?? "GET",
+                    "url.path": path,
+                    "url.scheme": "http",
+                    ...(req.headers["user-agent"] ? { "user_agent.original": req.headers["user-agent"] } : {}),
+                },
+            });
+            requestSpans.set(req, span);
+            res.once("close", () => {
+                span.setAttribute("http.response.status_code", res.statusCode);
+                if (res.statusCode >= 500) {
+                    span.setError(`HTTP ${res.statusCode}`);
+                }
+                span.end();
+            });
         }
         if (!handler) {
             sendJson(res, 404, { error: "not found" });
@@ -135,4 +173,4 @@ function closeServer(server, timeoutMs) {
     });
 }
 
-module.exports = { HEALTH_PATH, sendJson, readJson, createServer, listen, closeServer };
+module.exports = { HEALTH_PATH, sendJson, readJson, createServer, listen, closeServer, spanOf };

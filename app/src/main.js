@@ -11,6 +11,10 @@
  */
 const { readSettings, SettingsError } = require("./settings");
 const { createRegistry, startMetricsServer } = require("./metrics");
+const { NOOP_TRACER, createTracer } = require("./tracing");
+
+/** Roles that trace (app/src/tracing.js): one span per request, connection or job. */
+const TRACED_ROLES = new Set(["api", "ws", "worker"]);
 
 /** @param {Record<string, unknown>} fields */
 function log(fields) {
@@ -25,7 +29,7 @@ function log(fields) {
 /**
  * Starts the role `settings` names.
  * @param {import("./settings").Settings} settings
- * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, metrics?: import("./metrics").Registry }} ctx
+ * @param {{ log: typeof log, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, metrics?: import("./metrics").Registry, tracer?: import("./tracing").AnyTracer }} ctx
  * @returns {Promise<{ stop: () => Promise<void>, done?: boolean }>}
  */
 function start(settings, ctx) {
@@ -59,9 +63,14 @@ async function main() {
         log({ level: "error", msg: "fatal", error: err.message });
         process.exit(1);
     };
+    // OTEL_EXPORTER_OTLP_ENDPOINT unset: a no-op tracer (nothing sent, no timer).
+    const tracer = TRACED_ROLES.has(settings.role) ? createTracer(process.env, settings.role, log) : NOOP_TRACER;
+    if (tracer.enabled) {
+        log({ level: "info", msg: "tracing", endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
+    }
     // Prometheus metrics (issue 19): each role registers its own on this registry; served on METRICS_PORT when set.
     const metrics = createRegistry();
-    const app = await start(settings, { log, state, fatal, metrics });
+    const app = await start(settings, { log, state, fatal, metrics, tracer });
     const metricsServer = !app.done && settings.metricsPort !== undefined ? await startMetricsServer(metrics, settings.metricsPort) : undefined;
     if (metricsServer) {
         log({ level: "info", msg: "serving metrics", port: metricsServer.port, path: "/metrics" });
@@ -86,8 +95,9 @@ async function main() {
             process.exit(1);
         }, (settings.shutdownTimeoutSeconds + 5) * 1000);
         deadline.unref();
-        // The metrics port closes last, so the final scrape still sees the drain.
-        app.stop().then(() => new Promise((resolve) => (metricsServer ? metricsServer.server.close(() => resolve(undefined)) : resolve(undefined)))).then(() => {
+        // The spans of the requests, connections and jobs that just finished are sent; the metrics port closes last,
+        // so the final scrape still sees the drain.
+        app.stop().then(() => tracer.shutdown()).then(() => new Promise((resolve) => (metricsServer ? metricsServer.server.close(() => resolve(undefined)) : resolve(undefined)))).then(() => {
             log({ level: "info", msg: "stopped" });
             process.exit(0);
         }, (/** @type {any} */ err) => {

@@ -20,6 +20,7 @@
  * | `JOB_API_ENABLED` (`true`/`false`, default false) | api | the stack's `api.env`: opens `POST /api/jobs/<queue>` (unauthenticated: dev only) |
  * | `CONNECTION_METRICS_NAMESPACE`, `CONNECTION_METRICS_STACK` (optional), `AWS_REGION` | ws | platform/workloads.ts: publish the pod's open connections (`ActiveConnections`, dimension `Stack`) |
  * | `METRICS_PORT` (optional; 9464 on the platform) | all but db-bootstrap | RegionalDeployment / WorkerPool: Prometheus `GET /metrics` (app/src/metrics.js) on the port named `metrics` |
+ * | `OTEL_EXPORTER_OTLP_ENDPOINT` (optional; unset = no tracing), `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | api, ws, worker | platform/traces.ts: the region's trace collector (read by tracing.js, not here) |
  * | `METRICS_NAMESPACE` (default `ScaledWeb/Queues`), `METRICS_INTERVAL_SECONDS` (default 60), `AWS_REGION` | queue-metrics | ConfigMap `app-config` / the Deployment |
  *
  * Every problem is collected and reported at once, naming the variable, the value (credentials

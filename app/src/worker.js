@@ -14,6 +14,7 @@ const os = require("os");
 const { Worker } = require("bullmq");
 const { createRedis, closeRedis, assertNotCluster } = require("./redis");
 const { createServer, listen, closeServer } = require("./http");
+const { SPAN_KIND } = require("./tracing");
 
 const MAX_SLEEP_MS = 60_000;
 
@@ -35,9 +36,46 @@ async function processJob(job, queue) {
 }
 
 /**
+ * Runs `work` inside one SERVER span for `job` (a segment of its own in X-Ray, under the worker's service name),
+ * continuing `job.data.traceparent` (set by the api when it enqueued the job); a throw marks the span failed and is
+ * rethrown. Attribute names: OpenTelemetry messaging semantic conventions.
+ * @template T
+ * @param {import("./tracing").AnyTracer | undefined} tracer
+ * @param {{ id?: string, data?: any, attemptsMade?: number }} job
+ * @param {string} queue
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+async function traceJob(tracer, job, queue, work) {
+    if (!tracer?.enabled) {
+        return work();
+    }
+    const span = tracer.startSpan(`process ${queue}`, {
+        kind: SPAN_KIND.SERVER,
+        parent: job.data?.traceparent,
+        attributes: {
+            "messaging.system": "bullmq",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": queue,
+            ...(job.id !== undefined ? { "messaging.message.id": String(job.id) } : {}),
+            ...(job.attemptsMade !== undefined ? { "bullmq.attempts_made": job.attemptsMade } : {}),
+        },
+    });
+    try {
+        return await work();
+    } catch (/** @type {any} */ err) {
+        span.setError(String(err?.message ?? err));
+        throw err;
+    } finally {
+        span.end();
+    }
+}
+
+/**
  * @param {import("./settings").WorkerSettings} s
  * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions,
- *   metrics?: import("./metrics").Registry }} ctx
+ *   metrics?: import("./metrics").Registry,
+ *   tracer?: import("./tracing").AnyTracer }} ctx
  */
 async function startWorker(s, ctx) {
     const connection = createRedis(s.queueUrl, { name: `worker-${s.queueName}`, blocking: true, tls: ctx.redisTls });
@@ -45,7 +83,7 @@ async function startWorker(s, ctx) {
     connection.once("ready", () => {
         assertNotCluster(connection).catch((err) => ctx.fatal(err));
     });
-    const worker = new Worker(s.queueName, (job) => processJob(job, s.queueName), {
+    const worker = new Worker(s.queueName, (job) => traceJob(ctx.tracer, job, s.queueName, () => processJob(job, s.queueName)), {
         connection,
         prefix: s.queuePrefix,
         concurrency: s.concurrency,
@@ -80,4 +118,4 @@ async function startWorker(s, ctx) {
     };
 }
 
-module.exports = { startWorker, processJob };
+module.exports = { startWorker, processJob, traceJob };

@@ -7,6 +7,9 @@
  * Events: `join` (room) puts the socket in a room; `broadcast` ({ room?, message }) emits `message` to
  * the room, or to everyone, on every pod, and acknowledges with the pod's name.
  *
+ * Tracing (app/src/tracing.js): one SERVER span per Socket.IO connection, from `connection` to `disconnect`,
+ * continuing the handshake request's W3C `traceparent`.
+ *
  * Readiness does not wait for the store: ioredis reconnects in the background and the adapter resumes.
  */
 const os = require("os");
@@ -15,6 +18,7 @@ const { createAdapter } = require("@socket.io/redis-adapter");
 const { createRedis, closeRedis, assertNotCluster } = require("./redis");
 const { CloudWatchClient, PutMetricDataCommand } = require("@aws-sdk/client-cloudwatch");
 const { createServer, listen } = require("./http");
+const { SPAN_KIND } = require("./tracing");
 
 /** The connection gauge KEDA scales ws on (components/service-scaling.ts DEFAULT_CONNECTION_METRIC). */
 const CONNECTION_METRIC = "ActiveConnections";
@@ -44,7 +48,8 @@ function connectionMetricRequest(m, connections, timestamp) {
 /**
  * @param {import("./settings").WsSettings} s
  * @param {{ log: (fields: Record<string, unknown>) => void, state: { draining: boolean, healthPath?: string, probePath?: string }, fatal: (err: Error) => void, redisTls?: import("tls").ConnectionOptions,
- *   cloudwatch?: { send: (command: PutMetricDataCommand) => Promise<unknown> }, metrics?: import("./metrics").Registry }} ctx
+ *   cloudwatch?: { send: (command: PutMetricDataCommand) => Promise<unknown> }, metrics?: import("./metrics").Registry,
+ *   tracer?: import("./tracing").AnyTracer }} ctx
  */
 async function startWs(s, ctx) {
     const pub = createRedis(s.adapterUrl, { name: "ws-pub", tls: ctx.redisTls });
@@ -66,6 +71,17 @@ async function startWs(s, ctx) {
     });
     const pod = os.hostname();
     io.on("connection", (socket) => {
+        if (ctx.tracer?.enabled) {
+            const span = ctx.tracer.startSpan("socket.io connection", {
+                kind: SPAN_KIND.SERVER,
+                parent: socket.handshake.headers.traceparent,
+                attributes: { "url.path": "/socket.io/", "url.scheme": "http", "network.protocol.name": "socket.io", "ws.transport": socket.conn.transport.name },
+            });
+            socket.once("disconnect", (reason) => {
+                span.setAttribute("ws.disconnect_reason", reason);
+                span.end();
+            });
+        }
         socket.on("join", (/** @type {unknown} */ room, /** @type {unknown} */ ack) => {
             if (typeof room === "string" && room.length > 0 && room.length <= 128) {
                 void socket.join(room);
