@@ -41,7 +41,7 @@ const ROOT = path.resolve(__dirname, "..");
 const RUN_CACHE_DIR = process.env.STACK_RUN_CACHE_DIR ? path.resolve(process.env.STACK_RUN_CACHE_DIR) : path.join(ROOT, ".build", "stack-runs");
 /** Sources and settings a stack run depends on, relative to the project root. */
 const RUN_INPUT_DIRS = ["components", "platform", "toolkit", "app"];
-const RUN_INPUT_PACKAGES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/docker", "yaml", "zod"];
+const RUN_INPUT_PACKAGES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/docker", "@pulumiverse/grafana", "yaml", "zod"];
 
 function filesUnder(dir: string): string[] {
     if (!fs.existsSync(dir)) {

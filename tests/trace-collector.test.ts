@@ -202,9 +202,9 @@ test("the OTLP names are reserved in api/ws env and collectorReplicas follows th
         expect(PROGRAM_ENV.api).toContain(name);
         expect(PROGRAM_ENV.ws).toContain(name);
     }
-    const traces = (collectorReplicasOverride?: number) => ({ traces: { enabled: true, collectorReplicas: collectorReplicasOverride }, grafana: {} as any });
+    const traces = (collectorReplicasOverride?: number) => ({ prometheus: {} as any, traces: { enabled: true, collectorReplicas: collectorReplicasOverride }, grafana: {} as any });
     expect(collectorReplicas({ environment: "prod", observability: traces() })).toBe(2);
     expect(collectorReplicas({ environment: "dev", observability: traces() })).toBe(1);
     expect(collectorReplicas({ environment: "dev", observability: traces(3) })).toBe(3);
-    expect(otelEnv({ environment: "dev", observability: { traces: { enabled: false }, grafana: {} as any } }, "us-east-1", "api")).toEqual({});
+    expect(otelEnv({ environment: "dev", observability: { prometheus: {} as any, traces: { enabled: false }, grafana: {} as any } }, "us-east-1", "api")).toEqual({});
 });

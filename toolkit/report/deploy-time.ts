@@ -65,6 +65,11 @@ export const CREATION_TIMES: Readonly<Record<string, CreationTime>> = {
     k8sWorkload: { label: "kubernetes:apps/v1:Deployment (waits for rollout)", seconds: 1 * MIN, source: ESTIMATE },
     peering: { label: "aws:ec2/vpcPeeringConnection*", seconds: 1 * MIN, source: ESTIMATE },
     codebuild: { label: "aws:codebuild/project:Project", seconds: 30, source: ESTIMATE },
+    ampScraper: {
+        label: "aws:amp/scraper:Scraper", seconds: 10 * MIN,
+        source: "estimate: CreateScraper makes a network interface per subnet and a service role, then reports CREATING until ACTIVE (AMP API reference CreateScraper, ScraperStatus); \"several minutes\" in third-party provider docs",
+    },
+    grafanaWorkspace: { label: "aws:grafana/workspace:Workspace", seconds: 5 * MIN, source: ESTIMATE },
     otherAws: { label: "other AWS resources (API calls)", seconds: 10, source: ESTIMATE },
     otherK8s: { label: "other Kubernetes objects", seconds: 5, source: ESTIMATE },
     other: { label: "providers, random values, anything else", seconds: 1, source: ESTIMATE },
@@ -97,6 +102,8 @@ export function creationTimeOf(r: RegisteredResource): { key: keyof typeof CREAT
     if (t === "kubernetes:apps/v1:Deployment") return pick("k8sWorkload");
     if (t.startsWith("aws:ec2/vpcPeeringConnection")) return pick("peering");
     if (t === "aws:codebuild/project:Project") return pick("codebuild");
+    if (t === "aws:amp/scraper:Scraper") return pick("ampScraper");
+    if (t === "aws:grafana/workspace:Workspace") return pick("grafanaWorkspace");
     if (t.startsWith("pulumi:providers:")) return pick("other");
     if (t.startsWith("aws:")) return pick("otherAws");
     if (t.startsWith("kubernetes:")) return pick("otherK8s");
