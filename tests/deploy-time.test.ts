@@ -102,7 +102,10 @@ describe("prod's first deploy", () => {
             "net-nat-us-east-1a", "net-nat-us-east-1b", "net-nat-us-east-1c", "net-nat-us-west-2a", "net-nat-us-west-2b", "net-nat-us-west-2c",
             "prod-static-cdn", "prod-static-logs", "prod-static-origin", "prod-static-origin-replica", "prod-static-origin-replication",
             "prod-uploads", "prod-uploads-replica", "prod-uploads-replication",
-            "secrets-store", "workers", "ws", "ws-aws-auth", "ws-scaler", "ws-tgb",
+            "secrets-store",
+            // issue 19: the trace collector's release waits for its Pod Identity association.
+            "traces-release",
+            "workers", "ws", "ws-aws-auth", "ws-scaler", "ws-tgb",
         ]);
         // The worker pool waits for the KEDA release only, not for every add-on.
         const workers = e.explicitEdges.filter((x) => x.from === "prod-use1-workers");

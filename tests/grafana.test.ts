@@ -188,6 +188,7 @@ describe("observability stack config", () => {
     test("defaults: traces on, Grafana off in the primary region with a 30-day token", () => {
         const c = parseConfig(base(), "test");
         expect(c.observability).toEqual({
+            prometheus: { enabled: true, scrapeIntervalSeconds: 30, addonVersions: {} },
             traces: { enabled: true },
             grafana: { enabled: false, region: "us-east-1", grafanaVersion: "10.4", tokenTtlSeconds: 2_592_000, tokenRotation: "1" },
         });
@@ -212,12 +213,16 @@ describe("observability stack config", () => {
 });
 
 describe("the dev stack with Grafana on", () => {
-    test("one workspace in the primary region, X-Ray data source, dashboards, and the grafana output", async () => {
+    test("one workspace in the primary region, the region's AMP workspace and X-Ray as data sources, dashboards, and the grafana output", async () => {
         const run = await runStack("dev", { observability: { grafana: { enabled: true } } });
         const ws = run.ofType("aws:grafana/workspace:Workspace");
         expect(ws).toHaveLength(1);
         expect(ws[0].region).toBe("us-east-1");
-        expect(run.ofType("grafana:oss/dataSource:DataSource").map((d) => d.inputs.name)).toEqual(["xray-us-east-1"]);
+        expect(run.ofType("grafana:oss/dataSource:DataSource").map((d) => d.inputs.name).sort()).toEqual(["amp-us-east-1", "xray-us-east-1"]);
+        // The Prometheus data source points at the monitoring stage's workspace in that region.
+        const amp = run.ofType("grafana:oss/dataSource:DataSource").find((d) => d.inputs.name === "amp-us-east-1")!;
+        const workspace = run.ofType("aws:amp/workspace:Workspace").find((w) => w.region === "us-east-1")!;
+        expect(amp.inputs.url).toContain(workspace.state.prometheusEndpoint.replace(/\/$/, ""));
         expect(run.ofType("grafana:oss/dashboard:Dashboard")).toHaveLength(2);
         expect((run.outputs as any).grafana).toMatchObject({ url: expect.stringMatching(/^https:\/\//) });
     });
