@@ -149,7 +149,13 @@ export const RULE_NAMESPACE = "scaled-web";
  * memory against their limits (`cpu`, `memory`) from cAdvisor and kube-state-metrics; pods not ready and restarting
  * (kube-state-metrics); KEDA scaler errors. Queue depth stays a CloudWatch alarm: the app does not export it to Prometheus.
  */
-export function alertRules(t: Thresholds, appNamespace: string): AlertRule[] {
+/**
+ * Seed 002's `high_load` alert: requests per second (warning after 5 minutes) at the rate the api scales at
+ * (seed 000/002: 1000 per pod), the default of `requestsPerSecondPerPod`.
+ */
+export const DEFAULT_HIGH_LOAD_REQUESTS_PER_SECOND = 1000;
+
+export function alertRules(t: Thresholds, appNamespace: string, highLoadRequestsPerSecond: number = DEFAULT_HIGH_LOAD_REQUESTS_PER_SECOND): AlertRule[] {
     const ns = `namespace="${appNamespace}"`;
     const rules: AlertRule[] = [];
     const pair = (name: string, expr: (v: number) => string, value: (l: AlertLevel) => number, forDuration: string, summary: (v: number) => string): void => {
@@ -170,6 +176,14 @@ export function alertRules(t: Thresholds, appNamespace: string): AlertRule[] {
     pair("PodMemoryNearLimit",
         (p) => `100 * sum by (pod) (container_memory_working_set_bytes{${ns},container!=""}) / sum by (pod) (kube_pod_container_resource_limits{${ns},resource="memory"}) > ${p}`,
         (l) => t.memory[l], "10m", (p) => `a pod uses more than ${p} % of its memory limit for 10 minutes`);
+    // Seed 002 `high_load` (1000, 5 m, warning): the api pods' average request rate stays above what KEDA scales each
+    // pod to, so scaling is not keeping up (at maxReplicas, or nodes do not come).
+    rules.push({
+        alert: "ApiHighLoadWarning",
+        expr: `avg(sum by (pod) (rate(${HTTP_REQUESTS_TOTAL}{job="app",app="api"}[5m]))) > ${highLoadRequestsPerSecond}`,
+        for: "5m", labels: { severity: "warning" },
+        annotations: { summary: `api pods average more than ${highLoadRequestsPerSecond} requests/s each for 5 minutes: scaling is not keeping up` },
+    });
     rules.push(
         { alert: "PodNotReadyWarning", expr: `sum by (pod) (kube_pod_status_ready{${ns},condition="false"}) > 0`, for: "5m", labels: { severity: "warning" }, annotations: { summary: "a pod has not been ready for 5 minutes" } },
         { alert: "PodNotReadyCritical", expr: `sum by (pod) (kube_pod_status_ready{${ns},condition="false"}) > 0`, for: "15m", labels: { severity: "critical" }, annotations: { summary: "a pod has not been ready for 15 minutes" } },
@@ -182,8 +196,8 @@ export function alertRules(t: Thresholds, appNamespace: string): AlertRule[] {
 }
 
 /** The rules file (`groups:` YAML) AMP's RuleGroupsNamespace takes. */
-export function rulesFile(t: Thresholds, appNamespace: string): string {
-    return stringify({ groups: [{ name: "scaled-web-seed-thresholds", rules: alertRules(t, appNamespace) }] });
+export function rulesFile(t: Thresholds, appNamespace: string, highLoadRequestsPerSecond?: number): string {
+    return stringify({ groups: [{ name: "scaled-web-seed-thresholds", rules: alertRules(t, appNamespace, highLoadRequestsPerSecond) }] });
 }
 
 /**
@@ -237,6 +251,11 @@ export interface ManagedPrometheusArgs {
     readonly criticalTopicArn: pulumi.Input<string>;
     /** Threshold overrides (or resolved thresholds), as `Observability` takes them. @default the seed values */
     readonly thresholds?: ThresholdOverrides;
+    /**
+     * Requests per second per api pod above which `ApiHighLoadWarning` fires after 5 minutes (seed 002 `high_load`); the
+     * stack passes its `scaling.requestsPerSecondPerPod`. @default 1000
+     */
+    readonly highLoadRequestsPerSecond?: number;
     /** Seconds between scrapes, at least 30. @default 30 */
     readonly scrapeIntervalSeconds?: number;
     /** Days the workspace keeps metrics (1-1095). @default AMP's own (150) */
@@ -276,6 +295,10 @@ export function validateManagedPrometheusArgs(args: ManagedPrometheusArgs): Prob
     if (args.retentionDays !== undefined) {
         problems.check(Number.isInteger(args.retentionDays) && args.retentionDays >= 1 && args.retentionDays <= MAX_RETENTION_DAYS, "retentionDays",
             `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS} (the AMP maximum), got ${show(args.retentionDays)}`);
+    }
+    if (args.highLoadRequestsPerSecond !== undefined) {
+        problems.check(Number.isFinite(args.highLoadRequestsPerSecond) && args.highLoadRequestsPerSecond > 0, "highLoadRequestsPerSecond",
+            `must be a positive number of requests per second, got ${show(args.highLoadRequestsPerSecond)}`);
     }
     problems.check(args.subnetIds.length >= 2, "subnetIds", `must list at least two subnets in different zones (a scraper needs two), got ${args.subnetIds.length}`);
     problems.check(DNS_LABEL.test(args.appNamespace), "appNamespace", `must be a namespace name (DNS label), got ${show(args.appNamespace)}`);
@@ -404,7 +427,7 @@ export class ManagedPrometheus extends pulumi.ComponentResource {
         this.ruleGroupNamespace = new aws.amp.RuleGroupNamespace(name, {
             name: RULE_NAMESPACE,
             workspaceId: this.workspace.id,
-            data: rulesFile(this.thresholds, args.appNamespace),
+            data: rulesFile(this.thresholds, args.appNamespace, args.highLoadRequestsPerSecond),
             tags,
         }, child);
         this.alertManager = new aws.amp.AlertManagerDefinition(name, {

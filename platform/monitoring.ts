@@ -57,6 +57,8 @@ export function wireMonitoring(config: PlatformConfig, regions: readonly RegionC
             warningTopicArn: obs.warningTopicArn,
             criticalTopicArn: obs.criticalTopicArn,
             thresholds: config.alerts.thresholds,
+            // Seed 002 high_load: warn when pods stay above the rate KEDA scales each api pod to.
+            highLoadRequestsPerSecond: config.scaling.requestsPerSecondPerPod,
             scrapeIntervalSeconds: prom.scrapeIntervalSeconds,
             retentionDays: prom.retentionDays,
             addonVersions: prom.addonVersions,

@@ -136,6 +136,9 @@ describe("alert rules", () => {
         expect(byName().ApiErrorRateCritical).toMatch(/> 1$/);
         expect(byName().PodCpuNearLimitWarning).toMatch(/> 70$/);
         expect(byName().PodMemoryNearLimitCritical).toMatch(/> 90$/);
+        // Seed 002 high_load: 1000 requests/s per api pod for 5 minutes, or the stack's scaling target.
+        expect(byName().ApiHighLoadWarning).toBe('avg(sum by (pod) (rate(http_server_requests_total{job="app",app="api"}[5m]))) > 1000');
+        expect(alertRules(DEFAULT_THRESHOLDS, "scaled-web", 400).find((r) => r.alert === "ApiHighLoadWarning")!.expr).toMatch(/> 400$/);
         const custom = byName(resolveThresholds({ p95Ms: { warning: 250 }, cpu: { critical: 95 } }));
         expect(custom.ApiP95LatencyWarning).toMatch(/> 0\.25$/);
         expect(custom.PodCpuNearLimitCritical).toMatch(/> 95$/);
@@ -243,6 +246,7 @@ describe("ManagedPrometheus", () => {
 
     test.each<[string, Partial<ManagedPrometheusArgs>, RegExp]>([
         ["a scrape interval under AMP's 30 s", { scrapeIntervalSeconds: 15 }, /scrapeIntervalSeconds: must be a whole number of seconds from 30/],
+        ["a high-load rate of zero", { highLoadRequestsPerSecond: 0 }, /highLoadRequestsPerSecond: must be a positive number of requests per second, got 0/],
         ["a retention above AMP's maximum", { retentionDays: 2000 }, /retentionDays: must be a whole number of days from 1 to 1095/],
         ["a single subnet", { subnetIds: ["subnet-a"] }, /subnetIds: must list at least two subnets/],
         ["a bad add-on version", { addonVersions: { "kube-state-metrics": "2.15.0" } }, /addonVersions.kube-state-metrics: must be an EKS add-on version/],
