@@ -2,38 +2,17 @@
  * Stack configuration of cluster operations (issue 16): support policy, add-on versions, pinned node AMIs, named
  * cluster admins. One test per rejected config, each naming the stack-file key, the value and the fix.
  */
-import { ConfigError, parseConfig } from "../platform/config";
+import { parseConfig } from "../platform/config";
+import { PROD_ADMIN_ARN, configMessageOf, minimalProdConfig } from "./config-fixtures";
 
-const ADMIN = "arn:aws:iam::123456789012:role/platform-admins";
-
-function prod(): any {
-    return {
-        environment: "prod",
-        tier: "large",
-        domain: "example.com",
-        regions: { "us-east-1": { role: "primary", weight: 70 }, "us-west-2": { role: "secondary", weight: 30 } },
-        api: { image: "registry.example.com/team/api:1.0.0" },
-        ws: { image: "registry.example.com/team/ws:1.0.0" },
-        workers: { image: "registry.example.com/team/worker:1.0.0" },
-        cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": ADMIN } },
-    };
-}
+const ADMIN = PROD_ADMIN_ARN;
+const prod = minimalProdConfig;
 
 function dev(): any {
     return { environment: "dev", domain: "dev.example.com", regions: { "us-east-1": { role: "primary", weight: 100 } } };
 }
 
-function messageOf(raw: unknown): string {
-    try {
-        parseConfig(raw, "test");
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e.message;
-        }
-        throw e;
-    }
-    throw new Error("expected a ConfigError");
-}
+const messageOf = (raw: unknown): string => configMessageOf(raw, "test");
 
 describe("cluster operations config: accepted", () => {
     test("defaults: standard support, no add-on overrides, no named admins outside prod, AMI unpinned in dev", () => {

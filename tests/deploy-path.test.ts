@@ -2,7 +2,8 @@
  * The deploy path end to end in the reference program: the `deployRunner` and `cluster.privateAccess*` stack keys,
  * the runner in the primary region, and what each region's private cluster API admits.
  */
-import { ConfigError, parseConfig } from "../platform/config";
+import { parseConfig } from "../platform/config";
+import { configMessageOf, minimalProdConfig } from "./config-fixtures";
 import { StackRun, runStack } from "./harness";
 
 const RUNNER = {
@@ -14,31 +15,9 @@ const RUNNER = {
 };
 
 /** Prod pins its node AMI and names its cluster admins (platform/cluster-ops-config.ts). */
-const PROD_CLUSTER = { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } };
-
-function base(): any {
-    return {
-        environment: "prod",
-        tier: "large",
-        domain: "example.com",
-        regions: { "us-east-1": { role: "primary", weight: 70 }, "us-west-2": { role: "secondary", weight: 30 } },
-        // Prod names its images, pinned (platform/config.ts imageIssues).
-        api: { image: "registry.example.com/team/api:1.0.0" },
-        ws: { image: "registry.example.com/team/ws:1.0.0" },
-        workers: { image: "registry.example.com/team/worker:1.0.0" },
-        cluster: { ...PROD_CLUSTER },
-    };
-}
-
-function messageOf(raw: unknown): string {
-    try {
-        parseConfig(raw, "prod");
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as Error).message;
-    }
-    throw new Error("expected parseConfig to throw a ConfigError");
-}
+const PROD_CLUSTER = minimalProdConfig().cluster;
+const base = minimalProdConfig;
+const messageOf = (raw: unknown): string => configMessageOf(raw, "prod");
 
 describe("stack keys", () => {
     test("the runner is off unless asked for; its project name defaults to <project>-<stack>-deploy-runner", () => {

@@ -10,7 +10,8 @@ import { DATASOURCE_PREFIX, applicationDashboard, capacityDashboard, dashboardMo
 import {
     AMP_QUERY_ACTIONS, GrafanaWorkspace, GrafanaWorkspaceArgs, MAX_SERVICE_ACCOUNT_TOKEN_SECONDS, grafanaDataPolicy, grafanaTrustPolicy, validateGrafanaWorkspaceArgs,
 } from "../components/grafana-workspace";
-import { ConfigError, parseConfig } from "../platform/config";
+import { parseConfig } from "../platform/config";
+import { configMessageOf } from "./config-fixtures";
 import { StackRun, runComponent, runStack } from "./harness";
 import { readStackConfig, runOffline } from "../toolkit/offline";
 import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
@@ -173,17 +174,7 @@ describe("observability stack config", () => {
         regions: { "us-east-1": { role: "primary", weight: 100 }, "eu-west-1": { role: "secondary", weight: 0 } },
         ...(observability === undefined ? {} : { observability }),
     });
-    const errorOf = (raw: unknown): string => {
-        try {
-            parseConfig(raw, "test");
-        } catch (e) {
-            if (e instanceof ConfigError) {
-                return e.message;
-            }
-            throw e;
-        }
-        throw new Error("expected a ConfigError");
-    };
+    const errorOf = (raw: unknown): string => configMessageOf(raw, "test");
 
     test("defaults: traces on, Grafana off in the primary region with a 30-day token", () => {
         const c = parseConfig(base(), "test");

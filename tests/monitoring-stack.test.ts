@@ -3,6 +3,7 @@
  */
 import { parse } from "yaml";
 import { ConfigError, parseConfig } from "../platform/config";
+import { configErrorOf, minimalProdConfig } from "./config-fixtures";
 import { DEFAULT_METRICS_ADDON_VERSIONS } from "../components/managed-prometheus";
 import { APP_METRICS_PORT, APP_METRICS_PORT_NAME } from "../components/app-metrics";
 import { RegionalDeployment } from "../components/regional-deployment";
@@ -13,30 +14,9 @@ import { assertKubernetesSchemas } from "./k8s-schema";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { readSettings } = require("../app/src/settings.js");
 
-function base(): any {
-    return {
-        environment: "prod",
-        tier: "large",
-        domain: "example.com",
-        regions: { "us-east-1": { role: "primary", weight: 70 }, "us-west-2": { role: "secondary", weight: 30 } },
-        api: { image: "registry.example.com/team/api:1.0.0" },
-        ws: { image: "registry.example.com/team/ws:1.0.0" },
-        workers: { image: "registry.example.com/team/worker:1.0.0" },
-        cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
-    };
-}
+const base = minimalProdConfig;
 
-function errorOf(raw: unknown): ConfigError {
-    try {
-        parseConfig(raw, "prod");
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
-    }
-    throw new Error("expected parseConfig to throw a ConfigError");
-}
+const errorOf = (raw: unknown): ConfigError => configErrorOf(raw, "prod");
 
 describe("observability.prometheus config", () => {
     test("defaults: on, 30 s scrapes, AMP's own retention, the pinned add-on versions", () => {

@@ -4,7 +4,8 @@
  * per-queue metric, and the policy pack (prod config) has nothing to say about the broker. Bad backend
  * settings are config errors naming the key.
  */
-import { ConfigError, parseConfig } from "../platform/config";
+import { parseConfig } from "../platform/config";
+import { configMessageOf } from "./config-fixtures";
 import { assertKubernetesSchemas } from "./k8s-schema";
 import { StackRun, runStack } from "./harness";
 import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
@@ -74,17 +75,7 @@ describe("queueBackend: switching is a validated change", () => {
         cluster: { nodeAmi: { release: "v20260714" }, adminPrincipals: { "platform-admins": "arn:aws:iam::123456789012:role/platform-admins" } },
         queueBackend, ...over,
     });
-    const messageOf = (raw: unknown, stack = "prod"): string => {
-        try {
-            parseConfig(raw, stack);
-        } catch (e) {
-            if (e instanceof ConfigError) {
-                return e.message;
-            }
-            throw e;
-        }
-        throw new Error("expected a ConfigError");
-    };
+    const messageOf = (raw: unknown, stack = "prod"): string => configMessageOf(raw, stack);
 
     test("bullmq by default; rabbitmq with its defaults", () => {
         expect(parseConfig(base(undefined), "prod").queueBackend).toEqual({ type: "bullmq", engineVersion: "4.2", instanceType: "mq.m7g.large", deploymentMode: "CLUSTER_MULTI_AZ" });

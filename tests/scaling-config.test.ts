@@ -2,7 +2,8 @@
  * Stack config `scaled-web:scaling` (platform/scaling-config.ts): request-rate and connection targets,
  * replica schedules as KEDA cron triggers, and what a bad schedule is told.
  */
-import { ConfigError, parseConfig } from "../platform/config";
+import { parseConfig } from "../platform/config";
+import { configMessageOf } from "./config-fixtures";
 import { daySet } from "../platform/scaling-config";
 
 /** A minimal valid prod config (large tier: api/ws floors 3, ceilings 20). */
@@ -21,17 +22,7 @@ function base(scaling?: unknown): any {
     };
 }
 
-function messageOf(raw: unknown): string {
-    try {
-        parseConfig(raw, "prod");
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e.message;
-        }
-        throw e;
-    }
-    throw new Error("expected a ConfigError");
-}
+const messageOf = (raw: unknown): string => configMessageOf(raw, "prod");
 
 /** Seed 001 (api 3 / workers 5 by day, api 1 / workers 2 at night) scaled to the large tier, whose floors are the night values. */
 const SEED_001 = {
