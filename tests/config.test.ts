@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG_QUEUE_PURPOSES, CONFIG_WS_ADAPTER_PURPOSES, ConfigError, DEFAULT_QUEUES, PlatformConfig, configKeyIssues, parseConfig } from "../platform/config";
+import { configErrorOf } from "./config-fixtures";
 import { regionCode } from "../platform/program";
 import { TIER_PRESETS } from "../platform/tiers";
 
@@ -24,17 +25,7 @@ function base(): any {
     };
 }
 
-function errorOf(raw: unknown, stack = "test"): ConfigError {
-    try {
-        parseConfig(raw, stack);
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
-    }
-    throw new Error("expected parseConfig to throw a ConfigError");
-}
+const errorOf = (raw: unknown, stack = "test"): ConfigError => configErrorOf(raw, stack);
 
 describe("parseConfig: valid input", () => {
     test("resolves tier presets, region order and defaults", () => {

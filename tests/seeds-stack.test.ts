@@ -3,6 +3,7 @@
  * wire them, their config keys, the env contract and the plan report's recovery points.
  */
 import { ConfigError, parseConfig } from "../platform/config";
+import { configErrorOf } from "./config-fixtures";
 import { buildPlanReport } from "../toolkit/report";
 import { StackRun, runStack } from "./harness";
 
@@ -18,17 +19,7 @@ const T = {
     configMap: "kubernetes:core/v1:ConfigMap",
 } as const;
 
-function errorOf(raw: unknown, stack = "test"): ConfigError {
-    try {
-        parseConfig(raw, stack);
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e;
-        }
-        throw e;
-    }
-    throw new Error("expected parseConfig to throw a ConfigError");
-}
+const errorOf = (raw: unknown, stack = "test"): ConfigError => configErrorOf(raw, stack);
 
 const prodRaw = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
     environment: "prod", domain: "example.com",
