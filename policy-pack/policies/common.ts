@@ -4,9 +4,8 @@
  * stack policy. Pure functions over provider property bags, so they work on the inputs of a mocked run
  * as well as on the engine's view of a real preview.
  */
-import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidation, ResourceValidationArgs, ReportViolation, validateResourceOfType } from "@pulumi/policy";
+import { aws, k8s } from "./sdk";
 
 // ---------------------------------------------------------------------------------------------
 // Preview: values the engine does not know yet

@@ -9,12 +9,12 @@
  * certificate, the CIDR and ports before the group); unknown ARNs and ids are present; groups are joined
  * to rules and load balancers by dependency when their ids are unknown.
  */
-import * as aws from "@pulumi/aws";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import {
     MaybeUnknown, UNKNOWN, UndecidableError, Undecided, configOf, identitiesOf, isKnownString, isSet, isUnknown, label, linkedResources, matchesAny,
     numOf, onRaw, propsOf, refersTo,
 } from "./common";
+import { aws } from "./sdk";
 
 /** TLS 1.3 (with 1.2 fallback) and forward-secret policies only. */
 export const DEFAULT_ALLOWED_SSL_POLICIES: readonly string[] = ["ELBSecurityPolicy-TLS13-*", "ELBSecurityPolicy-FS-1-2-*"];

@@ -4,14 +4,13 @@
  * Preview-aware (see common.ts): each check reads plain props, looks at its decisive field first, and
  * reports only what known values prove; what unknown values leave open is thrown as `UndecidableError`.
  */
-import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import {
     DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, EXEMPT_LABELS_SCHEMA, LABEL_PATTERN, MaybeUnknown, NodePool, SPOT_DEFAULTS, TAINT_PATTERN, UNKNOWN,
     Undecided, boolOf, configOf, exemptingLabel, inExcludedNamespace, isSet, isUnknown, k8sDisplayName, label, linkedResources, nodePoolsOf, numOf,
     onRaw, parseLabel, parseTaint, propsOf, providerKey, selectorMatches, show,
 } from "./common";
+import { aws, k8s } from "./sdk";
 
 /** Seeds 000/002/003: API and WebSocket tiers never run below two replicas. */
 export const DEFAULT_MIN_REPLICAS = 2;

@@ -5,13 +5,13 @@
  * Preview-aware (see common.ts): plain props, decisive fields first, unknown values never reported as
  * violations; what they leave open is thrown as `UndecidableError`.
  */
-import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { cpuMillicores, memoryBytes } from "./quantity";
 import {
     DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, UNKNOWN, UndecidableError, Undecided, configOf, containersOf, inExcludedNamespace, isUnknown,
     k8sDisplayName, matchesAny, numOf, onRaw, validateWorkloads,
 } from "./common";
+import { aws } from "./sdk";
 
 export const DEFAULT_MAX_CPU = "4";
 export const DEFAULT_MAX_MEMORY = "8Gi";

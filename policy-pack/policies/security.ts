@@ -7,9 +7,9 @@
  * ARN, a subnet group name, an AUTH token, a source DB ARN) is present; violations only where known values
  * prove them; what unknowns leave open is thrown as `UndecidableError`.
  */
-import * as aws from "@pulumi/aws";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { MaybeUnknown, UNKNOWN, UndecidableError, Undecided, boolOf, configOf, isKnownString, isSet, isUnknown, label, linkedResources, numOf, onRaw, propsOf, providerKey } from "./common";
+import { aws } from "./sdk";
 
 /** AWS Foundational Security Best Practices RDS.11 asks for >= 7 days of automated backups. */
 export const DEFAULT_MIN_BACKUP_RETENTION_DAYS = 7;

@@ -6,9 +6,9 @@
  * Preview-aware (see common.ts): plain props, the decisive field first; an unknown ARN or id (the OAC being created,
  * a KMS key) counts as present; a verdict that needs an unknown value is thrown as `UndecidableError`.
  */
-import * as aws from "@pulumi/aws";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { UndecidableError, Undecided, boolOf, configOf, isKnownString, isSet, isUnknown, label, linkedResources, onRaw, propsOf, raw } from "./common";
+import { aws } from "./sdk";
 
 /**
  * CloudFront security policies that admit TLS 1.2 or newer only ("Supported protocols and ciphers between viewers

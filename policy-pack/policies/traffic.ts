@@ -6,10 +6,9 @@
  * Preview-aware (see common.ts): plain props, decisive field first; a name, namespace or service account that
  * is unknown during preview leaves the check undecided instead of passing or failing.
  */
-import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { Undecided, configOf, isKnownString, isUnknown, k8sDisplayName, label, onRaw, propsOf, providerKey } from "./common";
+import { aws, k8s } from "./sdk";
 
 export const DEFAULT_WEB_SERVICES: readonly string[] = ["api", "ws"];
 export const DEFAULT_WEB_SERVICE_LABELS: readonly string[] = ["app.kubernetes.io/name"];
