@@ -76,6 +76,12 @@ describe("policy-pack/package.json", () => {
         }
     });
 
+    it("imports SDK classes module by module (policies/sdk.ts), never an SDK's index, which would make every start parse all of it", () => {
+        const indexImports = packSources().flatMap((f) => importsOf(path.join(PACK_DIR, f)).filter((s) => s === "@pulumi/aws" || s === "@pulumi/kubernetes").map((s) => `${f}: ${s}`));
+        expect(indexImports).toEqual([]);
+        expect(importsOf(path.join(PACK_DIR, "policies", "sdk.ts")).every((s) => /^@pulumi\/(aws|kubernetes)\/[a-z0-9]+(\/v\d\w*)?\/[a-zA-Z0-9]+$/.test(s))).toBe(true);
+    });
+
     it("relative imports stay inside policy-pack/", () => {
         for (const file of packSources()) {
             for (const spec of importsOf(path.join(PACK_DIR, file)).filter((s) => s.startsWith("."))) {
