@@ -14,6 +14,7 @@ import type { Observability } from "../components/observability";
 import type { ComputeRegionDetails } from "./compute";
 import { PlatformConfig } from "./config";
 import type { RegionContext } from "./program";
+import { appNamespaceOf } from "./workloads";
 
 /** What the Grafana wiring (and the stack outputs) read: each region's workspace. */
 export interface MonitoringOutputs {
@@ -26,10 +27,6 @@ export interface MonitoringDeps {
     readonly observability: ReadonlyMap<string, Observability>;
 }
 
-/** The application namespace: the workloads stage names it after the project. */
-export function appNamespaceOf(config: PlatformConfig): string {
-    return config.project;
-}
 
 /** Creates every region's Managed Prometheus; an empty map when `observability.prometheus.enabled` is false. */
 export function wireMonitoring(config: PlatformConfig, regions: readonly RegionContext[], deps: MonitoringDeps): MonitoringOutputs {

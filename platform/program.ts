@@ -21,7 +21,7 @@ import { wirePeering } from "./peering";
 import { usEast1Provider, wireStatic } from "./static";
 import { wireNetworkIsolation } from "./network-isolation";
 import { grantUploadsAccess, wireStorage } from "./storage";
-import { wireWorkloads } from "./workloads";
+import { appNamespaceOf, wireWorkloads } from "./workloads";
 import { wireTraceIdentity, wireTraces } from "./traces";
 import { wireGrafana } from "./grafana";
 import { resolveZones } from "./zones";
@@ -165,7 +165,7 @@ export async function createPlatform(config: PlatformConfig): Promise<PlatformOu
         // Stage network isolation (platform/network-isolation.ts): default deny plus the flows the platform needs.
         wireNetworkIsolation(ctx, primaryCtx, compute.get(ctx.region.name)!, workloads.namespace);
         // Stage traces: the region's OpenTelemetry collector, exporting to X-Ray, receiving from the app namespace.
-        wireTraces(ctx, compute.get(ctx.region.name)!, traceRole, config.project);
+        wireTraces(ctx, compute.get(ctx.region.name)!, traceRole, appNamespaceOf(config));
     }
     // Stage dns (platform/edge.ts): weighted records + health checks across regions.
     const dns = wireDns(config, regions, edge);

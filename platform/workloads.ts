@@ -69,6 +69,11 @@ export const AMQP_URL_VARIABLE = "AMQP_URL";
 export const BROKER_SECRET_REF = "@broker";
 
 /** Amazon MQ broker name of a region's queues (dimension `Broker` of its CloudWatch metrics). */
+/** The application namespace: named after the project (the other stages that select its pods use this too). */
+export function appNamespaceOf(config: { readonly project: string }): string {
+    return config.project;
+}
+
 export function brokerNameFor(prefix: string): string {
     return `${prefix}-queue`;
 }
@@ -205,7 +210,7 @@ export function wireWorkloads(
     const writerUrl = data.writerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
     const readerUrl = data.readerEndpoint.apply((e) => postgresUrl(data.databaseUser, undefined, e, data.databaseName));
     const settings = new AppNamespace(`${prefix}-env`, {
-        namespace: config.project,
+        namespace: appNamespaceOf(config),
         // The controller injects ALB target-health readiness gates into pods behind a TargetGroupBinding here.
         namespaceLabels: { [POD_READINESS_GATE_LABEL.key]: POD_READINESS_GATE_LABEL.value },
         configMaps: {
