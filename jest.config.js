@@ -4,8 +4,9 @@ module.exports = {
     roots: ["<rootDir>/tests"],
     testMatch: ["**/*.test.ts"],
     transform: {
-        // Type checking happens once in `npm run lint` (tsc --noEmit); tests only transpile.
-        "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+        // Type checking happens once in `npm run lint` (tsc --noEmit); tests only transpile, with the same
+        // sucrase settings `pulumi preview/up` starts the program with (scripts/jest-transform.js).
+        "^.+\\.ts$": "<rootDir>/scripts/jest-transform.js",
     },
     testTimeout: 60000,
     // Mocked Pulumi runs are CPU-bound; two workers match the two cores CI has.

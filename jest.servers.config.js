@@ -10,7 +10,7 @@ module.exports = {
     globalSetup: "<rootDir>/tests-servers/global-setup.js",
     testMatch: ["**/*.test.ts"],
     transform: {
-        "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+        "^.+\\.ts$": "<rootDir>/scripts/jest-transform.js",
     },
     testTimeout: 60000,
     // One file at a time: each starts its own server processes.

@@ -1,9 +1,10 @@
 /**
- * Runs the project's TypeScript from plain Node without a type check: each `.ts` file is transpiled
- * once with the TypeScript compiler API (`ts.transpileModule`, CommonJS, the tsconfig's target) and the
- * result is kept in `.build/ts-cache/<sha1 of source + compiler settings>.js`. Later runs read the
- * cached JavaScript and never load the compiler (about 0.4 s saved per run); a changed file gets a new
- * hash and is transpiled again. Type checking is `npm run lint`'s job, not the plan's.
+ * Runs the project's TypeScript from plain Node without a type check, for `pulumi preview/up` (Pulumi.yaml
+ * preloads scripts/register-ts.js), `npm run plan`, the bench and the test suite (scripts/jest-transform.js).
+ * Each `.ts` file is transpiled with sucrase (pure JavaScript, no native binary, no install script) and the
+ * result is kept in `.build/ts-cache/<sha1 of source + settings>.js`. Later runs read the cached JavaScript
+ * and never load the transpiler; a changed file gets a new hash and is transpiled again. Type checking is
+ * `npm run lint`'s job (and CI's), not the start's.
  *
  * Files keep their own path, so `__dirname`, `require` of relative modules and stack traces' file
  * names behave exactly as they would under `pulumi up`.
@@ -22,26 +23,23 @@ let compiler; // loaded on the first cache miss only
 let settingsKey;
 const stats = { hits: 0, misses: 0, transpileMs: 0, compilerLoadMs: 0 };
 
-/** Compiler options from tsconfig.json that change emitted code; module is always CommonJS here. */
-function emitOptions() {
-    let options = {};
-    try {
-        // tsconfig.json is JSON without comments in this project; fall back to defaults otherwise.
-        options = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "tsconfig.json"), "utf8")).compilerOptions ?? {};
-    } catch {
-        options = {};
-    }
-    return {
-        target: options.target ?? "ES2022",
-        esModuleInterop: options.esModuleInterop ?? true,
-        useDefineForClassFields: options.useDefineForClassFields,
-        experimentalDecorators: options.experimentalDecorators,
-    };
-}
+/**
+ * sucrase's settings, the only ones this project's TypeScript needs (tsconfig.json: `isolatedModules`,
+ * `esModuleInterop`, target ES2022, CommonJS):
+ * - `typescript` removes types and compiles enums and parameter properties, file by file (what
+ *   `isolatedModules` already restricts the code to);
+ * - `imports` turns `import`/`export` into `require`/`exports` with esModuleInterop's helpers
+ *   (sucrase README, "Transforms");
+ * - `disableESTransforms` leaves class fields, `?.` and `??` to Node 20 as they are, so class fields keep
+ *   the define semantics tsc gives them at target ES2022 (useDefineForClassFields defaults to true there).
+ * sucrase keeps every statement on its source line, so stack traces name the right `.ts` line without a
+ * source map (tests/cli-start.test.ts checks that on the program's files).
+ */
+const SUCRASE_OPTIONS = Object.freeze({ transforms: ["typescript", "imports"], disableESTransforms: true });
 
-function typescriptVersion() {
+function sucraseVersion() {
     try {
-        return require(path.join(PROJECT_DIR, "node_modules", "typescript", "package.json")).version;
+        return require("sucrase/package.json").version;
     } catch {
         return "unknown";
     }
@@ -49,36 +47,22 @@ function typescriptVersion() {
 
 function key() {
     if (settingsKey === undefined) {
-        settingsKey = JSON.stringify({ ts: typescriptVersion(), options: emitOptions(), format: 1 });
+        settingsKey = JSON.stringify({ sucrase: sucraseVersion(), options: SUCRASE_OPTIONS, format: 2 });
     }
     return settingsKey;
 }
 
+/** A `.ts` file's source as CommonJS JavaScript (no type check; `npm run lint` does that). */
 function transpile(source, filename) {
     if (!compiler) {
         const t0 = performance.now();
-        compiler = require("typescript");
+        compiler = require("sucrase");
         stats.compilerLoadMs += performance.now() - t0;
     }
     const t0 = performance.now();
-    const o = emitOptions();
-    const out = compiler.transpileModule(source, {
-        fileName: filename,
-        compilerOptions: {
-            module: compiler.ModuleKind.CommonJS,
-            target: compiler.ScriptTarget[o.target.toUpperCase() === "ESNEXT" ? "ESNext" : o.target.toUpperCase()] ?? compiler.ScriptTarget.ES2022,
-            esModuleInterop: o.esModuleInterop,
-            useDefineForClassFields: o.useDefineForClassFields,
-            experimentalDecorators: o.experimentalDecorators,
-            sourceMap: false,
-            inlineSourceMap: false,
-            declaration: false,
-            isolatedModules: true,
-        },
-        reportDiagnostics: false,
-    });
+    const out = compiler.transform(source, { ...SUCRASE_OPTIONS, filePath: filename }).code;
     stats.transpileMs += performance.now() - t0;
-    return out.outputText;
+    return out;
 }
 
 /** The JavaScript for a `.ts` file, from the cache when its source and settings are unchanged. */
@@ -122,4 +106,4 @@ function install() {
     };
 }
 
-module.exports = { install, stats, CACHE_DIR, PROJECT_DIR };
+module.exports = { install, transpile, key, stats, CACHE_DIR, PROJECT_DIR, SUCRASE_OPTIONS };

@@ -8,8 +8,9 @@
  *   (policypack.go `installRequiredPolicy` -> language host `InstallDependencies` -> npm.go `installCmd`);
  * - start: the nodejs language host's `RunPlugin` resolves `@pulumi/pulumi/cmd/run-policy-pack` from the pack
  *   directory and runs `node <that> <engine address> <pack dir>` with the pack directory as working
- *   directory (sdk/nodejs/cmd/pulumi-language-nodejs/main.go); run-policy-pack compiles `index.ts` with
- *   ts-node and the pack's `tsconfig.json`, and the served pack prints its gRPC port on stdout. The
+ *   directory (sdk/nodejs/cmd/pulumi-language-nodejs/main.go); run-policy-pack registers a type-checking
+ *   ts-node with the pack's `tsconfig.json` and loads the pack's `main`, main.js, which swaps that loader
+ *   for sucrase and loads `index.ts`; the served pack prints its gRPC port on stdout. The
  *   project's Analyzer client (`PolicyPackProcess`, toolkit/analyzer-client.ts) does exactly that and then
  *   makes the engine's calls (ConfigureStack, GetAnalyzerInfo, Configure, Analyze, AnalyzeStack).
  *
@@ -60,11 +61,11 @@ function importsOf(file: string): string[] {
 const packageOf = (spec: string): string => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
 
 describe("policy-pack/package.json", () => {
-    it("declares every package the pack's TypeScript imports, and typescript + @types/node that ts-node needs to start it", () => {
+    it("declares every package the pack's TypeScript imports, sucrase that main.js loads it with, and typescript + @types/node for the ts-node run-policy-pack registers first", () => {
         const imported = new Set(packSources().flatMap((f) => importsOf(path.join(PACK_DIR, f))).filter((s) => !s.startsWith(".")).map(packageOf));
         expect([...imported].sort()).toEqual(["@pulumi/aws", "@pulumi/kubernetes", "@pulumi/policy"]);
         const declared = Object.keys(packPkg.dependencies).sort();
-        expect(declared).toEqual(["@pulumi/aws", "@pulumi/kubernetes", "@pulumi/policy", "@pulumi/pulumi", "@types/node", "typescript"]);
+        expect(declared).toEqual(["@pulumi/aws", "@pulumi/kubernetes", "@pulumi/policy", "@pulumi/pulumi", "@types/node", "sucrase", "typescript"]);
         // In `dependencies`, not `devDependencies`: they are needed at run time, and an install with the
         // `production` runtime option (`npm install --production`) skips dev dependencies.
         expect(packPkg.devDependencies).toBeUndefined();
@@ -136,10 +137,10 @@ describe("the published pack, installed and started on its own", () => {
         }
     }, 300_000);
 
-    it("the tarball holds exactly the pack: entry point, policies, configs, PulumiPolicy.yaml, tsconfig.json", () => {
+    it("the tarball holds exactly the pack: main.js and the entry point, policies, configs, PulumiPolicy.yaml, tsconfig.json", () => {
         const configs = fs.readdirSync(path.join(PACK_DIR, "config")).filter((f) => f.endsWith(".json")).map((f) => `config/${f}`);
         expect(packed.files.map((f) => f.path).sort()).toEqual(
-            [...packSources(), ...configs, "PulumiPolicy.yaml", "README.md", "package.json", "tsconfig.json"].sort());
+            ["main.js", ...packSources(), ...configs, "PulumiPolicy.yaml", "README.md", "package.json", "tsconfig.json"].sort());
     });
 
     it("installs the versions the project locks", () => {

@@ -4,8 +4,7 @@
  * AnalyzeStack), on dev and prod in update and preview modes; and the in-process runner, which the other
  * policy tests use for speed, must agree with it exactly.
  *
- * The pack is started once for the whole file. Its first start type-checks the TypeScript pack with
- * ts-node (run-policy-pack always does), which can take a minute or two; ts-node caches the result.
+ * The pack is started once for the whole file, transpile-only through its `main` (policy-pack/main.js).
  */
 import { PolicyPackProcess } from "../toolkit/analyzer-client";
 import { RegisteredResource, withInputs } from "../toolkit/offline";

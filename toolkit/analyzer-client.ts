@@ -74,8 +74,9 @@ export interface PolicyPackProcessOptions {
     /** Value of `PULUMI_NODEJS_DRY_RUN` at start (the CLI starts the pack per operation). @default false */
     readonly dryRun?: boolean;
     /**
-     * How long to wait for the port. The first start type-checks the TypeScript pack with ts-node
-     * (`typeCheck: true` in cmd/run-policy-pack/run.js), which takes a while; ts-node caches the output.
+     * How long to wait for the port. This project's pack starts transpile-only (policy-pack/main.js); a pack
+     * without such a `main` is type-checked by ts-node on its first start (`typeCheck: true` in
+     * cmd/run-policy-pack/run.js), which can take minutes.
      * @default 300000
      */
     readonly startTimeoutMs?: number;
