@@ -5,9 +5,11 @@
  * Stack policies see outputs here (AnalyzeStack), so mutations edit both inputs and state.
  *
  * Mutations travel in batches (`batchMutations`: no resource edited by two of them, no policy expected twice on one
- * resource), one Analyze/AnalyzeStack
- * round per batch instead of one per mutation; each mutation is still its own test, asserting on its batch's
- * report. The in-process test (tests/policy-mutations.test.ts) evaluates every mutation alone.
+ * resource), one round per batch instead of one per mutation; each mutation is still its own test, asserting on its
+ * batch's report. Mutations aimed at stack policies (as the pack's GetAnalyzerInfo types them) are batched apart
+ * from the rest: their rounds send Analyze for what the batch changed and AnalyzeStack with the whole mutated stack,
+ * as the engine would; rounds of resource-policy mutations send the Analyze calls only, which is where those
+ * policies run. The in-process test (tests/policy-mutations.test.ts) evaluates every mutation alone.
  */
 import { PolicyPackProcess } from "../toolkit/analyzer-client";
 import { RegisteredResource } from "../toolkit/offline";
@@ -43,10 +45,13 @@ describe.each(MODES)("prod in %s mode over the Analyzer protocol", (mode) => {
     const reportFor = async (name: string): Promise<{ report: PolicyReport; expectOn: string }> => {
         reports ??= (async () => {
             const out = new Map<string, { report: PolicyReport; expectOn: string }>();
-            for (const batch of batchMutations(POLICY_MUTATIONS, runs.get(mode)!)) {
-                // Analyze goes to what the batch edited or added, AnalyzeStack to the whole mutated stack, as the
-                // engine would send them; unchanged resources were analyzed in the clean run above.
-                const report = await pack.evaluate(batch.resources, { config: prodConfig, preview: mode === "preview", analyzeOnly: batch.changed });
+            const stackPolicies = new Set((await pack.info()).policies.filter((p) => p.type === "stack").map((p) => p.name));
+            const rounds = [true, false].flatMap((stack) => batchMutations(POLICY_MUTATIONS.filter((m) => stackPolicies.has(m.policy) === stack), runs.get(mode)!)
+                .map((batch) => ({ batch, analyzeStack: stack })));
+            for (const { batch, analyzeStack } of rounds) {
+                // Analyze goes to what the batch edited or added; unchanged resources were analyzed in the clean run
+                // (tests/policy-protocol.test.ts).
+                const report = await pack.evaluate(batch.resources, { config: prodConfig, preview: mode === "preview", analyzeOnly: batch.changed, analyzeStack });
                 batch.mutations.forEach((b) => out.set(b.mutation.name, { report, expectOn: b.expectOn }));
             }
             return out;

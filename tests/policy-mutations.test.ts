@@ -18,6 +18,14 @@ type Mode = (typeof MODES)[number];
 const prodConfig = loadPolicyConfig("prod");
 const runs = {} as Record<Mode, { resources: RegisteredResource[]; report: PolicyReport }>;
 
+function deepFreeze<T>(v: T): T {
+    if (v && typeof v === "object" && !Object.isFrozen(v)) {
+        Object.values(v).forEach(deepFreeze);
+        Object.freeze(v);
+    }
+    return v;
+}
+
 /** Prod's shared run (tests/harness.ts `stackRun`: one run per stack and mode for the whole suite). */
 async function runProd(preview: boolean): Promise<RegisteredResource[]> {
     return (await stackRun("prod", { preview })).resources;
@@ -73,9 +81,21 @@ describe("the mutation set", () => {
         expect([...covered].filter((n) => !allPolicies.some((p) => p.name === n))).toEqual([]);
     });
 
-    it("has unique names and leaves the resources it is given untouched", () => {
+    it("has unique names and never writes to the resources it is given (mutations copy on write)", () => {
         expect(new Set(POLICY_MUTATIONS.map((m) => m.name)).size).toBe(POLICY_MUTATIONS.length);
         const before = JSON.stringify(runs.update.resources);
+        // On a deeply frozen copy, a write into a shared resource throws (strict mode) and names its mutation.
+        const frozen = deepFreeze(JSON.parse(JSON.stringify(runs.update.resources)) as RegisteredResource[]);
+        const writes = POLICY_MUTATIONS.flatMap((m) => {
+            try {
+                applyMutation(m, frozen);
+                return [];
+            } catch (e) {
+                return [`${m.name}: ${(e as Error).message}`];
+            }
+        });
+        expect(writes).toEqual([]);
+        expect(() => batchMutations(POLICY_MUTATIONS, frozen)).not.toThrow();
         for (const m of POLICY_MUTATIONS) {
             applyMutation(m, runs.update.resources);
         }

@@ -34,11 +34,23 @@ export function findResource(rs: readonly RegisteredResource[], type: string, pr
     return r;
 }
 
-/** Applies `change` to the resource's inputs and (when it is a separate object) its state. */
+const copyJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+
+/**
+ * Applies `change` to the resource's inputs and (when it is a separate object) its state. Mutations get a
+ * shallow copy of each resource (`applyMutation`), so the properties are copied here, before the change:
+ * the shared run stays as it was, and an edited resource is one whose `inputs` or `state` is a new object.
+ */
 function edit(r: RegisteredResource, change: (p: Props) => void): void {
-    change(r.inputs);
-    if (r.state && r.state !== r.inputs && typeof r.state === "object") {
-        change(r.state);
+    const w = r as { -readonly [K in keyof RegisteredResource]: RegisteredResource[K] };
+    const shared = r.state === r.inputs;
+    w.inputs = copyJson(r.inputs);
+    change(w.inputs);
+    if (shared) {
+        w.state = w.inputs;
+    } else if (r.state && typeof r.state === "object") {
+        w.state = copyJson(r.state);
+        change(w.state);
     }
 }
 
@@ -418,9 +430,19 @@ export const POLICY_MUTATIONS: readonly PolicyMutation[] = [
     },
 ];
 
-/** Runs one mutation on a deep copy of `resources`. */
+/**
+ * Runs one mutation on a copy of `resources`: a new array of shallow copies, whose properties `edit` copies
+ * before it changes them (copy on write). `resources` itself is never written to; tests/policy-mutations.test.ts
+ * runs every mutation against a deeply frozen run to prove it.
+ */
 export function applyMutation(m: PolicyMutation, resources: readonly RegisteredResource[]): { resources: RegisteredResource[]; expectOn: string } {
-    return m.mutate(JSON.parse(JSON.stringify(resources)));
+    return m.mutate(resources.map((r) => ({ ...r })));
+}
+
+/** Whether `r` is `original` as a mutation left it: the same properties, not copied by `edit`. */
+function untouched(r: RegisteredResource, original: RegisteredResource | undefined): boolean {
+    return original !== undefined && r.inputs === original.inputs && r.state === original.state
+        && r.dependencies === original.dependencies && r.propertyDependencies === original.propertyDependencies;
 }
 
 /** One mutation inside a `MutationBatch`: the resource its policy must report. */
@@ -449,15 +471,14 @@ export interface MutationBatch {
  * (tests/policy-mutations.test.ts), which evaluates them one at a time.
  */
 export function batchMutations(mutations: readonly PolicyMutation[], resources: readonly RegisteredResource[]): MutationBatch[] {
-    const fingerprint = (r: RegisteredResource): string => JSON.stringify([r.inputs, r.state]);
-    const base = new Map(resources.map((r) => [r.urn, fingerprint(r)]));
+    const base = new Map(resources.map((r) => [r.urn, r]));
     const effects = mutations.map((mutation) => {
         const out = applyMutation(mutation, resources);
         const edited = new Map<string, RegisteredResource | null>();
         const kept = new Set<string>();
         for (const r of out.resources) {
             kept.add(r.urn);
-            if (base.get(r.urn) !== fingerprint(r)) {
+            if (!untouched(r, base.get(r.urn))) {
                 edited.set(r.urn, r);
             }
         }
@@ -496,7 +517,7 @@ export function batchMutations(mutations: readonly PolicyMutation[], resources: 
         for (const r of resources) {
             const edit = edits.get(r.urn);
             if (edit === undefined) {
-                merged.push(JSON.parse(JSON.stringify(r)));
+                merged.push({ ...r });
             } else if (edit !== null) {
                 merged.push(edit);
             }

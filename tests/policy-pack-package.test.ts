@@ -203,7 +203,9 @@ describe("the published pack, installed and started on its own", () => {
             weakened[i] = withInputs(prod[i], (inputs) => {
                 inputs.metadataOptions.httpTokens = "optional";
             });
-            const report = await pack.evaluate(weakened, { config: loadPolicyConfig("prod") });
+            // Analyze for the changed launch template (the others were analyzed, clean, in the test above), then
+            // AnalyzeStack with the whole stack, as the engine sends them.
+            const report = await pack.evaluate(weakened, { config: loadPolicyConfig("prod"), analyzeOnly: new Set([prod[i].urn]) });
             expect(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceUrn}`))
                 .toEqual([`imdsv2-required ${prod[i].urn}`]);
         }, 120_000);

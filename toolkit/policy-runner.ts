@@ -431,6 +431,18 @@ function proxied(props: Record<string, any> | undefined): any {
     return unknownCheckingProxy(clone(props ?? {}));
 }
 
+/** A resource's options as the engine passes them to policies. */
+function policyOptions(r: RegisteredResource): PolicyResourceOptions {
+    return {
+        protect: r.protect,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: r.parent,
+    };
+}
+
 /**
  * The engine's view of the registered resources for stack policies: props from `stackProperties`
  * (inputs unless told otherwise), behind the unknown-checking proxy, links resolved to objects.
@@ -439,14 +451,7 @@ export function toPolicyResources(resources: readonly RegisteredResource[], stac
     const byUrn = new Map<string, PolicyResource>();
     const out: EvalResource[] = resources.map((r) => {
         const props = proxied(stackProperties === "outputs" ? r.state : r.inputs);
-        const opts: PolicyResourceOptions = {
-            protect: r.protect,
-            ignoreChanges: [],
-            aliases: [],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-            additionalSecretOutputs: [],
-            parent: r.parent,
-        };
+        const opts = policyOptions(r);
         const pr: PolicyResource = {
             type: r.type,
             props,
@@ -510,9 +515,11 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
     const resolved = resolvePolicyConfig(pack, options.config ?? {});
     const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
     const stackProperties = options.stackProperties ?? (options.preview ? "outputs" : "inputs");
-    const evalResources = toPolicyResources(resources, stackProperties);
+    // The stack policies' view (every resource's properties copied behind the unknown-checking proxy), built
+    // when the first stack policy runs: a pack narrowed to resource policies never pays for it.
+    let stackView: EvalResource[] | undefined;
+    const evalResources = (): EvalResource[] => (stackView ??= toPolicyResources(resources, stackProperties));
     const registered = new Map(resources.map((r) => [r.urn, r]));
-    const byUrn = new Map(evalResources.map((e) => [e.source.urn, e.source]));
     const violations: PolicyViolation[] = [];
     const undecidable: UndecidablePolicy[] = [];
     const evaluated: PolicyReport["policies"][number][] = [];
@@ -530,12 +537,14 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
         const validate = (policy as ResourceValidationPolicy).validateResource;
         if (validate) {
             const validations: ResourceValidation[] = Array.isArray(validate) ? validate : [validate];
-            for (const { source, opts } of evalResources) {
+            for (const source of resources) {
+                let opts: PolicyResourceOptions | undefined;
                 for (const validation of validations) {
                     const token = pulumiTypeOf(validation);
                     if (token && token !== source.type) {
                         continue;
                     }
+                    opts ??= policyOptions(source);
                     const props = proxied(source.inputs);
                     const provider = providerOf(source, registered);
                     const args: ResourceValidationArgs = {
@@ -553,7 +562,7 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
                     };
                     // As the server: a URN given with the violation wins over the validated resource's.
                     const report: ReportViolation = (message: string, urn?: string) => {
-                        const r = urn ? byUrn.get(urn) : source;
+                        const r = urn ? registered.get(urn) : source;
                         violations.push({
                             policyName: policy.name, enforcementLevel: reportedLevel, message,
                             resourceUrn: urn || source.urn,
@@ -583,7 +592,7 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
                 continue;
             }
             const report: ReportViolation = (message: string, urn?: string) => {
-                const r = urn ? byUrn.get(urn) : undefined;
+                const r = urn ? registered.get(urn) : undefined;
                 violations.push({
                     policyName: policy.name, enforcementLevel: reportedLevel, message,
                     ...(urn ? { resourceUrn: urn } : {}),
@@ -591,7 +600,7 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
                 });
             };
             try {
-                const result = validateStack({ resources: evalResources.map((e) => e.policyResource), stackTags, getConfig, notApplicable: throwNotApplicable }, report);
+                const result = validateStack({ resources: evalResources().map((e) => e.policyResource), stackTags, getConfig, notApplicable: throwNotApplicable }, report);
                 if (isThenable(result)) {
                     yield { policy: policy.name, promise: result };
                 }
