@@ -376,6 +376,16 @@ describe("the app as a process (node, no Docker, no servers)", () => {
         expect(app.output()).toMatch(/The worker cannot start, 3 problems[^]*QUEUE_NAME is not set[^]*neither QUEUE_REDIS_URL nor VALKEY_QUEUE_URL is set[^]*WORKER_CONCURRENCY is not set/);
     });
 
+    test("a worker that cannot reach its queue store stops at once on SIGTERM, exit 0 (no job can be running)", async () => {
+        // BullMQ's plain close() waits for the connection, so this used to end at the shutdown deadline with exit 1.
+        app = startApp({ APP_ROLE: "worker", QUEUE_NAME: "notifications", VALKEY_QUEUE_URL: "redis://127.0.0.1:1", WORKER_CONCURRENCY: "2", SHUTDOWN_TIMEOUT_SECONDS: "30" });
+        await app.waitFor('"msg":"consuming"');
+        await app.waitFor("queue store connection failed");
+        expect(await app.stop()).toBe(0);
+        expect(app.output()).toContain('"msg":"stopped"');
+        expect(app.output()).not.toContain("shutdown timed out");
+    });
+
     test("the app writes no file into its working directory or HOME (the image gives it a read-only root filesystem)", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-app-"));
         try {

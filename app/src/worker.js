@@ -83,7 +83,15 @@ async function startWorker(s, ctx) {
     connection.once("ready", () => {
         assertNotCluster(connection).catch((err) => ctx.fatal(err));
     });
-    const worker = new Worker(s.queueName, (job) => traceJob(ctx.tracer, job, s.queueName, () => processJob(job, s.queueName)), {
+    let running = 0; // jobs this process is working on now
+    const worker = new Worker(s.queueName, async (job) => {
+        running++;
+        try {
+            return await traceJob(ctx.tracer, job, s.queueName, () => processJob(job, s.queueName));
+        } finally {
+            running--;
+        }
+    }, {
         connection,
         prefix: s.queuePrefix,
         concurrency: s.concurrency,
@@ -109,7 +117,10 @@ async function startWorker(s, ctx) {
         port,
         worker,
         async stop() {
-            await worker.close();
+            // Without a queue-store connection and with no job running there is nothing to drain, and a plain close()
+            // would wait for the connection (until the shutdown deadline, then exit 1): close without waiting then.
+            // With a job running it waits as always, so a connection blip never abandons work.
+            await worker.close(connection.status !== "ready" && running === 0);
             if (server) {
                 await closeServer(server, 1000);
             }
