@@ -8,7 +8,9 @@ export default tseslint.config(
     {
         files: ["**/*.ts"],
         languageOptions: {
-            parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+            // One program for every file: tsconfig.json includes them all (policy-pack/ too). The project service
+            // would also build policy-pack/tsconfig.json's program for the pack's files, about 5 s more per lint.
+            parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname },
         },
         plugins: { "@pulumi": pulumi },
         rules: {
