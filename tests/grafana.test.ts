@@ -13,9 +13,7 @@ import {
 import { parseConfig } from "../platform/config";
 import { configMessageOf } from "./config-fixtures";
 import { StackRun, runComponent, runStack } from "./harness";
-import { readStackConfig, runOffline } from "../toolkit/offline";
 import { evaluatePolicies, loadPolicyConfig } from "../toolkit/policy-runner";
-import { platformProgram } from "../platform/program";
 
 const dashArgs = { namespace: "scaled-web", stack: "prod" };
 const SPECS = [applicationDashboard(dashArgs), capacityDashboard(dashArgs)];
@@ -219,22 +217,14 @@ describe("the dev stack with Grafana on", () => {
     });
 
     test("prod with Grafana on: no mandatory policy violation, in an update and in a first preview (unknown workspace URL and token)", async () => {
-        const { project, config } = readStackConfig("prod");
-        const withGrafana = { ...config, "scaled-web:observability": JSON.stringify({ grafana: { enabled: true } }) };
         const mandatory = (r: ReturnType<typeof evaluatePolicies>): string[] =>
             r.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName} ${v.resourceName}: ${v.message}`);
-        const limit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 0;
-        try {
-            for (const preview of [false, true]) {
-                const run = await runOffline(() => platformProgram(), { project, stack: "prod", config: withGrafana, preview });
-                expect(run.resources.filter((r) => r.type === "aws:grafana/workspace:Workspace")).toHaveLength(1);
-                const report = evaluatePolicies(run.resources, { config: loadPolicyConfig("prod"), preview });
-                expect(mandatory(report)).toEqual([]);
-                expect(report.undecidable).toEqual([]);
-            }
-        } finally {
-            Error.stackTraceLimit = limit;
+        for (const preview of [false, true]) {
+            const run = await runStack("prod", { observability: { grafana: { enabled: true } } }, { preview });
+            expect(run.resources.filter((r) => r.type === "aws:grafana/workspace:Workspace")).toHaveLength(1);
+            const report = evaluatePolicies(run.resources, { config: loadPolicyConfig("prod"), preview });
+            expect(mandatory(report)).toEqual([]);
+            expect(report.undecidable).toEqual([]);
         }
     }, 300_000);
 

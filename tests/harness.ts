@@ -161,16 +161,18 @@ async function sharedStackRun(name: string, fresh: () => Promise<OfflineRun<any>
 
 /**
  * Runs `index.ts`'s program for `stack` with that stack's `Pulumi.<stack>.yaml` (plus `Pulumi.yaml`
- * defaults). `overrides` replaces whole keys (`{ "scaled-web:tier": "medium" }`; objects are JSON-encoded).
+ * defaults). `overrides` replaces whole keys (`{ "scaled-web:tier": "medium" }`; objects are JSON-encoded);
+ * `preview` runs it as a first `pulumi preview` (unknown ids and computed values).
  * Every run is shared between test files and `npm test` runs through a cache keyed by its inputs and the
  * overrides (`sharedStackRun`).
  */
-export async function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
+export async function runStack(stack: string, overrides: Record<string, unknown> = {}, options: { preview?: boolean } = {}): Promise<StackRun> {
+    const preview = options.preview ?? false;
     if (Object.keys(overrides).length === 0) {
-        return new StackRun(await stackRun(stack));
+        return new StackRun(await stackRun(stack, { preview }));
     }
-    // A variant is cached like the plain stack, under a name that carries a hash of its overrides.
-    return new StackRun(await sharedStackRun(`${stack}-o${hashOf(overrides)}`, () => runStackFresh(stack, overrides)));
+    // A variant is cached like the plain stack, under a name that carries a hash of its overrides (and the mode).
+    return new StackRun(await sharedStackRun(`${stack}${preview ? "-preview" : ""}-o${hashOf(overrides)}`, () => runStackFresh(stack, overrides, preview)));
 }
 
 /** A short, stable hash of a JSON-able value (object keys in any order give the same hash). */
