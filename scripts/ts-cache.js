@@ -1,6 +1,6 @@
 /**
- * Runs the project's TypeScript from plain Node without a type check, for `pulumi preview/up` (Pulumi.yaml
- * preloads scripts/register-ts.js), `npm run plan`, the bench and the test suite (scripts/jest-transform.js).
+ * Runs the project's TypeScript from plain Node without a type check, for `pulumi preview/up` (Pulumi.yaml's
+ * `main`, scripts/pulumi-main.js), `npm run plan`, the bench and the test suite (scripts/jest-transform.js).
  * Each `.ts` file is transpiled with sucrase (pure JavaScript, no native binary, no install script) and the
  * result is kept in `.build/ts-cache/<sha1 of source + settings>.js`. Later runs read the cached JavaScript
  * and never load the transpiler; a changed file gets a new hash and is transpiled again. Type checking is
