@@ -2,13 +2,14 @@
  * Every policy of the pack against hand-built resources shaped like a mocked run's registrations: for
  * each policy a compliant set that passes and violating sets reported with their messages.
  */
-import { Policy } from "@pulumi/policy";
+import { Policy, validateResourceOfType } from "@pulumi/policy";
 import type { RegisteredResource } from "../toolkit/offline";
 import { PolicyPackDefinition, evaluatePolicies } from "../toolkit/policy-runner";
 import {
-    UNKNOWN, UNKNOWN_VALUE, UndecidableError, allPolicies, decodeUserData, globToRegExp, isUnknown, nodeRegistrationFromUserData, parseTaint, raw,
-    selectorMatches, toleratesTaint,
+    RESOURCE_TYPES, SCALED_OBJECT_TYPE, UNKNOWN, UNKNOWN_VALUE, UndecidableError, allPolicies, decodeUserData, globToRegExp, isUnknown,
+    nodeRegistrationFromUserData, parseTaint, raw, selectorMatches, toleratesTaint, validateResourceOfTypes,
 } from "../policy-pack/policies";
+import { k8s } from "../policy-pack/policies/sdk";
 
 // The policy server's proxy (`@pulumi/policy/proxy` ships no type declarations).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -1225,5 +1226,33 @@ describe("helpers", () => {
 
     it("rejects malformed taints", () => {
         expect(() => parseTaint("spot=true")).toThrow(/"spot=true" is not a taint; write key=value:Effect/);
+    });
+});
+
+describe("validateResourceOfTypes (one validation for several resource types)", () => {
+    const deployment = "kubernetes:apps/v1:Deployment";
+    const seen: string[] = [];
+    const combined = validateResourceOfTypes([
+        validateResourceOfType(k8s.apps.v1.Deployment, (_props, args) => { seen.push(`deployment ${args.name}`); }),
+        [SCALED_OBJECT_TYPE, (args) => { seen.push(`scaledobject ${args.name}`); }],
+    ]);
+    const argsOf = (type: string, name: string): any => ({ type, name, props: {}, notApplicable: (reason?: string): never => { throw new Error(`not applicable: ${reason}`); }, isType: (cls: any) => cls.isInstance({ __pulumiType: type }) });
+
+    it("runs the validation of the resource's type, and reports any other type not applicable once, naming the types", () => {
+        void combined(argsOf(deployment, "api"), () => undefined);
+        void combined(argsOf(SCALED_OBJECT_TYPE, "api-scaler"), () => undefined);
+        expect(seen).toEqual(["deployment api", "scaledobject api-scaler"]);
+        expect(() => combined(argsOf("aws:s3/bucket:Bucket", "b"), () => undefined))
+            .toThrow(`not applicable: Policy only applies to resources of types ${deployment}, ${SCALED_OBJECT_TYPE}`);
+        expect((combined as any)[RESOURCE_TYPES]).toEqual([deployment, SCALED_OBJECT_TYPE]);
+    });
+
+    it("refuses a validation without its own type", () => {
+        expect(() => validateResourceOfTypes([() => undefined])).toThrow(/each validation needs its own resource type/);
+        expect(() => validateResourceOfTypes([[deployment, () => undefined], validateResourceOfType(k8s.apps.v1.Deployment, () => undefined)])).toThrow(/got kubernetes:apps\/v1:Deployment/);
+    });
+
+    it("no policy of the pack validates with an array, which @pulumi/policy's server calls element by element for every resource", () => {
+        expect(allPolicies.filter((p: any) => Array.isArray(p.validateResource)).map((p) => p.name)).toEqual([]);
     });
 });

@@ -31,6 +31,7 @@ import type {
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { RegisteredResource } from "./offline";
 import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, allPolicies } from "../policy-pack/policies";
+import { RESOURCE_TYPES } from "../policy-pack/policies/common";
 import { EnforcementLevel, PolicyReport, PolicyViolation, UndecidablePolicy } from "./report-types";
 
 export type { EnforcementLevel, PolicyReport, PolicyViolation, UndecidablePolicy } from "./report-types";
@@ -392,6 +393,20 @@ function pulumiTypeOf(x: unknown): string | undefined {
     return typeof t === "string" && t.length > 0 ? t : undefined;
 }
 
+/**
+ * Whether a validation can apply to a resource of `type`: one carrying a Pulumi type (`validateResourceOfType`)
+ * or a list of them (`validateResourceOfTypes`) is not applicable to any other type, which the server finds
+ * out by calling it (or, for the first, without calling it); the outcome, no violation, is the same.
+ */
+function appliesTo(validation: unknown, type: string): boolean {
+    const token = pulumiTypeOf(validation);
+    if (token) {
+        return token === type;
+    }
+    const types = (validation as Record<string, unknown> | undefined)?.[RESOURCE_TYPES];
+    return Array.isArray(types) ? types.includes(type) : true;
+}
+
 /** `validateResourceOfType` semantics: compare the type token with the class's `__pulumiType` (or `isInstance`). */
 function isTypeOf(type: string, resourceClass: unknown): boolean {
     const token = pulumiTypeOf(resourceClass);
@@ -540,8 +555,7 @@ function* evaluate(resources: readonly RegisteredResource[], options: EvaluateOp
             for (const source of resources) {
                 let opts: PolicyResourceOptions | undefined;
                 for (const validation of validations) {
-                    const token = pulumiTypeOf(validation);
-                    if (token && token !== source.type) {
+                    if (!appliesTo(validation, source.type)) {
                         continue;
                     }
                     opts ??= policyOptions(source);

@@ -415,15 +415,51 @@ export function selectsNodeLabel(spec: PodSpec, key: string, value: string): May
     return found ? true : unknown ? UNKNOWN : false;
 }
 
+/** The resource types a validation from `validateResourceOfTypes` applies to (the in-process runner reads it). */
+export const RESOURCE_TYPES = "__pulumiTypes";
+
 /**
- * One `validateResourceOfType` per workload kind, all running `check` on the pod template (plain props,
- * unknowns as sentinels): the typed form CrossGuard filters on, with a single callback for every kind.
- * An unknown pod template cannot be judged: the validation says so (`UndecidableError`).
+ * One resource validation made of several `validateResourceOfType` validations (distinct resource classes),
+ * picking the one for the resource's type; any other type is not applicable, with one reason.
+ *
+ * Why not a `validateResource` array: @pulumi/policy 1.21's server (server.js `makeAnalyzeRpcFun`) skips a
+ * policy early only when `validateResource` is a single function carrying one Pulumi type; for an array it
+ * deserializes the resource's properties again and calls every element, each non-matching one throwing a
+ * `NotApplicableError` (and reporting the policy not applicable once per element, beside the element that
+ * applied). With the six workload kinds that was most of the pack's work per resource. Here it is one
+ * deserialization, one call and at most one "not applicable" per policy and resource.
+ */
+export function validateResourceOfTypes(validations: readonly (ResourceValidation | readonly [type: string, validation: ResourceValidation])[]): ResourceValidation {
+    const byType = new Map<string, ResourceValidation>();
+    for (const entry of validations) {
+        // A `[type token, validation]` pair for a type without an SDK class (a custom resource such as KEDA's).
+        const [type, v] = Array.isArray(entry) ? entry : [(entry as { __pulumiType?: unknown }).__pulumiType, entry as ResourceValidation];
+        if (typeof type !== "string" || type === "" || byType.has(type)) {
+            throw new Error(`validateResourceOfTypes: each validation needs its own resource type (validateResourceOfType, or a [type, validation] pair); got ${String(type)}`);
+        }
+        byType.set(type, v);
+    }
+    const types = [...byType.keys()];
+    const validation: ResourceValidation = (args, report) => {
+        const v = byType.get(args.type);
+        if (!v) {
+            args.notApplicable(`Policy only applies to resources of types ${types.join(", ")}`);
+        }
+        return v!(args, report);
+    };
+    Object.defineProperty(validation, RESOURCE_TYPES, { value: Object.freeze(types) });
+    return validation;
+}
+
+/**
+ * A validation for every workload kind, running `check` on the pod template (plain props, unknowns as
+ * sentinels), with a single callback for every kind. An unknown pod template cannot be judged: the validation
+ * says so (`UndecidableError`).
  */
 export function validateWorkloads(
     check: (pod: { metadata: ObjectMeta; spec: PodSpec }, props: any, args: ResourceValidationArgs, report: ReportViolation) => void,
-): ResourceValidation[] {
-    return WORKLOAD_CLASSES.map((cls) => validateResourceOfType(cls as any, (props: any, args, report) => {
+): ResourceValidation {
+    return validateResourceOfTypes(WORKLOAD_CLASSES.map((cls) => validateResourceOfType(cls as any, (props: any, args, report) => {
         const plain = raw(props);
         const pod = podTemplateOf(args.type, plain);
         if (pod === UNKNOWN) {
@@ -432,7 +468,7 @@ export function validateWorkloads(
         if (pod) {
             check(pod, plain, args, report);
         }
-    }));
+    })));
 }
 
 /** Namespaces of cluster add-ons installed from upstream charts, which size themselves. */

@@ -12,7 +12,7 @@
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import {
     MaybeUnknown, UNKNOWN, UndecidableError, Undecided, configOf, identitiesOf, isKnownString, isSet, isUnknown, label, linkedResources, matchesAny,
-    numOf, onRaw, propsOf, refersTo,
+    numOf, onRaw, propsOf, refersTo, validateResourceOfTypes,
 } from "./common";
 import { aws } from "./sdk";
 
@@ -79,12 +79,12 @@ export const albListenerHttps: ResourceValidationPolicy = {
             allowedSslPolicies: { type: "array", items: { type: "string" }, default: [...DEFAULT_ALLOWED_SSL_POLICIES], description: "ELB SSL policy name patterns." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.lb.Listener, onRaw((l, args, report) =>
             checkListener(l, args.name, configOf<ListenerConfig>(args, { allowedSslPolicies: [...DEFAULT_ALLOWED_SSL_POLICIES] }), report))),
         validateResourceOfType(aws.alb.Listener, onRaw((l, args, report) =>
             checkListener(l, args.name, configOf<ListenerConfig>(args, { allowedSslPolicies: [...DEFAULT_ALLOWED_SSL_POLICIES] }), report))),
-    ],
+    ]),
 };
 
 /** One ingress permission, from whichever of the three resources that express it. */

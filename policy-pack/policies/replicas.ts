@@ -8,7 +8,7 @@ import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, valida
 import {
     DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, EXEMPT_LABELS_SCHEMA, LABEL_PATTERN, MaybeUnknown, NodePool, SPOT_DEFAULTS, TAINT_PATTERN, UNKNOWN,
     Undecided, boolOf, configOf, exemptingLabel, inExcludedNamespace, isSet, isUnknown, k8sDisplayName, label, linkedResources, nodePoolsOf, numOf,
-    onRaw, parseLabel, parseTaint, propsOf, providerKey, selectorMatches, show,
+    onRaw, parseLabel, parseTaint, propsOf, providerKey, selectorMatches, show, validateResourceOfTypes,
 } from "./common";
 import { aws, k8s } from "./sdk";
 
@@ -148,14 +148,14 @@ export const hpaReplicaBounds: ResourceValidationPolicy = {
             excludeNamespaces: EXCLUDE_NAMESPACES_SCHEMA,
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(k8s.autoscaling.v2.HorizontalPodAutoscaler, onRaw((h, args, report) =>
             checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report))),
         validateResourceOfType(k8s.autoscaling.v1.HorizontalPodAutoscaler, onRaw((h, args, report) =>
             checkHpa(h, args.type, args.name, configOf<HpaConfig>(args, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), report))),
-        (args, report) => onRaw((so: any, a, r) =>
-            checkScaledObject(so, a.type, a.name, configOf<HpaConfig>(a, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), r))(args.props, args, report),
-    ],
+        [SCALED_OBJECT_TYPE, (args, report) => onRaw((so: any, a, r) =>
+            checkScaledObject(so, a.type, a.name, configOf<HpaConfig>(a, { minReplicas: DEFAULT_MIN_REPLICAS, excludeNamespaces: [...DEFAULT_EXCLUDED_NAMESPACES] }), r))(args.props, args, report)],
+    ]),
 };
 
 /** `provider|namespace|kind|name` of what an autoscaler scales (`UNKNOWN` when any part is unknown in preview). */

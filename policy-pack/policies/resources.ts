@@ -9,7 +9,7 @@ import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy
 import { cpuMillicores, memoryBytes } from "./quantity";
 import {
     DEFAULT_EXCLUDED_NAMESPACES, EXCLUDE_NAMESPACES_SCHEMA, UNKNOWN, UndecidableError, Undecided, configOf, containersOf, inExcludedNamespace, isUnknown,
-    k8sDisplayName, matchesAny, numOf, onRaw, validateWorkloads,
+    k8sDisplayName, matchesAny, numOf, onRaw, validateWorkloads, validateResourceOfTypes,
 } from "./common";
 import { aws } from "./sdk";
 
@@ -244,13 +244,13 @@ export const nodePoolMaxSize: ResourceValidationPolicy = {
             maxSize: { type: "integer", minimum: 1, default: DEFAULT_MAX_POOL_SIZE, description: "Largest allowed maxSize." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.autoscaling.Group, onRaw((g, args, report) =>
             checkMaxSize(`Auto Scaling group "${args.name}"`, "maxSize", g.maxSize, configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE }), report))),
         validateResourceOfType(aws.eks.NodeGroup, onRaw((g, args, report) =>
             checkMaxSize(`EKS node group "${args.name}"`, "scalingConfig.maxSize", isUnknown(g.scalingConfig) ? g.scalingConfig : (g.scalingConfig as any)?.maxSize,
                 configOf<MaxSizeConfig>(args, { maxSize: DEFAULT_MAX_POOL_SIZE }), report))),
-    ],
+    ]),
 };
 
 interface AllowListConfig {
@@ -291,7 +291,7 @@ export const instanceTypeAllowlist: ResourceValidationPolicy = {
             allowedCacheNodeTypes: { type: "array", items: { type: "string" }, default: [...DEFAULT_ALLOWED_CACHE_NODE_TYPES], description: "ElastiCache node type patterns." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.eks.NodeGroup, onRaw((g, args, report) =>
             checkAllowed(`EKS node group "${args.name}"`, "instance type", g.instanceTypes ?? [], configOf(args, ALLOW_DEFAULTS).allowedInstanceTypes, report))),
         validateResourceOfType(aws.autoscaling.Group, onRaw((g, args, report) => {
@@ -312,7 +312,7 @@ export const instanceTypeAllowlist: ResourceValidationPolicy = {
             checkAllowed(`ElastiCache replication group "${args.name}"`, "nodeType", [g.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report))),
         validateResourceOfType(aws.elasticache.Cluster, onRaw((c, args, report) =>
             checkAllowed(`ElastiCache cluster "${args.name}"`, "nodeType", [c.nodeType], configOf(args, ALLOW_DEFAULTS).allowedCacheNodeTypes, report))),
-    ],
+    ]),
 };
 
 export const resourcePolicies = [

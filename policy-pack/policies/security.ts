@@ -8,7 +8,7 @@
  * prove them; what unknowns leave open is thrown as `UndecidableError`.
  */
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { MaybeUnknown, UNKNOWN, UndecidableError, Undecided, boolOf, configOf, isKnownString, isSet, isUnknown, label, linkedResources, numOf, onRaw, propsOf, providerKey } from "./common";
+import { MaybeUnknown, UNKNOWN, UndecidableError, Undecided, boolOf, configOf, isKnownString, isSet, isUnknown, label, linkedResources, numOf, onRaw, propsOf, providerKey, validateResourceOfTypes } from "./common";
 import { aws } from "./sdk";
 
 /** AWS Foundational Security Best Practices RDS.11 asks for >= 7 days of automated backups. */
@@ -31,7 +31,7 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
             requireCustomerManagedKey: { type: "boolean", default: false, description: "Also require kmsKeyId (a customer-managed KMS key)." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) => {
             const cfg = configOf<EncryptedConfig>(args, { requireCustomerManagedKey: false });
             const what = `RDS instance "${args.name}"`;
@@ -75,7 +75,7 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
             }
             undecided.settle();
         })),
-    ],
+    ]),
 };
 
 interface NotPublicConfig {
@@ -93,7 +93,7 @@ export const rdsNotPublic: ResourceValidationPolicy = {
             requireSubnetGroup: { type: "boolean", default: true, description: "Require dbSubnetGroupName (else the default VPC is used)." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) => {
             const cfg = configOf<NotPublicConfig>(args, { requireSubnetGroup: true });
             const undecided = new Undecided();
@@ -117,7 +117,7 @@ export const rdsNotPublic: ResourceValidationPolicy = {
                 report(`RDS cluster instance "${args.name}" must set publiclyAccessible: false.`);
             }
         })),
-    ],
+    ]),
 };
 
 interface MultiAzConfig {
@@ -165,7 +165,7 @@ export const rdsBackupRetention: ResourceValidationPolicy = {
             minRetentionDays: { type: "integer", minimum: 1, maximum: 35, default: DEFAULT_MIN_BACKUP_RETENTION_DAYS, description: "Shortest allowed backupRetentionPeriod." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) => {
             const cfg = configOf<BackupConfig>(args, { minRetentionDays: DEFAULT_MIN_BACKUP_RETENTION_DAYS });
             const days = numOf(db.backupRetentionPeriod);
@@ -187,7 +187,7 @@ export const rdsBackupRetention: ResourceValidationPolicy = {
                 report(`RDS cluster "${args.name}" must set backupRetentionPeriod >= ${cfg.minRetentionDays} days, got ${days ?? "unset (1)"}.`);
             }
         })),
-    ],
+    ]),
 };
 
 interface DeletionConfig {
@@ -225,12 +225,12 @@ export const rdsDeletionProtection: ResourceValidationPolicy = {
             requireFinalSnapshot: { type: "boolean", default: true, description: "Also require skipFinalSnapshot to be false." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.rds.Instance, onRaw((db, args, report) =>
             checkDeletion(`RDS primary "${args.name}"`, db, isSet(db.replicateSourceDb), configOf<DeletionConfig>(args, { requireFinalSnapshot: true }), report))),
         validateResourceOfType(aws.rds.Cluster, onRaw((c, args, report) =>
             checkDeletion(`RDS cluster "${args.name}"`, c, false, configOf<DeletionConfig>(args, { requireFinalSnapshot: true }), report))),
-    ],
+    ]),
 };
 
 interface CacheEncryptionConfig {
@@ -344,12 +344,12 @@ export const imdsv2Required: ResourceValidationPolicy = {
             maxHopLimit: { type: "integer", minimum: 1, maximum: 64, default: DEFAULT_MAX_METADATA_HOP_LIMIT, description: "Largest allowed httpPutResponseHopLimit." },
         },
     },
-    validateResource: [
+    validateResource: validateResourceOfTypes([
         validateResourceOfType(aws.ec2.LaunchTemplate, onRaw((t, args, report) =>
             checkMetadataOptions(`Launch template "${args.name}"`, t.metadataOptions, configOf<ImdsConfig>(args, { maxHopLimit: DEFAULT_MAX_METADATA_HOP_LIMIT }), report))),
         validateResourceOfType(aws.ec2.Instance, onRaw((i, args, report) =>
             checkMetadataOptions(`EC2 instance "${args.name}"`, i.metadataOptions, configOf<ImdsConfig>(args, { maxHopLimit: DEFAULT_MAX_METADATA_HOP_LIMIT }), report))),
-    ],
+    ]),
 };
 
 const BLOCK_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
